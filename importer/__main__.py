@@ -1,0 +1,5 @@
+"""``python -m importer`` is the same as ``wolkvox-import``."""
+
+from importer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""Blank spreadsheets for operations: the header, dropdowns and a column guide."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from importer.columns import DESCRIPTIONS, DESCRIPTIONS_ES, FIELDS, REQUIRED_COLUMNS
+from importer.errors import UsageError
+
+#: Rows of the template that get dropdowns and text formats.
+TEMPLATE_ROWS = 1000
+EXAMPLES = (
+    {"campaign_name": "Cobranza diciembre", "campaign_description": "Cartera vencida 30 días",
+     "type_campaign": "predictive", "start_time": "08:00", "end_time": "18:00",
+     "skill_id": "101", "enable_edition": "no"},
+    {"campaign_name": "Bienvenida clientes nuevos", "type_campaign": "preview",
+     "skill_id": "0042", "enable_edition": "yes", "opt1": "segmento A"},
+)  # fmt: skip
+
+
+def write_template(path: str | Path) -> Path:
+    """Write a blank template; the format follows the extension (.xlsx or .csv)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+            csv.writer(fh).writerow(FIELDS)
+        return path
+    if suffix != ".xlsx":
+        raise UsageError(f"{path.name}: a template is .xlsx or .csv; name the file accordingly.")
+    _write_xlsx(path)
+    return path
+
+
+def _write_xlsx(path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "campaigns"
+    sheet.append(list(FIELDS))
+    sheet.freeze_panes = "A2"
+    required = PatternFill("solid", fgColor="FFF2CC")
+    last = TEMPLATE_ROWS + 1
+    for i, name in enumerate(FIELDS, start=1):
+        letter = get_column_letter(i)
+        cell = sheet.cell(row=1, column=i)
+        cell.font = Font(bold=True)
+        if name in REQUIRED_COLUMNS:
+            cell.fill = required
+        sheet.column_dimensions[letter].width = 28 if name.startswith("campaign") else 15
+        # Text format keeps what ops types: skill 0042 stays 0042, 08:00 stays 08:00.
+        for row in range(2, last + 1):
+            sheet.cell(row=row, column=i).number_format = "@"
+    choices = {"type_campaign": '"preview,predictive"', "enable_edition": '"yes,no"'}
+    for name, formula in choices.items():
+        letter = get_column_letter(FIELDS.index(name) + 1)
+        rule = DataValidation(
+            type="list",
+            formula1=formula,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=name,
+            error=f"{name}: choose one of {formula.strip(chr(34))}",
+        )
+        rule.add(f"{letter}2:{letter}{last}")
+        sheet.add_data_validation(rule)
+
+    guide = book.create_sheet("columns")
+    guide.append(["column", "required", "meaning", "significado"])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for name in FIELDS:
+        guide.append(
+            [
+                name,
+                "yes" if name in REQUIRED_COLUMNS else "no",
+                DESCRIPTIONS[name],
+                DESCRIPTIONS_ES[name],
+            ]
+        )
+    for letter, width in zip("ABCD", (22, 10, 70, 70), strict=True):
+        guide.column_dimensions[letter].width = width
+    for row in guide.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    examples = book.create_sheet("examples")
+    examples.append(list(FIELDS))
+    for example in EXAMPLES:
+        examples.append([example.get(f, "") for f in FIELDS])
+    book.save(path)
+
+
+def template_cells(path: str | Path) -> dict[str, list[list[str]]]:
+    """The text of every sheet of an xlsx template (used to check it has not drifted)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    return {
+        ws.title: [
+            ["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)
+        ]
+        for ws in book.worksheets
+    }

@@ -1,0 +1,95 @@
+"""Working-hour times: parse what people type in a sheet, write what the API wants.
+
+The contract's wire format is disputed (``hhmmss`` on one page, ``YYYYmmddhhiiss`` on
+another), so it is a setting; this module normalises every accepted spelling to either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+TIME_FORMATS = ("hhmmss", "datetime")
+
+_MERIDIEM = re.compile(r"\s*([ap])\.?\s*m\.?\s*$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?(?:\s*([ap])m)?$")
+_HOUR_ONLY = re.compile(r"^(\d{1,2})\s*([ap])m$")
+_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})?$")
+_COMPACT3 = re.compile(r"^(\d)(\d{2})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t](.+))?$")
+_DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(.+))?$")
+_STAMP = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$")
+_FRACTION = re.compile(r"^0?\.\d+$|^0$")
+
+
+@dataclass(frozen=True, order=True)
+class WorkTime:
+    """A parsed time of day, with the date when the cell carried one."""
+
+    date: dt.date | None
+    time: dt.time
+
+    def wire(self, time_format: str) -> str:
+        """The value as sent: ``080000`` or ``20261201080000``."""
+        if time_format == "datetime":
+            if self.date is None:
+                raise ValueError("no date")
+            return self.date.strftime("%Y%m%d") + self.time.strftime("%H%M%S")
+        return self.time.strftime("%H%M%S")
+
+
+class TimeError(ValueError):
+    """A cell that is not a usable time; the message is for the operator."""
+
+
+def _clock(hour: int, minute: int, second: int, meridiem: str | None) -> dt.time:
+    if meridiem:
+        if not 1 <= hour <= 12:
+            raise TimeError("not a time: the hour must be 1-12 with a.m./p.m.")
+        hour = hour % 12 + (12 if meridiem == "p" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise TimeError("not a valid time of day")
+    return dt.time(hour, minute, second)
+
+
+def _parse_clock(text: str) -> dt.time:
+    text = _MERIDIEM.sub(lambda m: f" {m.group(1)}m", text).strip()
+    if m := _CLOCK.match(text):
+        return _clock(int(m[1]), int(m[2]), int(m[3] or 0), m[4])
+    if m := _HOUR_ONLY.match(text):
+        return _clock(int(m[1]), 0, 0, m[2])
+    if m := _COMPACT.match(text):
+        return _clock(int(m[1]), int(m[2]), int(m[3] or 0), None)
+    if m := _COMPACT3.match(text):
+        return _clock(int(m[1]), int(m[2]), 0, None)
+    if _FRACTION.match(text):
+        # An Excel time stored as a number: the fraction of a day.
+        seconds = round(float(text) * 86400)
+        if seconds >= 86400:
+            raise TimeError("not a valid time of day")
+        return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
+    raise TimeError("not a time; write it like 08:00 or 08:00:00")
+
+
+def _date(year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise TimeError("not a valid date") from None
+
+
+def parse(text: str) -> WorkTime:
+    """Parse one cell's text; raise :class:`TimeError` with a plain reason."""
+    text = text.strip().casefold()
+    if m := _STAMP.match(text):
+        return WorkTime(
+            _date(int(m[1]), int(m[2]), int(m[3])), _clock(int(m[4]), int(m[5]), int(m[6]), None)
+        )
+    for pattern, order in ((_ISO_DATE, (1, 2, 3)), (_DMY_DATE, (3, 2, 1))):
+        if m := pattern.match(text):
+            day = _date(int(m[order[0]]), int(m[order[1]]), int(m[order[2]]))
+            if not m[4]:
+                raise TimeError("a date without a time; write the time, e.g. 08:00")
+            return WorkTime(day, _parse_clock(m[4]))
+    return WorkTime(None, _parse_clock(text))

@@ -1,0 +1,117 @@
+"""Shared fixtures: an in-process sandbox, sheet writers, and a CLI runner."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from importer import cli
+from importer.columns import FIELDS
+from importer.sandbox import DEFAULT_TOKEN, Config, Sandbox
+
+FILES = Path(__file__).parent / "files"
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own lock folder and no token from the outside world."""
+    monkeypatch.setenv("WOLKVOX_IMPORT_LOCK_DIR", str(tmp_path / "locks"))
+    monkeypatch.delenv("WOLKVOX_TOKEN", raising=False)
+    monkeypatch.delenv("WOLKVOX_SERVER", raising=False)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(Config()) as box:
+        yield box
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator:
+    boxes: list[Sandbox] = []
+
+    def make(**config) -> Sandbox:
+        box = Sandbox(Config(**config)).start()
+        boxes.append(box)
+        return box
+
+    yield make
+    for box in boxes:
+        box.stop()
+
+
+def row(name: str, **values: str) -> dict[str, str]:
+    """A valid preview row unless told otherwise."""
+    return {"campaign_name": name, "type_campaign": "preview", "skill_id": "101", **values}
+
+
+def write_csv(
+    path: Path, rows: Sequence[dict[str, str]], header: Sequence[str] = FIELDS, delimiter: str = ","
+) -> Path:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow(header)
+        for r in rows:
+            writer.writerow([r.get(h, "") for h in header])
+    return path
+
+
+def write_xlsx(path: Path, rows: Sequence[Sequence[object]], sheet: str = "campaigns") -> Path:
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    for r in rows:
+        ws.append(list(r))
+    book.save(path)
+    return path
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str | os.PathLike) -> Result:
+    """Run the CLI in-process, capturing its output."""
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main([str(a) for a in args], stdout=out, stderr=err)
+    return Result(int(code), out.getvalue(), err.getvalue())
+
+
+def run_process(
+    *args: str | os.PathLike, token: str | None = DEFAULT_TOKEN, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a child process."""
+    env = {k: v for k, v in os.environ.items() if k != "WOLKVOX_TOKEN"}
+    if token is not None:
+        env["WOLKVOX_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "importer", *map(str, args)],
+        capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT,
+    )  # fmt: skip
+
+
+def read_results(path: Path) -> list[dict[str, object]]:
+    """The results sheet as dicts keyed by header."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path, read_only=True)["results"]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def statuses(path: Path) -> dict[int, str]:
+    return {int(r["row"]): str(r["status"]) for r in read_results(path)}

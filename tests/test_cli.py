@@ -1,0 +1,231 @@
+"""The command line, in-process, against the sandbox over real HTTP on 127.0.0.1."""
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from importer.cli import ExitCode
+from importer.sandbox import DEFAULT_TOKEN
+
+from .conftest import FILES, ROOT, read_results, row, run_cli, statuses, write_csv
+
+
+@pytest.fixture
+def token(monkeypatch):
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    return DEFAULT_TOKEN
+
+
+def sheet(tmp_path, *rows, name="campaigns.csv"):
+    return write_csv(tmp_path / name, rows)
+
+
+def test_exit_codes_are_the_documented_numbers():
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 130]
+
+
+def test_run_creates_every_row_and_exits_0(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres"))
+    result = run_cli("run", src, "--base-url", sandbox.url)
+    assert result.code == ExitCode.OK, result.err
+    assert "3 created" in result.out
+    assert statuses(tmp_path / "campaigns.results.xlsx") == {
+        2: "created",
+        3: "created",
+        4: "created",
+    }
+    assert sandbox.state.created_names() == {"Uno": 1, "Dos": 1, "Tres": 1}
+    assert sandbox.state.overlaps == 0
+    assert not (tmp_path / "campaigns.results.retry.xlsx").exists()
+
+
+def test_failed_row_exits_1_and_goes_to_a_retry_file_that_runs_unchanged(
+    tmp_path, make_sandbox, token
+):
+    box = make_sandbox(faults={"Dos": ["required"]})
+    src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres"))
+    result = run_cli("run", src, "--base-url", box.url)
+    assert result.code == ExitCode.ROWS_NOT_CREATED
+    assert "row 3 (Dos): failed: HTTP 400 SOME PARAMETERS ARE REQUIRED" in result.out
+    retry = tmp_path / "campaigns.results.retry.xlsx"
+    assert f"retry file: {retry} (1 row)" in result.out
+    again = run_cli("run", retry, "--base-url", box.url)
+    assert again.code == ExitCode.OK, again.out + again.err
+    assert "warning" not in again.err  # the retry file's own columns are expected
+    (created,) = read_results(tmp_path / "campaigns.results.retry.results.xlsx")
+    assert (created["campaign_name"], created["status"]) == ("Dos", "created")
+    assert box.state.created_names() == {"Uno": 1, "Dos": 1, "Tres": 1}
+
+
+def test_dry_run_sends_nothing_and_shows_each_body(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno", skill_id="0042"), row("Dos"))
+    result = run_cli("run", src, "--dry-run", "--base-url", sandbox.url)
+    assert result.code == ExitCode.OK
+    assert "dry run, nothing sent: 2 valid" in result.out
+    assert sandbox.state.create_calls == 0
+    first = read_results(tmp_path / "campaigns.results.xlsx")[0]
+    assert first["status"] == "valid"
+    assert json.loads(first["message"])["skill_id"] == "0042"
+
+
+def test_validate_reports_every_problem_and_exits_1(tmp_path):
+    out = tmp_path / "new-folder" / "mistakes.results.xlsx"
+    result = run_cli("validate", ROOT / "sample_data/campaigns-with-mistakes.csv", "--out", out)
+    assert result.code == ExitCode.ROWS_NOT_CREATED
+    assert "12 problem(s) in 10 row(s); these rows are not sent:" in result.out
+    assert "  row 8, skill_id '10A': skill_id must be digits only, e.g. 101" in result.out
+    assert "warning: ignored columns not used by wolkvox: notas internas" in result.err
+    assert statuses(out)[12] == "valid"
+    assert (tmp_path / "new-folder" / "mistakes.results.retry.xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "usage"),
+        (("run",), "the following arguments are required: input"),
+        (("run", "x.csv", "--type", "other"), "invalid choice: 'other'"),
+    ],
+)
+def test_usage_errors_exit_2(args, message, capsys):
+    result = run_cli(*args)
+    captured = capsys.readouterr()
+    assert result.code == ExitCode.BAD_INPUT
+    assert message in result.out + captured.err
+
+
+@pytest.mark.parametrize(
+    ("file", "message"),
+    [
+        ("missing.csv", "missing.csv: no such file. Check the path and try again."),
+        ("empty.csv", "empty.csv is empty. Fill in at least one campaign under the header row."),
+        ("misspelt-column.csv", '"campain_name" (did you mean campaign_name?)'),
+        ("no-skill-column.csv", "has no skill_id column"),
+        ("truncated.xlsx", "could not be opened as a workbook: it looks damaged or truncated"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_no_traceback(file, message, tmp_path):
+    result = run_cli("validate", FILES / file, "--out", tmp_path / "r.xlsx")
+    assert result.code == ExitCode.BAD_INPUT
+    assert result.err.startswith("wolkvox-import: error: ")
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_run_without_token_says_how_to_give_one(tmp_path, sandbox):
+    result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", sandbox.url)
+    assert result.code == ExitCode.BAD_INPUT
+    assert "no token: set WOLKVOX_TOKEN or pass --token-file PATH" in result.err
+
+
+def test_run_without_server_says_how_to_name_one(tmp_path, token):
+    result = run_cli("run", sheet(tmp_path, row("Uno")))
+    assert result.code == ExitCode.BAD_INPUT
+    assert "no server: pass --server (e.g. --server 0032) or --base-url." in result.err
+
+
+def test_plain_http_to_another_host_is_refused(tmp_path, token):
+    result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", "http://10.1.2.3")
+    assert result.code == ExitCode.BAD_INPUT
+    assert "refusing to send the token over plain http to 10.1.2.3" in result.err
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("bad_token", "HTTP 403 PLEASE VALIDATE TOKEN: the token is not valid"),
+        ("no_api", "the API address is wrong; check --server/--base-url"),
+        ("quota", "today's quota of API calls is used up"),
+    ],
+)
+def test_api_stops_exit_3_and_leave_the_rest_not_sent(
+    tmp_path, make_sandbox, token, fault, message
+):
+    box = make_sandbox(faults={"Dos": [fault]})
+    src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres"))
+    result = run_cli("run", src, "--base-url", box.url)
+    assert result.code == ExitCode.API_STOPPED
+    assert message in result.out
+    assert statuses(tmp_path / "campaigns.results.xlsx") == {
+        2: "created", 3: "not_sent", 4: "not_sent"}  # fmt: skip
+    retry = read_results_rows(tmp_path / "campaigns.results.retry.xlsx")
+    assert [r["campaign_name"] for r in retry] == ["Dos", "Tres"]
+
+
+def test_wrong_token_exits_3(tmp_path, sandbox, monkeypatch):
+    monkeypatch.setenv("WOLKVOX_TOKEN", "not-the-token")
+    result = run_cli(
+        "run", sheet(tmp_path, row("Uno")), "--base-url", sandbox.url, "--no-skip-existing"
+    )
+    assert result.code == ExitCode.API_STOPPED
+    assert sandbox.state.created_names() == {}
+
+
+def test_unreadable_campaign_list_stops_before_sending_and_names_the_option(
+    tmp_path, sandbox, monkeypatch
+):
+    monkeypatch.setenv("WOLKVOX_TOKEN", "not-the-token")
+    result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", sandbox.url)
+    assert result.code == ExitCode.API_STOPPED
+    assert "run with --no-skip-existing to send without this check" in result.out
+    assert sandbox.state.create_calls == 0
+
+
+def test_token_file_is_read_and_the_token_appears_nowhere(tmp_path, make_sandbox):
+    secret = "tok-SECRET-4242"
+    box = make_sandbox(tokens=frozenset({secret}), faults={"Dos": ["error"]})
+    (tmp_path / "token.txt").write_text(secret + "\n")
+    src = sheet(tmp_path, row("Uno"), row("Dos"))
+    result = run_cli(
+        "run",
+        src,
+        "--base-url",
+        box.url,
+        "--token-file",
+        tmp_path / "token.txt",
+        "--reconcile-after",
+        "0",
+    )
+    assert result.code == ExitCode.ROWS_NOT_CREATED
+    assert secret not in result.out + result.err
+    for path in tmp_path.iterdir():
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as z:
+                text = b"".join(z.read(n) for n in z.namelist())
+        elif path.is_file() and path.name != "token.txt":
+            text = path.read_bytes()
+        else:
+            continue
+        assert secret.encode() not in text, path
+
+
+def test_missing_token_file_is_a_usage_error(tmp_path):
+    result = run_cli(
+        "run", sheet(tmp_path, row("Uno")), "--server", "32", "--token-file", tmp_path / "nope.txt"
+    )
+    assert result.code == ExitCode.BAD_INPUT
+    assert "--token-file" in result.err and "cannot be read" in result.err
+
+
+def test_help_and_version_do_not_import_pandas():
+    code = (
+        "import sys, io; from importer import cli\n"
+        "cli.main(['--version'], stdout=io.StringIO()); cli.main(['--help'])\n"
+        "heavy = [m for m in ('pandas', 'pandera', 'requests', 'openpyxl') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+    assert "usage: wolkvox-import" in done.stdout
+
+
+def read_results_rows(path):
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]

@@ -1,0 +1,131 @@
+import json
+
+import pandas as pd
+import pytest
+
+from importer.columns import BODY_FIELDS, FIELDS
+from importer.schema import Options, validate
+
+
+def frame(*rows: dict[str, str], first_row: int = 2) -> pd.DataFrame:
+    data = [[r.get(f, "") for f in FIELDS] for r in rows]
+    index = pd.RangeIndex(first_row, first_row + len(rows), name="row")
+    return pd.DataFrame(data, columns=list(FIELDS), index=index, dtype=object)
+
+
+def good(name="Ventas", **extra):
+    return {"campaign_name": name, "type_campaign": "preview", "skill_id": "101", **extra}
+
+
+def messages(checked):
+    return [(p.row, p.column, p.message) for p in checked.problems]
+
+
+def test_valid_row_becomes_a_full_string_body():
+    checked = validate(frame(good(" Ventas\u00a0", skill_id="0042", opt3=" x ")))
+    assert checked.problems == []
+    (campaign,) = checked.campaigns
+    assert list(campaign.body) == list(BODY_FIELDS)
+    assert all(isinstance(v, str) for v in campaign.body.values())
+    assert campaign.body["campaign_name"] == "Ventas"
+    assert campaign.body["skill_id"] == "0042"
+    assert campaign.body["opt3"] == "x"
+    assert campaign.body["enable_edition"] == "no"  # the documented default
+    assert json.loads(campaign.body_json()) == campaign.body
+
+
+def test_every_problem_is_reported_at_once_with_sheet_rows():
+    checked = validate(frame(
+        good("A", skill_id="12a"),
+        good("", type_campaign="x"),
+        good("C", enable_edition="maybe"),
+        first_row=5,
+    ))  # fmt: skip
+    assert messages(checked) == [
+        (5, "skill_id", "skill_id must be digits only, e.g. 101"),
+        (6, "campaign_name", "campaign_name is empty; every campaign needs a name"),
+        (6, "type_campaign", "type_campaign must be preview or predictive"),
+        (7, "enable_edition", "enable_edition must be yes or no"),
+    ]
+    assert checked.campaigns == []
+
+
+def test_invalid_rows_do_not_stop_valid_ones():
+    checked = validate(frame(good("A"), good("B", skill_id=""), good("C")))
+    assert [c.row for c in checked.campaigns] == [2, 4]
+    assert list(checked.invalid) == [3]
+
+
+def test_duplicate_names_are_an_error_on_each_duplicate_whatever_the_case():
+    checked = validate(frame(good("Retención"), good("B"), good("RETENCIÓN ")))
+    assert [(p.row, p.column) for p in checked.problems] == [
+        (2, "campaign_name"), (4, "campaign_name"),
+    ]  # fmt: skip
+    assert "appears more than once" in checked.problems[0].message
+
+
+def test_type_is_case_insensitive_and_defaults_from_the_option():
+    rows = frame(good("A", type_campaign="Preview"), good("B", type_campaign=""))
+    assert messages(validate(rows))[0][2] == (
+        "type_campaign is empty; write preview or predictive, or run with --type"
+    )
+    checked = validate(rows, Options(default_type="preview"))
+    assert [c.type_campaign for c in checked.campaigns] == ["preview", "preview"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "sent"),
+    [("Sí", "yes"), ("TRUE", "yes"), ("1", "yes"), ("no", "no"), ("FALSE", "no"), ("0", "no")],
+)
+def test_enable_edition_spellings(cell, sent):
+    (campaign,) = validate(frame(good(enable_edition=cell))).campaigns
+    assert campaign.body["enable_edition"] == sent
+
+
+def test_predictive_rows_need_both_times():
+    checked = validate(frame(good(type_campaign="predictive", start_time="08:00")))
+    assert messages(checked) == [
+        (2, "end_time", "end_time is required for predictive campaigns"),
+    ]
+
+
+def test_times_are_normalised_to_the_wire_format():
+    row = good(type_campaign="predictive", start_time="8:00 a. m.", end_time="2026-12-01 18:00")
+    (campaign,) = validate(frame(row)).campaigns
+    assert (campaign.body["start_time"], campaign.body["end_time"]) == ("080000", "180000")
+
+
+def test_datetime_wire_format_needs_dates():
+    row = good(
+        type_campaign="predictive", start_time="2026-12-01 08:00", end_time="2026-12-01 18:00"
+    )
+    (campaign,) = validate(frame(row), Options(time_format="datetime")).campaigns
+    assert campaign.body["start_time"] == "20261201080000"
+    checked = validate(frame(good(start_time="08:00")), Options(time_format="datetime"))
+    assert "needs a date as well" in checked.problems[0].message
+
+
+def test_end_must_be_after_start():
+    checked = validate(frame(good(start_time="18:00", end_time="08:00")))
+    assert messages(checked) == [(2, "end_time", "end_time must be after start_time")]
+
+
+def test_bad_time_message_names_the_value():
+    checked = validate(frame(good(start_time="25:00")))
+    assert str(checked.problems[0]) == "row 2, start_time '25:00': not a valid time of day"
+
+
+def test_excel_error_cells_get_one_message():
+    checked = validate(frame(good(skill_id="#N/A")))
+    assert messages(checked) == [
+        (2, "skill_id", "the cell holds the Excel error #N/A; fix the formula or type the value"),
+    ]
+
+
+def test_known_skills_reject_unknown_ids_with_nearest_suggestions():
+    skills = {"101": "Cobranza", "102": "Ventas", "205": ""}
+    checked = validate(frame(good(skill_id="103")), Options(skills=skills))
+    assert checked.problems[0].message == (
+        "skill_id is not one of the operation's skills; nearest known: 102 (Ventas), "
+        "101 (Cobranza), 205"
+    )
