@@ -120,6 +120,11 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
+    def handle(self) -> None:
+        # A client that is killed or gives up mid-request is normal here, not an error.
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            super().handle()
+
     def log_message(self, format: str, *args: Any) -> None:  # quiet unless asked
         if self.server.verbose:
             super().log_message(format, *args)
@@ -138,7 +143,10 @@ class _Handler(BaseHTTPRequestHandler):
             f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
             f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
         ).encode("latin-1")
-        self.wfile.write(head + body)
+        try:
+            self.wfile.write(head + body)
+        except OSError:  # the client went away (killed, timed out): nothing to tell it
+            close = True
         self.close_connection = close
         self.log_request(status, len(body))
 
@@ -320,8 +328,9 @@ class Sandbox:
         return f"http://{host}:{port}"
 
     def start(self) -> Sandbox:
+        # A short poll interval so that stopping (tests, --simulate) is immediate.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="wolkvox-sandbox", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="wolkvox-sandbox", daemon=True
         )
         self._thread.start()
         return self
