@@ -264,3 +264,68 @@ def _wait_for(condition, timeout=30.0):
     while not condition():
         assert time.monotonic() < end, "timed out"
         time.sleep(0.01)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_second_signal_quits_at_once_and_resume_settles_the_row_in_flight(
+    tmp_path, make_sandbox, sig
+):
+    box = make_sandbox(latency=1.5)
+    src = write_csv(tmp_path / "c.csv", names(4))
+    env = {**os.environ, "WOLKVOX_TOKEN": "sandbox-token"}
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            "run",
+            src,
+            "--base-url",
+            box.url,
+            "--reconcile-after",
+            "0",
+        ],
+        env=env,
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _wait_for(lambda: box.state.create_calls >= 1)
+    child.send_signal(sig)
+    time.sleep(0.2)
+    child.send_signal(sig)
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err
+    assert "press Ctrl-C again to quit at once" in err
+    assert "interrupted: run the same command with --resume to finish" in out
+    seen = statuses(tmp_path / "c.results.xlsx")
+    assert seen == {2: "unknown", 3: "not_sent", 4: "not_sent", 5: "not_sent"}
+    time.sleep(1.5)  # let the server finish the abandoned call
+    resumed = run_process("run", src, "--base-url", box.url, "--resume", "--reconcile-after", "0")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(4)}
+    (first,) = [r for r in read_results(tmp_path / "c.results.xlsx") if r["row"] == 2]
+    assert first["message"] == "created: confirmed by the campaign list after an unclear answer"
+
+
+def test_busy_token_past_the_retry_bound_stops_the_run(tmp_path, make_sandbox):
+    box = make_sandbox(faults={"Campaña 000": ["busy"] * 5})
+    src = write_csv(tmp_path / "c.csv", names(2))
+    done = run_process("run", src, "--base-url", box.url, "--retry-for", "0.5")
+    assert done.returncode == 3
+    assert "the token is busy elsewhere; still so after 0 s of retries" in done.stdout
+    assert set(statuses(tmp_path / "c.results.xlsx").values()) == {"not_sent"}
+    assert box.state.created_names() == {}
+
+
+def test_more_rows_than_the_daily_quota_are_warned_about(tmp_path, make_sandbox):
+    box = make_sandbox(quota=0)
+    src = write_csv(tmp_path / "c.csv", [row(f"C{i}") for i in range(1001)])
+    done = run_process("run", src, "--base-url", box.url)
+    assert (
+        "warning: 1001 rows to send, more than the 1000 API calls a licence may make per "
+        "day" in done.stderr
+    )
+    assert done.returncode == 3
+    assert "1001 not_sent" in done.stdout
