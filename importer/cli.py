@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="know only the demo operation's skills (as --simulate does)",
     )
+    box.add_argument(
+        "--skills",
+        type=Path,
+        metavar="FILE",
+        help="know only the skills listed in FILE (a skill_id column)",
+    )
     box.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -122,6 +128,13 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--encoding", help="the CSV's text encoding (default: detected)")
     p.add_argument("--delimiter", help="the CSV's delimiter (default: detected)")
+    p.add_argument(
+        "--skills",
+        type=Path,
+        metavar="FILE",
+        help="the operation's skills (CSV or workbook with a skill_id column, as "
+        "exported from wolkvox manager); rows with other skill ids are invalid",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -226,10 +239,15 @@ def _sandbox(args: argparse.Namespace, out: TextIO) -> int:
         if not name or kind not in FAULTS:
             raise UsageError(f"--fault {spec!r}: write NAME=KIND, KIND one of {', '.join(FAULTS)}")
         faults.setdefault(name, []).append(kind)
+    skills = DEMO_SKILLS if args.demo_skills else None
+    if args.skills is not None:
+        from importer.load import load_skills
+
+        skills = frozenset(load_skills(args.skills))
     config = Config(
         tokens=frozenset({args.token or DEFAULT_TOKEN}), latency=args.latency, hang=args.hang,
         quota=args.quota, faults=faults, existing=list(args.existing),
-        skills=DEMO_SKILLS if args.demo_skills else None,
+        skills=skills,
     )  # fmt: skip
     try:
         box = Sandbox(config, port=args.port, verbose=args.verbose)
@@ -267,6 +285,7 @@ def _read_token(args: argparse.Namespace) -> str | None:
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from importer import job, schema
     from importer.client import DEFAULT_TIMEOUT, base_url_for, check_base_url
+    from importer.load import load_skills
     from importer.send import Policy, StopFlag
 
     dry_run = args.command == "validate" or args.dry_run
@@ -287,7 +306,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         resume=getattr(args, "resume", False),
         skip_existing=getattr(args, "skip_existing", True),
         timeout=getattr(args, "timeout", None) or DEFAULT_TIMEOUT,
-        validation=schema.Options(default_type=args.default_type, time_format=args.time_format),
+        validation=schema.Options(
+            default_type=args.default_type,
+            time_format=args.time_format,
+            skills=load_skills(args.skills) if args.skills is not None else None,
+        ),
         policy=Policy(
             retry_for=getattr(args, "retry_for", 300.0),
             max_failures=getattr(args, "max_failures", None),

@@ -240,6 +240,7 @@ def _finish(settings, table, checked, derived, started, ended, message, *, serve
         ("started", started.isoformat(timespec="seconds")),
         ("finished", dt.datetime.now().astimezone().isoformat(timespec="seconds")),
         ("ended", "complete" if ended == "done" else f"stopped early: {message or ended}"),
+        *((f"column {f}", f'read from "{alias}"') for f, alias in table.aliases.items()),
         *((status, str(n)) for status, n in tally.items()),
         ("rows", str(len(derived))),
     ]

@@ -55,6 +55,18 @@ def load_table(
 ) -> Table:
     """Read ``path`` into a :class:`Table`; raise :class:`InputError` for unusable files."""
     path = Path(path)
+    rows, source, warnings = read_rows(path, sheet=sheet, encoding=encoding, delimiter=delimiter)
+    return _build_table(path.name, rows, source, warnings)
+
+
+def read_rows(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> tuple[list[list[str]], str, list[str]]:
+    """Every row of a sheet or CSV as lists of cell text, with where they came from."""
     name = path.name
     if not path.exists():
         raise InputError(f"{path}: no such file. Check the path and try again.")
@@ -82,12 +94,42 @@ def load_table(
             f"(File > Info > Protect Workbook), save, and try again."
         )
     if kind in {"zip", "ole"}:
-        rows, source, warnings = _read_workbook(path, data, sheet)
-    else:
-        if sheet is not None:
-            raise InputError(f"--sheet only applies to workbooks; {name} is a CSV file.")
-        rows, source, warnings = _read_csv_rows(name, data, encoding, delimiter)
-    return _build_table(name, rows, source, warnings)
+        return _read_workbook(path, data, sheet)
+    if sheet is not None:
+        raise InputError(f"--sheet only applies to workbooks; {name} is a CSV file.")
+    return _read_csv_rows(name, data, encoding, delimiter)
+
+
+SKILL_ID_HEADERS = frozenset({"skillid", "idskill", "skill", "id", "iddelskill"})
+SKILL_NAME_HEADERS = frozenset({"skillname", "nombreskill", "nombredelskill", "nombre", "name",
+                                "descripcion", "description"})  # fmt: skip
+
+
+def load_skills(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The operation's skills (id -> name) from a CSV or workbook with a ``skill_id`` column."""
+    from importer.columns import fold
+
+    path = Path(path)
+    rows, _, _ = read_rows(path)
+    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        folded = [fold(clean_header(c)) for c in cells]
+        ids = [i for i, f in enumerate(folded) if f in SKILL_ID_HEADERS]
+        if not ids:
+            continue
+        names = [i for i, f in enumerate(folded) if f in SKILL_NAME_HEADERS and i != ids[0]]
+        skills: dict[str, str] = {}
+        for row in rows[index + 1 :]:
+            ident = row[ids[0]].strip() if ids[0] < len(row) else ""
+            if ident:
+                name = row[names[0]].strip() if names and names[0] < len(row) else ""
+                skills[ident] = name
+        if not skills:
+            raise InputError(f"--skills {path.name} lists no skills under its skill_id column.")
+        return skills
+    raise InputError(
+        f"--skills {path.name} has no skill_id column. Export the skills from wolkvox manager "
+        f"with a skill_id column (and optionally skill_name)."
+    )
 
 
 # --- workbooks -------------------------------------------------------------------------

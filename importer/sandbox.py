@@ -137,6 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str = "application/json",
         close: bool = False,
     ) -> None:
+        self._release()
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         head = (
             f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
@@ -153,7 +154,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str) -> None:
         self._answer(status, {"code": status, "error": message, "msg": message, "data": []})
 
+    def _release(self) -> None:
+        """The call is over for the token's count before the client hears of it, so a
+        client that sends its next request the moment it has the answer is not refused."""
+        token = getattr(self, "_busy_token", None)
+        if token is not None:
+            with self.server.state.lock:
+                self.server.state.in_flight[token] -= 1
+            self._busy_token = None
+
     def _drop(self) -> None:
+        self._release()
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -191,6 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
             state.in_flight[token] += 1
             if busy:
                 state.overlaps += 1
+        self._busy_token = token
         try:
             if busy:
                 self._read_body()
@@ -198,8 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._create()
         finally:
-            with state.lock:
-                state.in_flight[token] -= 1
+            self._release()
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

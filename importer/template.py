@@ -8,6 +8,7 @@ from pathlib import Path
 from importer.columns import DESCRIPTIONS, DESCRIPTIONS_ES, FIELDS, REQUIRED_COLUMNS
 from importer.errors import UsageError
 
+TIME_COLUMNS = ("start_time", "end_time")
 #: Rows of the template that get dropdowns and text formats.
 TEMPLATE_ROWS = 1000
 EXAMPLES = (
@@ -53,9 +54,11 @@ def _write_xlsx(path: Path) -> None:
         if name in REQUIRED_COLUMNS:
             cell.fill = required
         sheet.column_dimensions[letter].width = 28 if name.startswith("campaign") else 15
-        # Text format keeps what ops types: skill 0042 stays 0042, 08:00 stays 08:00.
+        # Text keeps what ops types (skill 0042 stays 0042); times are real time cells,
+        # so Excel itself refuses 25:00.
+        fmt = "hh:mm" if name in TIME_COLUMNS else "@"
         for row in range(2, last + 1):
-            sheet.cell(row=row, column=i).number_format = "@"
+            sheet.cell(row=row, column=i).number_format = fmt
     choices = {"type_campaign": '"preview,predictive"', "enable_edition": '"yes,no"'}
     for name, formula in choices.items():
         letter = get_column_letter(FIELDS.index(name) + 1)
@@ -69,6 +72,20 @@ def _write_xlsx(path: Path) -> None:
         )
         rule.add(f"{letter}2:{letter}{last}")
         sheet.add_data_validation(rule)
+    times = DataValidation(
+        type="time",
+        operator="between",
+        formula1="0",
+        formula2="0.99999",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="time",
+        error="Write a time of day, e.g. 08:00 / Escriba una hora, p. ej. 08:00",
+    )
+    for name in TIME_COLUMNS:
+        letter = get_column_letter(FIELDS.index(name) + 1)
+        times.add(f"{letter}2:{letter}{last}")
+    sheet.add_data_validation(times)
 
     guide = book.create_sheet("columns")
     guide.append(["column", "required", "meaning", "significado"])

@@ -25,7 +25,11 @@ def test_xlsx_template_has_dropdowns_text_cells_and_a_column_guide(tmp_path):
     book = load_workbook(write_template(tmp_path / "t.xlsx"))
     sheet = book["campaigns"]
     lists = {dv.formula1: str(dv.sqref) for dv in sheet.data_validations.dataValidation}
-    assert lists == {'"preview,predictive"': "C2:C1001", '"yes,no"': "G2:G1001"}
+    assert lists == {
+        '"preview,predictive"': "C2:C1001",
+        '"yes,no"': "G2:G1001",
+        "0": "D2:D1001 E2:E1001",
+    }
     assert sheet["F2"].number_format == "@"  # skill_id keeps leading zeros
     guide = [row[0] for row in book["columns"].iter_rows(min_row=2, values_only=True)]
     assert guide[:3] == ["campaign_name", "campaign_description", "type_campaign"]

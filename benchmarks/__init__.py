@@ -1,0 +1,1 @@
+"""Benchmarks of wolkvox-import: ``python -m benchmarks`` (``--quick`` for a smoke run)."""
