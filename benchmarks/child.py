@@ -63,7 +63,7 @@ def bare_read_and_dump(path: Path) -> None:
     sheet = book.create_sheet("results")
     sheet.append(["row", "status", "id_campaign", "message", *frame.columns])
     for i, values in enumerate(frame.itertuples(index=False), start=2):
-        sheet.append([i, "valid", "", "{}", *values])
+        sheet.append([i, "valid", None, "{}", *(v or None for v in values)])
     book.save(path.with_suffix(".dump.xlsx"))
 
 
@@ -104,7 +104,8 @@ def bare_dump(path: Path) -> None:
     sheet.append(["row", "status", "id_campaign", "message", *FIELDS])
     columns = [frame[f].tolist() for f in FIELDS]
     for i, r in enumerate(results):
-        sheet.append([r.row, r.status, r.id_campaign, r.message, *(c[i] for c in columns)])
+        # Empty cells are left out, as any sensible dump would.
+        sheet.append([r.row, r.status, r.id_campaign, r.message, *(c[i] or None for c in columns)])
     book.save(path.with_suffix(".dump.xlsx"))
 
 

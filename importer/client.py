@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -90,7 +91,7 @@ class WolkvoxClient:
     ) -> None:
         self.base_url = check_base_url(base_url)
         self._token = token
-        self.session = session or requests.Session()
+        self.session = session or _session_for(self.base_url)
         self.timeout = timeout
 
     def __repr__(self) -> str:  # never show the token
@@ -144,6 +145,21 @@ class WolkvoxClient:
         if not isinstance(data, list):
             raise ApiStopped("the campaign list could not be read: the answer held no list.")
         return [c for c in data if isinstance(c, dict)]
+
+
+def _session_for(base_url: str) -> requests.Session:
+    """A keep-alive session with the environment's proxy and CA settings read once.
+
+    requests otherwise re-reads the whole environment (and looks for ~/.netrc) before
+    every request, which costs more than the rest of the importer's work per row.
+    """
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
 
 
 def _json(text: str) -> Any:

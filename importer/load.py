@@ -14,11 +14,13 @@ import datetime as dt
 import io
 import math
 import os
+import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from importer.columns import FIELDS, REQUIRED_COLUMNS, RETRY_COLUMNS, header_score, match_header
@@ -33,7 +35,11 @@ PREFERRED_SHEETS = ("campaigns", "campaign", "campañas", "campaña", "campanas"
 
 @dataclass
 class Table:
-    """A loaded sheet: text cells under the importer's field names, indexed by row number."""
+    """A loaded sheet: text cells under the importer's field names, indexed by row number.
+
+    Cells are as meant rather than as typed: trimmed (non-breaking spaces too), without
+    zero-width marks, in Unicode NFC, so ``Retención`` typed two ways is one name.
+    """
 
     #: One column per field in :data:`importer.columns.FIELDS`, plus any
     #: :data:`~importer.columns.RETRY_COLUMNS` present; index = spreadsheet row number.
@@ -46,6 +52,22 @@ class Table:
     aliases: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Sheet:
+    """A sheet as read: the rows down to the header as lists, the rest as a frame.
+
+    Keeping the body as a frame lets a 100,000-row CSV go from the parser to the
+    importer's columns without passing every cell through Python lists.
+    """
+
+    #: rows from the top of the sheet down to and including the header
+    head: list[list[str]]
+    #: the rows below the header: text cells, columns numbered from 0
+    body: pd.DataFrame
+    source: str
+    warnings: list[str] = field(default_factory=list)
+
+
 def load_table(
     path: str | os.PathLike[str],
     *,
@@ -55,18 +77,19 @@ def load_table(
 ) -> Table:
     """Read ``path`` into a :class:`Table`; raise :class:`InputError` for unusable files."""
     path = Path(path)
-    rows, source, warnings = read_rows(path, sheet=sheet, encoding=encoding, delimiter=delimiter)
-    return _build_table(path.name, rows, source, warnings)
+    read = read_sheet(path, sheet=sheet, encoding=encoding, delimiter=delimiter)
+    return _build_table(path.name, read)
 
 
-def read_rows(
+def read_sheet(
     path: Path,
     *,
     sheet: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
-) -> tuple[list[list[str]], str, list[str]]:
-    """Every row of a sheet or CSV as lists of cell text, with where they came from."""
+    score: Callable[[list[str]], int] = header_score,
+) -> Sheet:
+    """Read a workbook sheet or a CSV as text; the header is the best-``score`` early row."""
     name = path.name
     if not path.exists():
         raise InputError(f"{path}: no such file. Check the path and try again.")
@@ -94,10 +117,16 @@ def read_rows(
             f"(File > Info > Protect Workbook), save, and try again."
         )
     if kind in {"zip", "ole"}:
-        return _read_workbook(path, data, sheet)
+        return _read_workbook(path, data, sheet, score)
     if sheet is not None:
         raise InputError(f"--sheet only applies to workbooks; {name} is a CSV file.")
-    return _read_csv_rows(name, data, encoding, delimiter)
+    return _read_csv(name, data, encoding, delimiter, score)
+
+
+def _header_index(rows: Sequence[list[str]], score: Callable[[list[str]], int]) -> int:
+    """The first of the early rows that names the most known columns."""
+    scores = [score([clean_header(c) for c in r]) for r in rows[:HEADER_SEARCH_ROWS]]
+    return scores.index(max(scores)) if scores else 0
 
 
 SKILL_ID_HEADERS = frozenset({"skillid", "idskill", "skill", "id", "iddelskill"})
@@ -110,19 +139,21 @@ def load_skills(path: str | os.PathLike[str]) -> dict[str, str]:
     from importer.columns import fold
 
     path = Path(path)
-    rows, _, _ = read_rows(path)
-    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        folded = [fold(clean_header(c)) for c in cells]
-        ids = [i for i, f in enumerate(folded) if f in SKILL_ID_HEADERS]
-        if not ids:
-            continue
+
+    def score(cells: list[str]) -> int:
+        return sum(fold(c) in SKILL_ID_HEADERS for c in cells)
+
+    read = read_sheet(path, score=score)
+    folded = [fold(clean_header(c)) for c in read.head[-1]] if read.head else []
+    ids = [i for i, f in enumerate(folded) if f in SKILL_ID_HEADERS]
+    if ids:
         names = [i for i, f in enumerate(folded) if f in SKILL_NAME_HEADERS and i != ids[0]]
+        column = read.body[ids[0]] if ids[0] in read.body else pd.Series([], dtype=object)
+        labels = read.body[names[0]] if names and names[0] in read.body else None
         skills: dict[str, str] = {}
-        for row in rows[index + 1 :]:
-            ident = row[ids[0]].strip() if ids[0] < len(row) else ""
+        for i, ident in enumerate(column.astype(str).str.strip()):
             if ident:
-                name = row[names[0]].strip() if names and names[0] < len(row) else ""
-                skills[ident] = name
+                skills[ident] = "" if labels is None else str(labels.iloc[i]).strip()
         if not skills:
             raise InputError(f"--skills {path.name} lists no skills under its skill_id column.")
         return skills
@@ -146,7 +177,9 @@ def _sniff_kind(data: bytes) -> str:
     return "text"
 
 
-def _read_workbook(path: Path, data: bytes, wanted: str | None):
+def _read_workbook(
+    path: Path, data: bytes, wanted: str | None, score: Callable[[list[str]], int]
+) -> Sheet:
     import python_calamine as calamine
 
     name = path.name
@@ -188,11 +221,70 @@ def _read_workbook(path: Path, data: bytes, wanted: str | None):
             f"{name}: sheet {chosen!r} could not be read; the file looks damaged. "
             f"Open it in Excel and save it again."
         ) from None
-    rows = [[_cell_text(c) for c in row] for row in cells]
+    if data.startswith(b"PK"):
+        for r, c, error in _xlsx_error_cells(data, chosen):
+            if r < len(cells) and c < len(cells[r]):
+                cells[r][c] = error
+    top = [[_cell_text(c) for c in row] for row in cells[:HEADER_SEARCH_ROWS]]
+    at = _header_index(top, score)
+    # Most cells of a sheet are text already; only the others need converting.
+    body = [
+        row if all(type(c) is str for c in row) else [_cell_text(c) for c in row]
+        for row in cells[at + 1 :]
+    ]
     warnings = []
     if wanted is None and len(names) > 1:
         warnings.append(f'read sheet "{chosen}" (use --sheet to pick another)')
-    return rows, f'sheet "{chosen}"', warnings
+    frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(dtype=object)
+    return Sheet(top[: at + 1], frame, f'sheet "{chosen}"', warnings)
+
+
+_ERROR_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?<v>([^<]*)</v>',
+    re.S,
+)
+
+
+def _xlsx_error_cells(data: bytes, sheet: str) -> list[tuple[int, int, str]]:
+    """(row, column, '#N/A') of the error cells of an xlsx/xlsm sheet, 0-based.
+
+    calamine reads error cells as empty, which would silently turn a broken formula
+    into an empty value; the sheet's XML still says which cells hold errors.
+    """
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" not in names:
+                return []  # .ods and others: not an Excel workbook
+            ns = {
+                "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            }
+            book = ET.fromstring(archive.read("xl/workbook.xml"))
+            rel_id = next(
+                (e.get(f"{{{ns['r']}}}id") for e in book.iterfind("m:sheets/m:sheet", ns)
+                 if e.get("name") == sheet), None)  # fmt: skip
+            rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            target = next((e.get("Target") for e in rels if e.get("Id") == rel_id), None)
+            if target is None:
+                return []
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            xml = archive.read(path)
+    except (KeyError, zipfile.BadZipFile, ET.ParseError):
+        return []
+    if b't="e"' not in xml:
+        return []
+    out = []
+    for match in _ERROR_CELL.finditer(xml):
+        letters, row, text = match.groups()
+        col = 0
+        for ch in letters.decode():
+            col = col * 26 + ord(ch) - 64
+        out.append((int(row) - 1, col - 1, text.decode("utf-8", "replace")))
+    return out
 
 
 def _cell_text(value: object) -> str:
@@ -261,7 +353,13 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     return str(best), best.encoding
 
 
-def _read_csv_rows(name: str, data: bytes, encoding: str | None, delimiter: str | None):
+def _read_csv(
+    name: str,
+    data: bytes,
+    encoding: str | None,
+    delimiter: str | None,
+    score: Callable[[list[str]], int],
+) -> Sheet:
     text, used = decode(data, name, encoding)
     text = text.lstrip("\ufeff")
     first_line, _, rest = text.partition("\n")
@@ -276,19 +374,16 @@ def _read_csv_rows(name: str, data: bytes, encoding: str | None, delimiter: str 
     else:
         delimiter = _detect_delimiter(text)
     try:
-        header_at, width, lines_before = _find_header(text, delimiter)
-        head_rows = list(
-            csv.reader(io.StringIO(_take_lines(text, lines_before)), delimiter=delimiter)
-        )
-        body = _drop_lines(text, lines_before)
+        head, lines = _find_header(text, delimiter, score)
+        width = max(len(head[-1]), 1) if head else 1
         frame = pd.read_csv(
-            io.StringIO(body),
+            io.StringIO(_drop_lines(text, lines)),
             sep=delimiter,
             header=None,
             names=range(width),
             usecols=range(width),
             index_col=False,
-            dtype=str,
+            dtype=object,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
@@ -299,10 +394,8 @@ def _read_csv_rows(name: str, data: bytes, encoding: str | None, delimiter: str 
             f"{name} could not be read as CSV ({exc}). Check for an unclosed quote, or save it "
             f"again from Excel as CSV."
         ) from None
-    rows = head_rows + frame.to_numpy(dtype=object).tolist()
-    del header_at
     shown = {"\t": "tab"}.get(delimiter, delimiter)
-    return rows, f'CSV ({used}, "{shown}")', []
+    return Sheet(head, frame, f'CSV ({used}, "{shown}")')
 
 
 def _sample_records(text: str, delimiter: str, limit: int = HEADER_SEARCH_ROWS) -> list[list[str]]:
@@ -335,22 +428,22 @@ def _detect_delimiter(text: str) -> str:
     return sniffed if sniffed in winners else winners[0]
 
 
-def _find_header(text: str, delimiter: str) -> tuple[int, int, int]:
-    """Return (header record index, column count, physical lines up to and incl. the header)."""
+def _find_header(
+    text: str, delimiter: str, score: Callable[[list[str]], int]
+) -> tuple[list[list[str]], int]:
+    """Return the records down to the header and the physical lines they span."""
     reader = csv.reader(io.StringIO(text[:200_000]), delimiter=delimiter)
-    best = (-1, 0, 0, 0)  # score, index, width, lines
-    for index, row in enumerate(reader):
-        if index >= HEADER_SEARCH_ROWS:
+    records: list[list[str]] = []
+    lines: list[int] = []
+    for row in reader:
+        records.append(row)
+        lines.append(reader.line_num)
+        if len(records) >= HEADER_SEARCH_ROWS:
             break
-        score = header_score(row)
-        if score > best[0]:
-            best = (score, index, len(row), reader.line_num)
-    _, index, width, lines = best
-    return index, max(width, 1), lines
-
-
-def _take_lines(text: str, count: int) -> str:
-    return "".join(text.splitlines(keepends=True)[:count]) if count else ""
+    if not records:
+        return [], 0
+    at = _header_index(records, score)
+    return records[: at + 1], lines[at]
 
 
 def _drop_lines(text: str, count: int) -> str:
@@ -372,18 +465,36 @@ def clean_header(text: str) -> str:
     return text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").strip()
 
 
-def _build_table(name: str, rows: Sequence[list[str]], source: str, warnings: list[str]) -> Table:
-    search = rows[:HEADER_SEARCH_ROWS]
-    scores = [header_score([clean_header(c) for c in r]) for r in search]
-    if not scores or max(scores) == 0:
-        found = ", ".join(c for c in (clean_header(x) for x in (rows[0] if rows else [])) if c)
+#: Invisible characters people paste along with text; removed like spaces.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def clean_cell(text: str) -> str:
+    """A cell as it is meant: trimmed (non-breaking spaces too), no zero-width marks, NFC."""
+    if text.isascii():
+        return text.strip()
+    return unicodedata.normalize("NFC", text.translate(_INVISIBLE).strip())
+
+
+def clean_values(values: pd.Series | np.ndarray) -> np.ndarray:
+    """:func:`clean_cell` over a column, once per distinct value (sheets repeat a lot)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    # Anything but text (a missing cell in a short CSV line) is an empty cell.
+    cleaned = np.array([clean_cell(u) if type(u) is str else "" for u in uniques], dtype=object)
+    return cleaned[codes] if len(cleaned) else np.full(len(codes), "", dtype=object)
+
+
+def _build_table(name: str, read: Sheet) -> Table:
+    header = [clean_header(c) for c in read.head[-1]] if read.head else []
+    if header_score(header) == 0:
+        first = [clean_header(c) for c in read.head[0]] if read.head else []
+        found = ", ".join(c for c in first if c)
         raise InputError(
             f"{name} has no header row with the expected column names "
             f"(campaign_name, skill_id, ...); first row holds: {found or 'nothing'}. "
             f"Start from the template: wolkvox-import template campaigns.xlsx"
         )
-    header_index = scores.index(max(scores))
-    header = [clean_header(c) for c in rows[header_index]]
+    header_row = len(read.head)
     match = match_header(header)
     if match.misspelt:
         listed = "; ".join(f'"{text}" (did you mean {guess}?)' for text, guess in match.misspelt)
@@ -398,9 +509,10 @@ def _build_table(name: str, rows: Sequence[list[str]], source: str, warnings: li
     if missing:
         raise InputError(
             f"{name} has no {' or '.join(missing)} column (the header is row "
-            f"{header_index + 1}: {', '.join(h for h in header if h)}). Add the column; the "
+            f"{header_row}: {', '.join(h for h in header if h)}). Add the column; the "
             f"template shows the expected header: wolkvox-import template campaigns.xlsx"
         )
+    warnings = list(read.warnings)
     if match.ignored:
         warnings.append("ignored columns not used by wolkvox: " + ", ".join(match.ignored))
     if match.aliases:
@@ -408,31 +520,32 @@ def _build_table(name: str, rows: Sequence[list[str]], source: str, warnings: li
             "matched columns: " + ", ".join(f'"{a}" = {f}' for f, a in match.aliases.items())
         )
 
-    data = rows[header_index + 1 :]
-    first_row_number = header_index + 2
-    columns = [f for f in (*FIELDS, *RETRY_COLUMNS) if f in match.positions or f in FIELDS]
-    width = max((len(r) for r in data), default=0)
-    by_position = {}
-    for f in columns:
+    body = read.body
+    rows = len(body)
+    empty = np.full(rows, "", dtype=object)
+    columns: dict[str, np.ndarray] = {}
+    for f in (*FIELDS, *RETRY_COLUMNS):
         pos = match.positions.get(f)
-        by_position[f] = pos if pos is not None and pos < max(width, 1) else None
+        if pos is not None and pos in body.columns:
+            values = body[pos].to_numpy(dtype=object)
+            columns[f] = clean_values(values) if rows else values
+        elif f in FIELDS:
+            columns[f] = empty
     frame = pd.DataFrame(
-        [
-            [r[p] if p is not None and p < len(r) else "" for p in by_position.values()]
-            for r in data
-        ],
-        columns=columns,
-        index=pd.RangeIndex(first_row_number, first_row_number + len(data), name="row"),
+        columns,
+        index=pd.RangeIndex(header_row + 1, header_row + 1 + rows, name="row"),
         dtype=object,
     )
-    if len(frame):
+    if rows:
         # Fully empty rows (formatting left behind, blank separator lines) are skipped;
-        # the row numbers of the others stay as in the sheet.
-        blank = pd.concat([frame[c].str.strip().eq("") for c in frame.columns], axis=1)
-        frame = frame[~blank.all(axis=1)]
+        # the others keep their sheet row numbers.
+        blank = np.ones(rows, dtype=bool)
+        for values in columns.values():
+            blank &= values == ""
+        frame = frame[~blank]
     if frame.empty:
         raise InputError(
-            f"{name} has a header (row {header_index + 1}) but no data rows. Add campaigns "
+            f"{name} has a header (row {header_row}) but no data rows. Add campaigns "
             f"below the header and run again."
         )
-    return Table(frame=frame, source=source, warnings=warnings, aliases=dict(match.aliases))
+    return Table(frame=frame, source=read.source, warnings=warnings, aliases=dict(match.aliases))

@@ -105,8 +105,14 @@ def counts(results: Iterable[RowResult]) -> dict[str, int]:
 
 
 def _text_cell(ws, value: str):
-    """A cell that Excel shows as text even when it starts like a formula."""
-    if value and value[0] in "=+-@":
+    """A cell that Excel shows as text even when it starts like a formula.
+
+    An empty value becomes no cell at all: the sheet looks the same and most of a
+    campaign sheet's cells (opt1 ... opt12) are empty.
+    """
+    if not value:
+        return None
+    if value[0] in "=+-@":
         cell = WriteOnlyCell(ws, value)
         cell.data_type = "s"  # never a formula: a sheet from outside must not run code
         return cell
@@ -159,7 +165,7 @@ def write_results(
             [
                 result.row,
                 result.status,
-                result.id_campaign,
+                result.id_campaign or None,
                 _text_cell(ws, result.message),
                 *(_text_cell(ws, v) for v in values),
             ]

@@ -9,9 +9,11 @@ from __future__ import annotations
 import difflib
 import json
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any, overload
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
@@ -25,8 +27,6 @@ NO = frozenset({"no", "n", "false", "falso", "0"})
 EXCEL_ERRORS = frozenset(
     {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
 )
-#: Invisible characters people paste along with names; removed with the spaces.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,63 @@ class Campaign:
 
     row: int
     type_campaign: str
-    body: dict[str, str]
+    #: the body's values, in :data:`~importer.columns.BODY_FIELDS` order
+    values: tuple[str, ...]
+
+    @classmethod
+    def from_body(cls, row: int, type_campaign: str, body: dict[str, str]) -> Campaign:
+        return cls(row, type_campaign, tuple(body.get(f, "") for f in BODY_FIELDS))
+
+    @property
+    def body(self) -> dict[str, str]:
+        """The request body: every documented key, every value a string."""
+        return dict(zip(BODY_FIELDS, self.values, strict=True))
 
     @property
     def name(self) -> str:
-        return self.body["campaign_name"]
+        return self.values[_NAME]
 
     def body_json(self) -> str:
         """The exact request body, as sent."""
         return json.dumps(self.body, ensure_ascii=False)
+
+
+_NAME = BODY_FIELDS.index("campaign_name")
+
+
+class Campaigns(Sequence[Campaign]):
+    """The valid rows, column by column; each :class:`Campaign` is made when asked for.
+
+    A 100,000-row sheet would otherwise make 100,000 objects up front, most of them only
+    to be sent one by one minutes later.
+    """
+
+    def __init__(self, rows: list[int], kinds: list[str], columns: list[list[str]]) -> None:
+        self._rows = rows
+        self._kinds = kinds
+        self._columns = columns
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Campaign: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Campaign]: ...
+    def __getitem__(self, index: int | slice) -> Campaign | list[Campaign]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        values = tuple(column[index] for column in self._columns)
+        return Campaign(self._rows[index], self._kinds[index], values)
+
+    def __iter__(self) -> Iterator[Campaign]:
+        for row, kind, values in zip(
+            self._rows, self._kinds, zip(*self._columns, strict=True), strict=True
+        ):
+            yield Campaign(row, kind, values)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} campaigns>"
 
 
 @dataclass
@@ -78,7 +126,7 @@ class Options:
 class Checked:
     """The outcome of validation: campaigns to send and problems found."""
 
-    campaigns: list[Campaign]
+    campaigns: Sequence[Campaign]
     problems: list[Problem]
     #: row number -> the problems of that row, for rows that are invalid
     invalid: dict[int, list[Problem]] = field(default_factory=dict)
@@ -89,40 +137,52 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip().casefold()
 
 
-def clean_text(series: pd.Series) -> pd.Series:
-    """Trim spaces (incl. non-breaking), drop zero-width marks, normalise to NFC."""
-    s = series.astype(object).fillna("").astype(str)
-    s = s.str.translate(_INVISIBLE).str.strip()
-    return s.str.normalize("NFC")
+def by_value(
+    values: pd.Series | np.ndarray, fn: Callable[[Any], Any], dtype: type = object
+) -> np.ndarray:
+    """``fn`` over a column, called once per distinct value.
+
+    Sheets repeat the same few types, hours, skills and flags thousands of times, so
+    this turns a Python call per cell into one per distinct value.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    results = [fn(u) for u in uniques]
+    # factorize gives missing values (None: no time in the cell) the code -1, which
+    # picks the last entry: make that fn(None).
+    results.append(fn(None) if (codes < 0).any() else None)
+    return np.array(results, dtype=dtype)[codes]
+
+
+def _holds(fn: Callable[[Any], bool]) -> Callable[[pd.Series], pd.Series]:
+    """A pandera check function from a per-value predicate."""
+    return lambda s: pd.Series(by_value(s, fn, bool), index=s.index)
 
 
 # --- preparation: derived columns the checks look at ----------------------------------
 
 
 def _prepare(frame: pd.DataFrame, options: Options) -> tuple[pd.DataFrame, dict[str, str]]:
-    clean = pd.DataFrame({f: clean_text(frame[f]) for f in FIELDS}, index=frame.index)
-    clean["type_campaign"] = clean["type_campaign"].str.lower()
+    # The frame's text is already clean (see load.Table): only derived columns are added.
+    clean = frame.loc[:, list(FIELDS)].copy()
+    kind = by_value(clean["type_campaign"], str.lower)
     if options.default_type:
-        clean.loc[clean["type_campaign"].eq(""), "type_campaign"] = options.default_type
-    clean["_name_key"] = clean["campaign_name"].str.casefold()
+        kind = np.where(kind == "", options.default_type, kind)
+    clean["type_campaign"] = kind
+    clean["_name_key"] = by_value(clean["campaign_name"], str.casefold)
     time_errors: dict[str, str] = {}
-    for col in ("start_time", "end_time"):
-        clean["_" + col] = _parse_times(clean[col], time_errors)
-    return clean, time_errors
 
-
-def _parse_times(series: pd.Series, errors: dict[str, str]) -> pd.Series:
-    """Parse each distinct value once (sheets repeat the same few hours)."""
-    parsed: dict[str, object] = {"": None}
-    for value in series.unique():
-        if value in parsed:
-            continue
+    def parse(value: str) -> times.WorkTime | None:
+        if not value:
+            return None
         try:
-            parsed[value] = times.parse(value)
+            return times.parse(value)
         except times.TimeError as exc:
-            parsed[value] = None
-            errors[value] = str(exc)
-    return series.map(parsed)
+            time_errors[value] = str(exc)
+            return None
+
+    for col in ("start_time", "end_time"):
+        clean["_" + col] = by_value(clean[col], parse)
+    return clean, time_errors
 
 
 # --- the schema -----------------------------------------------------------------------
@@ -136,6 +196,19 @@ def _check(name: str, message: str | Callable[[str], str], fn, **kwargs) -> pa.C
     return pa.Check(fn, name=name, **kwargs)
 
 
+def _digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def _digits_or_empty(value: str) -> bool:
+    return value == "" or _digits(value)
+
+
+def _column(checks: pa.Check | list[pa.Check]) -> pa.Column:
+    # Cells are text, never null: nullable=True spares pandera a null scan per column.
+    return pa.Column(checks=checks, nullable=True)
+
+
 def _not_empty(s: pd.Series) -> pd.Series:
     return s.ne("")
 
@@ -144,16 +217,18 @@ def _no_excel_error(s: pd.Series) -> pd.Series:
     return ~s.isin(EXCEL_ERRORS)
 
 
-def build_schema(options: Options, time_errors: dict[str, str]) -> pa.DataFrameSchema:
-    """The pandera schema of a prepared frame (see :func:`validate`)."""
+def build_schema(
+    options: Options, time_errors: dict[str, str]
+) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
+    """The pandera schemas of a prepared frame: per column, and whole-row checks."""
     excel = _check(
         "excel_error",
         lambda v: f"the cell holds the Excel error {v}; fix the formula or type the value",
         _no_excel_error,
     )
-    columns: dict[str, pa.Column] = {f: pa.Column(checks=[excel]) for f in FIELDS}
+    columns: dict[str, pa.Column] = {f: _column(checks=[excel]) for f in FIELDS}
 
-    columns["campaign_name"] = pa.Column(
+    columns["campaign_name"] = _column(
         checks=[
             excel,
             _check(
@@ -161,14 +236,14 @@ def build_schema(options: Options, time_errors: dict[str, str]) -> pa.DataFrameS
             ),
         ]
     )
-    columns["_name_key"] = pa.Column(
+    columns["_name_key"] = _column(
         checks=_check(
             "duplicate_name",
             "this campaign_name appears more than once in the file; names must be unique",
             lambda s: s.eq("") | ~s.duplicated(keep=False),
         )
     )
-    columns["type_campaign"] = pa.Column(
+    columns["type_campaign"] = _column(
         checks=[
             excel,
             _check(
@@ -189,19 +264,19 @@ def build_schema(options: Options, time_errors: dict[str, str]) -> pa.DataFrameS
         _check(
             "skill_digits",
             "skill_id must be digits only, e.g. 101",
-            lambda s: s.eq("") | s.str.fullmatch(r"[0-9]+"),
+            _holds(_digits_or_empty),
         ),
     ]
     if options.skills is not None:
         skill_checks.append(_skill_exists_check(options.skills))
-    columns["skill_id"] = pa.Column(checks=skill_checks)
-    columns["enable_edition"] = pa.Column(
+    columns["skill_id"] = _column(checks=skill_checks)
+    columns["enable_edition"] = _column(
         checks=[
             excel,
             _check(
                 "edition_value",
                 "enable_edition must be yes or no",
-                lambda s: s.eq("") | s.str.casefold().isin(YES | NO),
+                _holds(lambda v: v == "" or v.casefold() in YES | NO),
             ),
         ]
     )
@@ -220,12 +295,12 @@ def build_schema(options: Options, time_errors: dict[str, str]) -> pa.DataFrameS
                     f"{col}_date",
                     f"{col} needs a date as well (e.g. 2026-12-01 08:00) because the "
                     f"time format is 'datetime'",
-                    lambda s: s.map(lambda t: t is None or t.date is not None).astype(bool),
+                    _holds(lambda t: t is None or t.date is not None),
                 ),
             )
-            columns["_" + col] = pa.Column(checks=checks[-1:])
+            columns["_" + col] = _column(checks=checks[-1:])
             checks = checks[:-1]
-        columns[col] = pa.Column(checks=checks)
+        columns[col] = _column(checks=checks)
 
     wide = [
         _check(
@@ -240,7 +315,14 @@ def build_schema(options: Options, time_errors: dict[str, str]) -> pa.DataFrameS
         ),
         _check("end_after_start", "end_time must be after start_time", _end_after_start),
     ]
-    return pa.DataFrameSchema(columns, checks=wide, strict=False, coerce=False)
+    return pa.DataFrameSchema(columns, strict=False, coerce=False), pa.DataFrameSchema(
+        checks=wide, strict=False, coerce=False
+    )
+
+
+#: The columns the whole-row checks read. They get a frame of their own, since pandera
+#: scans the whole frame it was given after each whole-row check.
+ROW_CHECK_COLUMNS = ["type_campaign", "start_time", "end_time", "_start_time", "_end_time"]
 
 
 def _end_after_start(df: pd.DataFrame) -> pd.Series:
@@ -272,7 +354,9 @@ def _skill_exists_check(skills: dict[str, str]) -> pa.Check:
         )
 
     return _check(
-        "skill_exists", message, lambda s: s.eq("") | ~s.str.fullmatch(r"[0-9]+") | s.isin(skills)
+        "skill_exists",
+        message,
+        lambda s: s.isin(skills) | ~pd.Series(by_value(s, _digits, bool), index=s.index),
     )
 
 
@@ -290,12 +374,14 @@ def validate(frame: pd.DataFrame, options: Options | None = None) -> Checked:
     """Check every row of a loaded frame; return campaigns to send and all problems."""
     options = options or Options()
     clean, time_errors = _prepare(frame, options)
-    schema = build_schema(options, time_errors)
-    problems: list[Problem] = []
-    try:
-        schema.validate(clean, lazy=True)
-    except SchemaErrors as err:
-        problems = _problems(err.failure_cases, frame)
+    per_column, per_row = build_schema(options, time_errors)
+    cases = []
+    for schema, data in ((per_column, clean), (per_row, clean[ROW_CHECK_COLUMNS])):
+        try:
+            schema.validate(data, lazy=True)
+        except SchemaErrors as err:
+            cases.append(err.failure_cases)
+    problems = _problems(pd.concat(cases), frame) if cases else []
     invalid: dict[int, list[Problem]] = {}
     for p in problems:
         invalid.setdefault(p.row, []).append(p)
@@ -304,51 +390,51 @@ def validate(frame: pd.DataFrame, options: Options | None = None) -> Checked:
 
 
 def _problems(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Problem]:
+    """Pandera's failure cases as plain problems: one per cell and check, in sheet order."""
+    position = dict(zip(frame.index.tolist(), range(len(frame)), strict=True))
+    cells = {c: frame[c].to_numpy(dtype=object) for c in FIELDS}
     seen: set[tuple[int, str, str]] = set()
-    out: list[Problem] = []
+    found: dict[tuple[int, str], list[tuple[str, str]]] = {}
     for check, column, row in zip(cases["check"], cases["column"], cases["index"], strict=True):
         if row is None or (isinstance(row, float) and pd.isna(row)):
             continue
         row = int(row)
-        column = _WIDE_COLUMN.get(check, column)
-        if isinstance(column, str) and column.startswith("_"):
+        column = str(_WIDE_COLUMN.get(check, column))
+        if column.startswith("_"):
             column = {"_name_key": "campaign_name"}.get(column, column[1:])
-        key = (row, str(column), str(check))
-        if key in seen:
+        if (row, column, check) in seen:
             continue
-        seen.add(key)
-        raw = frame.at[row, column] if column in frame.columns else ""
-        value = "" if raw is None else str(raw).strip()
-        make = MESSAGES.get(str(check), lambda _v, c=check: f"failed the check {c}")
-        out.append(Problem(row, str(column), value, make(value)))
-    # A cell holding an Excel error gets that one message, not every check it then fails.
-    excel = [p.message == MESSAGES["excel_error"](p.value) for p in out]
-    errors = {(p.row, p.column) for p, is_excel in zip(out, excel, strict=True) if is_excel}
-    out = [
-        p
-        for p, is_excel in zip(out, excel, strict=True)
-        if is_excel or (p.row, p.column) not in errors
-    ]
-    out.sort(key=lambda p: (p.row, FIELDS.index(p.column) if p.column in FIELDS else 99))
+        seen.add((row, column, check))
+        found.setdefault((row, column), []).append((check, str(cells[column][position[row]])))
+    out = []
+    for (row, column), checks in found.items():
+        # A cell holding an Excel error gets that one message, not every check it fails.
+        if any(check == "excel_error" for check, _ in checks):
+            checks = [c for c in checks if c[0] == "excel_error"]
+        for check, value in checks:
+            make = MESSAGES.get(check, lambda _v, c=check: f"failed the check {c}")
+            out.append(Problem(row, column, value, make(value)))
+    order = {f: i for i, f in enumerate(FIELDS)}
+    out.sort(key=lambda p: (p.row, order.get(p.column, 99)))
     return out
 
 
-def _campaigns(valid: pd.DataFrame, options: Options) -> list[Campaign]:
+def _campaigns(valid: pd.DataFrame, options: Options) -> Campaigns:
     fmt = options.time_format
-    edition = (
-        valid["enable_edition"]
-        .str.casefold()
-        .map(lambda v: options.enable_edition_default if v == "" else ("yes" if v in YES else "no"))
-    )
-    start = valid["_start_time"].map(lambda t: "" if t is None else t.wire(fmt))
-    end = valid["_end_time"].map(lambda t: "" if t is None else t.wire(fmt))
-    body_columns = {f: valid[f] for f in BODY_FIELDS}
-    body_columns.update(start_time=start, end_time=end, enable_edition=edition)
-    records = zip(*(body_columns[f] for f in BODY_FIELDS), strict=True)
-    return [
-        Campaign(int(row), kind, dict(zip(BODY_FIELDS, values, strict=True)))
-        for row, kind, values in zip(valid.index, valid["type_campaign"], records, strict=True)
-    ]
+    default = options.enable_edition_default
+
+    def edition(value: str) -> str:
+        return default if value == "" else ("yes" if value.casefold() in YES else "no")
+
+    def wire(t: times.WorkTime | None) -> str:
+        return "" if t is None else t.wire(fmt)
+
+    body = {f: valid[f].to_numpy(dtype=object) for f in BODY_FIELDS}
+    body["start_time"] = by_value(valid["_start_time"], wire)
+    body["end_time"] = by_value(valid["_end_time"], wire)
+    body["enable_edition"] = by_value(valid["enable_edition"], edition)
+    columns = [body[f].tolist() for f in BODY_FIELDS]
+    return Campaigns(valid.index.tolist(), valid["type_campaign"].tolist(), columns)
 
 
 def describe(problems: Iterable[Problem]) -> list[str]:

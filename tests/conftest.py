@@ -110,7 +110,10 @@ def read_results(path: Path) -> list[dict[str, object]]:
 
     ws = load_workbook(path, read_only=True)["results"]
     rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    # Empty cells are not written, so read-only rows can stop short: pad them.
+    return [
+        dict(zip(rows[0], (*r, *[None] * (len(rows[0]) - len(r))), strict=True)) for r in rows[1:]
+    ]
 
 
 def statuses(path: Path) -> dict[int, str]:

@@ -227,7 +227,7 @@ def test_help_and_version_do_not_import_pandas():
 def read_results_rows(path):
     from openpyxl import load_workbook
 
-    rows = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 

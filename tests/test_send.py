@@ -54,7 +54,7 @@ class ScriptedClient:
 
 
 def campaigns(*rows: int) -> list[Campaign]:
-    return [Campaign(r, "preview", {"campaign_name": f"row {r}"}) for r in rows]
+    return [Campaign.from_body(r, "preview", {"campaign_name": f"row {r}"}) for r in rows]
 
 
 @pytest.fixture
