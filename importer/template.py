@@ -11,6 +11,36 @@ from importer.errors import UsageError
 TIME_COLUMNS = ("start_time", "end_time")
 #: Rows of the template that get dropdowns and text formats.
 TEMPLATE_ROWS = 1000
+INSTRUCTIONS = (
+    (
+        "Write one campaign per row in the 'campaigns' sheet, under the header.",
+        "Escriba una campaña por fila en la hoja 'campaigns', debajo del encabezado.",
+    ),
+    (
+        "campaign_name and skill_id are required; the 'columns' sheet explains every column.",
+        "campaign_name y skill_id son obligatorios; la hoja 'columns' explica cada columna.",
+    ),
+    (
+        "Predictive campaigns need start_time and end_time, e.g. 08:00 and 18:00.",
+        "Las campañas predictive necesitan start_time y end_time, p. ej. 08:00 y 18:00.",
+    ),
+    (
+        "Check the file first: wolkvox-import validate campaigns.xlsx",
+        "Revise el archivo primero: wolkvox-import validate campaigns.xlsx",
+    ),
+    (
+        "Then create the campaigns: wolkvox-import run campaigns.xlsx --server 0032",
+        "Luego cree las campañas: wolkvox-import run campaigns.xlsx --server 0032",
+    ),
+    (
+        "Rows that were not created are in the retry file: fix them and run that file.",
+        "Las filas no creadas quedan en el archivo retry: corríjalas y ejecute ese archivo.",
+    ),
+    (
+        "The 'examples' sheet shows two filled-in rows.",
+        "La hoja 'examples' muestra dos filas de ejemplo.",
+    ),
+)
 EXAMPLES = (
     {"campaign_name": "Cobranza diciembre", "campaign_description": "Cartera vencida 30 días",
      "type_campaign": "predictive", "start_time": "08:00", "end_time": "18:00",
@@ -103,6 +133,18 @@ def _write_xlsx(path: Path) -> None:
     for letter, width in zip("ABCD", (22, 10, 70, 70), strict=True):
         guide.column_dimensions[letter].width = width
     for row in guide.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    steps = book.create_sheet("instructions")
+    steps.append(["English", "Español"])
+    for cell in steps[1]:
+        cell.font = Font(bold=True)
+    for english, spanish in INSTRUCTIONS:
+        steps.append([english, spanish])
+    for letter in "AB":
+        steps.column_dimensions[letter].width = 70
+    for row in steps.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 

@@ -262,3 +262,23 @@ def test_new_run_is_refused_while_another_holds_the_token(tmp_path, sandbox, tok
     assert result.code == ExitCode.BAD_INPUT
     assert f"another wolkvox-import (PID {os.getpid()}) is already using this token" in (result.err)
     assert sandbox.state.create_calls == 0
+
+
+def test_skills_file_makes_unknown_skills_invalid_with_suggestions(tmp_path):
+    skills = tmp_path / "skills.csv"
+    skills.write_text("skill_id;skill_name\n101;Cobranza\n102;Ventas\n", encoding="utf-8")
+    src = sheet(tmp_path, row("Uno"), row("Dos", skill_id="103"))
+    result = run_cli("validate", src, "--skills", skills)
+    assert result.code == ExitCode.ROWS_NOT_CREATED
+    assert (
+        "row 3, skill_id '103': skill_id is not one of the operation's skills; nearest "
+        "known: 102 (Ventas), 101 (Cobranza)"
+    ) in result.out
+
+
+def test_skills_file_without_skill_column_is_refused(tmp_path):
+    skills = tmp_path / "skills.csv"
+    skills.write_text("nombre\nCobranza\n", encoding="utf-8")
+    result = run_cli("validate", sheet(tmp_path, row("Uno")), "--skills", skills)
+    assert result.code == ExitCode.BAD_INPUT
+    assert "--skills skills.csv has no skill_id column" in result.err

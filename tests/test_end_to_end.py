@@ -329,3 +329,31 @@ def test_more_rows_than_the_daily_quota_are_warned_about(tmp_path, make_sandbox)
     )
     assert done.returncode == 3
     assert "1001 not_sent" in done.stdout
+
+
+def test_sandbox_started_with_a_skills_file_refuses_other_skills(tmp_path):
+    import socket
+
+    skills = tmp_path / "skills.csv"
+    skills.write_text("skill_id\n101\n", encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ}
+    box = subprocess.Popen(
+        [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--skills", skills],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert "sandbox listening on" in box.stdout.readline()
+        src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos", skill_id="102")])
+        done = run_process("run", src, "--base-url", f"http://127.0.0.1:{port}")
+        assert done.returncode == 1
+        assert "row 3 (Dos): failed: HTTP 400 SKILL ID NOT FOUND" in done.stdout
+    finally:
+        box.terminate()
+        box.wait(timeout=10)

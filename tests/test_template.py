@@ -52,3 +52,15 @@ def test_blank_template_is_refused_as_input_with_a_clear_message(tmp_path):
 def test_template_command_rejects_other_extensions(tmp_path):
     with pytest.raises(UsageError, match=r"a template is \.xlsx or \.csv"):
         write_template(tmp_path / "t.txt")
+
+
+def test_template_explains_itself_in_english_and_spanish(tmp_path):
+    from openpyxl import load_workbook
+
+    book = load_workbook(write_template(tmp_path / "t.xlsx"))
+    assert book.sheetnames == ["campaigns", "columns", "instructions", "examples"]
+    steps = list(book["instructions"].iter_rows(values_only=True))
+    assert steps[0] == ("English", "Español")
+    assert steps[1][1].startswith("Escriba una campaña por fila")
+    guide = next(book["columns"].iter_rows(min_row=7, max_row=7, values_only=True))
+    assert guide[0] == "skill_id" and "se conservan los ceros" in guide[3]

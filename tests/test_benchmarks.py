@@ -1,0 +1,37 @@
+"""The benchmark suite's quick mode runs end to end (the figures themselves are not judged)."""
+
+import json
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_quick_benchmark_run_measures_every_case(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text())
+    names = [case["name"] for case in figures["cases"]]
+    assert [n.split(".")[0] for n in names] == [
+        "1",
+        "2",
+        "3",
+        "3",
+        "3",
+        "3",
+        "3",
+        "4",
+        "5",
+        "5",
+        "6",
+    ]
+    for case in figures["cases"]:
+        assert case["median"] > 0 and case["baseline"] > 0 and case["ratio"] > 0
+    assert "figures written to" in done.stdout
