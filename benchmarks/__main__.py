@@ -248,28 +248,16 @@ def validation(sizes: Sizes, work: Path) -> list[Case]:
                 unit="MiB",
             )
         )
-    ours, _ = child_median(r, "validate_command", csv_path)
-    floor, _ = child_median(r, "bare_read_and_dump", csv_path)
-    cases.append(
-        Case(
-            f"3. `validate` end to end, {sizes.big:,}-row CSV, vs bare read + dump",
-            ours,
-            floor,
-            ours / floor,
-            2.0,
-        )
-    )
-    ours, _ = child_median(r, "write_results", csv_path)
-    bare, _ = child_median(r, "bare_dump", csv_path)
-    cases.append(
-        Case(
-            f"4. results workbook, {sizes.big:,} rows, vs bare write-only dump",
-            ours,
-            bare,
-            ours / bare,
-            1.5,
-        )
-    )
+    pairs = (
+        ("validate_command", "bare_read_and_dump", 2.0,
+         f"3. `validate` end to end, {sizes.big:,}-row CSV, vs bare read + dump"),
+        ("write_results", "bare_dump", 1.5,
+         f"4. results workbook, {sizes.big:,} rows, vs bare write-only dump"),
+    )  # fmt: skip
+    for ours_case, bare_case, target, name in pairs:
+        ours, _ = child_median(r, ours_case, csv_path)
+        bare, _ = child_median(r, bare_case, csv_path)
+        cases.append(Case(name, ours, bare, ours / bare, target))
     return cases
 
 

@@ -119,6 +119,15 @@ def _text_cell(ws, value: str):
     return value
 
 
+def _sheet(book: Workbook, title: str, header: Sequence[str]):
+    """A write-only sheet with readable column widths and a frozen header row."""
+    ws = book.create_sheet(title)
+    for i, name in enumerate(header, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 14)
+    ws.freeze_panes = "A2"
+    return ws
+
+
 def _atomic_save(book: Workbook, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -137,11 +146,8 @@ def write_results(
 ) -> None:
     """Write the results workbook: a ``results`` sheet and a ``summary`` sheet."""
     book = Workbook(write_only=True)
-    ws = book.create_sheet("results")
     header = [*RESULT_HEADER, *FIELDS]
-    for i, name in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 14)
-    ws.freeze_panes = "A2"
+    ws = _sheet(book, "results", header)
     last = len(results) + 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
     for status, colour in COLOURS.items():
@@ -190,11 +196,8 @@ def write_retry(path: Path, frame: pd.DataFrame, results: Sequence[RowResult]) -
             path.unlink()
         return 0
     book = Workbook(write_only=True)
-    ws = book.create_sheet("campaigns")
     header = [*FIELDS, *RETRY_COLUMNS]
-    for i, name in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 14)
-    ws.freeze_panes = "A2"
+    ws = _sheet(book, "campaigns", header)
     ws.append(header)
     has_original = "original_row" in frame.columns
     for result in chosen:

@@ -104,6 +104,24 @@ def run_process(
     )  # fmt: skip
 
 
+def start_process(
+    *args: str | os.PathLike, token: str | None = DEFAULT_TOKEN, capture: bool = True
+) -> subprocess.Popen[str]:
+    """Start the real command line in a child process, without waiting for it."""
+    env = {k: v for k, v in os.environ.items() if k != "WOLKVOX_TOKEN"}
+    if token is not None:
+        env["WOLKVOX_TOKEN"] = token
+    pipe = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "importer", *map(str, args)],
+        env=env,
+        cwd=ROOT,
+        text=True,
+        stdout=pipe,
+        stderr=pipe,
+    )
+
+
 def read_results(path: Path) -> list[dict[str, object]]:
     """The results sheet as dicts keyed by header."""
     from openpyxl import load_workbook

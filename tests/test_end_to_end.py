@@ -1,10 +1,7 @@
 """The real command line, as a child process, against the sandbox over HTTP on 127.0.0.1."""
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,7 +9,15 @@ import pytest
 from importer.journal import journal_path, read
 from importer.sandbox import DEMO_SKILLS
 
-from .conftest import ROOT, read_results, row, run_process, statuses, write_csv
+from .conftest import (
+    ROOT,
+    read_results,
+    row,
+    run_process,
+    start_process,
+    statuses,
+    write_csv,
+)
 
 
 def names(n, prefix="Campaña"):
@@ -100,15 +105,7 @@ def test_second_run_with_the_same_token_is_refused(tmp_path, make_sandbox):
     box = make_sandbox(latency=0.05)
     first_src = write_csv(tmp_path / "a.csv", names(40, "A"))
     second_src = write_csv(tmp_path / "b.csv", names(3, "B"))
-    env = {**os.environ, "WOLKVOX_TOKEN": "sandbox-token"}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "importer", "run", first_src, "--base-url", box.url, "--quiet"],
-        env=env,
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    first = start_process("run", first_src, "--base-url", box.url, "--quiet")
     _wait_for(lambda: box.state.create_calls > 0)
     second = run_process("run", second_src, "--base-url", box.url)
     first.communicate(timeout=60)
@@ -124,15 +121,7 @@ def test_second_run_with_the_same_token_is_refused(tmp_path, make_sandbox):
 def test_ctrl_c_finishes_the_request_in_flight_then_resume_completes(tmp_path, make_sandbox):
     box = make_sandbox(latency=0.05)
     src = write_csv(tmp_path / "c.csv", names(60))
-    env = {**os.environ, "WOLKVOX_TOKEN": "sandbox-token"}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "importer", "run", src, "--base-url", box.url],
-        env=env,
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    child = start_process("run", src, "--base-url", box.url)
     _wait_for(lambda: box.state.create_calls >= 5)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
@@ -189,19 +178,7 @@ def test_sigkill_at_many_moments_never_creates_twice_nor_loses_a_row(tmp_path, m
     rows = 80
     src = write_csv(tmp_path / "c.csv", [*names(rows), row("", skill_id="1")])
     out = tmp_path / "c.results.xlsx"
-    env = {**os.environ, "WOLKVOX_TOKEN": "sandbox-token"}
-    base = [
-        sys.executable,
-        "-m",
-        "importer",
-        "run",
-        str(src),
-        "--base-url",
-        box.url,
-        "--quiet",
-        "--reconcile-after",
-        "0.2",
-    ]
+    base = ["run", src, "--base-url", box.url, "--quiet", "--reconcile-after", "0.2"]
     rng = random.Random(20261126)
     # Four kills during start-up (before or while the journal begins), twenty while
     # sending: after 1-3 more requests reached the server, plus a random part of one
@@ -213,13 +190,7 @@ def test_sigkill_at_many_moments_never_creates_twice_nor_loses_a_row(tmp_path, m
     for kind, when in moments:
         resume = ["--resume"] if journal_path(out).exists() else []
         calls = box.state.create_calls
-        child = subprocess.Popen(
-            [*base, *resume],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        child = start_process(*base, *resume, capture=False)
         if kind == "startup":
             time.sleep(when)
         else:
@@ -231,9 +202,7 @@ def test_sigkill_at_many_moments_never_creates_twice_nor_loses_a_row(tmp_path, m
             kills.append((kind, when))
         child.wait()
     assert len(kills) >= 20, kills
-    final = subprocess.run(
-        [*base, "--resume"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    final = run_process(*base, "--resume")
     assert final.returncode in (0, 1), final.stdout + final.stderr
     seen = statuses(out)
     assert len(seen) == rows + 1  # every input row is accounted for
@@ -246,14 +215,7 @@ def test_sigkill_at_many_moments_never_creates_twice_nor_loses_a_row(tmp_path, m
     # Rows whose request never reached the server were checked against the campaign list
     # and are "failed": the retry file holds them, and sending it completes the import.
     retry = out.with_name("c.results.retry.xlsx")
-    again = subprocess.run(
-        [sys.executable, "-m", "importer", "run", str(retry), "--base-url", box.url, "--quiet"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = run_process("run", retry, "--base-url", box.url, "--quiet")
     assert again.returncode == 1, again.stdout + again.stderr  # the invalid row stays invalid
     assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(rows)}
     assert box.state.overlaps == 0
@@ -272,25 +234,7 @@ def test_second_signal_quits_at_once_and_resume_settles_the_row_in_flight(
 ):
     box = make_sandbox(latency=1.5)
     src = write_csv(tmp_path / "c.csv", names(4))
-    env = {**os.environ, "WOLKVOX_TOKEN": "sandbox-token"}
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "importer",
-            "run",
-            src,
-            "--base-url",
-            box.url,
-            "--reconcile-after",
-            "0",
-        ],
-        env=env,
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    child = start_process("run", src, "--base-url", box.url, "--reconcile-after", "0")
     _wait_for(lambda: box.state.create_calls >= 1)
     child.send_signal(sig)
     time.sleep(0.2)
@@ -339,15 +283,7 @@ def test_sandbox_started_with_a_skills_file_refuses_other_skills(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ}
-    box = subprocess.Popen(
-        [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--skills", skills],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    box = start_process("sandbox", "--port", port, "--skills", skills, token=None)
     try:
         assert "sandbox listening on" in box.stdout.readline()
         src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos", skill_id="102")])
