@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import math
 import os
-import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import pandas as pd
 
 from importer.columns import FIELDS, REQUIRED_COLUMNS, RETRY_COLUMNS, header_score, match_header
 from importer.errors import InputError
+from importer.xlsx import ExcelXml
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"})
 DELIMITERS = (",", ";", "\t", "|")
@@ -66,6 +66,8 @@ class Sheet:
     body: pd.DataFrame
     source: str
     warnings: list[str] = field(default_factory=list)
+    #: the sheet's XML, for xlsx/xlsm workbooks (what calamine does not tell)
+    excel: ExcelXml | None = None
 
 
 def load_table(
@@ -221,10 +223,10 @@ def _read_workbook(
             f"{name}: sheet {chosen!r} could not be read; the file looks damaged. "
             f"Open it in Excel and save it again."
         ) from None
-    if data.startswith(b"PK"):
-        for r, c, error in _xlsx_error_cells(data, chosen):
-            if r < len(cells) and c < len(cells[r]):
-                cells[r][c] = error
+    excel = ExcelXml.open(data, chosen) if data.startswith(b"PK") else None
+    for r, c, error in excel.error_cells() if excel else ():
+        if r < len(cells) and c < len(cells[r]):
+            cells[r][c] = error  # calamine reads it as empty
     top = [[_cell_text(c) for c in row] for row in cells[:HEADER_SEARCH_ROWS]]
     at = _header_index(top, score)
     # Most cells of a sheet are text already; only the others need converting.
@@ -236,55 +238,7 @@ def _read_workbook(
     if wanted is None and len(names) > 1:
         warnings.append(f'read sheet "{chosen}" (use --sheet to pick another)')
     frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(dtype=object)
-    return Sheet(top[: at + 1], frame, f'sheet "{chosen}"', warnings)
-
-
-_ERROR_CELL = re.compile(
-    rb'<c r="([A-Z]+)([0-9]+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?<v>([^<]*)</v>',
-    re.S,
-)
-
-
-def _xlsx_error_cells(data: bytes, sheet: str) -> list[tuple[int, int, str]]:
-    """(row, column, '#N/A') of the error cells of an xlsx/xlsm sheet, 0-based.
-
-    calamine reads error cells as empty, which would silently turn a broken formula
-    into an empty value; the sheet's XML still says which cells hold errors.
-    """
-    import xml.etree.ElementTree as ET
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if "xl/workbook.xml" not in names:
-                return []  # .ods and others: not an Excel workbook
-            ns = {
-                "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-                "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-            }
-            book = ET.fromstring(archive.read("xl/workbook.xml"))
-            rel_id = next(
-                (e.get(f"{{{ns['r']}}}id") for e in book.iterfind("m:sheets/m:sheet", ns)
-                 if e.get("name") == sheet), None)  # fmt: skip
-            rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-            target = next((e.get("Target") for e in rels if e.get("Id") == rel_id), None)
-            if target is None:
-                return []
-            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            xml = archive.read(path)
-    except (KeyError, zipfile.BadZipFile, ET.ParseError):
-        return []
-    if b't="e"' not in xml:
-        return []
-    out = []
-    for match in _ERROR_CELL.finditer(xml):
-        letters, row, text = match.groups()
-        col = 0
-        for ch in letters.decode():
-            col = col * 26 + ord(ch) - 64
-        out.append((int(row) - 1, col - 1, text.decode("utf-8", "replace")))
-    return out
+    return Sheet(top[: at + 1], frame, f'sheet "{chosen}"', warnings, excel)
 
 
 def _cell_text(value: object) -> str:
@@ -515,6 +469,13 @@ def _build_table(name: str, read: Sheet) -> Table:
     warnings = list(read.warnings)
     if match.ignored:
         warnings.append("ignored columns not used by wolkvox: " + ", ".join(match.ignored))
+    skill_column = match.positions["skill_id"]
+    for row, value, code in read.excel.zero_padded(skill_column) if read.excel else ():
+        warnings.append(
+            f"row {row}: skill_id {value} is a number shown as {value.zfill(len(code))} by "
+            f'its cell format "{code}"; {value} is what will be sent. If the skill is '
+            f"{value.zfill(len(code))}, format the column as text and type it with its zeros."
+        )
     if match.aliases:
         warnings.append(
             "matched columns: " + ", ".join(f'"{a}" = {f}' for f, a in match.aliases.items())

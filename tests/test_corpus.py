@@ -38,6 +38,7 @@ SENT = {
     },
     "two-sheets.xlsx": {2: {"campaign_name": "En hoja 2"}},
     "hidden-first-sheet.xlsx": {2: {"campaign_name": "Visible"}},
+    "zero-padded-skill.xlsx": {2: {"skill_id": "42"}},
     **{
         f"libreoffice.{ext}": {
             2: {"campaign_name": "Oficina uno", "start_time": "080000", "end_time": "180000",
@@ -109,3 +110,12 @@ def test_spanish_headers_are_matched_and_reported():
 def test_both_spellings_of_a_name_count_as_one():
     checked = validate(load_table(FILES / "nfc-duplicates.csv").frame)
     assert [p.row for p in checked.problems] == [2, 3]
+
+
+def test_skill_id_that_lost_its_zeros_to_a_number_format_is_warned_about():
+    table = load_table(FILES / "zero-padded-skill.xlsx")
+    assert table.warnings == [
+        'row 2: skill_id 42 is a number shown as 0042 by its cell format "0000"; 42 is what '
+        "will be sent. If the skill is 0042, format the column as text and type it with its "
+        "zeros."
+    ]

@@ -185,6 +185,20 @@ def main() -> None:
             ]
         },
     )
+    book(
+        "zero-padded-skill.xlsx",
+        {
+            "campaigns": [
+                ["campaign_name", "skill_id", "type_campaign"],
+                ["Ceros perdidos", 42, "preview"],
+            ]
+        },
+    )
+    from openpyxl import load_workbook
+
+    padded = load_workbook(HERE / "zero-padded-skill.xlsx")
+    padded["campaigns"]["B2"].number_format = "0000"  # Excel shows 0042
+    padded.save(HERE / "zero-padded-skill.xlsx")
     data = (HERE / "excel-cells.xlsx").read_bytes()
     (HERE / "truncated.xlsx").write_bytes(data[: len(data) // 2])
 
