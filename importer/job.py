@@ -219,6 +219,9 @@ def _send(settings, checked, journal, client, clock, stop, progress, say) -> tup
         reconcile(
             names, client, journal, clock, after=settings.policy.reconcile_after, stop=stop, say=say
         )
+        if stop:  # Ctrl-C while waiting to check: the rows stay unknown for --resume
+            journal.stop("interrupted", "not sent: the run was interrupted")
+            ended = "interrupted"
     return ended, state.stop_message
 
 
