@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -435,8 +435,3 @@ def _campaigns(valid: pd.DataFrame, options: Options) -> Campaigns:
     body["enable_edition"] = by_value(valid["enable_edition"], edition)
     columns = [body[f].tolist() for f in BODY_FIELDS]
     return Campaigns(valid.index.tolist(), valid["type_campaign"].tolist(), columns)
-
-
-def describe(problems: Iterable[Problem]) -> list[str]:
-    """Problems as lines of text, in sheet order."""
-    return [str(p) for p in problems]

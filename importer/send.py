@@ -52,16 +52,6 @@ class StopFlag:
 
 
 @dataclass
-class Tally:
-    """Counts shown on the progress bar."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, status: str) -> None:
-        self.counts[status] = self.counts.get(status, 0) + 1
-
-
-@dataclass
 class Clock:
     """Time as the sender sees it; tests pass fakes."""
 
