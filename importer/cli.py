@@ -32,6 +32,7 @@ class ExitCode(enum.IntEnum):
     ROWS_NOT_CREATED = 1  #: some rows invalid, failed, unknown or not sent
     BAD_INPUT = 2  #: usage error, unreadable input, or a run that must not start
     API_STOPPED = 3  #: the API stopped the run (token, address, quota, unavailable)
+    INTERNAL_ERROR = 70  #: a fault in the importer itself (sysexits' EX_SOFTWARE)
     INTERRUPTED = 130  #: Ctrl-C or SIGTERM
 
 
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Create wolkvox campaigns from a spreadsheet, one safe request at a time.",
         epilog="Exit codes: 0 all created/valid, 1 some rows not created, 2 bad input or "
-        "usage, 3 stopped by the API, 130 interrupted.",
+        "usage, 3 stopped by the API, 70 internal error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -220,6 +221,17 @@ def main(
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted.", file=err)
         return ExitCode.INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("WOLKVOX_IMPORT_DEBUG"):
+            raise
+        # A bug, not bad input. Its text could hold anything, so only its type is shown.
+        print(
+            f"{PROG}: internal error ({type(exc).__name__}). Nothing more was sent; a run's "
+            f"journal stays valid, so --resume is safe. Set WOLKVOX_IMPORT_DEBUG=1 to see "
+            f"the details, and report it.",
+            file=err,
+        )
+        return ExitCode.INTERNAL_ERROR
 
 
 def _template(args: argparse.Namespace, out: TextIO) -> int:

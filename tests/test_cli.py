@@ -24,7 +24,7 @@ def sheet(tmp_path, *rows, name="campaigns.csv"):
 
 
 def test_exit_codes_are_the_documented_numbers():
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 130]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 70, 130]
 
 
 def test_run_creates_every_row_and_exits_0(tmp_path, sandbox, token):
@@ -282,3 +282,17 @@ def test_skills_file_without_skill_column_is_refused(tmp_path):
     result = run_cli("validate", sheet(tmp_path, row("Uno")), "--skills", skills)
     assert result.code == ExitCode.BAD_INPUT
     assert "--skills skills.csv has no skill_id column" in result.err
+
+
+def test_an_internal_fault_exits_70_without_a_traceback(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something only a developer should see")
+
+    monkeypatch.setattr("importer.schema.validate", broken)
+    result = run_cli("validate", sheet(tmp_path, row("Uno")))
+    assert result.code == ExitCode.INTERNAL_ERROR
+    assert result.err == (
+        "wolkvox-import: internal error (RuntimeError). Nothing more was sent; a run's journal "
+        "stays valid, so --resume is safe. Set WOLKVOX_IMPORT_DEBUG=1 to see the details, and "
+        "report it.\n"
+    )
