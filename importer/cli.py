@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import enum
 import os
-import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -286,12 +285,9 @@ def _read_token(args: argparse.Namespace) -> str | None:
             raise UsageError(f"--token-file {args.token_file} is empty.")
     else:
         token = os.environ.get("WOLKVOX_TOKEN", "").strip() or None
-    if token is not None and not re.fullmatch(r"[\x21-\x7e]+", token):
-        raise UsageError(
-            "the token holds spaces or characters a token cannot have; "
-            "copy it again from wolkvox manager."
-        )
-    return token
+    from importer.client import check_token
+
+    return check_token(token) if token is not None else None
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

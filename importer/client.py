@@ -69,6 +69,20 @@ def check_base_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def check_token(token: str) -> str:
+    """Refuse a token with spaces or control characters (a copy-paste accident).
+
+    requests would refuse it too, but with the whole header, token included, in its
+    error text.
+    """
+    if not re.fullmatch(r"[\x21-\x7e]+", token):
+        raise UsageError(
+            "the token holds spaces or characters a token cannot have; copy it again from "
+            "wolkvox manager."
+        )
+    return token
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -90,7 +104,7 @@ class WolkvoxClient:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.base_url = check_base_url(base_url)
-        self._token = token
+        self._token = check_token(token)
         self.session = session or _session_for(self.base_url)
         self.timeout = timeout
 

@@ -149,3 +149,10 @@ def test_plain_http_is_refused_except_to_loopback():
 
 def test_client_repr_hides_the_token(client):
     assert TOKEN not in repr(client)
+
+
+def test_token_with_spaces_is_refused_without_showing_it():
+    with pytest.raises(UsageError) as caught:
+        WolkvoxClient(BASE, "abc def\n")
+    assert "abc" not in str(caught.value)
+    assert str(caught.value).startswith("the token holds spaces or characters a token cannot")
