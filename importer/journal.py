@@ -10,13 +10,14 @@ workbook and the retry file are always derived from it.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from importer.errors import JournalError
 
@@ -106,6 +107,7 @@ class Journal:
         self.state = state
         self._now = now
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
+        _hold(self._file, path)
 
     @classmethod
     def start(
@@ -118,8 +120,10 @@ class Journal:
     ) -> Journal:
         """Begin a new journal (an old finished one is kept under a dated name)."""
         if path.exists():
-            stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y%m%dT%H%M%S")
-            path.rename(path.with_name(f"{path.stem}.{stamp}{path.suffix}"))
+            with open(path, "a", encoding="utf-8") as old:
+                _hold(old, path)  # never move a journal another run is writing
+                stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y%m%dT%H%M%S")
+                path.rename(path.with_name(f"{path.stem}.{stamp}{path.suffix}"))
         journal = cls(path, JournalState(), now=now)
         header = {
             "event": "start",
@@ -133,7 +137,8 @@ class Journal:
     @classmethod
     def reopen(cls, path: Path, *, now: Callable[[], float]) -> Journal:
         """Open an existing journal to go on with it (``--resume``)."""
-        journal = cls(path, read(path), now=now)
+        journal = cls(path, JournalState(), now=now)
+        journal.state = read(path)  # read once it is ours alone
         journal.append({"event": "resume"}, durable=True)
         return journal
 
@@ -173,6 +178,18 @@ class Journal:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _hold(file: IO[str], path: Path) -> None:
+    """Lock a journal for this process; released when the file is closed or we die."""
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        file.close()
+        raise JournalError(
+            f"another wolkvox-import is writing {path}; wait for it to finish, or choose "
+            f"another --out."
+        ) from None
 
 
 def read(path: Path) -> JournalState:

@@ -66,3 +66,17 @@ def test_second_lock_on_the_same_token_names_the_holder(tmp_path):
 def test_lock_file_name_does_not_reveal_the_token(tmp_path):
     lock = TokenLock("t0ken-visible", tmp_path)
     assert "t0ken" not in lock.path.name
+
+
+def test_a_journal_being_written_cannot_be_taken_or_moved_by_another_run(tmp_path):
+    path = tmp_path / "j.jsonl"
+    first = Journal.start(path, hashes={}, info={}, now=lambda: 1.0)
+    for attempt in (
+        lambda: Journal.reopen(path, now=lambda: 2.0),
+        lambda: Journal.start(path, hashes={}, info={}, now=lambda: 2.0),
+    ):
+        with pytest.raises(JournalError, match="another wolkvox-import is writing"):
+            attempt()
+    assert [p.name for p in tmp_path.iterdir()] == ["j.jsonl"]
+    first.close()
+    Journal.reopen(path, now=lambda: 3.0).close()  # free once the first run is done
