@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -218,9 +218,13 @@ def _no_excel_error(s: pd.Series) -> pd.Series:
 
 
 def build_schema(
-    options: Options, time_errors: dict[str, str]
+    options: Options, time_errors: dict[str, str], excel_columns: Iterable[str] = FIELDS
 ) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
-    """The pandera schemas of a prepared frame: per column, and whole-row checks."""
+    """The pandera schemas of a prepared frame: per column, and whole-row checks.
+
+    The Excel-error check is only attached to ``excel_columns``, the columns that hold
+    an error value at all: elsewhere it cannot fail, and it would cost a pass each.
+    """
     excel = _check(
         "excel_error",
         lambda v: f"the cell holds the Excel error {v}; fix the formula or type the value",
@@ -315,6 +319,10 @@ def build_schema(
         ),
         _check("end_after_start", "end_time must be after start_time", _end_after_start),
     ]
+    keep = set(excel_columns)
+    for name, column in columns.items():
+        if name not in keep:
+            column.checks = [c for c in column.checks if c.name != "excel_error"]
     return pa.DataFrameSchema(columns, strict=False, coerce=False), pa.DataFrameSchema(
         checks=wide, strict=False, coerce=False
     )
@@ -374,7 +382,8 @@ def validate(frame: pd.DataFrame, options: Options | None = None) -> Checked:
     """Check every row of a loaded frame; return campaigns to send and all problems."""
     options = options or Options()
     clean, time_errors = _prepare(frame, options)
-    per_column, per_row = build_schema(options, time_errors)
+    excel_columns = [f for f in FIELDS if clean[f].isin(EXCEL_ERRORS).any()]
+    per_column, per_row = build_schema(options, time_errors, excel_columns)
     cases = []
     for schema, data in ((per_column, clean), (per_row, clean[ROW_CHECK_COLUMNS])):
         try:
