@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import math
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -421,13 +422,17 @@ def clean_header(text: str) -> str:
 
 #: Invisible characters people paste along with text; removed like spaces.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_HAS_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def clean_cell(text: str) -> str:
     """A cell as it is meant: trimmed (non-breaking spaces too), no zero-width marks, NFC."""
     if text.isascii():
         return text.strip()
-    return unicodedata.normalize("NFC", text.translate(_INVISIBLE).strip())
+    if _HAS_INVISIBLE.search(text):
+        text = text.translate(_INVISIBLE)
+    text = text.strip()
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def clean_values(values: pd.Series | np.ndarray) -> np.ndarray:
