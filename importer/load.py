@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -435,12 +436,26 @@ def clean_cell(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
-def clean_values(values: pd.Series | np.ndarray) -> np.ndarray:
-    """:func:`clean_cell` over a column, once per distinct value (sheets repeat a lot)."""
+def by_value(
+    values: pd.Series | np.ndarray, fn: Callable[[Any], Any], dtype: type = object
+) -> np.ndarray:
+    """``fn`` over a column, called once per distinct value.
+
+    Sheets repeat the same few types, hours, skills and flags thousands of times, so
+    this turns a Python call per cell into one per distinct value.
+    """
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    # Anything but text (a missing cell in a short CSV line) is an empty cell.
-    cleaned = np.array([clean_cell(u) if type(u) is str else "" for u in uniques], dtype=object)
-    return cleaned[codes] if len(cleaned) else np.full(len(codes), "", dtype=object)
+    results = [fn(u) for u in uniques]
+    # factorize gives missing values (None) the code -1, which picks the last entry:
+    # make that fn(None).
+    results.append(fn(None) if (codes < 0).any() else None)
+    return np.array(results, dtype=dtype)[codes]
+
+
+def clean_values(values: pd.Series | np.ndarray) -> np.ndarray:
+    """:func:`clean_cell` over a column, once per distinct value."""
+    # Anything but text (a missing cell in a short row) is an empty cell.
+    return by_value(values, lambda u: clean_cell(u) if type(u) is str else "")
 
 
 def _build_table(name: str, read: Sheet) -> Table:

@@ -20,6 +20,7 @@ from pandera.errors import SchemaErrors
 
 from importer import times
 from importer.columns import BODY_FIELDS, FIELDS
+from importer.load import by_value
 
 CAMPAIGN_TYPES = ("preview", "predictive")
 YES = frozenset({"yes", "y", "si", "sí", "s", "true", "verdadero", "1", "x"})
@@ -135,22 +136,6 @@ class Checked:
 def name_key(name: str) -> str:
     """How campaign names are compared: NFC, trimmed, case-insensitive."""
     return unicodedata.normalize("NFC", name).strip().casefold()
-
-
-def by_value(
-    values: pd.Series | np.ndarray, fn: Callable[[Any], Any], dtype: type = object
-) -> np.ndarray:
-    """``fn`` over a column, called once per distinct value.
-
-    Sheets repeat the same few types, hours, skills and flags thousands of times, so
-    this turns a Python call per cell into one per distinct value.
-    """
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    results = [fn(u) for u in uniques]
-    # factorize gives missing values (None: no time in the cell) the code -1, which
-    # picks the last entry: make that fn(None).
-    results.append(fn(None) if (codes < 0).any() else None)
-    return np.array(results, dtype=dtype)[codes]
 
 
 def _holds(fn: Callable[[Any], bool]) -> Callable[[pd.Series], pd.Series]:
@@ -364,7 +349,7 @@ def _skill_exists_check(skills: dict[str, str]) -> pa.Check:
     return _check(
         "skill_exists",
         message,
-        lambda s: s.isin(skills) | ~pd.Series(by_value(s, _digits, bool), index=s.index),
+        lambda s: s.isin(skills) | ~_holds(_digits)(s),
     )
 
 
