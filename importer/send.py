@@ -59,6 +59,15 @@ class Clock:
     sleep: Callable[[float], None]
     rng: random.Random = field(default_factory=random.Random)
 
+    def wait(self, seconds: float, stop: StopFlag) -> bool:
+        """Sleep in short steps so that Ctrl-C is honoured; False if interrupted."""
+        end = self.now() + seconds
+        while (left := end - self.now()) > 0:
+            if stop:
+                return False
+            self.sleep(min(left, 0.5))
+        return not stop
+
 
 class Sender:
     """Sends campaigns through a client, recording everything in a journal."""
@@ -129,21 +138,12 @@ class Sender:
             self.journal.outcome(
                 campaign.row, "not_sent", message=f"not sent yet: {answer.message}"
             )
-            if not self._wait(pause):
+            if not self.clock.wait(pause, self.stop):
                 return Answer(
                     "retry", "the run was interrupted while waiting to retry", reason="interrupted"
                 )
             waited += pause
             delay *= 2
-
-    def _wait(self, seconds: float) -> bool:
-        """Sleep in short steps so that Ctrl-C is honoured; False if interrupted."""
-        end = self.clock.now() + seconds
-        while (left := end - self.clock.now()) > 0:
-            if self.stop:
-                return False
-            self.clock.sleep(min(left, 0.5))
-        return not self.stop
 
 
 def skip_existing(
@@ -192,6 +192,7 @@ def reconcile(
     Found: ``created`` with its id. Not found: ``failed``, safe to send again. If the
     list cannot be read the rows stay ``unknown``, with a message saying so.
     """
+    stop = stop if stop is not None else StopFlag()
     rows = [r for r in journal.state.in_flight() if r in names]
     if not rows:
         return
@@ -202,11 +203,7 @@ def reconcile(
             f"waiting {wait:.0f} s before checking {len(rows)} unclear outcome(s) against the "
             "campaign list (the server may still be working on them)"
         )
-        end = clock.now() + wait
-        while (left := end - clock.now()) > 0:
-            if stop:
-                break
-            clock.sleep(min(left, 0.5))
+        clock.wait(wait, stop)
     try:
         if stop:
             raise ApiStopped("the run was interrupted before the check")
