@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +71,8 @@ def derive(
     dry_run: bool,
 ) -> list[RowResult]:
     """Each row's status, from validation and (for a real run) the journal."""
-    bodies = {c.row: c for c in checked.campaigns}
+    # Only a dry run shows the bodies; a real run must not build every campaign again.
+    bodies = {c.row: c for c in checked.campaigns} if dry_run or state is None else {}
     out = []
     for row, name in zip(frame.index, frame["campaign_name"].str.strip(), strict=True):
         row = int(row)
@@ -119,6 +120,17 @@ def _text_cell(ws, value: str):
     return value
 
 
+def _input_rows(
+    frame: pd.DataFrame, results: Sequence[RowResult], columns: Sequence[str]
+) -> Iterator[list[str]]:
+    """The input cells of each result's row, read column by column rather than cell by cell."""
+    values = [frame[c].tolist() for c in columns]
+    position = {row: i for i, row in enumerate(frame.index.tolist())}
+    for result in results:
+        i = position[result.row]
+        yield [column[i] for column in values]
+
+
 def _sheet(book: Workbook, title: str, header: Sequence[str]):
     """A write-only sheet with readable column widths and a frozen header row."""
     ws = book.create_sheet(title)
@@ -162,11 +174,7 @@ def write_results(
         cell.font = bold
         head_cells.append(cell)
     ws.append(head_cells)
-    columns = [frame[f].tolist() for f in FIELDS]
-    position = {row: i for i, row in enumerate(frame.index)}
-    for result in results:
-        i = position[result.row]
-        values = [col[i] for col in columns]
+    for result, values in zip(results, _input_rows(frame, results, FIELDS), strict=True):
         ws.append(
             [
                 result.row,
@@ -199,13 +207,12 @@ def write_retry(path: Path, frame: pd.DataFrame, results: Sequence[RowResult]) -
     header = [*FIELDS, *RETRY_COLUMNS]
     ws = _sheet(book, "campaigns", header)
     ws.append(header)
-    has_original = "original_row" in frame.columns
-    for result in chosen:
-        values = [frame.at[result.row, f] for f in FIELDS]
-        original = frame.at[result.row, "original_row"] if has_original else ""
+    columns = [*FIELDS, "original_row"] if "original_row" in frame.columns else FIELDS
+    for result, values in zip(chosen, _input_rows(frame, chosen, columns), strict=True):
+        original = values[len(FIELDS)] if len(values) > len(FIELDS) else ""
         ws.append(
             [
-                *(_text_cell(ws, v) for v in values),
+                *(_text_cell(ws, v) for v in values[: len(FIELDS)]),
                 str(original or result.row),  # a retry of a retry keeps the first row number
                 _text_cell(ws, result.message),
             ]
