@@ -183,12 +183,16 @@ def _open_journal(
 def _send(settings, checked, journal, client, clock, stop, progress, say) -> tuple[str, str]:
     """Send what is left to send; return (why it ended, message)."""
     state: JournalState = journal.state
-    names = {c.row: c.name for c in checked.campaigns}
+    campaigns = list(checked.campaigns)  # made once: checked.campaigns builds on demand
+    names = {c.row: c.name for c in campaigns}
+
+    def settle_unclear() -> None:
+        after = settings.policy.reconcile_after
+        reconcile(names, client, journal, clock, after=after, stop=stop, say=say)
+
     if settings.resume and state.in_flight():
-        reconcile(
-            names, client, journal, clock, after=settings.policy.reconcile_after, stop=stop, say=say
-        )
-    pending = [c for c in checked.campaigns if state.sendable(c.row)]
+        settle_unclear()
+    pending = [c for c in campaigns if state.sendable(c.row)]
     if pending and settings.skip_existing:
         try:
             pending = skip_existing(pending, client, journal)
@@ -216,9 +220,7 @@ def _send(settings, checked, journal, client, clock, stop, progress, say) -> tup
     finally:
         bar.close()
     if ended != "interrupted" and state.in_flight():
-        reconcile(
-            names, client, journal, clock, after=settings.policy.reconcile_after, stop=stop, say=say
-        )
+        settle_unclear()
         if stop:  # Ctrl-C while waiting to check: the rows stay unknown for --resume
             journal.stop("interrupted", "not sent: the run was interrupted")
             ended = "interrupted"
