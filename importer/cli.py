@@ -409,7 +409,10 @@ class _Bar:
             dynamic_ncols=True,
         )
 
-    def row_done(self, status: str) -> None:
+    def sending(self, row: int, name: str) -> None:
+        pass
+
+    def row_done(self, row: int, status: str) -> None:
         if status in self.counts:
             self.counts[status] += 1
         self.bar.set_postfix(self.counts, refresh=False)

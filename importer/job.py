@@ -30,12 +30,23 @@ API_STOPS = frozenset({"quota", "token", "api", "unreachable", "busy", "maintena
 
 
 class Progress(Protocol):
-    def row_done(self, status: str) -> None: ...
-    def close(self) -> None: ...
+    """What a run tells a progress display (a terminal bar, the web page)."""
+
+    def sending(self, row: int, name: str) -> None:
+        """``row`` is about to be sent (its attempt is on disk)."""
+
+    def row_done(self, row: int, status: str) -> None:
+        """``row`` has its outcome."""
+
+    def close(self) -> None:
+        """Sending is over."""
 
 
 class _NoProgress:
-    def row_done(self, status: str) -> None:
+    def sending(self, row: int, name: str) -> None:
+        pass
+
+    def row_done(self, row: int, status: str) -> None:
         pass
 
     def close(self) -> None:
@@ -210,7 +221,10 @@ def _send(settings, checked, journal, client, clock, stop, progress, say) -> tup
             "send the retry file another day."
         )
     bar = (progress or (lambda total: _NoProgress()))(len(pending))
-    sender = Sender(client, journal, clock, policy=settings.policy, stop=stop, on_row=bar.row_done)
+    sender = Sender(
+        client, journal, clock, policy=settings.policy, stop=stop, on_send=bar.sending,
+        on_row=bar.row_done,
+    )  # fmt: skip
     try:
         ended = sender.send(pending)
     except KeyboardInterrupt:

@@ -80,13 +80,15 @@ class Sender:
         *,
         policy: Policy | None = None,
         stop: StopFlag | None = None,
-        on_row: Callable[[str], None] = lambda status: None,
+        on_send: Callable[[int, str], None] = lambda row, name: None,
+        on_row: Callable[[int, str], None] = lambda row, status: None,
     ) -> None:
         self.client = client
         self.journal = journal
         self.clock = clock
         self.policy = policy or Policy()
         self.stop = stop if stop is not None else StopFlag()
+        self.on_send = on_send
         self.on_row = on_row
 
     def send(self, campaigns: Iterable[Campaign]) -> str:
@@ -102,11 +104,11 @@ class Sender:
                 self.journal.outcome(
                     campaign.row, "not_sent", message=f"not sent: {answer.message}"
                 )
-                self.on_row("not_sent")
+                self.on_row(campaign.row, "not_sent")
                 self.journal.stop(answer.reason, f"not sent: the run stopped ({answer.message})")
                 return answer.reason
             self.journal.outcome(campaign.row, answer.kind, answer.id_campaign, answer.message)
-            self.on_row(answer.kind)
+            self.on_row(campaign.row, answer.kind)
             failures_in_a_row = failures_in_a_row + 1 if answer.kind == "failed" else 0
             limit = self.policy.max_failures
             if limit is not None and failures_in_a_row >= limit:
@@ -123,6 +125,7 @@ class Sender:
         delay = self.policy.first_delay
         while True:
             self.journal.attempt(campaign.row)  # on disk before the request leaves
+            self.on_send(campaign.row, campaign.name)
             answer = self.client.create_campaign(campaign.type_campaign, body)
             if answer.kind != "retry":
                 return answer

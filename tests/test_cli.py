@@ -241,13 +241,13 @@ def test_progress_bar_shows_counts_on_a_terminal_only():
 
     term = _Terminal()
     bar = _progress_factory(term, quiet=False)(2)
-    bar.row_done("created")
-    bar.row_done("failed")
+    bar.row_done(2, "created")
+    bar.row_done(3, "failed")
     bar.close()
     assert "created=1" in term.getvalue() and "failed=1" in term.getvalue()
     for stream, quiet in ((_Terminal(), True), (__import__("io").StringIO(), False)):
         bar = _progress_factory(stream, quiet=quiet)(1)
-        bar.row_done("created")
+        bar.row_done(2, "created")
         bar.close()
         assert stream.getvalue() == ""
 

@@ -134,7 +134,7 @@ def test_max_failures_counts_only_failures_in_a_row(journal, clock):
 def test_stop_flag_lets_the_current_row_finish_then_stops(journal, clock):
     stop = StopFlag()
     client = ScriptedClient(journal.path)
-    s = Sender(client, journal, clock, stop=stop, on_row=lambda status: stop.set())
+    s = Sender(client, journal, clock, stop=stop, on_row=lambda row, status: stop.set())
     assert s.send(campaigns(2, 3)) == "interrupted"
     assert client.calls == ["row 2"]
     assert status(journal) == {2: "created"}

@@ -1,0 +1,75 @@
+"""The codes a run speaks in: row statuses and the reasons a run ends.
+
+They are stable identifiers, written as they are into the results, the retry file
+and the journal, in every language; :func:`label` gives the words beside them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from importer.i18n import N_, _
+
+
+class Status(StrEnum):
+    """What became of one input row."""
+
+    CREATED = "created"  #: wolkvox answered 201 (or the campaign list confirms it)
+    EXISTS = "exists"  #: a campaign of that name existed already; not sent
+    FAILED = "failed"  #: wolkvox refused the row; nothing was created
+    UNKNOWN = "unknown"  #: sent, but the outcome could not be established
+    INVALID = "invalid"  #: broke a rule of the sheet; never sent
+    NOT_SENT = "not_sent"  #: the run stopped before this row
+    VALID = "valid"  #: dry run only: the row would be sent
+
+
+#: Rows certainly not created, hence safe to send again: they go to the retry file.
+RETRY_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
+#: Rows that need nothing more.
+SUCCESS_STATUSES = frozenset({Status.CREATED, Status.EXISTS, Status.VALID})
+
+_LABELS = {
+    Status.CREATED: N_("created"),
+    Status.EXISTS: N_("already existed"),
+    Status.FAILED: N_("failed"),
+    Status.UNKNOWN: N_("unclear: check in wolkvox"),
+    Status.INVALID: N_("invalid"),
+    Status.NOT_SENT: N_("not sent"),
+    Status.VALID: N_("valid"),
+}
+
+
+def label(status: Status | str) -> str:
+    """The words for a status code, in the current language."""
+    return _(_LABELS[Status(status)])
+
+
+class Ended(StrEnum):
+    """Why sending ended: ``done``, or the reason it stopped early."""
+
+    DONE = "done"
+    INTERRUPTED = "interrupted"  #: Ctrl-C, SIGTERM, the page's Stop button
+    QUOTA = "quota"  #: TOKEN LIMIT EXCEEDED
+    TOKEN = "token"  #: the token was refused
+    API = "api"  #: wrong address or API name
+    UNREACHABLE = "unreachable"  #: nothing reached the server (refused, DNS, TLS, proxy)
+    BUSY = "busy"  #: the token stayed busy past --retry-for
+    MAINTENANCE = "maintenance"  #: the server stayed unavailable past --retry-for
+    LIST = "list"  #: the campaign list could not be read before sending
+    MAX_FAILURES = "max_failures"  #: --max-failures rows failed in a row
+    MAX_UNKNOWN = "max_unknown"  #: --max-unknown unclear outcomes in a row
+
+
+#: Ends that are the API's doing (exit 3) rather than the rows' or the operator's.
+API_STOPS = frozenset(
+    {
+        Ended.QUOTA,
+        Ended.TOKEN,
+        Ended.API,
+        Ended.UNREACHABLE,
+        Ended.BUSY,
+        Ended.MAINTENANCE,
+        Ended.LIST,
+        Ended.MAX_UNKNOWN,
+    }
+)
