@@ -27,6 +27,8 @@ class Launch:
     language: str
     max_upload: int
     token_file: Path | None = None
+    #: --reconcile-after; None: the engine's default (0 in a simulation, see settings())
+    reconcile_after: float | None = None
 
     def token_source(self) -> str:
         """Where a token comes from when the page's field is left empty ("" if nowhere)."""
@@ -56,7 +58,9 @@ class Launch:
     def settings(self, input_path: Path, out: Path, base_url: str, *, resume: bool) -> job.Settings:
         """The run's settings, as the command line would build them."""
         policy = Policy()
-        if self.simulate:
+        if self.reconcile_after is not None:
+            policy.reconcile_after = self.reconcile_after
+        elif self.simulate:
             # The simulated server lives and dies with this process: after a crash no
             # call can still be under way there, so unclear rows are checked at once.
             policy.reconcile_after = 0.0

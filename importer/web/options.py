@@ -64,6 +64,16 @@ def add_web_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help=_("send to a local sandbox instead of wolkvox (no credentials needed)"),
     )
+    p.add_argument(
+        "--reconcile-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=_(
+            "wait this long after an unclear answer before checking the campaign list "
+            "(default 60; 0 with --simulate)"
+        ),
+    )
     # Slows every simulated create call: lets tests press Stop in the middle of a run.
     p.add_argument("--simulate-latency", type=float, default=0.0, help=argparse.SUPPRESS)
     p.add_argument(

@@ -113,11 +113,15 @@ async def columns(request: Request, data: Data) -> Response:
     with ws.lock:
         mapping: dict[str, str | None] = {}
         for column in ws.columns():
-            chosen = str(data.get(f"map-{column.position}", ""))
+            if f"map-{column.position}" not in data:
+                continue  # not offered or not sent: the column stays as it is read now
+            chosen = str(data[f"map-{column.position}"])
             field = chosen if chosen in FIELDS else None
             automatic = column.field if column.how in {"exact", "alias"} else "?"
             if field != automatic:
                 mapping[column.text] = field
+        # earlier choices for columns not in this form stay
+        mapping = {**{k: v for k, v in ws.mapping.items() if k not in mapping}, **mapping}
     await run_in_threadpool(ws.locked, ws.choose_columns, mapping)
     return _see("/columns" if ws.error else "/review")
 

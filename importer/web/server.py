@@ -36,27 +36,21 @@ def serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     launch = _launch(args)
     sockets = _bind(args.host, args.port)
     port = sockets[0].getsockname()[1]
-    from importer.web.app import Context, create_app, templates
-    from importer.web.mappings import Remembered, default_path
-    from importer.web.runs import Runs
-    from importer.web.security import Secrets, local_hosts
-    from importer.web.workspace import Workspace
+    from importer.web.app import create_app, make_context
+    from importer.web.mappings import default_path
 
     wildcard = args.host is not None and _is_wildcard(args.host)
-    extra = [_host_name(args.host)] if args.host and not wildcard else []
-    secrets_ = Secrets(port=port, hosts=local_hosts(port, extra), any_host=wildcard)
-    remembered = Remembered(default_path(args.workdir))
     box = _sandbox(args) if launch.simulate else None
-    ctx = Context(
-        launch=launch,
-        secrets=secrets_,
-        workspace=Workspace(launch.workdir, remembered, launch.options),
-        runs=Runs(launch.workdir),
-        templates=templates(),
+    ctx = make_context(
+        launch,
+        port=port,
+        extra_hosts=(_host_name(args.host),) if args.host and not wildcard else (),
+        any_host=wildcard,
         sandbox_url=box.url if box is not None else None,
+        remembered=default_path(args.workdir),
     )
     shown = "127.0.0.1" if args.host is None or wildcard else _host_name(args.host)
-    url = f"http://{shown}:{port}/?key={secrets_.key}"
+    url = f"http://{shown}:{port}/?key={ctx.secrets.key}"
     print(url, file=out, flush=True)
     _tell(args, launch, err)
     if not args.no_browser:
@@ -80,6 +74,8 @@ def _launch(args: argparse.Namespace) -> Launch:
         ) from None
     if args.max_upload_mb <= 0:
         raise UsageError(_("--max-upload-mb must be more than 0."))
+    if args.reconcile_after is not None and args.reconcile_after < 0:
+        raise UsageError(_("--reconcile-after cannot be negative."))
     base_url = None
     if not args.simulate:
         if args.base_url:
@@ -97,7 +93,7 @@ def _launch(args: argparse.Namespace) -> Launch:
     return Launch(
         workdir=workdir.resolve(), simulate=args.simulate, base_url=base_url, options=options,
         language=i18n.current(), max_upload=int(args.max_upload_mb * 1_000_000),
-        token_file=args.token_file,
+        token_file=args.token_file, reconcile_after=args.reconcile_after,
     )  # fmt: skip
 
 
@@ -197,8 +193,12 @@ def _run_server(app: object, sockets: list[socket.socket], ctx: object, err: Tex
         try:
             ctx.runs.wait(STOP_WAIT)
         except KeyboardInterrupt:
-            print(_("interrupted: start the page again on the same --workdir to resume."),
-                  file=err)  # fmt: skip
+            print(
+                _("interrupted: start the page again with --workdir {path} to resume.").format(
+                    path=ctx.launch.workdir
+                ),
+                file=err,
+            )
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
