@@ -295,3 +295,48 @@ def test_sandbox_started_with_a_skills_file_refuses_other_skills(tmp_path):
     finally:
         box.terminate()
         box.wait(timeout=10)
+
+
+def test_unclear_answers_in_a_row_stop_the_run_and_the_rest_goes_to_the_retry_file(
+    tmp_path, make_sandbox
+):
+    first = [f"Campaña {i:03d}" for i in range(3)]
+    box = make_sandbox(faults={n: ["error"] for n in first})
+    src = write_csv(tmp_path / "c.csv", names(5))
+    done = run_process("run", src, "--base-url", box.url, "--reconcile-after", "0")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "after 3 unclear answers in a row" in done.stdout
+    result = statuses(tmp_path / "c.results.xlsx")
+    assert [result[r] for r in (2, 3, 4)] == ["failed"] * 3  # settled by the list: not created
+    assert [result[r] for r in (5, 6)] == ["not_sent"] * 2
+    assert box.state.create_calls == 3
+    retried = read_results(tmp_path / "c.results.xlsx")
+    assert len(retried) == 5
+
+
+def test_no_skip_existing_never_takes_an_older_campaign_for_this_rows(tmp_path, make_sandbox):
+    box = make_sandbox(existing=["Campaña 001"], faults={"Campaña 001": ["error"]})
+    src = write_csv(tmp_path / "c.csv", names(2))
+    done = run_process(
+        "run", src, "--base-url", box.url, "--no-skip-existing", "--reconcile-after", "0"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = {r["campaign_name"]: r for r in read_results(tmp_path / "c.results.xlsx")}
+    assert result["Campaña 001"]["status"] == "failed"
+    assert "safe to send again" in result["Campaña 001"]["message"]
+
+
+def test_output_a_windows_console_cannot_show_never_ends_a_run(tmp_path, make_sandbox):
+    import os
+    import subprocess
+    import sys
+
+    box = make_sandbox(faults={"Campaña ✓ 北京": ["required"]})
+    src = write_csv(tmp_path / "c.csv", [row("Campaña ✓ 北京"), row("Otra")])
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252", "WOLKVOX_TOKEN": "sandbox-token"}
+    done = subprocess.run(
+        [sys.executable, "-m", "importer", "run", src, "--base-url", box.url],
+        capture_output=True, cwd=ROOT, env=env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr.decode("cp1252")
+    assert "row 2 (Campaña ? ??): failed" in done.stdout.decode("cp1252")
