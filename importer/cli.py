@@ -100,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_sandbox_parser(
-    commands: argparse._SubParsersAction, common: argparse.ArgumentParser
-) -> None:  # type: ignore[type-arg]
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
     box = commands.add_parser(
         "sandbox", parents=[common], help=_("run the local stand-in wolkvox server")
     )
@@ -269,7 +270,11 @@ def main(
     argv = list(sys.argv[1:] if argv is None else argv)
     out = forgiving(stdout or sys.stdout)
     err = forgiving(stderr or sys.stderr)
-    i18n.activate(i18n.choose(_language_asked(argv)))
+    with i18n.using(i18n.choose(_language_asked(argv))):
+        return _main(argv, out, err)
+
+
+def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
