@@ -19,6 +19,8 @@ from .conftest import (
     write_csv,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def names(n, prefix="Campaña"):
     return [row(f"{prefix} {i:03d}") for i in range(n)]
@@ -223,6 +225,20 @@ def test_sigkill_at_many_moments_never_creates_twice_nor_loses_a_row(tmp_path, m
     assert box.state.overlaps == 0
 
 
+def _lines_of(stream):
+    """Collect a child's output lines in the background, for tests that wait on them."""
+    import threading
+
+    lines: list[str] = []
+
+    def collect() -> None:
+        for line in stream:
+            lines.append(line)
+
+    threading.Thread(target=collect, daemon=True).start()
+    return lines
+
+
 def _wait_for(condition, timeout=30.0):
     end = time.monotonic() + timeout
     while not condition():
@@ -237,17 +253,23 @@ def test_second_signal_quits_at_once_and_resume_settles_the_row_in_flight(
     box = make_sandbox(latency=1.5)
     src = write_csv(tmp_path / "c.csv", names(4))
     child = start_process("run", src, "--base-url", box.url, "--reconcile-after", "0")
+    errors = _lines_of(child.stderr)
     _wait_for(lambda: box.state.create_calls >= 1)
     child.send_signal(sig)
-    time.sleep(0.2)
+    # The second signal only once the first has been handled: two signals sent back to
+    # back can merge into one.
+    _wait_for(lambda: any("press Ctrl-C again" in line for line in errors))
     child.send_signal(sig)
-    out, err = child.communicate(timeout=30)
+    out = child.stdout.read()
+    child.wait(timeout=30)
+    err = "".join(errors)
     assert child.returncode == 130, err
     assert "press Ctrl-C again to quit at once" in err
     assert "interrupted: run the same command with --resume to finish" in out
     seen = statuses(tmp_path / "c.results.xlsx")
     assert seen == {2: "unknown", 3: "not_sent", 4: "not_sent", 5: "not_sent"}
-    time.sleep(1.5)  # let the server finish the abandoned call
+    # The abandoned call is still being served: checking before it ends would find nothing.
+    _wait_for(lambda: box.state.created_names().get("Campaña 000") == 1)
     resumed = run_process("run", src, "--base-url", box.url, "--resume", "--reconcile-after", "0")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(4)}
