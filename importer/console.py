@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from importer import i18n
 from importer.i18n import _, ngettext
 from importer.status import Ended, Status, label
 
@@ -78,7 +79,7 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
                 row=result.row, name=result.name, status=result.status, message=result.message
             )
             print(shown, file=out)
-    counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
+    counts = ", ".join(_count(status, n) for status, n in report.counts.items() if n)
     print((_("dry run, nothing sent: ") if report.dry_run else "") + counts, file=out)
     if report.ended != Ended.DONE:
         why = report.ended_message or report.ended
@@ -93,6 +94,13 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
         print(text.format(path=report.retry, n=report.retry_rows), file=out)
     if report.ended == Ended.INTERRUPTED:
         print(_("interrupted: run the same command with --resume to finish"), file=out)
+
+
+def _count(status: str, n: int) -> str:
+    """``3 created``; in another language than English, its words beside the code."""
+    if i18n.current() == i18n.DEFAULT:
+        return f"{n} {status}"
+    return f"{n} {status} ({label(status)})"
 
 
 def _print_problems(report: Report, out: TextIO) -> None:
