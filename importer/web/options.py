@@ -17,7 +17,7 @@ DEFAULT_MAX_UPLOAD_MB = 20.0
 
 
 def add_web_options(p: argparse.ArgumentParser) -> None:
-    """Add the web command's options to its sub-parser."""
+    """Add the web command's options to its sub-parser (``--lang`` comes with every command)."""
     p.add_argument(
         "--port", type=int, default=0, help=_("port to listen on (default: any free port)")
     )
@@ -47,7 +47,6 @@ def add_web_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_UPLOAD_MB,
         help=_("largest spreadsheet accepted, in megabytes (default 20)"),
     )
-    p.add_argument("--lang", choices=("es", "en"), help=_("language of the page (es or en)"))
     p.add_argument(
         "--server",
         default=os.environ.get("WOLKVOX_SERVER"),

@@ -139,7 +139,7 @@ async def review_page(request: Request) -> Response:
         except ValueError:
             page = 1
         shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        frame = ws.table.frame  # type: ignore[union-attr]
+        frame = ws.table.frame
         fields = ws.shown_fields()
         return render(
             request,
