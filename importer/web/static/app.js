@@ -185,7 +185,8 @@
             code.className = "code";
             code.dataset.testid = "row-status-" + r[0];
             code.textContent = r[1];
-            status.append(code, " " + r[2]);
+            status.append(code);
+            if (r[2] !== r[1]) status.append(" " + r[2]);
             tr.append(th, name, status);
             body.prepend(tr);
           });
