@@ -349,3 +349,31 @@ def test_unclear_rows_are_checked_at_once_in_a_simulation_unless_told(tmp_path):
     assert policy(simulate=True) == 0.0
     assert policy(simulate=False) == 60.0
     assert policy(simulate=False, reconcile_after=2.5) == 2.5
+
+
+def test_the_corrected_sheet_keeps_every_row_at_its_own_number(tmp_path, page):
+    path = write_xlsx(
+        tmp_path / "titled.xlsx",
+        [["Campañas de diciembre"], [],
+         ["campaign_name", "type_campaign", "skill_id"],
+         ["Uno", "preview", "10A"], [None, None, None], ["Dos", "preview", "102"]],
+    )  # fmt: skip
+    review = page.upload(path).text
+    assert 'data-testid="cell-4-skill_id"' in review and 'data-testid="cell-6-skill_id"' in review
+    page.edit(4, "skill_id", "101")
+    rows = sheet_rows(page.get("/download/edited").content)
+    assert rows[2] == ["campaign_name", "type_campaign", "skill_id"]  # the header stays row 3
+    assert rows[3] == ["Uno", "preview", "101"] and rows[5] == ["Dos", "preview", "102"]
+    page.post("/send")
+    page.wait_run()
+    assert statuses(page.get("/results").text) == ["created", "created"]
+    results = sheet_rows(page.get("/download/results").content, "results")
+    assert [r[0] for r in results[1:]] == [4, 6]
+
+
+def test_a_cell_that_looks_like_a_formula_stays_text_in_the_corrected_sheet(tmp_path, page):
+    page.upload(write_csv(tmp_path / "f.csv", [row("A")]))
+    page.edit(2, "campaign_name", '=HYPERLINK("x")')
+    book = load_workbook(io.BytesIO(page.get("/download/edited").content))
+    cell = book.worksheets[0]["A2"]
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("x")'

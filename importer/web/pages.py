@@ -149,12 +149,23 @@ async def review_page(request: Request) -> Response:
             fields=fields,
             rows=[(r, [str(frame.at[r, f]) for f in fields]) for r in shown],
             problems=ws.cell_problems,
+            invalid=set(ws.checked.invalid) if ws.checked else set(),
+            row_level=_row_level(ws, fields, shown),
             notes=ws.cell_notes,
             edited=ws.edits,
             only=only,
             page=page,
             pages=pages,
         )
+
+
+def _row_level(ws: Any, fields: list[str], rows: list[int]) -> dict[int, list[str]]:
+    """Problems of the shown rows that belong to no shown cell (e.g. a CSV line too long)."""
+    out: dict[int, list[str]] = {}
+    for (row, column), found in ws.cell_problems.items():
+        if column not in fields and row in rows:
+            out.setdefault(row, []).extend(p.message for p in found)
+    return out
 
 
 def summary(ws: Any) -> dict[str, Any]:
