@@ -20,7 +20,7 @@ from importer.web.app import Context, create_app, make_context
 from importer.web.config import Launch
 from importer.web.workspace import _LOAD_TAKES_MAPPING
 
-from .conftest import FILES, ROOT, row, write_csv, write_xlsx
+from .conftest import FILES, row, write_csv, write_xlsx
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
@@ -144,46 +144,63 @@ def test_clean_sheet_goes_to_the_review_and_every_row_is_created(tmp_path, page)
     assert 'data-testid="no-retry"' in results
 
 
+MISTAKES_HEADER = ["Nombre de la campaña", "Descripción", "tipo", "id_skill", "notas internas"]
+
+
 def test_mistakes_fixed_in_place_then_sent_and_downloads_read_back(tmp_path, page):
-    source = ROOT / "sample_data" / "campaigns-with-mistakes.csv"
+    rows = [
+        ["Cobranza enero", "vencida", "preview", "101", "revisar"],  # row 2: same name as 3
+        ["cobranza enero", "duplicada", "preview", "102", ""],  # row 3
+        ["Sin skill", "", "preview", "", ""],  # row 4: no skill
+        ["Skill con letras", "", "preview", "10A", ""],  # row 5
+        ["Bien", "", "preview", "103", ""],  # row 6
+    ]
+    source = write_csv(
+        tmp_path / "campañas con errores.csv",
+        [dict(zip(MISTAKES_HEADER, r, strict=True)) for r in rows],
+        header=MISTAKES_HEADER,
+        delimiter=";",
+    )
     answer = page.upload(source)
     assert answer.url.path == "/columns"  # "notas internas" is not a known column
-    assert "notas internas" in answer.text
-    answer = page.post("/columns", {"map-7": ""})  # ignore it
+    assert "notas internas" in answer.text and "Nombre de la campaña" in answer.text
+    answer = page.post("/columns", {"map-4": ""})  # ignore it
     assert answer.url.path == "/review"
-    assert "12 cells with problems" in answer.text
-    assert 'data-testid="cell-8-skill_id" class="cell bad" aria-invalid="true"' in answer.text
+    assert "4 cells with problems" in answer.text
+    assert 'data-testid="cell-5-skill_id" class="cell bad" aria-invalid="true"' in answer.text
 
-    fixed = page.edit(8, "skill_id", " 108 ", rows=(8,))
+    fixed = page.edit(5, "skill_id", " 105 ", rows=(5,))
     assert fixed.status_code == 200
-    assert fixed.json()["value"] == "108"
-    assert fixed.json()["rows"]["8"]["skill_id"]["problems"] == []
-    assert "11 cells with problems" in fixed.json()["summary"]
+    assert fixed.json()["value"] == "105"
+    assert fixed.json()["rows"]["5"]["skill_id"]["problems"] == []
+    assert "3 cells with problems" in fixed.json()["summary"]
     page.edit(3, "campaign_name", "Cobranza febrero", rows=(2, 3))
     review = page.get("/review").text
-    assert "9 cells with problems" in review
+    assert "1 cell with a problem" in review
     assert 'data-testid="cell-2-campaign_name" class="cell"' in review
 
     page.post("/send")
     state = page.wait_run()
     assert state["counts"] == {"created": 4}
-    results = page.get("/results").text
-    assert 'data-testid="row-status-8" class="code">created<' in results
-    assert 'data-testid="row-status-4" class="code">invalid<' in results
+    assert statuses(page.get("/results").text) == [
+        "created", "created", "invalid", "created", "created"
+    ]  # fmt: skip
 
     book = sheet_rows(page.get("/download/results").content, "results")
     by_row = {r[0]: r for r in book[1:]}
-    assert by_row[8][1] == "created" and by_row[3][1] == "created"
+    assert by_row[5][1] == "created" and by_row[3][1] == "created"
     assert by_row[4][1] == "invalid"
     retry = sheet_rows(page.get("/download/retry").content)
-    assert sorted(int(r[-2]) for r in retry[1:]) == [4, 5, 6, 7, 9, 10, 11]
+    assert [r[retry[0].index("original_row")] for r in retry[1:]] == ["4"]
     corrected = page.get("/download/corrected")
     assert "attachment" in corrected.headers["content-disposition"]
-    assert "campaigns-with-mistakes.corrected.xlsx" in corrected.headers["content-disposition"]
-    rows = sheet_rows(corrected.content)
-    assert rows[0][:2] == ["campaign_name", "campaign_description"]
-    assert rows[8 - 1][rows[0].index("skill_id")] == "108"  # row 8 is still row 8
-    assert rows[3 - 1][0] == "Cobranza febrero"
+    assert (
+        "campa%C3%B1as%20con%20errores.corrected.xlsx" in corrected.headers["content-disposition"]
+    )
+    got = sheet_rows(corrected.content)
+    assert got[0] == ["campaign_name", "campaign_description", "type_campaign", "skill_id"]
+    assert got[5 - 1][3] == "105"  # row 5 is still row 5
+    assert got[3 - 1][0] == "Cobranza febrero"
 
 
 def test_an_edit_is_checked_with_the_file_wide_rules(tmp_path, page):
