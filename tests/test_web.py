@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from starlette.testclient import TestClient
 
 from importer import schema
+from importer.load import Table
 from importer.sandbox import DEMO_SKILLS, Config, Sandbox
 from importer.web.app import Context, create_app, make_context
 from importer.web.config import Launch
@@ -24,6 +25,9 @@ from .conftest import FILES, row, write_csv, write_xlsx
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
+needs_sheets = pytest.mark.skipif(
+    "sheets" not in Table.__dataclass_fields__, reason="needs Table.sheets"
+)
 needs_mapping = pytest.mark.skipif(not _LOAD_TAKES_MAPPING, reason="needs load_table(mapping=...)")
 
 
@@ -289,57 +293,6 @@ def test_an_unknown_column_can_be_mapped_to_a_field(tmp_path, page):
     assert 'data-testid="cell-2-opt1"' in review and 'value="hola"' in review
 
 
-def test_stop_finishes_the_row_in_flight_and_resume_completes(tmp_path):
-    rows = [row(f"R{i}") for i in range(6)]
-    with Sandbox(Config(skills=DEMO_SKILLS, latency=0.15)) as box:
-        with page_for(tmp_path / "work", sandbox=box) as page:
-            page.upload(write_csv(tmp_path / "r.csv", rows))
-            page.post("/send")
-            page.wait_for(lambda s: s["done"] >= 1)
-            assert page.post("/stop").status_code == 200
-            state = page.wait_run()
-            assert 1 <= state["done"] < 6
-            results = page.get("/results").text
-            assert 'data-testid="resume"' in results and "not_sent" in results
-            page.post("/resume")
-            assert page.wait_run()["state"] == "finished"
-            assert statuses(page.get("/results").text) == ["created"] * 6
-        assert all(n == 1 for n in box.state.created_names().values())
-        assert len(box.state.created_names()) == 6
-
-
-def test_a_run_interrupted_before_a_restart_is_offered_and_resumed(tmp_path):
-    work = tmp_path / "work"
-    rows = [row(f"R{i}") for i in range(5)]
-    with Sandbox(Config(skills=DEMO_SKILLS, latency=0.1)) as box:
-        with page_for(work, sandbox=box) as page:
-            page.upload(write_csv(tmp_path / "r.csv", rows))
-            page.post("/send")
-            page.wait_for(lambda s: s["done"] >= 2)
-            page.post("/stop")
-            page.wait_run()
-        with page_for(work, sandbox=box) as again:  # a new start on the same folder
-            landing = again.get("/").text
-            assert 'data-testid="resume"' in landing and "of 5 rows have an outcome" in landing
-            again.post("/resume")
-            assert again.wait_run()["state"] == "finished"
-            assert statuses(again.get("/results").text) == ["created"] * 5
-            assert 'data-testid="resume"' not in again.get("/").text
-        assert sorted(box.state.created_names().values()) == [1] * 5
-
-
-def test_a_second_tab_sees_the_run_and_cannot_start_another(tmp_path):
-    with Sandbox(Config(skills=DEMO_SKILLS, latency=0.1)) as box:
-        with page_for(tmp_path / "work", sandbox=box) as page:
-            page.upload(write_csv(tmp_path / "r.csv", [row("A"), row("B"), row("C")]))
-            page.post("/send")
-            landing = page.get("/")
-            assert landing.url.path == "/send" and 'data-testid="stop"' in landing.text
-            page.post("/send")
-            page.wait_run()
-        assert box.state.snapshot()["create_calls"] == 3
-
-
 def test_the_page_speaks_spanish_after_the_switch(tmp_path, page):
     page.upload(write_csv(tmp_path / "a.csv", [row("A", skill_id="x")]))
     answer = page.post("/lang", {"lang": "es", "next": "/review"})
@@ -349,23 +302,6 @@ def test_the_page_speaks_spanish_after_the_switch(tmp_path, page):
     assert "1 celda con problemas" in answer.text
     english = page.post("/lang", {"lang": "en", "next": "https://elsewhere.example/"})
     assert english.url.path == "/" and '<html lang="en">' in english.text
-
-
-def test_unclear_rows_are_checked_at_once_in_a_simulation_unless_told(tmp_path):
-    def policy(**launch: Any) -> float:
-        settings = Launch(
-            workdir=tmp_path,
-            base_url=None,
-            options=schema.Options(),
-            language="en",
-            max_upload=1,
-            **launch,
-        ).settings(tmp_path / "in.xlsx", tmp_path / "out.xlsx", "http://127.0.0.1:1", resume=True)
-        return settings.policy.reconcile_after
-
-    assert policy(simulate=True) == 0.0
-    assert policy(simulate=False) == 60.0
-    assert policy(simulate=False, reconcile_after=2.5) == 2.5
 
 
 def test_the_corrected_sheet_keeps_every_row_at_its_own_number(tmp_path, page):
@@ -394,3 +330,23 @@ def test_a_cell_that_looks_like_a_formula_stays_text_in_the_corrected_sheet(tmp_
     book = load_workbook(io.BytesIO(page.get("/download/edited").content))
     cell = book.worksheets[0]["A2"]
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("x")'
+
+
+@needs_sheets
+def test_another_sheet_of_the_workbook_can_be_chosen(tmp_path, page):
+    book = Workbook()
+    first = book.active
+    first.title = "campaigns"
+    for r in (["campaign_name", "type_campaign", "skill_id"], ["De la primera", "preview", "101"]):
+        first.append(r)
+    other = book.create_sheet("enero")
+    for r in (["campaign_name", "type_campaign", "skill_id"], ["De enero", "preview", "x"]):
+        other.append(r)
+    book.save(tmp_path / "dos hojas.xlsx")
+    review = page.upload(tmp_path / "dos hojas.xlsx").text
+    assert 'data-testid="sheet-select"' in review
+    assert '<option value="enero">' in review and 'value="De la primera"' in review
+    chosen = page.post("/sheet", {"sheet": "enero"})
+    assert chosen.url.path == "/review"
+    assert 'value="De enero"' in chosen.text and "1 cell with a problem" in chosen.text
+    assert '<option value="enero" selected>' in chosen.text
