@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from importer.web import mappings
+from importer.web import mappings, server
 from importer.web.runs import LiveProgress, human_seconds
 from importer.web.uploads import content_disposition, display_name, download_name, kind_of
 
@@ -106,3 +108,20 @@ def test_times_read_as_minutes_and_seconds():
     assert human_seconds(5) == "0:05"
     assert human_seconds(65.4) == "1:05"
     assert human_seconds(3723) == "1:02:03"
+
+
+def test_the_browser_is_opened_without_the_key_on_its_command_line(monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(server.webbrowser, "open", opened.append)
+    url = "http://127.0.0.1:5000/?key=SECRET-KEY"
+    path = server._open_browser(url)
+    try:
+        deadline = time.monotonic() + 5
+        while not opened and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert opened == [path.as_uri()] and "SECRET-KEY" not in opened[0]
+        assert url in path.read_text(encoding="utf-8")
+        if sys.platform != "win32":
+            assert path.stat().st_mode & 0o077 == 0  # this user's alone
+    finally:
+        path.unlink()

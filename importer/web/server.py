@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import os
 import signal
 import socket
 import tempfile
@@ -59,15 +60,33 @@ def serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     url = f"http://{shown}:{port}/?key={ctx.secrets.key}"
     print(url, file=out, flush=True)
     _tell(args, launch, err)
-    if not args.no_browser:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    opener = _open_browser(url) if not args.no_browser else None
     try:
         return _run_server(create_app(ctx), sockets, ctx, err)
     finally:
+        if opener is not None:
+            opener.unlink(missing_ok=True)
         if box is not None:
             box.stop()
         for s in sockets:
             s.close()
+
+
+def _open_browser(url: str) -> Path:
+    """Open the page through a file only this user can read that forwards to ``url``.
+
+    Handing the address itself to the browser would put the key on the browser's
+    command line, where other users of the computer can see it.
+    """
+    fd, name = tempfile.mkstemp(prefix="wolkvox-import-", suffix=".html")
+    with os.fdopen(fd, "w", encoding="utf-8") as page:
+        page.write(
+            '<!doctype html><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0;url={url}"><a href="{url}">wolkvox-import</a>'
+        )
+    path = Path(name)
+    threading.Thread(target=webbrowser.open, args=(path.as_uri(),), daemon=True).start()
+    return path
 
 
 def _launch(args: argparse.Namespace) -> Launch:
