@@ -120,17 +120,27 @@ RULES: tuple[Rule, ...] = (
 
 @dataclass(frozen=True)
 class Heard:
-    """An HTTP answer, read once: the status, the JSON object found, the server's words."""
+    """An HTTP answer, read once: the status, the JSON found, the server's words, the
+    body's ``code`` as a string (seen both as a number and as a string), the campaign id."""
 
     status: int
     payload: Any
     said: str
+    code: str
+    id_campaign: str
 
-    @property
-    def code(self) -> str:
-        """The body's ``code`` as a string (seen both as a number and as a string)."""
-        code = self.payload.get("code") if isinstance(self.payload, dict) else None
-        return "" if code is None else str(code).strip()
+    @classmethod
+    def read(cls, status: int, text: str) -> Heard:
+        """Read an answer's body the PHP-tolerant way (:func:`read_json`)."""
+        payload = read_json(text)
+        code = payload.get("code") if isinstance(payload, dict) else None
+        return cls(
+            status,
+            payload,
+            server_message(payload, text),
+            "" if code is None else str(code).strip(),
+            campaign_id(payload),
+        )
 
     def shows(self, body: Body) -> bool:
         """Whether the body is as ``body`` says."""
@@ -139,7 +149,7 @@ class Heard:
         if body is Body.NOT_JSON:
             return not isinstance(self.payload, dict)
         if body is Body.NO_ID:
-            return not campaign_id(self.payload)
+            return not self.id_campaign
         return True
 
 
@@ -169,8 +179,7 @@ def classify(status: int, text: str, *, proxy: str = "") -> Answer:
 
     ``proxy`` is the proxy's address (no credentials), named when a proxy refused.
     """
-    payload = read_json(text)
-    heard = Heard(status, payload, server_message(payload, text))
+    heard = Heard.read(status, text)
     rule = rule_for(heard)
     shown = f"HTTP {status} {heard.said}".strip()
     if rule.message:
@@ -181,7 +190,7 @@ def classify(status: int, text: str, *, proxy: str = "") -> Answer:
         message = heard.said or _("created")
     else:
         message = shown
-    ident = campaign_id(payload) if rule.kind is Kind.CREATED else ""
+    ident = heard.id_campaign if rule.kind is Kind.CREATED else ""
     return Answer(rule.kind, message, ident, rule.reason)
 
 
