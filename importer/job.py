@@ -201,7 +201,7 @@ def _send(settings, checked, journal, client, clock, stop, progress, say) -> tup
         after = settings.policy.reconcile_after
         reconcile(names, client, journal, clock, after=after, stop=stop, say=say)
 
-    if settings.resume and state.in_flight():
+    if settings.resume and state.unsettled():
         settle_unclear()
     pending = [c for c in campaigns if state.sendable(c.row)]
     if pending and settings.skip_existing:
@@ -233,7 +233,7 @@ def _send(settings, checked, journal, client, clock, stop, progress, say) -> tup
         ended = "interrupted"
     finally:
         bar.close()
-    if ended != "interrupted" and state.in_flight():
+    if ended != "interrupted" and state.unsettled():
         settle_unclear()
         if stop:  # Ctrl-C while waiting to check: the rows stay unknown for --resume
             journal.stop("interrupted", "not sent: the run was interrupted")

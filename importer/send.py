@@ -196,7 +196,7 @@ def reconcile(
     list cannot be read the rows stay ``unknown``, with a message saying so.
     """
     stop = stop if stop is not None else StopFlag()
-    rows = [r for r in journal.state.in_flight() if r in names]
+    rows = [r for r in journal.state.unsettled() if r in names]
     if not rows:
         return
     latest = max(journal.state.attempted_at.get(r, 0.0) for r in rows)
