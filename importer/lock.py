@@ -119,15 +119,16 @@ def personal_lock_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"wolkvox-import-locks-{os.getuid()}"
 
 
-def share_folder(folder: Path) -> None:
-    """Create ``folder`` (if needed) so that every user can add lock files to it."""
+def share_folder(folder: Path, *, shared: bool = True) -> None:
+    """Create ``folder`` (if needed) so that every user can add lock files to it, or
+    (``shared=False``) only this user."""
     try:
         folder.mkdir(parents=True)
         created = True
     except FileExistsError:
         created = False
     if sys.platform == "win32":
-        if created:
+        if created and shared:
             grant_users(folder)
         return
     info = folder.lstat()
@@ -135,8 +136,9 @@ def share_folder(folder: Path) -> None:
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
     # mkdir's mode is cut by the umask: set it outright. Only the owner can; a
     # folder of another user is used as it is, if it lets us in.
-    if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) != SHARED_MODE:
-        folder.chmod(SHARED_MODE)
+    mode = SHARED_MODE if shared else 0o700
+    if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) != mode:
+        folder.chmod(mode)
 
 
 def grant_users(folder: Path, run: Callable[..., object] = subprocess.run) -> None:
@@ -179,13 +181,13 @@ class TokenLock:
 
     def _open(self) -> int:
         """Open the lock file in the shared folder, else in this user's own one."""
-        folders = [self.path.parent]
+        folders = [(self.path.parent, True)]
         if os.environ.get(ENV_VAR) is None and self.path.parent == lock_dir():
-            folders.append(personal_lock_dir())
+            folders.append((personal_lock_dir(), False))
         failure: OSError | None = None
-        for folder in folders:
+        for folder, shared in folders:
             try:
-                share_folder(folder)
+                share_folder(folder, shared=shared)
                 fd = _open_lock_file(folder / self.name)
             except OSError as exc:
                 failure = failure or exc

@@ -169,3 +169,4 @@ def test_a_lock_folder_closed_by_another_user_falls_back_to_a_personal_one(machi
     (folder / LOCK_FILE).touch(mode=0o600)
     said = Run(user=NOBODY).said()
     assert said.startswith(f"held {machine / 'personal-65534'}")
+    assert stat.S_IMODE((machine / "personal-65534").stat().st_mode) == 0o700  # only theirs
