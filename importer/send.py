@@ -134,7 +134,7 @@ class Sender:
         waited = 0.0
         delay = self.policy.first_delay
         while True:
-            self.journal.attempt(campaign.row)  # on disk before the request leaves
+            self.journal.attempt(campaign.row, campaign.name)  # on disk before it leaves
             self.on_send(campaign.row, campaign.name)
             answer = self.client.create_campaign(campaign.type_campaign, body)
             if answer.kind != Kind.RETRY:
