@@ -176,7 +176,7 @@ def test_mistakes_fixed_in_place_then_sent_and_downloads_read_back(tmp_path, pag
     fixed = page.edit(5, "skill_id", " 105 ", rows=(5,))
     assert fixed.status_code == 200
     assert fixed.json()["value"] == "105"
-    assert fixed.json()["rows"]["5"]["skill_id"]["problems"] == []
+    assert fixed.json()["cells"]["5:skill_id"] == {"problems": [], "notes": []}
     assert "3 cells with problems" in fixed.json()["summary"]
     page.edit(3, "campaign_name", "Cobranza febrero", rows=(2, 3))
     review = page.get("/review").text
@@ -212,7 +212,9 @@ def test_an_edit_is_checked_with_the_file_wide_rules(tmp_path, page):
     page.upload(path)
     assert "2 cells with problems" in page.get("/review").text
     answer = page.edit(3, "campaign_name", "Distinta", rows=(2, 3, 4)).json()
-    assert answer["rows"]["2"]["campaign_name"]["problems"] == []  # the other row is fine too
+    assert answer["cells"]["2:campaign_name"]["problems"] == []  # the other row is fine too
+    assert answer["cells"]["3:campaign_name"]["problems"] == []
+    assert "2:skill_id" not in answer["cells"]  # unchanged cells are not sent
     assert "0 cells with problems" in answer["summary"]
 
 

@@ -182,7 +182,7 @@ def summary(ws: Any) -> dict[str, Any]:
 
 
 async def cell(request: Request, data: Data) -> Response:
-    """Change one cell; answer with its cleaned value and the new state of the shown rows."""
+    """Change one cell; answer with its cleaned value and the shown cells whose state changed."""
     ctx = context(request)
     ws = ctx.workspace
     if ws.table is None:
@@ -194,29 +194,18 @@ async def cell(request: Request, data: Data) -> Response:
     except (TypeError, ValueError):
         return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
     try:
-        cleaned = await run_in_threadpool(ws.locked, ws.edit, row, column, value)
+        cleaned, cells = await run_in_threadpool(
+            ws.locked, ws.edit_shown, row, column, value, visible
+        )
     except InputError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     with ws.lock:
-        fields = ws.shown_fields()
-        states = {
-            str(r): {
-                f: {
-                    "problems": [p.message for p in ws.cell_problems.get((r, f), [])],
-                    "notes": [n.message for n in ws.cell_notes.get((r, f), [])],
-                }
-                for f in fields
-            }
-            for r in {*visible, row}
-        }
-        summary_html = (
-            context(request)
-            .templates.get_template("_summary.html")
-            .render(summary=summary(ws), lang=i18n.current())
+        summary_html = ctx.templates.get_template("_summary.html").render(
+            summary=summary(ws), lang=i18n.current()
         )
-        mine = [p.message for p in ws.cell_problems.get((row, column), [])]
+    mine = cells[f"{row}:{column}"]["problems"]
     return JSONResponse(
-        {"value": cleaned, "rows": states, "summary": summary_html, "problems": mine}
+        {"value": cleaned, "cells": cells, "summary": summary_html, "problems": mine}
     )
 
 

@@ -247,7 +247,8 @@ class Workspace:
             self.cell_problems.setdefault((p.row, p.column), []).append(p)
         self.cell_notes = {}
         for n in getattr(self.table, "notes", []) or []:
-            self.cell_notes.setdefault((n.row, n.column), []).append(n)
+            if (n.row, n.column) not in self.edits:  # a note on a value since replaced
+                self.cell_notes.setdefault((n.row, n.column), []).append(n)
 
     def edit(self, row: int, column: str, value: str) -> str:
         """Change one cell, clean it as loaded text is cleaned, check again; return it."""
@@ -261,6 +262,34 @@ class Workspace:
         self.edits[(row, column)] = cleaned
         self.validate()
         return cleaned
+
+    def edit_shown(
+        self, row: int, column: str, value: str, shown: list[int]
+    ) -> tuple[str, dict[str, dict[str, list[str]]]]:
+        """:meth:`edit`, and the cells of the ``shown`` rows whose state it changed
+        (``"row:column"`` -> problems and notes), the edited cell always among them."""
+        rows = {*shown, row}
+
+        def state() -> dict[tuple[int, str], tuple[list[str], list[str]]]:
+            keys = {k for k in (*self.cell_problems, *self.cell_notes) if k[0] in rows}
+            return {
+                k: (
+                    [p.message for p in self.cell_problems.get(k, [])],
+                    [n.message for n in self.cell_notes.get(k, [])],
+                )
+                for k in keys
+            }
+
+        before = state()
+        cleaned = self.edit(row, column, value)
+        after = state()
+        changed = {k for k in {*before, *after} if before.get(k) != after.get(k)}
+        changed.add((row, column))
+        empty: tuple[list[str], list[str]] = ([], [])
+        return cleaned, {
+            f"{r}:{c}": dict(zip(("problems", "notes"), after.get((r, c), empty), strict=True))
+            for r, c in changed
+        }
 
     def rows(self, *, only_problems: bool) -> list[int]:
         assert self.table is not None and self.checked is not None
