@@ -234,6 +234,9 @@
             tr.append(th, name, status);
             body.prepend(tr);
           });
+          // the latest rows only: a long run must not grow the page without end (the
+          // results list every row)
+          while (body.rows.length > 100) body.deleteRow(-1);
           since += p.rows.length;
           if (p.state === "running") {
             setTimeout(tick, every);
