@@ -170,6 +170,7 @@ class Workspace:
     # --- what the page shows ---------------------------------------------------------
 
     def reading(self) -> Reading:
+        """What was read, for the page to say (the loader's own account where it gives one)."""
         assert self.upload is not None
         t = self.table
         raw = self.raw
@@ -292,6 +293,7 @@ class Workspace:
         }
 
     def rows(self, *, only_problems: bool) -> list[int]:
+        """The sheet's row numbers, or those of the rows with problems."""
         assert self.table is not None and self.checked is not None
         rows = [int(r) for r in self.table.frame.index]
         if only_problems:
