@@ -21,6 +21,7 @@ from importer.console import forgiving
 from importer.errors import ApiStopped, ImporterError, UsageError
 from importer.i18n import N_, _
 from importer.policy import DEFAULT_TIMEOUT, Policy
+from importer.times import TIME_FORMATS
 
 PROG = "wolkvox-import"
 
@@ -163,7 +164,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--time-format",
-        choices=("hhmmss", "datetime"),
+        choices=TIME_FORMATS,
         default="hhmmss",
         help=_(
             "how start/end times are sent: hhmmss (080000, default) or datetime (20261201080000)"

@@ -206,7 +206,7 @@ def _load(settings: Settings) -> _Loaded:
         settings.input, sheet=settings.sheet, encoding=settings.encoding,
         delimiter=settings.delimiter,
     )  # fmt: skip
-    return _Loaded(table, schema.validate(table.frame, settings.validation))
+    return _Loaded(table, schema.validate(table.frame, settings.validation, extra=table.problems))
 
 
 def _hashes(table: load.Table) -> dict[int, str]:
