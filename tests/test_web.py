@@ -15,20 +15,14 @@ from openpyxl import Workbook, load_workbook
 from starlette.testclient import TestClient
 
 from importer import schema
-from importer.load import Table
 from importer.sandbox import DEMO_SKILLS, Config, Sandbox
 from importer.web.app import Context, create_app, make_context
 from importer.web.config import Launch
-from importer.web.workspace import _LOAD_TAKES_MAPPING
 
 from .conftest import FILES, row, write_csv, write_xlsx
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
-needs_sheets = pytest.mark.skipif(
-    "sheets" not in Table.__dataclass_fields__, reason="needs Table.sheets"
-)
-needs_mapping = pytest.mark.skipif(not _LOAD_TAKES_MAPPING, reason="needs load_table(mapping=...)")
 
 
 class Page:
@@ -287,7 +281,6 @@ def test_column_choices_are_remembered_for_the_same_header(tmp_path):
         assert "ignored, as you chose" in page.get("/columns").text
 
 
-@needs_mapping
 def test_a_misspelt_column_is_put_right_on_the_columns_page(page):
     answer = page.upload(FILES / "misspelt-column.csv")
     assert answer.url.path == "/columns"
@@ -298,7 +291,6 @@ def test_a_misspelt_column_is_put_right_on_the_columns_page(page):
     assert page.upload(FILES / "misspelt-column.csv").url.path == "/review"  # remembered
 
 
-@needs_mapping
 def test_an_unknown_column_can_be_mapped_to_a_field(tmp_path, page):
     header = ["campaign_name", "skill_id", "type_campaign", "extra info"]
     page.upload(write_csv(tmp_path / "a.csv", [row("A", **{"extra info": "hola"})], header=header))
@@ -345,7 +337,6 @@ def test_a_cell_that_looks_like_a_formula_stays_text_in_the_corrected_sheet(tmp_
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("x")'
 
 
-@needs_sheets
 def test_another_sheet_of_the_workbook_can_be_chosen(tmp_path, page):
     book = Workbook()
     first = book.active
