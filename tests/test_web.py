@@ -209,6 +209,7 @@ def test_an_edit_is_checked_with_the_file_wide_rules(tmp_path, page):
     assert answer["cells"]["2:campaign_name"]["problems"] == []  # the other row is fine too
     assert answer["cells"]["3:campaign_name"]["problems"] == []
     assert "2:skill_id" not in answer["cells"]  # unchanged cells are not sent
+    assert answer["invalid"] == {"2": False, "3": False, "4": False}
     assert "0 cells with problems" in answer["summary"]
 
 

@@ -202,7 +202,7 @@ async def cell(request: Request, data: Data) -> Response:
     except (TypeError, ValueError):
         return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
     try:
-        cleaned, cells = await run_in_threadpool(
+        cleaned, cells, invalid = await run_in_threadpool(
             ws.locked, ws.edit_shown, row, column, value, visible
         )
     except InputError as exc:
@@ -213,8 +213,9 @@ async def cell(request: Request, data: Data) -> Response:
         )
     mine = cells[f"{row}:{column}"]["problems"]
     return JSONResponse(
-        {"value": cleaned, "cells": cells, "summary": summary_html, "problems": mine}
-    )
+        {"value": cleaned, "cells": cells, "invalid": invalid, "summary": summary_html,
+         "problems": mine}
+    )  # fmt: skip
 
 
 async def language(request: Request, data: Data) -> Response:

@@ -247,9 +247,10 @@ class Workspace:
 
     def edit_shown(
         self, row: int, column: str, value: str, shown: list[int]
-    ) -> tuple[str, dict[str, dict[str, list[str]]]]:
-        """:meth:`edit`, and the cells of the ``shown`` rows whose state it changed
-        (``"row:column"`` -> problems and notes), the edited cell always among them."""
+    ) -> tuple[str, dict[str, dict[str, list[str]]], dict[str, bool]]:
+        """:meth:`edit`; the cells of the ``shown`` rows whose state it changed
+        (``"row:column"`` -> problems and notes), the edited cell always among them; and
+        whether each shown row is invalid now."""
         rows = {*shown, row}
 
         def state() -> dict[tuple[int, str], tuple[list[str], list[str]]]:
@@ -268,10 +269,12 @@ class Workspace:
         changed = {k for k in {*before, *after} if before.get(k) != after.get(k)}
         changed.add((row, column))
         empty: tuple[list[str], list[str]] = ([], [])
-        return cleaned, {
+        cells = {
             f"{r}:{c}": dict(zip(("problems", "notes"), after.get((r, c), empty), strict=True))
             for r, c in changed
         }
+        assert self.checked is not None
+        return cleaned, cells, {str(r): r in self.checked.invalid for r in rows}
 
     def rows(self, *, only_problems: bool) -> list[int]:
         """The sheet's row numbers, or those of the rows with problems."""

@@ -147,6 +147,12 @@
         input.value = typed === sent ? data.value : typed;
         input.parentElement.classList.add("edited");
         applyCells(data.cells);
+        Object.keys(data.invalid).forEach(function (row) {
+          const th = document.getElementById("r-" + row);
+          if (!th) return;
+          th.classList.toggle("bad-row", data.invalid[row]);
+          th.querySelector(".row-mark").hidden = !data.invalid[row];
+        });
         const summary = document.getElementById("summary");
         if (summary) summary.innerHTML = data.summary;
         if (say) say.textContent = data.problems.length ? data.problems.join("; ") : input.getAttribute("aria-label") + " ✓";
