@@ -198,7 +198,8 @@ class Runs:
             return None
         return Interrupted(
             folder=folder, name=str(data.get("name", "")), base_url=str(data.get("base_url", "")),
-            simulate=bool(data.get("simulate")), done=len(state.outcomes), rows=len(state.hashes),
+            simulate=bool(data.get("simulate")), rows=len(state.hashes),
+            done=sum(1 for o in state.outcomes.values() if o.status != "not_sent"),
         )  # fmt: skip
 
     def stop(self) -> None:
