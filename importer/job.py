@@ -131,7 +131,8 @@ def run(
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
         try:
-            ended, message, state = _import(settings, loaded, client, clock, stop, progress, say)
+            importer = _Importer(settings, client, clock, stop, progress, say)
+            ended, message, state = importer.run(loaded)
         finally:
             client.session.close()
     derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
@@ -185,25 +186,46 @@ def _hashes(table: load.Table) -> dict[int, str]:
     return {int(row): row_hash(values) for row, values in rows}
 
 
-def _import(
-    settings: Settings,
-    loaded: Loaded,
-    client: WolkvoxClient,
-    clock: Clock,
-    stop: StopFlag,
-    progress: Callable[[int], Progress] | None,
-    say: Callable[[str], None],
-) -> tuple[str, str, JournalState]:
-    """Open (or reopen) the journal and send what is left; return how it ended."""
-    path = journal_path(settings.results_path)
-    hashes = _hashes(loaded.table)
-    campaigns = list(loaded.checked.campaigns)  # made once: Campaigns builds on demand
-    names = {c.row: c.name for c in campaigns}
-    if settings.resume:
-        journal = _reopen(settings, path, hashes, clock)
-        listing: Listing | None = None
-    else:
-        listing, list_error = _read_listing(client, names.values())
+@dataclass
+class _Importer:
+    """One real run's sending, with everything it touches held in one place."""
+
+    settings: Settings
+    client: WolkvoxClient
+    clock: Clock
+    stop: StopFlag
+    progress: Callable[[int], Progress] | None
+    say: Callable[[str], None]
+
+    def run(self, loaded: Loaded) -> tuple[str, str, JournalState]:
+        """Open (or reopen) the journal and send what is left; return how it ended."""
+        campaigns = list(loaded.checked.campaigns)  # made once: Campaigns builds on demand
+        names = {c.row: c.name for c in campaigns}
+        journal, list_error = self._open(loaded, names)
+        if journal.set_aside is not None:
+            message = _("the journal's last line was cut short by a crash; it was kept in {path}")
+            self.say(message.format(path=journal.set_aside))
+        try:
+            if list_error is not None:
+                ended: Ended = self._list_unreadable(journal, list_error)
+            else:
+                ended = self._send(journal, campaigns, names)
+            if ended != Ended.INTERRUPTED:
+                journal.finish()
+            return ended, journal.state.stop_message, journal.state
+        finally:
+            journal.close()
+
+    def _open(self, loaded: Loaded, names: dict[int, str]) -> tuple[Journal, str | None]:
+        """The journal, and why the campaign list could not be read if that stops the run."""
+        settings = self.settings
+        path = journal_path(settings.results_path)
+        hashes = _hashes(loaded.table)
+        if settings.resume:
+            return _reopen(settings, path, hashes, self.clock), None
+        # The list as it is before the run: an unclear row is later confirmed only by a
+        # campaign that was not in it.
+        listing, why = _read_listing(self.client, names.values())
         info = {
             "input": str(settings.input),
             "source": loaded.table.source,
@@ -211,25 +233,66 @@ def _import(
             "existing": listing,
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
-        journal = Journal.start(path, hashes=hashes, info=info, now=clock.now)
-    if journal.set_aside is not None:
-        message = _("the journal's last line was cut short by a crash; it was kept in {path}")
-        say(message.format(path=journal.set_aside))
-    try:
-        if not settings.resume and listing is None and settings.skip_existing:
-            message = _(
-                "not sent: {why} Nothing was sent. Check the token and server, or run with "
-                "--no-skip-existing to send without this check."
-            ).format(why=list_error)
-            journal.stop(Ended.LIST, message)
-            journal.finish()
-            return Ended.LIST, message, journal.state
-        ended = _send(settings, journal, client, clock, stop, progress, say, campaigns, names)
+        journal = Journal.start(path, hashes=hashes, info=info, now=self.clock.now)
+        return journal, why if listing is None and settings.skip_existing else None
+
+    def _list_unreadable(self, journal: Journal, why: str) -> Ended:
+        message = _(
+            "not sent: {why} Nothing was sent. Check the token and server, or run with "
+            "--no-skip-existing to send without this check."
+        )
+        journal.stop(Ended.LIST, message.format(why=why))
+        return Ended.LIST
+
+    def _settle(self, journal: Journal, names: dict[int, str]) -> None:
+        settle(
+            names, self.client, journal, self.clock, after=self.settings.policy.reconcile_after,
+            before=journal.state.header.get("existing"), stop=self.stop, say=self.say,
+        )  # fmt: skip
+
+    def _send(
+        self, journal: Journal, campaigns: list[schema.Campaign], names: dict[int, str]
+    ) -> Ended:
+        """Settle what an earlier run left unclear, send what is left, settle again."""
+        state = journal.state
+        if self.settings.resume:
+            self._settle(journal, names)
+        pending = [c for c in campaigns if state.sendable(c.row)]
+        if pending and self.settings.skip_existing:
+            listing, why = _read_listing(self.client, (c.name for c in pending))
+            if listing is None:
+                return self._list_unreadable(journal, why)
+            pending = skip_existing(pending, listing, journal)
+        if len(pending) > DAILY_CALLS:
+            warning = _(
+                "warning: {n} rows to send, more than the {limit} API calls a licence may make "
+                "per day; expect the run to stop at TOKEN LIMIT EXCEEDED and send the retry "
+                "file another day."
+            )
+            self.say(warning.format(n=len(pending), limit=DAILY_CALLS))
+        ended = self._send_pending(journal, pending)
         if ended != Ended.INTERRUPTED:
-            journal.finish()
-        return ended, journal.state.stop_message, journal.state
-    finally:
-        journal.close()
+            self._settle(journal, names)
+            if self.stop and state.unsettled():
+                # Ctrl-C while waiting to check: the rows stay unknown for --resume.
+                journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
+                ended = Ended.INTERRUPTED
+        return ended
+
+    def _send_pending(self, journal: Journal, pending: list[schema.Campaign]) -> Ended:
+        bar = (self.progress or (lambda total: _NoProgress()))(len(pending))
+        sender = Sender(
+            self.client, journal, self.clock, policy=self.settings.policy, stop=self.stop,
+            on_send=bar.sending, on_row=bar.row_done,
+        )  # fmt: skip
+        try:
+            return sender.send(pending)
+        except KeyboardInterrupt:
+            # A second Ctrl-C: quit now. The row in flight stays attempted without an
+            # outcome, i.e. unknown, and --resume will check it.
+            return Ended.INTERRUPTED
+        finally:
+            bar.close()
 
 
 def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, str]:
@@ -272,80 +335,6 @@ def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock
             )
             raise UsageError(message.format(options=", ".join(differ), path=path))
     return Journal.reopen(path, now=clock.now)
-
-
-def _send(
-    settings: Settings,
-    journal: Journal,
-    client: WolkvoxClient,
-    clock: Clock,
-    stop: StopFlag,
-    progress: Callable[[int], Progress] | None,
-    say: Callable[[str], None],
-    campaigns: list[schema.Campaign],
-    names: dict[int, str],
-) -> Ended:
-    """Settle what an earlier run left unclear, send what is left, settle again."""
-    state = journal.state
-    before = state.header.get("existing")
-
-    def settle_all() -> None:
-        after = settings.policy.reconcile_after
-        settle(names, client, journal, clock, after=after, before=before, stop=stop, say=say)
-
-    if settings.resume:
-        settle_all()
-    pending = [c for c in campaigns if state.sendable(c.row)]
-    if pending and settings.skip_existing:
-        listing, why = _read_listing(client, (c.name for c in pending))
-        if listing is None:
-            message = _(
-                "not sent: {why} Nothing was sent. Check the token and server, or run with "
-                "--no-skip-existing to send without this check."
-            ).format(why=why)
-            journal.stop(Ended.LIST, message)
-            return Ended.LIST
-        pending = skip_existing(pending, listing, journal)
-    if len(pending) > DAILY_CALLS:
-        say(
-            _(
-                "warning: {n} rows to send, more than the {limit} API calls a licence may make "
-                "per day; expect the run to stop at TOKEN LIMIT EXCEEDED and send the retry "
-                "file another day."
-            ).format(n=len(pending), limit=DAILY_CALLS)
-        )
-    ended = _send_pending(settings, journal, client, clock, stop, progress, pending)
-    if ended != Ended.INTERRUPTED:
-        settle_all()
-        if stop and state.unsettled():
-            # Ctrl-C while waiting to check: the rows stay unknown for --resume.
-            journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
-            ended = Ended.INTERRUPTED
-    return ended
-
-
-def _send_pending(
-    settings: Settings,
-    journal: Journal,
-    client: WolkvoxClient,
-    clock: Clock,
-    stop: StopFlag,
-    progress: Callable[[int], Progress] | None,
-    pending: list[schema.Campaign],
-) -> Ended:
-    bar = (progress or (lambda total: _NoProgress()))(len(pending))
-    sender = Sender(
-        client, journal, clock, policy=settings.policy, stop=stop, on_send=bar.sending,
-        on_row=bar.row_done,
-    )  # fmt: skip
-    try:
-        return sender.send(pending)
-    except KeyboardInterrupt:
-        # A second Ctrl-C: quit now. The row in flight stays attempted without an
-        # outcome, i.e. unknown, and --resume will check it.
-        return Ended.INTERRUPTED
-    finally:
-        bar.close()
 
 
 def rebuild(out: Path) -> Report:
