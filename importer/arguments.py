@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     template.add_argument("path", help=_("file to write, e.g. campaigns.xlsx"))
     _add_sandbox_parser(commands, common)
+    from importer.web.options import add_web_options  # names only: no server is loaded
+
+    add_web_options(
+        commands.add_parser("web", parents=[common], help=_("open the import page in the browser"))
+    )
     return parser
 
 

@@ -46,7 +46,6 @@ def main(
 
 def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
     parser = build_parser()
-    _add_web_command(parser)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             args = parser.parse_args(argv)
@@ -74,16 +73,6 @@ def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
         )
         print(message.format(prog=PROG, kind=type(exc).__name__), file=err)
         return ExitCode.INTERNAL_ERROR
-
-
-def _add_web_command(parser: argparse.ArgumentParser) -> None:
-    """``web``: the import page in the browser (its options: importer.web.options)."""
-    from importer.web.options import add_web_options
-
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    web = commands.add_parser("web", help=_("open the import page in the browser"))
-    web.add_argument("--lang", choices=i18n.LANGUAGES, help=_("language of the page (es or en)"))
-    add_web_options(web)
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
