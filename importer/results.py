@@ -226,9 +226,10 @@ def write_results(
     ws = sheet(book, "results", header)
     last = len(results) + 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
-    for code, colour in COLOURS.items():
+    end = max(last, 2)
+    for code, colour in COLOURS.items():  # the status and its label, by the status code
         ws.conditional_formatting.add(
-            f"B2:B{max(last, 2)}",
+            f"B2:B{end} E2:E{end}",
             FormulaRule(formula=[f'$B2="{code}"'], fill=PatternFill("solid", fgColor=colour)),
         )
     lines = {r.row: i for i, r in enumerate(results, start=2)}

@@ -88,6 +88,7 @@ def test_results_sheet_is_readable(tmp_path):
     assert sheet.auto_filter.ref == "A1:X3"
     rules = [r.formula[0] for rng in sheet.conditional_formatting for r in rng.rules]
     assert '$B2="created"' in rules and '$B2="failed"' in rules
+    assert {str(rng.sqref) for rng in sheet.conditional_formatting} == {"B2:B3 E2:E3"}
     assert sheet.column_dimensions["D"].width == 60
     assert [list(r) for r in book["summary"].iter_rows(values_only=True)] == [["rows", "2"]]
     assert marked(path, "results") == []
