@@ -26,7 +26,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from importer import schema, status
 from importer.columns import FIELDS, RETRY_COLUMNS
-from importer.i18n import _
+from importer.i18n import _, ngettext
 from importer.journal import JournalState
 from importer.schema import Checked
 from importer.status import Status, label
@@ -34,9 +34,8 @@ from importer.workbook_style import (
     BOLD,
     CellIssue,
     Entry,
+    Marker,
     cell_marks,
-    header_row,
-    mark_row,
     sheet,
     text_cell,
 )
@@ -139,6 +138,7 @@ def kinds(problems: Iterable[CellIssue]) -> list[Kind]:
     """
     describe = getattr(schema, "describe", None)
     found: dict[str, Kind] = {}
+    seen: set[tuple[str, int]] = set()
     for p in problems:
         rule = str(getattr(p, "rule", "") or "")
         key = rule or f"{p.column}\0{p.message}"
@@ -146,7 +146,8 @@ def kinds(problems: Iterable[CellIssue]) -> list[Kind]:
         if kind is None:
             named = p.message if p.column in p.message else f"{p.column}: {p.message}"
             kind = found[key] = Kind(_describe(describe, rule) or named)
-        if p.row not in kind.rows:
+        if (key, p.row) not in seen:
+            seen.add((key, p.row))
             kind.rows.append(p.row)
     for kind in found.values():
         kind.rows.sort()
@@ -233,10 +234,10 @@ def write_results(
             FormulaRule(formula=[f'$B2="{code}"'], fill=PatternFill("solid", fgColor=colour)),
         )
     lines = {r.row: i for i, r in enumerate(results, start=2)}
-    marks = cell_marks(problems, notes, lines, header, fallback="row")
+    marker = Marker(ws, cell_marks(problems, notes, lines, header, fallback="row"))
     positions = {name: i for i, name in enumerate(header)}
     labels = {str(code): label(code) for code in Status}
-    ws.append(header_row(ws, header, marks))
+    ws.append(marker.header(header))
     rows = zip(results, _input_rows(frame, results, FIELDS), strict=True)
     for line, (result, values) in enumerate(rows, start=2):
         cells: list[Entry] = [
@@ -247,13 +248,27 @@ def write_results(
             labels.get(result.status),
             *(text_cell(ws, v) for v in values),
         ]
-        ws.append(mark_row(ws, cells, line, positions, marks))
+        ws.append(marker.row(cells, line, positions))
     # Header warnings are on their header cells (and the run summary names the headers
     # read): counting them as rows would only confuse the counts.
     problems = [p for p in problems if p.row in lines]
     notes = [n for n in notes if n.row in lines]
+    if marker.unnoted:
+        summary = [*summary, _unnoted(marker.unnoted)]
     _summary_sheet(book, summary, kinds(problems), kinds(notes))
     _atomic_save(book, path)
+
+
+def _unnoted(count: int) -> tuple[str, str]:
+    """The summary line saying that some marked cells have no note."""
+    text = ngettext(
+        "{count} marked cell has no note (too many to write); the message column says "
+        "what is wrong",
+        "{count} marked cells have no note (too many to write); the message column says "
+        "what is wrong",
+        count,
+    )
+    return _("cell notes"), text.format(count=count)
 
 
 def _summary_sheet(
@@ -310,8 +325,9 @@ def write_retry(
     ws = sheet(book, "campaigns", header)
     lines = {r.row: i for i, r in enumerate(chosen, start=2)}
     marks = cell_marks(problems, notes, lines, header, fallback="original_row", header_marks=False)
+    marker = Marker(ws, marks)
     positions = {name: i for i, name in enumerate(header)}
-    ws.append(header_row(ws, header, marks))
+    ws.append(marker.header(header))
     columns = [*FIELDS, "original_row"] if "original_row" in frame.columns else FIELDS
     rows = zip(chosen, _input_rows(frame, chosen, columns), strict=True)
     for line, (result, values) in enumerate(rows, start=2):
@@ -321,6 +337,6 @@ def write_retry(
             str(original or result.row),  # a retry of a retry keeps the first row number
             text_cell(ws, result.message),
         ]
-        ws.append(mark_row(ws, cells, line, positions, marks))
+        ws.append(marker.row(cells, line, positions))
     _atomic_save(book, path)
     return len(chosen)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Protocol
@@ -27,9 +28,9 @@ from importer.i18n import _
 
 #: Excel's own "Bad" and "Neutral" cell styles, which spreadsheet users already read.
 PROBLEM_FILL = PatternFill("solid", fgColor="FFC7CE")
-PROBLEM_FONT = Font(color="9C0006")
+PROBLEM_COLOUR = "9C0006"
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
-WARNING_FONT = Font(color="9C5700")
+WARNING_COLOUR = "9C5700"
 BOLD = Font(bold=True)
 #: Shown by Excel as the note's author.
 AUTHOR = "wolkvox-import"
@@ -49,6 +50,10 @@ WIDTHS = {
 Entry = Cell | str | int | None
 #: Characters that would make Excel read a text cell as a formula.
 FORMULA_START = "=+-@"
+#: Notes per sheet. Past this, marked cells keep their colour without a note: openpyxl
+#: builds all notes in memory when saving (some 5 KB each), Excel slows down with very
+#: many, and the message column and the summary already say what is wrong.
+MAX_NOTES = 20_000
 #: A note's size in pixels: wide enough for a sentence, tall enough for its lines.
 NOTE_WIDTH = 320
 NOTE_CHARS_PER_LINE = 48
@@ -142,17 +147,70 @@ def text_cell(ws: WriteOnlyWorksheet, value: str) -> Entry:
     return value
 
 
-def marked_cell(ws: WriteOnlyWorksheet, value: Any, mark: Mark) -> Cell:
-    """A cell filled red or amber with its note; the value is written as :func:`text_cell`
-    would write it, so marks never change what is read back."""
-    cell = WriteOnlyCell(ws, value if value not in ("", None) else None)
-    if isinstance(value, str) and value and value[0] in FORMULA_START:
-        cell.data_type = "s"
-    problem = mark.level is Level.PROBLEM
-    cell.fill = PROBLEM_FILL if problem else WARNING_FILL
-    cell.font = PROBLEM_FONT if problem else WARNING_FONT
-    cell.comment = note(mark.lines)
-    return cell
+class Marker:
+    """The marks of one sheet, and the styled cells that show them."""
+
+    def __init__(self, ws: WriteOnlyWorksheet, marks: Marks) -> None:
+        self.ws = ws
+        self.marks = marks
+        #: marked cells left without a note, past :data:`MAX_NOTES`
+        self.unnoted = 0
+        self._noted = 0
+        self._styles: dict[tuple[Level, bool], Any] = {}
+
+    def cell(self, value: Any, mark: Mark, *, bold: bool = False) -> Cell:
+        """A cell filled red or amber with its note; the value is written as
+        :func:`text_cell` would write it, so marks never change what is read back."""
+        cell = WriteOnlyCell(self.ws, value if value not in ("", None) else None)
+        if isinstance(value, str) and value and value[0] in FORMULA_START:
+            cell.data_type = "s"
+        key = (mark.level, bold)
+        style = self._styles.get(key)
+        if style is None:
+            problem = mark.level is Level.PROBLEM
+            cell.fill = PROBLEM_FILL if problem else WARNING_FILL
+            cell.font = Font(bold=bold, color=PROBLEM_COLOUR if problem else WARNING_COLOUR)
+            self._styles[key] = copy(cell._style)  # type: ignore[attr-defined]
+        else:
+            # Setting a fill looks it up among the workbook's styles by hash each time,
+            # which costs seconds over many thousand cells: a copy of the style found
+            # for the first cell is the same style.
+            cell._style = copy(style)  # type: ignore[attr-defined]
+        if self._noted < MAX_NOTES:
+            cell.comment = note(mark.lines)
+            self._noted += 1
+        else:
+            self.unnoted += 1
+        return cell
+
+    def row(self, cells: list[Entry], line: int, positions: dict[str, int]) -> list[Entry]:
+        """``cells`` of sheet row ``line`` with its marked cells swapped for styled ones.
+
+        Most rows have no mark and cost one dictionary lookup.
+        """
+        row = self.marks.get(line)
+        if row is None:
+            return cells
+        for column, mark in row.items():
+            i = positions[column]
+            current = cells[i]
+            value = current.value if isinstance(current, Cell) else current
+            cells[i] = self.cell(value, mark)
+        return cells
+
+    def header(self, header: Sequence[str]) -> list[Entry]:
+        """The bold header cells, marked where a warning is about a column."""
+        out: list[Entry] = []
+        row = self.marks.get(HEADER, {})
+        for name in header:
+            mark = row.get(name)
+            if mark is None:
+                cell = WriteOnlyCell(self.ws, name)
+                cell.font = BOLD
+            else:
+                cell = self.cell(name, mark, bold=True)
+            out.append(cell)
+        return out
 
 
 def note(lines: Sequence[str]) -> Comment:
@@ -160,40 +218,6 @@ def note(lines: Sequence[str]) -> Comment:
     text = "\n".join(lines)
     rows = sum(max(1, math.ceil(len(line) / NOTE_CHARS_PER_LINE)) for line in lines)
     return Comment(text, AUTHOR, height=NOTE_LINE_HEIGHT * (rows + 1), width=NOTE_WIDTH)
-
-
-def mark_row(
-    ws: WriteOnlyWorksheet,
-    cells: list[Entry],
-    line: int,
-    positions: dict[str, int],
-    marks: Marks,
-) -> list[Entry]:
-    """``cells`` of sheet row ``line`` with its marked cells swapped for styled ones.
-
-    Most rows have no mark and cost one dictionary lookup.
-    """
-    row = marks.get(line)
-    if row is None:
-        return cells
-    for column, mark in row.items():
-        i = positions[column]
-        current = cells[i]
-        value = current.value if isinstance(current, Cell) else current
-        cells[i] = marked_cell(ws, value, mark)
-    return cells
-
-
-def header_row(ws: WriteOnlyWorksheet, header: Sequence[str], marks: Marks) -> list[Entry]:
-    """The bold header cells, marked where a warning is about a column."""
-    out: list[Entry] = []
-    row = marks.get(HEADER, {})
-    for name in header:
-        mark = row.get(name)
-        cell = marked_cell(ws, name, mark) if mark else WriteOnlyCell(ws, name)
-        cell.font = Font(bold=True, color=cell.font.color) if mark else BOLD
-        out.append(cell)
-    return out
 
 
 def sheet(book: Workbook, title: str, header: Sequence[str]) -> Any:

@@ -148,6 +148,26 @@ def test_warnings_are_amber_and_header_warnings_mark_the_header(tmp_path, langua
     assert header.value == "campaign_name" and header.font.bold
 
 
+def test_past_the_limit_marked_cells_keep_their_colour_without_a_note(tmp_path, monkeypatch):
+    from importer import workbook_style
+
+    monkeypatch.setattr(workbook_style, "MAX_NOTES", 2)
+    path = tmp_path / "r.xlsx"
+    bad = [Issue(r, "skill_id", "x", "digits only") for r in (2, 3, 4, 5)]
+    rows = [RowResult(r, "invalid", "", "skill_id: digits only") for r in (2, 3, 4, 5)]
+    with i18n.using("es"):
+        write_results(path, frame(*"ABCD"), rows, [], problems=bad)
+    assert marked(path, "results") == [
+        ("K2", RED, "digits only"), ("K3", RED, "digits only"), ("K4", RED, None),
+        ("K5", RED, None),
+    ]  # fmt: skip
+    summary = list(load_workbook(path)["summary"].iter_rows(values_only=True))
+    assert summary[0][:2] == (
+        "notas de celda",
+        "2 celdas marcadas no tienen nota (son demasiadas); la columna message dice qué está mal",
+    )
+
+
 def test_a_problem_about_no_column_of_the_sheet_marks_the_row_number(tmp_path):
     path = tmp_path / "r.xlsx"
     too_long = Issue(2, "", "", "the row has 3 cells more than the header", "extra_fields")
