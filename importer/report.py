@@ -87,10 +87,11 @@ def finish(
     out = settings.results_path
     summary = _summary(settings, loaded, derived, started, ended, message)
     frame = loaded.table.frame
+    problems, notes = loaded.checked.problems, loaded.table.notes
     try:
-        results.write_results(out, frame, derived, summary)
+        results.write_results(out, frame, derived, summary, problems=problems, notes=notes)
         retry_file = results.retry_path(out)
-        retry_rows = results.write_retry(retry_file, frame, derived)
+        retry_rows = results.write_retry(retry_file, frame, derived, problems=problems, notes=notes)
     except OSError as exc:
         if settings.dry_run:
             hint = _("Close the file if it is open in Excel, or choose another --out.")

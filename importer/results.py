@@ -1,50 +1,64 @@
 """Stage 4: the results workbook and the retry file, derived from the journal.
 
-Both are written atomically (a temporary file in the same folder, then a rename),
-so a crash can never leave a half-written workbook where the last good one was.
+Both show each problem in its cell (see :mod:`importer.workbook_style`), and both are
+written atomically (a temporary file in the same folder, then a rename), so a crash
+can never leave a half-written workbook where the last good one was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
+from importer import schema, status
 from importer.columns import FIELDS, RETRY_COLUMNS
+from importer.i18n import _, ngettext
 from importer.journal import JournalState
 from importer.schema import Checked
+from importer.status import Status, label
+from importer.workbook_style import (
+    BOLD,
+    CellIssue,
+    Entry,
+    Marker,
+    cell_marks,
+    sheet,
+    text_cell,
+)
 
-STATUSES = ("created", "exists", "failed", "unknown", "invalid", "not_sent", "valid")
-#: Statuses whose rows go to the retry file: certainly not created, safe to send again.
-RETRY_STATUSES = frozenset({"failed", "invalid", "not_sent"})
-SUCCESS_STATUSES = frozenset({"created", "exists", "valid"})
+#: Kept for callers of the old names; :mod:`importer.status` is where they live.
+STATUSES = tuple(Status)
+RETRY_STATUSES = status.RETRY_STATUSES
+SUCCESS_STATUSES = status.SUCCESS_STATUSES
 COLOURS = {
-    "created": "C6EFCE",
-    "exists": "DDEBF7",
-    "valid": "C6EFCE",
-    "failed": "FFC7CE",
-    "invalid": "FFC7CE",
-    "unknown": "FFEB9C",
-    "not_sent": "EDEDED",
+    Status.CREATED: "C6EFCE",
+    Status.EXISTS: "DDEBF7",
+    Status.VALID: "C6EFCE",
+    Status.FAILED: "FFC7CE",
+    Status.INVALID: "FFC7CE",
+    Status.UNKNOWN: "FFEB9C",
+    Status.NOT_SENT: "EDEDED",
 }
+#: The first columns, in every language: files and scripts read them by name and place.
 RESULT_HEADER = ("row", "status", "id_campaign", "message")
-WIDTHS = {
-    "row": 7,
-    "status": 10,
-    "id_campaign": 12,
-    "message": 60,
-    "campaign_name": 30,
-    "campaign_description": 30,
-}
+#: The status in words, after the stable columns so that they keep their places.
+LABEL_COLUMN = "status_label"
+#: How many row numbers the summary names for each kind of problem.
+FIRST_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,19 @@ class RowResult:
     id_campaign: str
     message: str
     name: str = ""
+
+
+@dataclass
+class Kind:
+    """One kind of problem (one rule broken) and the rows that have it."""
+
+    label: str
+    rows: list[int] = field(default_factory=list)
+
+    def first_rows(self) -> str:
+        """``4, 9, 15``, or the first few and an ellipsis."""
+        shown = ", ".join(str(r) for r in self.rows[:FIRST_ROWS])
+        return shown + (", …" if len(self.rows) > FIRST_ROWS else "")
 
 
 def retry_path(out: Path) -> Path:
@@ -73,29 +100,27 @@ def derive(
     """Each row's status, from validation and (for a real run) the journal."""
     # Only a dry run shows the bodies; a real run must not build every campaign again.
     bodies = {c.row: c for c in checked.campaigns} if dry_run or state is None else {}
+    unanswered = _(
+        "sent, but the run ended before the answer was recorded; run again with "
+        "--resume to check it against the campaign list"
+    )
     out = []
+    code: str
     for row, name in zip(frame.index, frame["campaign_name"].str.strip(), strict=True):
         row = int(row)
         problems = checked.invalid.get(row)
         if problems:
             message = "; ".join(f"{p.column}: {p.message}" for p in problems)
-            status, ident = "invalid", ""
+            code, ident = Status.INVALID, ""
         elif dry_run or state is None:
-            status, ident, message = "valid", "", bodies[row].body_json()
+            code, ident, message = Status.VALID, "", bodies[row].body_json()
         elif (done := state.outcomes.get(row)) is not None:
-            status, ident, message = done.status, done.id_campaign, done.message
+            code, ident, message = done.status, done.id_campaign, done.message
         elif row in state.attempted_at:
-            status, ident, message = (
-                "unknown",
-                "",
-                (
-                    "sent, but the run ended before the answer was recorded; run again with "
-                    "--resume to check it against the campaign list"
-                ),
-            )
+            code, ident, message = Status.UNKNOWN, "", unanswered
         else:
-            status, ident, message = "not_sent", "", state.stop_message or "not sent"
-        out.append(RowResult(row, status, ident, message, name))
+            code, ident, message = Status.NOT_SENT, "", state.stop_message or _("not sent")
+        out.append(RowResult(row, code, ident, message, name))
     return out
 
 
@@ -105,19 +130,38 @@ def counts(results: Iterable[RowResult]) -> dict[str, int]:
     return {s: tally.get(s, 0) for s in STATUSES}
 
 
-def _text_cell(ws, value: str):
-    """A cell that Excel shows as text even when it starts like a formula.
+def kinds(problems: Iterable[CellIssue]) -> list[Kind]:
+    """Problems grouped by the rule they break, most rows first, each row counted once.
 
-    An empty value becomes no cell at all: the sheet looks the same and most of a
-    campaign sheet's cells (opt1 ... opt12) are empty.
+    A rule is named by ``schema.describe(rule)``; problems without a rule are grouped by
+    column and message.
     """
-    if not value:
-        return None
-    if value[0] in "=+-@":
-        cell = WriteOnlyCell(ws, value)
-        cell.data_type = "s"  # never a formula: a sheet from outside must not run code
-        return cell
-    return value
+    describe = getattr(schema, "describe", None)
+    found: dict[str, Kind] = {}
+    seen: set[tuple[str, int]] = set()
+    for p in problems:
+        rule = str(getattr(p, "rule", "") or "")
+        key = rule or f"{p.column}\0{p.message}"
+        kind = found.get(key)
+        if kind is None:
+            named = p.message if p.column in p.message else f"{p.column}: {p.message}"
+            kind = found[key] = Kind(_describe(describe, rule) or named)
+        if (key, p.row) not in seen:
+            seen.add((key, p.row))
+            kind.rows.append(p.row)
+    for kind in found.values():
+        kind.rows.sort()
+    return sorted(found.values(), key=lambda k: (-len(k.rows), k.rows[0]))
+
+
+def _describe(describe: object, rule: str) -> str:
+    """The rule's short description, or "" when there is none to be had."""
+    if not rule or not callable(describe):
+        return ""
+    try:
+        return str(describe(rule))
+    except (KeyError, ValueError, LookupError):
+        return ""
 
 
 def _input_rows(
@@ -131,23 +175,35 @@ def _input_rows(
         yield [column[i] for column in values]
 
 
-def _sheet(book: Workbook, title: str, header: Sequence[str]):
-    """A write-only sheet with readable column widths and a frozen header row."""
-    ws = book.create_sheet(title)
-    for i, name in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 14)
-    ws.freeze_panes = "A2"
-    return ws
-
-
 def _atomic_save(book: Workbook, path: Path) -> None:
+    """Save ``book`` over ``path`` only once it is complete on disk.
+
+    The temporary file and its archive are opened here rather than by openpyxl, so
+    that both are closed even when the save fails halfway: a file still open cannot
+    be removed on Windows, and an archive left open would complain when collected.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        book.save(tmp)
+        with open(tmp, "wb") as fh:
+            archive = ZipFile(fh, "w", ZIP_DEFLATED, allowZip64=True)
+            try:
+                ExcelWriter(book, archive).save()  # closes the archive when done
+            except BaseException:
+                _abandon(archive)
+                raise
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _abandon(archive: ZipFile) -> None:
+    """Close a half-written archive without letting a second error hide the first."""
+    with contextlib.suppress(Exception):
+        archive.close()
+    archive.fp = None  # closed or not, it must never write to the file again
 
 
 def write_results(
@@ -155,47 +211,108 @@ def write_results(
     frame: pd.DataFrame,
     results: Sequence[RowResult],
     summary: Sequence[tuple[str, str]],
+    *,
+    problems: Iterable[CellIssue] = (),
+    notes: Iterable[CellIssue] = (),
 ) -> None:
-    """Write the results workbook: a ``results`` sheet and a ``summary`` sheet."""
+    """Write the results workbook: a ``results`` sheet and a ``summary`` sheet.
+
+    ``problems`` fill their cells red and ``notes`` (warnings) amber, each with its
+    text as a cell note; a note about a row that is not a data row marks the header
+    cell of its column. The summary counts the rows of each kind of problem and warning.
+    """
+    problems, notes = list(problems), list(notes)
     book = Workbook(write_only=True)
-    header = [*RESULT_HEADER, *FIELDS]
-    ws = _sheet(book, "results", header)
+    header = [*RESULT_HEADER, LABEL_COLUMN, *FIELDS]
+    ws = sheet(book, "results", header)
     last = len(results) + 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
-    for status, colour in COLOURS.items():
+    end = max(last, 2)
+    for code, colour in COLOURS.items():  # the status and its label, by the status code
         ws.conditional_formatting.add(
-            f"B2:B{max(last, 2)}",
-            FormulaRule(formula=[f'$B2="{status}"'], fill=PatternFill("solid", fgColor=colour)),
+            f"B2:B{end} E2:E{end}",
+            FormulaRule(formula=[f'$B2="{code}"'], fill=PatternFill("solid", fgColor=colour)),
         )
-    bold = Font(bold=True)
-    head_cells = []
-    for name in header:
-        cell = WriteOnlyCell(ws, name)
-        cell.font = bold
-        head_cells.append(cell)
-    ws.append(head_cells)
-    for result, values in zip(results, _input_rows(frame, results, FIELDS), strict=True):
-        ws.append(
-            [
-                result.row,
-                result.status,
-                result.id_campaign or None,
-                _text_cell(ws, result.message),
-                *(_text_cell(ws, v) for v in values),
-            ]
-        )
-    sheet = book.create_sheet("summary")
-    sheet.column_dimensions["A"].width = 18
-    sheet.column_dimensions["B"].width = 60
-    for key, value in summary:
-        sheet.append([key, _text_cell(sheet, value)])
+    lines = {r.row: i for i, r in enumerate(results, start=2)}
+    marker = Marker(ws, cell_marks(problems, notes, lines, header, fallback="row"))
+    positions = {name: i for i, name in enumerate(header)}
+    labels = {str(code): label(code) for code in Status}
+    ws.append(marker.header(header))
+    rows = zip(results, _input_rows(frame, results, FIELDS), strict=True)
+    for line, (result, values) in enumerate(rows, start=2):
+        cells: list[Entry] = [
+            result.row,
+            result.status,
+            result.id_campaign or None,
+            text_cell(ws, result.message),
+            labels.get(result.status),
+            *(text_cell(ws, v) for v in values),
+        ]
+        ws.append(marker.row(cells, line, positions))
+    # Header warnings are on their header cells (and the run summary names the headers
+    # read): counting them as rows would only confuse the counts.
+    problems = [p for p in problems if p.row in lines]
+    notes = [n for n in notes if n.row in lines]
+    if marker.unnoted:
+        summary = [*summary, _unnoted(marker.unnoted)]
+    _summary_sheet(book, summary, kinds(problems), kinds(notes))
     _atomic_save(book, path)
 
 
-def write_retry(path: Path, frame: pd.DataFrame, results: Sequence[RowResult]) -> int:
+def _unnoted(count: int) -> tuple[str, str]:
+    """The summary line saying that some marked cells have no note."""
+    text = ngettext(
+        "{count} marked cell has no note (too many to write); the message column says "
+        "what is wrong",
+        "{count} marked cells have no note (too many to write); the message column says "
+        "what is wrong",
+        count,
+    )
+    return _("cell notes"), text.format(count=count)
+
+
+def _summary_sheet(
+    book: Workbook, summary: Sequence[tuple[str, str]], problems: list[Kind], notes: list[Kind]
+) -> None:
+    """The run's summary on the left; beside it, the problems and warnings by rule."""
+    ws: Any = book.create_sheet("summary")
+    for letter, width in zip("ABCDEF", (24, 60, 3, 50, 8, 30), strict=True):
+        ws.column_dimensions[letter].width = width
+    side: list[list[Entry]] = []
+    for title, found in ((_("problem"), problems), (_("warning"), notes)):
+        if not found:
+            continue
+        if side:
+            side.append([])
+        heading: list[Entry] = []
+        for text in (title, _("rows"), _("first rows")):
+            cell = WriteOnlyCell(ws, text)
+            cell.font = BOLD
+            heading.append(cell)
+        side.append(heading)
+        side.extend([text_cell(ws, k.label), len(k.rows), k.first_rows()] for k in found)
+    for i in range(max(len(summary), len(side))):
+        left: list[Entry] = [None, None]
+        if i < len(summary):
+            key, value = summary[i]
+            left = [text_cell(ws, key), text_cell(ws, value)]
+        ws.append([*left, None, *side[i]] if i < len(side) else left)
+
+
+def write_retry(
+    path: Path,
+    frame: pd.DataFrame,
+    results: Sequence[RowResult],
+    *,
+    problems: Iterable[CellIssue] = (),
+    notes: Iterable[CellIssue] = (),
+) -> int:
     """Write the rows that can be sent again, in input format; return how many.
 
-    Removes a stale retry file when there is nothing to retry, so an old one is
+    Cells with a problem are red and cells with a warning amber, with their notes, so
+    the marked cells can be fixed in Excel and the file run as it is. The header is
+    the field names, not the input's, so warnings about the input's header are left
+    out. Removes a stale retry file when there is nothing to retry, so an old one is
     never fed back in by mistake.
     """
     chosen = [r for r in results if r.status in RETRY_STATUSES]
@@ -205,17 +322,21 @@ def write_retry(path: Path, frame: pd.DataFrame, results: Sequence[RowResult]) -
         return 0
     book = Workbook(write_only=True)
     header = [*FIELDS, *RETRY_COLUMNS]
-    ws = _sheet(book, "campaigns", header)
-    ws.append(header)
+    ws = sheet(book, "campaigns", header)
+    lines = {r.row: i for i, r in enumerate(chosen, start=2)}
+    marks = cell_marks(problems, notes, lines, header, fallback="original_row", header_marks=False)
+    marker = Marker(ws, marks)
+    positions = {name: i for i, name in enumerate(header)}
+    ws.append(marker.header(header))
     columns = [*FIELDS, "original_row"] if "original_row" in frame.columns else FIELDS
-    for result, values in zip(chosen, _input_rows(frame, chosen, columns), strict=True):
+    rows = zip(chosen, _input_rows(frame, chosen, columns), strict=True)
+    for line, (result, values) in enumerate(rows, start=2):
         original = values[len(FIELDS)] if len(values) > len(FIELDS) else ""
-        ws.append(
-            [
-                *(_text_cell(ws, v) for v in values[: len(FIELDS)]),
-                str(original or result.row),  # a retry of a retry keeps the first row number
-                _text_cell(ws, result.message),
-            ]
-        )
+        cells: list[Entry] = [
+            *(text_cell(ws, v) for v in values[: len(FIELDS)]),
+            str(original or result.row),  # a retry of a retry keeps the first row number
+            text_cell(ws, result.message),
+        ]
+        ws.append(marker.row(cells, line, positions))
     _atomic_save(book, path)
     return len(chosen)

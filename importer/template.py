@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from importer.columns import DESCRIPTIONS, DESCRIPTIONS_ES, FIELDS, REQUIRED_COLUMNS
 from importer.errors import UsageError
+from importer.i18n import _
 
 TIME_COLUMNS = ("start_time", "end_time")
 #: Rows of the template that get dropdowns and text formats.
@@ -22,7 +24,11 @@ INSTRUCTIONS = (
     ),
     (
         "Predictive campaigns need start_time and end_time, e.g. 08:00 and 18:00.",
-        "Las campañas predictive necesitan start_time y end_time, p. ej. 08:00 y 18:00.",
+        "Las campañas predictivas necesitan start_time y end_time, p. ej. 08:00 y 18:00.",
+    ),
+    (
+        "Point at a column name in the 'campaigns' sheet to read what it takes.",
+        "Ponga el cursor sobre el nombre de una columna en la hoja 'campaigns' para ver qué lleva.",
     ),
     (
         "Check the file first: wolkvox-import validate campaigns.xlsx",
@@ -37,6 +43,12 @@ INSTRUCTIONS = (
         "Las filas no creadas quedan en el archivo retry: corríjalas y ejecute ese archivo.",
     ),
     (
+        "In the results and retry files a red cell has a problem and an amber cell a warning; "
+        "point at the cell to read its note.",
+        "En los archivos de resultados y retry, una celda roja tiene un problema y una celda "
+        "ámbar un aviso; ponga el cursor sobre la celda para leer su nota.",
+    ),
+    (
         "The 'examples' sheet shows two filled-in rows.",
         "La hoja 'examples' muestra dos filas de ejemplo.",
     ),
@@ -48,6 +60,38 @@ EXAMPLES = (
     {"campaign_name": "Bienvenida clientes nuevos", "type_campaign": "preview",
      "skill_id": "0042", "enable_edition": "yes", "opt1": "segmento A"},
 )  # fmt: skip
+#: The dropdowns: the words wolkvox takes, and what Excel shows when a cell is chosen
+#: (title, message) and when something else is typed. Excel keeps titles to 32
+#: characters and messages to 255. Other words are let through with a warning rather
+#: than refused, since the importer also reads predictiva, sí, true, 1 and more.
+DROPDOWNS: dict[str, tuple[str, tuple[str, str], str]] = {
+    "type_campaign": (
+        '"preview,predictive"',
+        (
+            "type_campaign: tipo",
+            "preview or predictive (predictiva is read too). Empty: the --type option.\n"
+            "preview o predictive (también predictiva). Vacío: se usa la opción --type.",
+        ),
+        "Choose preview or predictive.\nElija preview o predictive (también predictiva).",
+    ),
+    "enable_edition": (
+        '"yes,no"',
+        (
+            "enable_edition: edición",
+            "yes or no (sí/no, true/false, 1/0 are read too). Empty means no.\n"
+            "yes o no (también sí/no, true/false, 1/0). Vacío equivale a no.",
+        ),
+        "Write yes or no.\nEscriba yes o no (o sí/no).",
+    ),
+}
+TIME_PROMPT = (
+    "start_time / end_time",
+    "A time of day, e.g. 08:00. Required for predictive campaigns.\n"
+    "Una hora del día, p. ej. 08:00. Obligatoria en campañas predictivas.",
+)
+TIME_ERROR = ("time / hora", "Write a time of day, e.g. 08:00 / Escriba una hora, p. ej. 08:00")
+GUIDE_HEADER = ("column / columna", "required / obligatoria", "meaning", "significado")
+REQUIRED = {True: "yes / sí", False: "no / no"}
 
 
 def write_template(path: str | Path) -> Path:
@@ -59,18 +103,35 @@ def write_template(path: str | Path) -> Path:
             csv.writer(fh).writerow(FIELDS)
         return path
     if suffix != ".xlsx":
-        raise UsageError(f"{path.name}: a template is .xlsx or .csv; name the file accordingly.")
+        raise UsageError(
+            _("{name}: a template is .xlsx or .csv; name the file accordingly.").format(
+                name=path.name
+            )
+        )
     _write_xlsx(path)
     return path
 
 
 def _write_xlsx(path: Path) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
+    _campaigns_sheet(book)
+    _guide_sheet(book)
+    _instructions_sheet(book)
+    examples = book.create_sheet("examples")
+    examples.append(list(FIELDS))
+    for example in EXAMPLES:
+        examples.append([example.get(f, "") for f in FIELDS])
+    book.save(path)
+
+
+def _campaigns_sheet(book: Any) -> None:
+    """The sheet ops fill in: header with notes, text cells, time cells and dropdowns."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     sheet = book.active
     sheet.title = "campaigns"
     sheet.append(list(FIELDS))
@@ -83,22 +144,36 @@ def _write_xlsx(path: Path) -> None:
         cell.font = Font(bold=True)
         if name in REQUIRED_COLUMNS:
             cell.fill = required
+        cell.comment = Comment(
+            f"{DESCRIPTIONS[name]}\n\n{DESCRIPTIONS_ES[name]}", "wolkvox-import", 140, 320
+        )
         sheet.column_dimensions[letter].width = 28 if name.startswith("campaign") else 15
         # Text keeps what ops types (skill 0042 stays 0042); times are real time cells,
         # so Excel itself refuses 25:00.
         fmt = "hh:mm" if name in TIME_COLUMNS else "@"
         for row in range(2, last + 1):
             sheet.cell(row=row, column=i).number_format = fmt
-    choices = {"type_campaign": '"preview,predictive"', "enable_edition": '"yes,no"'}
-    for name, formula in choices.items():
+    _dropdowns(sheet, last)
+
+
+def _dropdowns(sheet: Any, last: int) -> None:
+    """Lists for the columns with fixed words, a time check for the time columns."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for name, (formula, (title, prompt), error) in DROPDOWNS.items():
         letter = get_column_letter(FIELDS.index(name) + 1)
         rule = DataValidation(
             type="list",
             formula1=formula,
             allow_blank=True,
+            showInputMessage=True,
+            promptTitle=title,
+            prompt=prompt,
             showErrorMessage=True,
-            errorTitle=name,
-            error=f"{name}: choose one of {formula.strip(chr(34))}",
+            errorStyle="warning",
+            errorTitle=title,
+            error=error,
         )
         rule.add(f"{letter}2:{letter}{last}")
         sheet.add_data_validation(rule)
@@ -108,51 +183,50 @@ def _write_xlsx(path: Path) -> None:
         formula1="0",
         formula2="0.99999",
         allow_blank=True,
+        showInputMessage=True,
+        promptTitle=TIME_PROMPT[0],
+        prompt=TIME_PROMPT[1],
         showErrorMessage=True,
-        errorTitle="time",
-        error="Write a time of day, e.g. 08:00 / Escriba una hora, p. ej. 08:00",
+        errorTitle=TIME_ERROR[0],
+        error=TIME_ERROR[1],
     )
     for name in TIME_COLUMNS:
         letter = get_column_letter(FIELDS.index(name) + 1)
         times.add(f"{letter}2:{letter}{last}")
     sheet.add_data_validation(times)
 
-    guide = book.create_sheet("columns")
-    guide.append(["column", "required", "meaning", "significado"])
-    for cell in guide[1]:
-        cell.font = Font(bold=True)
-    for name in FIELDS:
-        guide.append(
-            [
-                name,
-                "yes" if name in REQUIRED_COLUMNS else "no",
-                DESCRIPTIONS[name],
-                DESCRIPTIONS_ES[name],
-            ]
-        )
-    for letter, width in zip("ABCD", (22, 10, 70, 70), strict=True):
-        guide.column_dimensions[letter].width = width
-    for row in guide.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
 
+def _guide_sheet(book: Any) -> None:
+    """One row per column: its name, whether it is required, its meaning in both languages."""
+    guide = book.create_sheet("columns")
+    guide.append(list(GUIDE_HEADER))
+    for name in FIELDS:
+        required = REQUIRED[name in REQUIRED_COLUMNS]
+        guide.append([name, required, DESCRIPTIONS[name], DESCRIPTIONS_ES[name]])
+    _wrap(guide, (22, 12, 70, 70))
+
+
+def _instructions_sheet(book: Any) -> None:
+    """The steps, English beside Spanish."""
     steps = book.create_sheet("instructions")
     steps.append(["English", "Español"])
-    for cell in steps[1]:
-        cell.font = Font(bold=True)
     for english, spanish in INSTRUCTIONS:
         steps.append([english, spanish])
-    for letter in "AB":
-        steps.column_dimensions[letter].width = 70
-    for row in steps.iter_rows(min_row=2):
+    _wrap(steps, (70, 70))
+
+
+def _wrap(sheet: Any, widths: tuple[int, ...]) -> None:
+    """Bold header, the given column widths, and wrapped text below the header."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    for row in sheet.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-    examples = book.create_sheet("examples")
-    examples.append(list(FIELDS))
-    for example in EXAMPLES:
-        examples.append([example.get(f, "") for f in FIELDS])
-    book.save(path)
 
 
 def template_cells(path: str | Path) -> dict[str, list[list[str]]]:

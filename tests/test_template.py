@@ -1,5 +1,7 @@
 import pytest
 
+from importer import i18n
+from importer.columns import DESCRIPTIONS, DESCRIPTIONS_ES
 from importer.errors import UsageError
 from importer.load import load_table
 from importer.template import template_cells, write_template
@@ -52,6 +54,35 @@ def test_blank_template_is_refused_as_input_with_a_clear_message(tmp_path):
 def test_template_command_rejects_other_extensions(tmp_path):
     with pytest.raises(UsageError, match=r"a template is \.xlsx or \.csv"):
         write_template(tmp_path / "t.txt")
+    with i18n.using("es"), pytest.raises(UsageError, match=r"una plantilla es \.xlsx o \.csv"):
+        write_template(tmp_path / "t.txt")
+
+
+def test_dropdowns_explain_themselves_in_both_languages_and_let_spanish_words_through(tmp_path):
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(write_template(tmp_path / "t.xlsx"))["campaigns"]
+    rules = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
+    kind = rules["C2:C1001"]
+    assert kind.showInputMessage and kind.showErrorMessage
+    english, spanish = kind.prompt.split("\n")
+    assert english.startswith("preview or predictive") and "predictiva" in english
+    assert spanish.startswith("preview o predictive (también predictiva)")
+    assert "Elija preview o predictive" in kind.error
+    # predictiva, sí, true... are read by the importer: Excel warns rather than refuses them
+    assert kind.errorStyle == "warning" and rules["G2:G1001"].errorStyle == "warning"
+    assert "sí/no" in rules["G2:G1001"].prompt
+    for dv in rules.values():  # Excel's limits, or it refuses to open the file
+        assert len(dv.promptTitle or "") <= 32 and len(dv.errorTitle or "") <= 32
+        assert len(dv.prompt or "") <= 255 and len(dv.error or "") <= 255
+
+
+def test_every_header_cell_carries_its_meaning_in_both_languages(tmp_path):
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(write_template(tmp_path / "t.xlsx"))["campaigns"]
+    for cell in sheet[1]:
+        assert cell.comment.text == f"{DESCRIPTIONS[cell.value]}\n\n{DESCRIPTIONS_ES[cell.value]}"
 
 
 def test_template_explains_itself_in_english_and_spanish(tmp_path):
@@ -62,5 +93,9 @@ def test_template_explains_itself_in_english_and_spanish(tmp_path):
     steps = list(book["instructions"].iter_rows(values_only=True))
     assert steps[0] == ("English", "Español")
     assert steps[1][1].startswith("Escriba una campaña por fila")
-    guide = next(book["columns"].iter_rows(min_row=7, max_row=7, values_only=True))
-    assert guide[0] == "skill_id" and "se conservan los ceros" in guide[3]
+    guide = list(book["columns"].iter_rows(values_only=True))
+    assert guide[0] == ("column / columna", "required / obligatoria", "meaning", "significado")
+    assert guide[6][:2] == ("skill_id", "yes / sí") and "se conservan los ceros" in guide[6][3]
+    assert guide[7][1] == "no / no"
+    assert all(english and spanish and english != spanish for english, spanish in steps[1:])
+    assert any("roja" in spanish and "red" in english for english, spanish in steps[1:])

@@ -16,20 +16,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from importer.workbook_style import text_cell
 
 SHEET = "campaigns"
-
-
-def _text(ws: WriteOnlyWorksheet, value: str) -> WriteOnlyCell | str | None:
-    """A text cell, never a formula (a sheet from outside must not run code in Excel)."""
-    if not value:
-        return None
-    if value[0] in "=+-@":
-        cell = WriteOnlyCell(ws, value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 def write_corrected(
@@ -55,7 +45,7 @@ def write_corrected(
         while at < row:  # the blank rows the loader skipped
             ws.append([None])
             at += 1
-        ws.append([_text(ws, str(column[i])) for column in values])
+        ws.append([text_cell(ws, str(column[i])) for column in values])
         at += 1
     tmp = path.with_name(f".{path.name}.tmp")
     try:
