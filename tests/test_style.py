@@ -1,0 +1,28 @@
+"""The code stays lint-clean, formatted and type-checked, for Windows as for Linux."""
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *command], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+
+
+def test_ruff_finds_nothing_and_the_code_is_formatted():
+    for command in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
+        done = _run(*command)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("platform", ["linux", "win32", "darwin"])
+def test_mypy_is_clean_on_every_platform_ops_use(platform):
+    done = _run("mypy", "--platform", platform)
+    assert done.returncode == 0, done.stdout + done.stderr
