@@ -83,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def port_number(text: str) -> int:
+    """A TCP port from the command line: 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(_("a port is a number from 0 to 65535"))
+    return port
+
+
 def _add_sandbox_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
@@ -93,7 +104,10 @@ def _add_sandbox_parser(
         "sandbox", parents=[common], help=_("run the local stand-in wolkvox server")
     )
     box.add_argument(
-        "--port", type=int, default=8765, help=_("port on 127.0.0.1 (default 8765; 0: any free)")
+        "--port",
+        type=port_number,
+        default=8765,
+        help=_("port on 127.0.0.1 (default 8765; 0: any free)"),
     )
     box.add_argument("--token", help=_("token the sandbox accepts (default: sandbox-token)"))
     box.add_argument("--latency", type=float, default=0.0, help=_("seconds per create call"))

@@ -21,7 +21,14 @@ from importer import load, results, schema
 from importer.client import WolkvoxClient
 from importer.errors import ApiStopped, JournalError, UsageError
 from importer.i18n import _
-from importer.journal import Journal, JournalState, journal_path, read, row_hash
+from importer.journal import (
+    Journal,
+    JournalState,
+    check_resumable,
+    journal_path,
+    read,
+    row_hash,
+)  # fmt: skip
 from importer.lock import TokenLock
 from importer.policy import DEFAULT_TIMEOUT, Policy, check_policy
 from importer.report import Loaded, Report, finish
@@ -308,12 +315,7 @@ def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, st
 def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock) -> Journal:
     """Reopen a journal for ``--resume``, refusing anything that could send twice."""
     state = read(path)
-    if not state.header:
-        message = _(
-            "nothing to resume: the journal {path} records no run (it stopped before its first "
-            "line was written). Run the same command without --resume."
-        )
-        raise UsageError(message.format(path=path))
+    check_resumable(state, path)
     changed = sorted(
         r for r in set(state.hashes) | set(hashes) if state.hashes.get(r) != hashes.get(r)
     )

@@ -169,6 +169,18 @@ def read(path: Path) -> JournalState:
     return parse(data, path)[0]
 
 
+def check_resumable(state: JournalState, path: Path) -> None:
+    """Refuse to resume a journal that records no run (a crash before its first line)."""
+    if not state.header:
+        raise JournalError(
+            _(
+                "nothing to resume: the journal {path} records no run (it stopped "
+                "before its first line was written). Run the same command without "
+                "--resume."
+            ).format(path=path)
+        )
+
+
 def _busy(path: Path) -> str:
     return _(
         "another wolkvox-import is writing {path}; wait for it to finish, or choose another --out."
@@ -240,14 +252,7 @@ class Journal:
         journal, data = cls._open(path, now)
         try:
             journal.state, end = parse(data, path)
-            if not journal.state.header:
-                raise JournalError(
-                    _(
-                        "nothing to resume: the journal {path} records no run (it stopped "
-                        "before its first line was written). Run the same command without "
-                        "--resume."
-                    ).format(path=path)
-                )
+            check_resumable(journal.state, path)
             if end < len(data):
                 journal._set_aside(data[end:], end)
             journal.append({"event": "resume"}, durable=True)

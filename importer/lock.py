@@ -191,6 +191,10 @@ class TokenLock:
                 fd = _open_lock_file(folder / self.name)
             except OSError as exc:
                 failure = failure or exc
+                if not isinstance(exc, PermissionError):
+                    # Only a folder closed to us by another user sends us to our own one:
+                    # any other failure there must not split the lock in two.
+                    break
                 continue
             self.path = folder / self.name
             return fd

@@ -379,3 +379,10 @@ def test_report_without_a_journal_says_what_to_give(tmp_path):
 def test_help_speaks_spanish_when_asked():
     result = run_cli("run", "--help", "--lang", "es")
     assert "opciones:" in result.out and "la hoja de cálculo" in result.out
+
+
+@pytest.mark.parametrize("args", [("web", "--port", "-1"), ("sandbox", "--port", "99999")])
+def test_a_port_out_of_range_is_a_usage_error_not_an_internal_one(args):
+    result = run_cli(*args)
+    assert result.code == ExitCode.BAD_INPUT
+    assert "a port is a number from 0 to 65535" in result.err

@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from importer import i18n
 from importer.errors import InputError
+from importer.i18n import _
 from importer.web.config import Launch
 from importer.web.runs import Runs
 from importer.web.security import CSRF_FIELD, CSRF_HEADER, Forbidden, Guard, Secrets, check_csrf
@@ -158,11 +159,11 @@ async def _body(request: Request, max_upload: int) -> Data:
     if request.headers.get("content-type", "").startswith("application/json"):
         raw = await request.body()
         if len(raw) > 1_000_000:
-            raise InputError("request too large")
+            raise InputError(_("The request is too large."))
         try:
             data = json.loads(raw or b"{}")
         except ValueError:
-            raise InputError("not JSON") from None
+            raise InputError(_("The request could not be read; reload the page.")) from None
         return data if isinstance(data, dict) else {}
     return dict(await read_form(request, max_upload))
 

@@ -10,6 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
+from importer.arguments import port_number
 from importer.i18n import _
 
 #: Uploads larger than this many megabytes are refused, unless --max-upload-mb says otherwise.
@@ -19,7 +20,7 @@ DEFAULT_MAX_UPLOAD_MB = 20.0
 def add_web_options(p: argparse.ArgumentParser) -> None:
     """Add the web command's options to its sub-parser (``--lang`` comes with every command)."""
     p.add_argument(
-        "--port", type=int, default=0, help=_("port to listen on (default: any free port)")
+        "--port", type=port_number, default=0, help=_("port to listen on (default: any free port)")
     )
     p.add_argument(
         "--host",

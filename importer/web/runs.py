@@ -147,10 +147,11 @@ class Runs:
     def new_folder(self) -> Path:
         """``runs/N`` for the next run (numbers are never reused)."""
         base = self.workdir / "runs"
-        base.mkdir(parents=True, exist_ok=True)
-        taken = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
-        folder = base / str(max(taken, default=0) + 1)
-        folder.mkdir()
+        with self.lock:  # two Send presses at once must not pick the same number
+            base.mkdir(parents=True, exist_ok=True)
+            taken = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
+            folder = base / str(max(taken, default=0) + 1)
+            folder.mkdir()
         return folder
 
     def start(self, run: Run, settings: job.Settings, token: str) -> None:

@@ -104,6 +104,8 @@ def _launch(args: argparse.Namespace) -> Launch:
         raise UsageError(_("--max-upload-mb must be more than 0."))
     probe = argparse.Namespace(**vars(args), input=workdir / "campaigns.xlsx", out=None)
     checked = cli_settings.from_args(probe, dry_run=args.simulate)  # reads --skills once
+    if args.token_file is not None:
+        cli_settings.read_token(args.token_file)  # a bad token file is refused now, not at Send
     launch = Launch(
         workdir=workdir.resolve(), simulate=args.simulate, base_url=checked.base_url,
         options=checked.validation, language=i18n.current(),
