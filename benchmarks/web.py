@@ -1,0 +1,287 @@
+"""The web page's figures, in a headless Chromium: ``python -m benchmarks --only web``.
+
+7. upload of a 1,000-row sheet until the review page is ready, against its 1.5 s budget;
+8. an edited cell re-validated and shown, 95th percentile measured in the browser, against 150 ms;
+9. how far the page's progress trails the journal, 95th percentile, against 0.5 s;
+10. the page's own cost per sent row vs the CLI's, against the same local sandbox (≤ 1.2x).
+
+Cases with an absolute budget report the budget as their baseline, so the ratio reads as the
+share of the budget used (target ≤ 1). Needs Playwright for Python and Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.browser.support import (
+    VIEWPORT,
+    WebServer,
+    campaign_rows,
+    child_env,
+    launch_chromium,
+    start_playwright,
+    start_web,
+    write_xlsx,
+)
+
+
+@dataclass
+class WebSizes:
+    repeat: int
+    rows: int
+    edits: int
+    send_small: int
+    send_large: int
+
+
+FULL = WebSizes(repeat=3, rows=1000, edits=30, send_small=200, send_large=1000)
+QUICK = WebSizes(repeat=1, rows=100, edits=6, send_small=20, send_large=60)
+STEP_MS = 60_000  # a generous deadline per step: a slow figure is still a figure
+
+#: Records, in the page, when Enter is pressed and when a watched cell's aria-invalid flips.
+EDIT_PROBE = """([name, want]) => {
+    window.__editStart = undefined; window.__editShown = undefined;
+    const match = () => {
+        const el = document.querySelector(`[data-testid="${name}"]`);
+        return !!el && (el.getAttribute('aria-invalid') === 'true') === want;
+    };
+    const seen = new MutationObserver(() => {
+        if (window.__editStart !== undefined && window.__editShown === undefined && match()) {
+            window.__editShown = performance.now(); seen.disconnect();
+        }
+    });
+    seen.observe(document.body, {subtree: true, childList: true, attributes: true});
+    document.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' && window.__editStart === undefined) {
+            window.__editStart = performance.now();
+        }
+    }, {capture: true, once: true});
+}"""
+
+#: Records, in the page, the wall-clock time of every change of the progress's done count.
+PROGRESS_PROBE = """() => {
+    window.__progress = [];
+    const read = () => {
+        const el = document.querySelector('[data-testid="progress"]');
+        const m = el && el.textContent.match(/(\\d+)\\s*\\/\\s*(\\d+)/);
+        if (!m) return;
+        const done = Number(m[1]);
+        const last = window.__progress[window.__progress.length - 1];
+        if (!last || last[1] !== done) {
+            window.__progress.push([performance.timeOrigin + performance.now(), done]);
+        }
+    };
+    new MutationObserver(read).observe(document.body,
+        {subtree: true, childList: true, characterData: true, attributes: true});
+    read();
+}"""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Web:
+    """One Chromium for all web cases, and servers started on demand."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.count = 0
+        self.driver = start_playwright()
+        self.browser = launch_chromium(self.driver)
+
+    def close(self) -> None:
+        self.browser.close()
+        self.driver.stop()
+
+    @contextlib.contextmanager
+    def session(self, *args: str, simulate: bool = True) -> Iterator[tuple[WebServer, Any]]:
+        """A fresh server on its own working folder, and a fresh page opened on it."""
+        self.count += 1
+        env = child_env(self.work / "locks")
+        server = start_web(self.work / f"web{self.count}", *args, simulate=simulate, env=env)
+        context = self.browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(STEP_MS)
+        try:
+            page = context.new_page()
+            page.goto(server.url)
+            page.get_by_test_id("file-input").wait_for(state="attached")
+            yield server, page
+        finally:
+            context.close()
+            server.stop()
+
+    def sheet(self, rows: int, tag: str) -> Path:
+        """A clean sheet whose skills the simulation knows, so every row can be sent."""
+        self.count += 1
+        return write_xlsx(self.work / f"{tag}-{self.count}.xlsx", campaign_rows(rows, prefix=tag))
+
+
+def upload(page: Any, path: Path) -> float:
+    """Seconds from picking the file to the review table being shown."""
+    start = time.perf_counter()
+    page.get_by_test_id("file-input").set_input_files(str(path))
+    either = page.locator('[data-testid="columns-continue"], [data-testid="problem-count"]')
+    either.first.wait_for()
+    cont = page.get_by_test_id("columns-continue")
+    if cont.is_visible():
+        cont.click()
+    page.get_by_test_id("problem-count").wait_for()
+    page.get_by_test_id("cell-2-campaign_name").wait_for()
+    return time.perf_counter() - start
+
+
+def upload_case(web: Web, sizes: WebSizes, child: Callable[..., tuple[float, float]]) -> dict:
+    def once() -> float:
+        with web.session() as (_, page):
+            return upload(page, web.sheet(sizes.rows, "U"))
+
+    seconds = statistics.median(once() for _ in range(sizes.repeat))
+    budget = 1.5
+    bare, _ = child(sizes.repeat, "load_validate", web.sheet(sizes.rows, "UB"))
+    return dict(
+        name=f"7. web: upload of a {sizes.rows:,}-row xlsx to review ready vs 1.5 s budget",
+        median=seconds, baseline=budget, ratio=seconds / budget, target=1.0,
+        notes={"load + validate of the same file, no page (s)": round(bare, 3)},
+    )  # fmt: skip
+
+
+def edit_once(page: Any, row: int, value: str, invalid: bool) -> float:
+    """Milliseconds, in the page, from Enter to the cell's new validity being shown."""
+    name = f"cell-{row}-skill_id"
+    page.evaluate(EDIT_PROBE, [name, invalid])
+    editor = page.get_by_test_id(name).locator("input, textarea").first
+    editor.fill(value)
+    editor.press("Enter")
+    page.wait_for_function("() => window.__editShown !== undefined", timeout=STEP_MS)
+    return float(page.evaluate("() => window.__editShown - window.__editStart"))
+
+
+def edit_case(web: Web, sizes: WebSizes) -> dict:
+    times: list[float] = []
+    with web.session() as (_, page):
+        upload(page, web.sheet(sizes.rows, "E"))
+        for i in range(sizes.edits):
+            row = 2 + i // 2
+            # Break a cell, then mend it: each edit flips what is shown.
+            times.append(edit_once(page, row, "12a" if i % 2 == 0 else "105", i % 2 == 0))
+    p95 = percentile(times, 0.95)
+    budget = 150.0
+    return dict(
+        name=f"8. web: edited cell re-validated and shown, p95 of {sizes.edits} vs 150 ms",
+        median=p95, baseline=budget, ratio=p95 / budget, target=1.0, unit="ms",
+        notes={"median (ms)": round(statistics.median(times), 1),
+               "max (ms)": round(max(times), 1), "rows in the sheet": sizes.rows},
+    )  # fmt: skip
+
+
+def journal_times(workdir: Path) -> list[float]:
+    """When each row's outcome was written, in order, from the run's journal."""
+    times = []
+    for path in workdir.rglob("*.journal.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line) if line.strip() else {}
+            if event.get("event") == "outcome":
+                times.append(float(event["at"]))
+    return sorted(times)
+
+
+def wait_done(page: Any, n: int) -> None:
+    page.wait_for_function(
+        """([n]) => {
+            const el = document.querySelector('[data-testid="progress"]');
+            const m = el && el.textContent.match(/(\\d+)\\s*\\/\\s*(\\d+)/);
+            return !!m && Number(m[1]) >= n;
+        }""",
+        arg=[n],
+        timeout=STEP_MS * 5,
+    )
+
+
+def progress_case(web: Web, sizes: WebSizes) -> dict:
+    n = sizes.rows
+    with web.session() as (server, page):
+        upload(page, web.sheet(n, "P"))
+        page.evaluate(PROGRESS_PROBE)
+        page.get_by_test_id("send").click()
+        wait_done(page, n)
+        shown = page.evaluate("() => window.__progress")
+    written = journal_times(server.workdir)
+    # Row k's delay: from its outcome in the journal to the page first showing >= k done.
+    delays, j = [], 0
+    for when, done in shown:
+        while j < min(done, len(written)):
+            delays.append(max(0.0, when / 1000 - written[j]))
+            j += 1
+    if not delays:
+        raise SystemExit("the page's progress never moved")
+    p95 = percentile(delays, 0.95)
+    return dict(
+        name=f"9. web: progress behind the journal, p95 over {n:,} rows vs 0.5 s",
+        median=p95, baseline=0.5, ratio=p95 / 0.5, target=1.0,
+        notes={"max (s)": round(max(delays), 3), "page updates seen": len(shown),
+               "rows in the journal": len(written)},
+    )  # fmt: skip
+
+
+def web_send(web: Web, url: str, rows: int, tag: str) -> float:
+    """Seconds from pressing send to the page showing every row done, against ``url``."""
+    token = web.work / "token.txt"
+    token.write_text("sandbox-token\n", encoding="utf-8")
+    with web.session("--base-url", url, "--token-file", str(token), simulate=False) as (_, page):
+        upload(page, web.sheet(rows, tag))
+        start = time.perf_counter()
+        page.get_by_test_id("send").click()
+        wait_done(page, rows)
+        return time.perf_counter() - start
+
+
+def overhead_case(web: Web, sizes: WebSizes, cli_run: Callable, sandbox: Callable) -> dict:
+    small, large = sizes.send_small, sizes.send_large
+    counter = iter(range(10**6))
+
+    def tag() -> str:
+        return f"W{next(counter)}"
+
+    def median(fn: Callable[[], float]) -> float:
+        return statistics.median(fn() for _ in range(sizes.repeat))
+
+    with sandbox() as url:
+        cli_run(url, web.work, 20, tag())  # warm up imports and the server
+        cli_small = median(lambda: cli_run(url, web.work, small, tag()))
+        cli_large = median(lambda: cli_run(url, web.work, large, tag()))
+        web_small = median(lambda: web_send(web, url, small, tag()))
+        web_large = median(lambda: web_send(web, url, large, tag()))
+    span = large - small
+    web_row, cli_row = (web_large - web_small) / span, (cli_large - cli_small) / span
+    return dict(
+        name="10. web: cost per sent row, page vs CLI, same local sandbox",
+        median=web_row * 1000, baseline=cli_row * 1000, ratio=web_row / cli_row, target=1.2,
+        unit="ms", notes={f"page, {large} rows (s)": round(web_large, 3),
+                          f"CLI, {large} rows (s)": round(cli_large, 3)},
+    )  # fmt: skip
+
+
+def cases(
+    quick: bool, work: Path, *, child: Callable, cli_run: Callable, sandbox: Callable
+) -> list[dict]:
+    """Every web case, as keyword arguments for ``benchmarks.__main__.Case``."""
+    sizes = QUICK if quick else FULL
+    web = Web(work)
+    try:
+        return [
+            upload_case(web, sizes, child),
+            edit_case(web, sizes),
+            progress_case(web, sizes),
+            overhead_case(web, sizes, cli_run, sandbox),
+        ]
+    finally:
+        web.close()
