@@ -183,6 +183,13 @@ def edit_case(web: Web, sizes: WebSizes) -> dict:
     )  # fmt: skip
 
 
+def to_send(page: Any) -> None:
+    """From the review, go where `send` is (the same page, or the next one)."""
+    if not page.get_by_test_id("send").count():
+        page.get_by_test_id("to-send").click()
+    page.get_by_test_id("send").wait_for()
+
+
 def journal_times(workdir: Path) -> list[float]:
     """When each row's outcome was written, in order, from the run's journal."""
     times = []
@@ -211,6 +218,7 @@ def progress_case(web: Web, sizes: WebSizes) -> dict:
     with web.session() as (server, page):
         upload(page, web.sheet(n, "P"))
         page.evaluate(PROGRESS_PROBE)
+        to_send(page)
         page.get_by_test_id("send").click()
         wait_done(page, n)
         shown = page.evaluate("() => window.__progress")
@@ -238,6 +246,7 @@ def web_send(web: Web, url: str, rows: int, tag: str) -> float:
     token.write_text("sandbox-token\n", encoding="utf-8")
     with web.session("--base-url", url, "--token-file", str(token), simulate=False) as (_, page):
         upload(page, web.sheet(rows, tag))
+        to_send(page)
         start = time.perf_counter()
         page.get_by_test_id("send").click()
         wait_done(page, rows)

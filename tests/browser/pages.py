@@ -51,6 +51,19 @@ def after_upload(page: Any) -> None:
     expect(testid(page, "problem-count")).to_be_visible()
 
 
+def to_send(page: Any) -> None:
+    """From the review, go where `send` is (the same page, or the next one)."""
+    if not testid(page, "send").count():
+        testid(page, "to-send").click()
+    expect(testid(page, "send")).to_be_visible()
+
+
+def send(page: Any) -> None:
+    """Go to the send step and start the run."""
+    to_send(page)
+    testid(page, "send").click()
+
+
 def problem_count(page: Any) -> int:
     text = testid(page, "problem-count").inner_text()
     found = re.search(r"\d+", text)

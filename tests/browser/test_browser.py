@@ -84,7 +84,7 @@ def test_clean_sheet_is_created_row_by_row(start_web, page, tmp_path, lang, kind
 
     pages.upload(page, sheet)
     pages.expect_problem_count(page, 0)
-    testid(page, "send").click()
+    pages.send(page)
 
     pages.expect_progress(page, n, n)
     pages.expect_statuses(page, {row: "created" for row in range(2, n + 2)})
@@ -114,7 +114,7 @@ def test_two_cells_fixed_in_place_are_sent_and_come_back_in_the_files(
     for row in (2, 3):
         pages.expect_invalid(page, row, "campaign_name", False)
     pages.expect_problem_count(page, 9)
-    testid(page, "send").click()
+    pages.send(page)
 
     sent = {2: "created", 3: "created", 8: "created", 12: "created"}
     pages.expect_statuses(page, sent)
@@ -150,7 +150,7 @@ def test_stop_leaves_the_rest_unsent_and_sending_again_finishes_without_duplicat
     server = start_web("--simulate-latency", "0.4")
     pages.open_page(page, server.url, lang)
     pages.upload(page, sheet)
-    testid(page, "send").click()
+    pages.send(page)
     pages.wait_progress_at_least(page, 1)
     testid(page, "stop").click()
 
@@ -178,7 +178,7 @@ def test_a_run_killed_mid_way_is_resumed_from_the_page_without_duplicates(
         server = start_web(*args, simulate=False)
         pages.open_page(page, server.url, "es")
         pages.upload(page, sheet)
-        testid(page, "send").click()
+        pages.send(page)
         wait_for(lambda: len(box.state.snapshot()["campaigns"]) >= 2, what="2 campaigns created")
         server.kill()
 
@@ -206,7 +206,7 @@ def test_a_second_tab_follows_the_same_run_and_cannot_start_another(
     server = start_web("--simulate-latency", "0.3")
     pages.open_page(page, server.url, lang)
     pages.upload(page, sheet)
-    testid(page, "send").click()
+    pages.send(page)
     pages.wait_progress_at_least(page, 1)
 
     other = context.new_page()
@@ -287,6 +287,7 @@ def test_a_typed_token_is_used_but_never_shown_stored_or_sent_back(
         recorder = Recorder(page)
         pages.open_page(page, server.url, "es")
         pages.upload(page, sheet)
+        pages.to_send(page)
         testid(page, "token-input").fill(TOKEN)
         testid(page, "send").click()
         pages.expect_statuses(page, {row: "created" for row in range(2, n + 2)})
@@ -314,6 +315,7 @@ def test_a_token_file_is_used_but_never_shown_stored_or_sent_back(
         recorder = Recorder(page)
         pages.open_page(page, server.url, "en")
         pages.upload(page, sheet)
+        pages.to_send(page)
         expect(testid(page, "token-input")).not_to_have_value(TOKEN)
         testid(page, "send").click()
         pages.expect_statuses(page, {row: "created" for row in range(2, n + 2)})
@@ -358,6 +360,9 @@ def test_upload_review_and_send_work_with_the_keyboard_alone(start_web, page, tm
     pages.expect_invalid(page, 4, "skill_id", False)
     pages.expect_problem_count(page, 0)
 
+    if not testid(page, "send").count():
+        pages.tab_to(page, "to-send")
+        page.keyboard.press("Enter")
     pages.tab_to(page, "send")
     page.keyboard.press("Enter")
     pages.expect_statuses(page, {row: "created" for row in range(2, 6)})
@@ -406,10 +411,12 @@ def test_every_step_passes_axe_and_is_pictured(start_web, page, tmp_path, shots,
     pages.edit(page, 8, "skill_id", "108")
     pages.edit(page, 3, "campaign_name", "Cobranza febrero")
     pages.expect_problem_count(page, 9)
+    pages.to_send(page)
+    step("04-send")
     testid(page, "send").click()
     pages.wait_progress_at_least(page, 1)
-    step("04-sending")
+    step("05-sending")
     pages.expect_statuses(page, {row: "created" for row in (2, 3, 8, 12)})
-    step("05-results")
+    step("06-results")
     assert "02-columns" in found, "the unknown column 'notas internas' was not offered for mapping"
     assert not any(found.values()), found
