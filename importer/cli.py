@@ -100,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="know only the skills listed in FILE (a skill_id column)",
     )
     box.add_argument("--verbose", action="store_true", help="log every request")
+
+    from importer.web.options import add_web_options
+
+    add_web_options(commands.add_parser("web", help="open the import page in the browser"))
     return parser
 
 
@@ -213,6 +217,10 @@ def main(
             return _template(args, out)
         if args.command == "sandbox":
             return _sandbox(args, out)
+        if args.command == "web":
+            from importer.web.server import serve
+
+            return serve(args, out, err)
         return _run(args, out, err)
     except ImporterError as exc:
         print(f"{PROG}: error: {exc}", file=err)

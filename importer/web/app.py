@@ -1,0 +1,155 @@
+"""The ASGI application: routes, templates in the person's language, the POST guard."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from importer import i18n
+from importer.errors import InputError
+from importer.web.config import Launch
+from importer.web.runs import Runs
+from importer.web.security import CSRF_FIELD, CSRF_HEADER, Forbidden, Guard, Secrets, check_csrf
+from importer.web.uploads import TooLarge, read_form
+from importer.web.workspace import Workspace
+
+HERE = Path(__file__).parent
+Data = dict[str, Any]
+Handler = Callable[[Request, Data], Awaitable[Response]]
+ErrorPage = Callable[[Request, int, str], Awaitable[Response]]
+
+
+@dataclass
+class Context:
+    """Everything the routes share: one per start of the page."""
+
+    launch: Launch
+    secrets: Secrets
+    workspace: Workspace
+    runs: Runs
+    templates: jinja2.Environment
+    #: the simulated server's address, with --simulate
+    sandbox_url: str | None = None
+
+
+def templates() -> jinja2.Environment:
+    """Jinja2 with the gettext catalogues: ``_()`` follows the request's language."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n._, i18n.ngettext, newstyle=True
+    )
+    return env
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """A page in the request's language, with what every page needs."""
+    ctx = context(request)
+    page = ctx.templates.get_template(template)
+    html = page.render(
+        lang=i18n.current(),
+        csrf=ctx.secrets.csrf,
+        path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        simulate=ctx.launch.simulate,
+        steps=steps(ctx, template),
+        **values,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def steps(ctx: Context, template: str) -> list[dict[str, Any]]:
+    """The five steps for the navigation: which is current, which can be opened."""
+    from importer.i18n import _
+
+    ws, runs = ctx.workspace, ctx.runs
+    has_file = ws.upload is not None
+    has_table = ws.table is not None
+    has_run = runs.current is not None
+    names = [
+        ("upload.html", _("Upload"), "/", True),
+        ("columns.html", _("Columns"), "/columns", has_file),
+        ("review.html", _("Review"), "/review", has_table),
+        ("send.html", _("Send"), "/send", has_table or has_run),
+        ("results.html", _("Results"), "/results", has_run and not runs.active),
+    ]
+    return [
+        {"number": i, "label": label, "url": url if ok else "", "current": tpl == template}
+        for i, (tpl, label, url, ok) in enumerate(names, start=1)
+    ]
+
+
+async def plain_error(request: Request, status: int, message: str) -> Response:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return JSONResponse({"error": message}, status_code=status)
+    return PlainTextResponse(message, status_code=status)
+
+
+def post(path: str, handler: Handler, on_error: ErrorPage = plain_error) -> Route:
+    """A state-changing route: its body is read (size-limited) and its CSRF token checked.
+
+    Every POST route is made here, so none can forget the check.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        ctx = context(request)
+        try:
+            data = await _body(request, ctx.launch.max_upload)
+            check_csrf(ctx.secrets, request.headers.get(CSRF_HEADER), data.get(CSRF_FIELD))
+        except Forbidden as exc:
+            return PlainTextResponse(str(exc), status_code=403)
+        except TooLarge as exc:
+            return await on_error(request, 413, str(exc))
+        except InputError as exc:
+            return await on_error(request, 400, str(exc))
+        return await handler(request, data)
+
+    return Route(path, endpoint, methods=["POST"])
+
+
+async def _body(request: Request, max_upload: int) -> Data:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        raw = await request.body()
+        if len(raw) > 1_000_000:
+            raise InputError("request too large")
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            raise InputError("not JSON") from None
+        return data if isinstance(data, dict) else {}
+    return dict(await read_form(request, max_upload))
+
+
+def create_app(ctx: Context) -> Starlette:
+    """The application for one start of the page, behind its :class:`Guard`."""
+    from importer.web import pages, sending
+
+    routes: list[BaseRoute] = [
+        *pages.routes(),
+        *sending.routes(),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.state.ctx = ctx
+    app.add_middleware(Guard, secrets_=ctx.secrets, default_language=ctx.launch.language)
+    return app

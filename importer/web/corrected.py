@@ -1,0 +1,66 @@
+"""The corrected spreadsheet: the rows as loaded, with the person's edits, as a workbook.
+
+Every data row goes back to its original row number (the header to its original
+row), so the row numbers of the run, of the results and of the person's own sheet
+are the same. It is the input of the run, read again by the same loader.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook  # type: ignore[import-untyped,unused-ignore]
+from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped,unused-ignore]
+from openpyxl.styles import Font  # type: ignore[import-untyped,unused-ignore]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped,unused-ignore]
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet  # type: ignore[import-untyped,unused-ignore]
+
+SHEET = "campaigns"
+
+
+def _text(ws: WriteOnlyWorksheet, value: str) -> WriteOnlyCell | str | None:
+    """A text cell, never a formula (a sheet from outside must not run code in Excel)."""
+    if not value:
+        return None
+    if value[0] in "=+-@":
+        cell = WriteOnlyCell(ws, value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def write_corrected(
+    path: Path, frame: pd.DataFrame, header_row: int, columns: Sequence[str]
+) -> None:
+    """Write ``frame``'s ``columns`` under their field names; rows at their own numbers."""
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(SHEET)
+    for i, name in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = 30 if name.startswith("campaign") else 14
+    for _ in range(header_row - 1):
+        ws.append([None])
+    bold = Font(bold=True)
+    head = []
+    for name in columns:
+        cell = WriteOnlyCell(ws, name)
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+    at = header_row + 1
+    values = [frame[c].tolist() for c in columns]
+    for i, row in enumerate(frame.index.tolist()):
+        while at < row:  # the blank rows the loader skipped
+            ws.append([None])
+            at += 1
+        ws.append([_text(ws, str(column[i])) for column in values])
+        at += 1
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        book.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,80 @@
+"""Column choices remembered for the next file with the same header.
+
+Ops export the same report every week: once a person has said that "Campaña X" is
+``campaign_name`` and "Notas" is to be ignored, the next file with that header goes
+straight to the review. The choices are kept as JSON, keyed by the header's folded
+cells, in ``mappings.json`` of the ``--workdir`` when one is given, else in the
+user's configuration folder (``%APPDATA%\\wolkvox-import`` on Windows,
+``~/.config/wolkvox-import`` elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from importer.columns import FIELDS, fold
+
+FILE_NAME = "mappings.json"
+#: At most this many headers are remembered; the oldest are forgotten first.
+KEEP = 50
+
+
+def default_path(workdir: Path | None) -> Path:
+    """Where the choices are kept (see the module's docstring)."""
+    if workdir is not None:
+        return workdir / FILE_NAME
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "wolkvox-import" / FILE_NAME
+
+
+def header_key(header: Sequence[str]) -> str:
+    """The same key for the same columns however their case, accents or spaces vary."""
+    return "\x1f".join(fold(cell) for cell in header)
+
+
+class Remembered:
+    """The remembered choices: header key -> {header text: field, or None to ignore}."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, dict[str, str | None]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # nothing remembered yet, or a file damaged by hand: start afresh
+        return data if isinstance(data, dict) else {}
+
+    def get(self, header: Sequence[str]) -> dict[str, str | None]:
+        """The choices made for this header before ({} if none)."""
+        found = self._read().get(header_key(header), {})
+        if not isinstance(found, dict):
+            return {}
+        return {
+            str(k): (v if v in FIELDS else None)
+            for k, v in found.items()
+            if v is None or v in FIELDS
+        }
+
+    def put(self, header: Sequence[str], mapping: Mapping[str, str | None]) -> None:
+        """Remember ``mapping`` for this header (best effort: a read-only disk is no error)."""
+        data = self._read()
+        key = header_key(header)
+        data.pop(key, None)
+        data[key] = dict(mapping)
+        while len(data) > KEEP:
+            data.pop(next(iter(data)))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass

@@ -1,0 +1,88 @@
+"""The options of ``wolkvox-import web``.
+
+Kept apart from the server so that ``wolkvox-import --help`` does not import the
+web stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from importer.i18n import _
+
+#: Uploads larger than this many megabytes are refused, unless --max-upload-mb says otherwise.
+DEFAULT_MAX_UPLOAD_MB = 20.0
+
+
+def add_web_options(p: argparse.ArgumentParser) -> None:
+    """Add the web command's options to its sub-parser."""
+    p.add_argument(
+        "--port", type=int, default=0, help=_("port to listen on (default: any free port)")
+    )
+    p.add_argument(
+        "--host",
+        default=None,
+        help=_(
+            "listen on this address instead of 127.0.0.1 and ::1; other computers could "
+            "then reach the page (they still need its key)"
+        ),
+    )
+    p.add_argument(
+        "--no-browser", action="store_true", help=_("do not open the page in the browser")
+    )
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help=_(
+            "folder for the uploaded files, the runs and their results (default: a new "
+            "temporary folder for each start)"
+        ),
+    )
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=DEFAULT_MAX_UPLOAD_MB,
+        help=_("largest spreadsheet accepted, in megabytes (default 20)"),
+    )
+    p.add_argument("--lang", choices=("es", "en"), help=_("language of the page (es or en)"))
+    p.add_argument(
+        "--server",
+        default=os.environ.get("WOLKVOX_SERVER"),
+        help=_("server nomenclature, e.g. 0032 (or WOLKVOX_SERVER)"),
+    )
+    p.add_argument("--base-url", help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"))
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        help=_("file holding the token (default: the WOLKVOX_TOKEN variable, or type it in)"),
+    )
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help=_("send to a local sandbox instead of wolkvox (no credentials needed)"),
+    )
+    # Slows every simulated create call: lets tests press Stop in the middle of a run.
+    p.add_argument("--simulate-latency", type=float, default=0.0, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--type",
+        dest="default_type",
+        choices=("preview", "predictive"),
+        help=_("campaign type for rows whose type_campaign is empty"),
+    )
+    p.add_argument(
+        "--time-format",
+        choices=("hhmmss", "datetime"),
+        default="hhmmss",
+        help=_("how start/end times are sent: hhmmss (080000, default) or datetime"),
+    )
+    p.add_argument(
+        "--skills",
+        type=Path,
+        metavar="FILE",
+        help=_(
+            "the operation's skills (a file with a skill_id column); other skill ids are invalid"
+        ),
+    )

@@ -1,0 +1,223 @@
+"""Steps 1 to 3: upload, columns, review (with cells edited in place)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from importer import i18n
+from importer.columns import FIELDS
+from importer.errors import InputError
+from importer.i18n import _
+from importer.web.app import Data, context, post, render
+from importer.web.security import LANG_COOKIE
+from importer.web.uploads import store
+
+PAGE_SIZE = 100
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", upload_page),
+        post("/upload", upload, on_error=upload_error),
+        post("/sheet", sheet, on_error=upload_error),
+        Route("/columns", columns_page),
+        post("/columns", columns, on_error=upload_error),
+        Route("/review", review_page),
+        post("/cell", cell),
+        post("/lang", language),
+    ]
+
+
+def _see(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def upload_page(request: Request) -> Response:
+    ctx = context(request)
+    if ctx.runs.active:
+        return _see("/send")  # a second tab, or the page opened again: show the run
+    return render(
+        request,
+        "upload.html",
+        error="",
+        interrupted=ctx.runs.interrupted(),
+        token_source=ctx.launch.token_source(),
+        max_mb=f"{ctx.launch.max_upload / 1_000_000:g}",
+    )
+
+
+async def upload_error(request: Request, status: int, message: str) -> Response:
+    ctx = context(request)
+    return render(
+        request,
+        "upload.html",
+        status=status,
+        error=message,
+        interrupted=ctx.runs.interrupted(),
+        token_source=ctx.launch.token_source(),
+        max_mb=f"{ctx.launch.max_upload / 1_000_000:g}",
+    )
+
+
+async def upload(request: Request, data: Data) -> Response:
+    ctx = context(request)
+    ws = ctx.workspace
+    file = data.get("file")
+    if not isinstance(file, UploadFile) or not (file.filename or "").strip():
+        return await upload_error(request, 400, _("Choose a spreadsheet first."))
+    with ws.lock:
+        ws.uploads += 1
+        number = ws.uploads
+    try:
+        stored = await store(file, ctx.launch.workdir / "uploads", number)
+        await run_in_threadpool(ws.locked, ws.open, stored)
+    except InputError as exc:
+        return await upload_error(request, 400, str(exc))
+    return _see("/columns" if ws.needs_columns() else "/review")
+
+
+async def sheet(request: Request, data: Data) -> Response:
+    ws = context(request).workspace
+    name = str(data.get("sheet", ""))
+    if ws.upload is None:
+        return _see("/")
+    try:
+        await run_in_threadpool(ws.locked, ws.choose_sheet, name)
+    except InputError as exc:
+        return await upload_error(request, 400, str(exc))
+    return _see("/columns" if ws.needs_columns() else "/review")
+
+
+async def columns_page(request: Request) -> Response:
+    ws = context(request).workspace
+    if ws.upload is None:
+        return _see("/")
+    with ws.lock:
+        return render(
+            request, "columns.html", reading=ws.reading(), columns=ws.columns(), error=ws.error,
+            fields=FIELDS,
+        )  # fmt: skip
+
+
+async def columns(request: Request, data: Data) -> Response:
+    ws = context(request).workspace
+    if ws.upload is None:
+        return _see("/")
+    with ws.lock:
+        mapping: dict[str, str | None] = {}
+        for column in ws.columns():
+            chosen = str(data.get(f"map-{column.position}", ""))
+            field = chosen if chosen in FIELDS else None
+            automatic = column.field if column.how in {"exact", "alias"} else "?"
+            if field != automatic:
+                mapping[column.text] = field
+    await run_in_threadpool(ws.locked, ws.choose_columns, mapping)
+    return _see("/columns" if ws.error else "/review")
+
+
+async def review_page(request: Request) -> Response:
+    ws = context(request).workspace
+    if ws.table is None:
+        return _see("/columns" if ws.upload is not None else "/")
+    only = request.query_params.get("only") == "1"
+    with ws.lock:
+        rows = ws.rows(only_problems=only)
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        try:
+            page = min(max(1, int(request.query_params.get("page", "1"))), pages)
+        except ValueError:
+            page = 1
+        shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        frame = ws.table.frame  # type: ignore[union-attr]
+        fields = ws.shown_fields()
+        return render(
+            request,
+            "review.html",
+            reading=ws.reading(),
+            summary=summary(ws),
+            fields=fields,
+            rows=[(r, [str(frame.at[r, f]) for f in fields]) for r in shown],
+            problems=ws.cell_problems,
+            notes=ws.cell_notes,
+            edited=ws.edits,
+            only=only,
+            page=page,
+            pages=pages,
+        )
+
+
+def summary(ws: Any) -> dict[str, Any]:
+    """The counts the review shows above the table (and sends back after each edit)."""
+    checked = ws.checked
+    cells = len(ws.cell_problems)
+    return {
+        "cells": cells,
+        "rows_invalid": len(checked.invalid),
+        "rows_valid": len(checked.campaigns),
+        "rows": len(ws.table.frame),
+        "by_rule": ws.counts_by_rule(),
+    }
+
+
+async def cell(request: Request, data: Data) -> Response:
+    """Change one cell; answer with its cleaned value and the new state of the shown rows."""
+    ctx = context(request)
+    ws = ctx.workspace
+    if ws.table is None:
+        return JSONResponse({"error": _("Upload a spreadsheet first.")}, status_code=409)
+    try:
+        row, column = int(data.get("row", 0)), str(data.get("column", ""))
+        value = str(data.get("value", ""))
+        visible = [int(r) for r in data.get("rows", [])][:1000]
+    except (TypeError, ValueError):
+        return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
+    try:
+        cleaned = await run_in_threadpool(ws.locked, ws.edit, row, column, value)
+    except InputError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    with ws.lock:
+        fields = ws.shown_fields()
+        states = {
+            str(r): {
+                f: {
+                    "problems": [p.message for p in ws.cell_problems.get((r, f), [])],
+                    "notes": [n.message for n in ws.cell_notes.get((r, f), [])],
+                }
+                for f in fields
+            }
+            for r in {*visible, row}
+        }
+        summary_html = (
+            context(request)
+            .templates.get_template("_summary.html")
+            .render(summary=summary(ws), lang=i18n.current())
+        )
+        mine = [p.message for p in ws.cell_problems.get((row, column), [])]
+    return JSONResponse(
+        {"value": cleaned, "rows": states, "summary": summary_html, "problems": mine}
+    )
+
+
+async def language(request: Request, data: Data) -> Response:
+    """Switch the page's language (and say the problems again in it)."""
+    lang = str(data.get("lang", ""))
+    if lang not in i18n.LANGUAGES:
+        lang = i18n.DEFAULT
+    target = str(data.get("next", "/"))
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    ws = context(request).workspace
+    if ws.upload is not None:
+        # it was readable a moment ago; the page will say what it can
+        with i18n.using(lang), contextlib.suppress(InputError):
+            await run_in_threadpool(ws.locked, ws.rebuild)
+    response = _see(target)
+    response.set_cookie(LANG_COOKIE, lang, samesite="strict", httponly=True, path="/")
+    return response

@@ -1,0 +1,236 @@
+"""Steps 4 and 5: send (with live progress, Stop and Resume), then results and downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from importer import results as results_module
+from importer.client import base_url_for
+from importer.errors import ImporterError, UsageError
+from importer.i18n import _
+from importer.status import label
+from importer.web.app import Context, Data, context, post, render
+from importer.web.runs import Run, human_seconds
+from importer.web.uploads import content_disposition, download_name
+
+POLL_MS = 250
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/send", send_page),
+        post("/send", send),
+        post("/stop", stop),
+        post("/resume", resume),
+        Route("/progress", progress),
+        Route("/results", results_page),
+        Route("/download/{what}", download),
+    ]
+
+
+def _see(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _destination(ctx: Context) -> str:
+    if ctx.launch.simulate:
+        return _("simulation (a local stand-in server; nothing real is created)")
+    return ctx.launch.base_url or ""
+
+
+async def send_page(request: Request, error: str = "", status: int = 200) -> Response:
+    ctx = context(request)
+    ws, run = ctx.workspace, ctx.runs.current
+    if run is None and ws.table is None:
+        return _see("/")
+    valid = invalid = 0
+    if ws.checked is not None:
+        valid, invalid = len(ws.checked.campaigns), len(ws.checked.invalid)
+    return render(
+        request,
+        "send.html",
+        status=status,
+        run=run if (run is not None and (run.running or ws.table is None)) else None,
+        running=ctx.runs.active,
+        valid=valid,
+        invalid=invalid,
+        destination=_destination(ctx),
+        ask_server=not ctx.launch.simulate and not ctx.launch.base_url,
+        token_source=ctx.launch.token_source(),
+        error=error,
+        poll_ms=POLL_MS,
+    )
+
+
+async def send(request: Request, data: Data) -> Response:
+    """Write the corrected sheet into a new run folder and start the run on it."""
+    ctx = context(request)
+    ws = ctx.workspace
+    if ws.table is None or ws.checked is None:
+        return _see("/")
+    if ctx.runs.active:
+        return _see("/send")
+    if not ws.checked.campaigns:
+        return await send_page(request, _("No row can be sent: fix the marked cells first."), 400)
+    try:
+        token, base_url = _where(ctx, data)
+        folder = ctx.runs.new_folder()
+        run = Run(folder=folder, name=ws.upload.name if ws.upload else "", base_url=base_url,
+                  simulate=ctx.launch.simulate)  # fmt: skip
+        await run_in_threadpool(ws.locked, ws.write_corrected, run.input)
+        settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
+        ctx.runs.start(run, settings, token)
+    except ImporterError as exc:
+        return await send_page(request, str(exc), 400)
+    return _see("/send")
+
+
+def _where(ctx: Context, data: Data) -> tuple[str, str]:
+    """(token, base URL) for a run; the token is read now and kept by the run only."""
+    if ctx.launch.simulate:
+        from importer.sandbox import DEFAULT_TOKEN
+
+        assert ctx.sandbox_url is not None
+        return DEFAULT_TOKEN, ctx.sandbox_url
+    base_url = ctx.launch.base_url or base_url_for(str(data.get("server", "")))
+    token = ctx.launch.read_token(str(data.get("token", "")))
+    if token is None:
+        raise UsageError(_("Type the token (from wolkvox manager) to send."))
+    return token, base_url
+
+
+async def stop(request: Request, data: Data) -> Response:
+    context(request).runs.stop()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return JSONResponse({"stopping": True})
+    return _see("/send")
+
+
+async def resume(request: Request, data: Data) -> Response:
+    """Go on with the interrupted run of this working folder, through the same journal."""
+    ctx = context(request)
+    found = ctx.runs.interrupted()
+    if found is None:
+        return _see("/")
+    try:
+        if found.simulate != ctx.launch.simulate or (
+            not found.simulate and ctx.launch.base_url and found.base_url != ctx.launch.base_url
+        ):
+            raise UsageError(
+                _("This run was sent to {where}; start the page with the same server to "
+                  "resume it.").format(where=found.base_url if not found.simulate else
+                                       _("the simulation"))
+            )  # fmt: skip
+        token, base_url = _where(ctx, {**data, "server": ""} if ctx.launch.base_url else data)
+        if not found.simulate and not ctx.launch.base_url:
+            base_url = found.base_url  # the server the run began with, never another
+        run = Run(folder=found.folder, name=found.name, base_url=base_url,
+                  simulate=found.simulate, resume=True)  # fmt: skip
+        settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
+        ctx.runs.start(run, settings, token)
+    except ImporterError as exc:
+        return await send_page(request, str(exc), 400)
+    return _see("/send")
+
+
+async def progress(request: Request) -> Response:
+    """The run's progress for the page's short polling (JSON)."""
+    ctx = context(request)
+    run = ctx.runs.current
+    if run is None:
+        return JSONResponse({"state": "none"})
+    try:
+        since = max(0, int(request.query_params.get("since", "0")))
+    except ValueError:
+        since = 0
+    snap = run.progress.snapshot(since)
+    left = snap.pop("left")
+    snap["rows"] = [[r, s, label(s), n] for r, s, n in snap["rows"]]
+    return JSONResponse(
+        {
+            **snap,
+            "state": run.state,
+            "text": f"{snap['done']}/{snap['total']}",
+            "elapsed_text": human_seconds(snap["elapsed"]),
+            "left_text": _("about {time} left").format(time=human_seconds(left))
+            if left is not None
+            else "",
+            "counts_text": {s: label(s) for s in snap["counts"]},
+            "messages": run.messages[-20:],
+            "error": run.error,
+        }
+    )
+
+
+async def results_page(request: Request) -> Response:
+    ctx = context(request)
+    run = ctx.runs.current
+    if run is None or run.running:
+        return _see("/send" if run is not None else "/")
+    report = run.report
+    return render(
+        request,
+        "results.html",
+        run=run,
+        report=report,
+        counts={s: n for s, n in report.counts.items() if n} if report else {},
+        labels=_labels(),
+        interrupted=ctx.runs.interrupted(),
+        retry=report is not None and report.retry is not None and report.retry.exists(),
+        token_source=ctx.launch.token_source(),
+        ask_server=False,
+    )
+
+
+def _labels() -> dict[str, str]:
+    return {s: label(s) for s in results_module.STATUSES}
+
+
+async def download(request: Request) -> Response:
+    """The results workbook, the retry file, or the corrected spreadsheet."""
+    ctx = context(request)
+    what = request.path_params["what"]
+    if what == "edited":
+        return await _edited(ctx)
+    path, suffix = _download_path(ctx, what)
+    if path is None or not path.exists():
+        return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
+    run = ctx.runs.current
+    name = download_name(run.name if run else "", suffix)
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        headers={"content-disposition": content_disposition(name)},
+    )
+
+
+async def _edited(ctx: Context) -> Response:
+    """The spreadsheet being reviewed, with the edits so far (before any run)."""
+    ws = ctx.workspace
+    if ws.table is None or ws.upload is None:
+        return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
+    path = ctx.launch.workdir / "edited.xlsx"
+    await run_in_threadpool(ws.locked, ws.write_corrected, path)
+    name = download_name(ws.upload.name, ".corrected.xlsx")
+    return FileResponse(
+        path, media_type=XLSX, headers={"content-disposition": content_disposition(name)}
+    )
+
+
+def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:
+    run = ctx.runs.current
+    if run is None or run.running:
+        return None, ""
+    if what == "results":
+        return run.out, ".results.xlsx"
+    if what == "retry":
+        return results_module.retry_path(run.out), ".retry.xlsx"
+    if what == "corrected":
+        return run.input, ".corrected.xlsx"
+    return None, ""

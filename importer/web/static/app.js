@@ -1,0 +1,210 @@
+// wolkvox-import web page: a little plain JavaScript, no build step, no third-party code.
+// Upload on choose/drop, forms that apply on change, cells edited in place, live progress.
+"use strict";
+
+(function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    });
+  }
+
+  // --- upload: read the file as soon as it is chosen or dropped -------------------------
+  function setupUpload() {
+    const form = document.querySelector("form[data-upload]");
+    if (!form) return;
+    const input = form.querySelector('input[type="file"]');
+    const zone = form.querySelector("[data-drop]");
+    input.addEventListener("change", function () {
+      if (input.files.length) form.submit();
+    });
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("over");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        form.submit();
+      }
+    });
+  }
+
+  // --- forms that apply as soon as they change (sheet, "only rows with problems") --------
+  function setupAutosubmit() {
+    document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+      form.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
+      form.addEventListener("change", function () { form.submit(); });
+    });
+  }
+
+  // --- review: edit a cell, commit on Enter or leaving it --------------------------------
+  function visibleRows() {
+    return Array.from(document.querySelectorAll("tr[data-row]")).map(function (tr) {
+      return Number(tr.dataset.row);
+    });
+  }
+
+  function showCell(td, input, problems, notes) {
+    const tip = (problems.concat(notes)).join("; ");
+    td.classList.toggle("bad", problems.length > 0);
+    td.classList.toggle("note", problems.length === 0 && notes.length > 0);
+    if (problems.length) {
+      td.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-invalid", "true");
+    } else {
+      td.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-invalid");
+    }
+    if (tip) td.title = tip; else td.removeAttribute("title");
+    const span = document.getElementById("t-" + input.dataset.row + "-" + input.dataset.col);
+    if (span) span.textContent = tip;
+  }
+
+  function applyRows(rows) {
+    Object.keys(rows).forEach(function (row) {
+      const cells = rows[row];
+      Object.keys(cells).forEach(function (col) {
+        const input = document.getElementById("c-" + row + "-" + col);
+        if (!input) return;
+        showCell(input.parentElement, input, cells[col].problems, cells[col].notes);
+      });
+    });
+  }
+
+  function commit(input) {
+    if (input.value === input.dataset.saved || input.dataset.busy) return;
+    input.dataset.busy = "1";
+    const row = Number(input.dataset.row);
+    const col = input.dataset.col;
+    post("/cell", { row: row, column: col, value: input.value, rows: visibleRows() })
+      .then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      })
+      .then(function (answer) {
+        const data = answer.data;
+        const say = document.getElementById("announce");
+        if (!answer.ok) {
+          if (say) say.textContent = data.error || "";
+          return;
+        }
+        input.dataset.saved = data.value;
+        if (input.value !== data.value && document.activeElement !== input) input.value = data.value;
+        input.parentElement.classList.add("edited");
+        applyRows(data.rows);
+        const summary = document.getElementById("summary");
+        if (summary) summary.innerHTML = data.summary;
+        if (say) say.textContent = data.problems.length ? data.problems.join("; ") : input.getAttribute("aria-label") + " ✓";
+      })
+      .finally(function () {
+        delete input.dataset.busy;
+        if (input.value !== input.dataset.saved && document.activeElement !== input) commit(input);
+      });
+  }
+
+  function setupReview() {
+    const table = document.querySelector("table[data-review]");
+    if (!table) return;
+    table.addEventListener("keydown", function (event) {
+      const input = event.target;
+      if (!(input instanceof HTMLInputElement)) return;
+      if (event.key === "Enter") {
+        event.preventDefault();
+        commit(input);
+      } else if (event.key === "Escape") {
+        input.value = input.dataset.saved;
+      }
+    });
+    table.addEventListener("focusout", function (event) {
+      if (event.target instanceof HTMLInputElement) commit(event.target);
+    });
+  }
+
+  // --- send: poll the run's progress ------------------------------------------------------
+  function setupProgress() {
+    const box = document.querySelector("[data-progress]");
+    if (!box) return;
+    const every = Number(box.dataset.poll) || 250;
+    let since = 0;
+    const started = box.dataset.state;
+    function text(id, value) {
+      const el = document.getElementById(id);
+      if (el) el.textContent = value;
+    }
+    function tick() {
+      fetch(box.dataset.progress + "?since=" + since, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          if (p.state === "none") return;
+          text("progress-text", p.text);
+          const bar = document.getElementById("progress-bar");
+          bar.max = Math.max(p.total, 1);
+          bar.value = p.done;
+          text("current", p.current ? p.current[0] + " · " + p.current[1] : "–");
+          text("elapsed", p.elapsed_text);
+          text("left", p.left_text || "–");
+          const counts = document.getElementById("counts");
+          counts.replaceChildren();
+          Object.keys(p.counts).forEach(function (status) {
+            const li = document.createElement("li");
+            li.className = "status-" + status;
+            li.textContent = p.counts_text[status] + ": " + p.counts[status];
+            counts.appendChild(li);
+          });
+          const messages = document.getElementById("messages");
+          if (messages.childElementCount !== p.messages.length) {
+            messages.replaceChildren();
+            p.messages.forEach(function (m) {
+              const li = document.createElement("li");
+              li.textContent = m;
+              messages.appendChild(li);
+            });
+          }
+          const body = document.getElementById("live-rows");
+          p.rows.forEach(function (r) {
+            const tr = document.createElement("tr");
+            tr.className = "status-" + r[1];
+            const th = document.createElement("th");
+            th.scope = "row";
+            th.textContent = r[0];
+            const name = document.createElement("td");
+            name.textContent = r[3];
+            const status = document.createElement("td");
+            const code = document.createElement("span");
+            code.className = "code";
+            code.dataset.testid = "row-status-" + r[0];
+            code.textContent = r[1];
+            status.append(code, " " + r[2]);
+            tr.append(th, name, status);
+            body.prepend(tr);
+          });
+          since += p.rows.length;
+          if (p.state === "running") {
+            setTimeout(tick, every);
+          } else if (started === "running") {
+            window.location.assign("/results");
+          }
+        })
+        .catch(function () { setTimeout(tick, every * 4); });
+    }
+    tick();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupUpload();
+    setupAutosubmit();
+    setupReview();
+    setupProgress();
+  });
+})();

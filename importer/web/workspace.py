@@ -1,0 +1,296 @@
+"""The spreadsheet being prepared: upload, sheet, column choices, edits, validation.
+
+What the person did is kept (the upload, the sheet, the column choices, each edited
+cell); the table and its problems are derived from it by the engine
+(:func:`importer.load.load_table`, :func:`importer.schema.validate`), so a change of
+language or of columns simply derives them again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from importer import load, schema
+from importer.columns import FIELDS, REQUIRED_COLUMNS, RETRY_COLUMNS, match_header
+from importer.errors import InputError
+from importer.i18n import _
+from importer.web.corrected import write_corrected
+from importer.web.mappings import Remembered
+from importer.web.uploads import Upload
+
+Mapping_ = dict[str, str | None]
+
+
+def _cleaner() -> Callable[[str], str]:
+    try:  # the cell cleaner may move to its own module
+        from importer.cells import clean_cell  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        from importer.load import clean_cell
+    return clean_cell  # type: ignore[no-any-return,unused-ignore]
+
+
+clean_cell = _cleaner()
+_LOAD_TAKES_MAPPING = "mapping" in inspect.signature(load.load_table).parameters
+_VALIDATE_TAKES_EXTRA = "extra" in inspect.signature(schema.validate).parameters
+
+
+@dataclass
+class Column:
+    """One header cell, as the columns step shows it."""
+
+    position: int
+    text: str
+    #: the field it feeds, or None when it is ignored or not recognised
+    field: str | None
+    #: exact, alias, chosen, ignored, guess (a likely misspelling), unknown, duplicate
+    how: str
+    samples: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def unresolved(self) -> bool:
+        return self.how in {"guess", "unknown", "duplicate"}
+
+
+@dataclass
+class Reading:
+    """What was read, for the page to say."""
+
+    name: str
+    sheet: str | None
+    sheets: list[str]
+    encoding: str | None
+    delimiter: str | None
+    header_row: int
+    source: str
+    warnings: list[str]
+
+
+class Workspace:
+    """The one spreadsheet being prepared in this launch (shared by every tab)."""
+
+    def __init__(self, folder: Path, remembered: Remembered, options: schema.Options) -> None:
+        self.lock = threading.RLock()
+        self.folder = folder
+        self.remembered = remembered
+        self.options = options
+        self.uploads = 0
+        self.upload: Upload | None = None
+        self.sheet: str | None = None
+        self.mapping: Mapping_ = {}
+        self.edits: dict[tuple[int, str], str] = {}
+        self.table: load.Table | None = None
+        self.checked: schema.Checked | None = None
+        #: why the file cannot be used with the current column choices ("" when it can)
+        self.error = ""
+        self._raw: load.Sheet | None = None
+        self.cell_problems: dict[tuple[int, str], list[Any]] = {}
+        self.cell_notes: dict[tuple[int, str], list[Any]] = {}
+
+    def locked(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` holding the workspace's lock (for the request threads)."""
+        with self.lock:
+            return fn(*args)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def open(self, upload: Upload) -> None:
+        """Start over with a new upload; raise :class:`InputError` if it cannot be read."""
+        self.upload, self.sheet, self.mapping, self.edits = upload, None, {}, {}
+        self._raw = None
+        self.rebuild(remember=True)
+
+    def choose_sheet(self, sheet: str) -> None:
+        """Read another sheet of the workbook (column choices and edits start afresh)."""
+        self.sheet, self.mapping, self.edits, self._raw = sheet, {}, {}, None
+        self.rebuild(remember=True)
+
+    def choose_columns(self, mapping: Mapping_) -> None:
+        """Apply the person's column choices and remember them for this header."""
+        self.mapping, self.edits = dict(mapping), {}
+        self.remembered.put(self.header, self.mapping)
+        self.rebuild()
+
+    def rebuild(self, *, remember: bool = False) -> None:
+        """Derive table and problems again (in the current language)."""
+        assert self.upload is not None
+        if remember:
+            self.mapping = self.remembered.get(self.header)
+        self.table, self.checked, self.error = None, None, ""
+        try:
+            table = self._load()
+        except InputError as exc:
+            # A file the columns step can put right (unknown, misspelt or doubled
+            # columns) is not refused: the person chooses the columns.
+            self.error = self._shown(exc)
+            if not self.header:
+                raise InputError(self.error) from None
+            return
+        for (row, column), value in self.edits.items():
+            if row in table.frame.index:
+                table.frame.at[row, column] = value
+        self.table = table
+        self.validate()
+
+    def _load(self) -> load.Table:
+        assert self.upload is not None
+        kwargs: dict[str, Any] = {"sheet": self.sheet}
+        if _LOAD_TAKES_MAPPING and self.mapping:
+            kwargs["mapping"] = self.mapping
+        return load.load_table(self.upload.path, **kwargs)
+
+    def _shown(self, exc: Exception) -> str:
+        """The loader's message, naming the file as the person knows it."""
+        assert self.upload is not None
+        text = str(exc).replace(str(self.upload.path), self.upload.name)
+        return text.replace(self.upload.path.name, self.upload.name)
+
+    @property
+    def raw(self) -> load.Sheet | None:
+        """The sheet as read, before the columns are matched (for the columns step)."""
+        if self._raw is None and self.upload is not None:
+            try:
+                self._raw = load.read_sheet(self.upload.path, sheet=self.sheet)
+            except InputError:
+                return None
+        return self._raw
+
+    @property
+    def header(self) -> list[str]:
+        """The header cells as written (cleaned of invisible spaces)."""
+        raw = self.raw
+        return [load.clean_header(c) for c in raw.head[-1]] if raw and raw.head else []
+
+    # --- what the page shows ---------------------------------------------------------
+
+    def reading(self) -> Reading:
+        assert self.upload is not None
+        t = self.table
+        raw = self.raw
+        return Reading(
+            name=self.upload.name,
+            sheet=getattr(t, "sheet", None) or self.sheet or _sheet_of(raw),
+            sheets=list(getattr(t, "sheets", None) or []),
+            encoding=getattr(t, "encoding", None),
+            delimiter=getattr(t, "delimiter", None),
+            header_row=getattr(t, "header_row", None) or (len(raw.head) if raw else 1),
+            source=t.source if t is not None else (raw.source if raw else ""),
+            warnings=list(t.warnings) if t is not None else [],
+        )
+
+    def columns(self) -> list[Column]:
+        """Every non-empty header cell with the field it feeds and a few sample values."""
+        header = self.header
+        match = match_header(header)
+        at = {pos: f for f, pos in match.positions.items()}
+        guesses = dict(match.misspelt)
+        doubled = {h for _f, hs in match.duplicated for h in hs}
+        raw = self.raw
+        out = []
+        for pos, text in enumerate(header):
+            if not text:
+                continue
+            if text in self.mapping:
+                chosen = self.mapping[text]
+                column = Column(pos, text, chosen, "chosen" if chosen else "ignored")
+            elif text in doubled:
+                column = Column(pos, text, at.get(pos), "duplicate")
+            elif pos in at:
+                column = Column(pos, text, at[pos], "exact" if text == at[pos] else "alias")
+            elif text in guesses:
+                column = Column(pos, text, guesses[text], "guess")
+            else:
+                column = Column(pos, text, None, "unknown")
+            if raw is not None and pos in raw.body.columns:
+                values = (str(v).strip() for v in raw.body[pos].head(50).tolist())
+                column.samples = [v for v in values if v and v != "None"][:3]
+            out.append(column)
+        return out
+
+    def needs_columns(self) -> bool:
+        """True when the person must look at the columns before the review."""
+        return bool(self.error) or any(c.unresolved for c in self.columns())
+
+    def shown_fields(self) -> list[str]:
+        """The review's columns: the fields the sheet has, in the sheet's order."""
+        assert self.table is not None
+        order = [c.field for c in self.columns() if c.field in FIELDS]
+        fields = list(dict.fromkeys(f for f in order if f is not None))
+        fields += [f for f in REQUIRED_COLUMNS if f not in fields]
+        # a column with a problem is always shown, even when the sheet lacks it
+        fields += [
+            f for f in FIELDS if f not in fields and any(c == f for _r, c in self.cell_problems)
+        ]
+        return fields
+
+    # --- validation and edits --------------------------------------------------------
+
+    def validate(self) -> None:
+        """Check the whole frame again (file-wide rules such as duplicate names included)."""
+        assert self.table is not None
+        extra = list(getattr(self.table, "problems", []) or [])
+        if _VALIDATE_TAKES_EXTRA:
+            checked = schema.validate(  # type: ignore[call-arg,unused-ignore]
+                self.table.frame, self.options, extra=extra
+            )
+        else:
+            checked = schema.validate(self.table.frame, self.options)
+        self.checked = checked
+        self.cell_problems = {}
+        for p in checked.problems:
+            self.cell_problems.setdefault((p.row, p.column), []).append(p)
+        self.cell_notes = {}
+        for n in getattr(self.table, "notes", []) or []:
+            self.cell_notes.setdefault((n.row, n.column), []).append(n)
+
+    def edit(self, row: int, column: str, value: str) -> str:
+        """Change one cell, clean it as loaded text is cleaned, check again; return it."""
+        assert self.table is not None
+        frame = self.table.frame
+        if column not in FIELDS or row not in frame.index:
+            raise InputError(_("There is no cell {column} in row {row}.").format(
+                column=column, row=row))  # fmt: skip
+        cleaned = clean_cell(value)
+        frame.at[row, column] = cleaned
+        self.edits[(row, column)] = cleaned
+        self.validate()
+        return cleaned
+
+    def rows(self, *, only_problems: bool) -> list[int]:
+        assert self.table is not None and self.checked is not None
+        rows = [int(r) for r in self.table.frame.index]
+        if only_problems:
+            bad = self.checked.invalid
+            rows = [r for r in rows if r in bad]
+        return rows
+
+    def counts_by_rule(self) -> list[tuple[str, int]]:
+        """(what the rule says, how many cells break it), most frequent first."""
+        assert self.checked is not None
+        describe = getattr(schema, "describe", None)
+        tally: Counter[str] = Counter()
+        for p in self.checked.problems:
+            rule = getattr(p, "rule", "")
+            text = describe(rule) if (rule and describe is not None) else p.message
+            tally[text] += 1
+        return tally.most_common()
+
+    def write_corrected(self, path: Path) -> None:
+        """The rows with the person's edits, at their original row numbers (see corrected)."""
+        assert self.table is not None
+        frame = self.table.frame
+        fields = self.shown_fields()
+        fields += [c for c in RETRY_COLUMNS if c in frame.columns]
+        write_corrected(path, frame, self.reading().header_row, fields)
+
+
+def _sheet_of(raw: load.Sheet | None) -> str | None:
+    if raw is None or not raw.source.startswith("sheet "):
+        return None
+    return raw.source[len('sheet "') : -1]
