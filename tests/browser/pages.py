@@ -20,63 +20,75 @@ FINAL = {"created", "exists", "failed", "unknown", "invalid", "not_sent"}
 DOWNLOADS = ("download-results", "download-retry", "download-corrected")
 
 
-def testid(page: Any, name: str) -> Any:
+def find(page: Any, name: str) -> Any:
     return page.get_by_test_id(name)
 
 
 def open_page(page: Any, url: str, lang: str | None = None) -> None:
     """Open the address the server printed, and choose the language with the page's switch."""
     page.goto(url)
-    expect(testid(page, "file-input")).to_be_attached()
+    expect(find(page, "file-input")).to_be_attached()
     if lang:
         choose_language(page, lang)
 
 
 def choose_language(page: Any, lang: str) -> None:
-    testid(page, f"lang-{lang}").click()
-    expect(page.locator("html")).to_have_attribute("lang", re.compile(rf"^{lang}\b"))
+    """Switch the page's language, unless it already speaks ``lang``.
+
+    Waiting on the ``lang`` attribute only proves a switch when it was another language
+    before; otherwise the old page would pass at once and a reload could follow later.
+    """
+    html = page.locator("html")
+    if re.match(rf"{lang}\b", html.get_attribute("lang") or ""):
+        return
+    find(page, f"lang-{lang}").click()
+    expect(html).to_have_attribute("lang", re.compile(rf"^{lang}\b"))
+    page.wait_for_load_state()
 
 
 def upload(page: Any, path: Path) -> None:
     """Pick the file; accept the column mapping if the page asks; wait for the review table."""
-    testid(page, "file-input").set_input_files(str(path))
+    find(page, "file-input").set_input_files(str(path))
     after_upload(page)
 
 
 def after_upload(page: Any) -> None:
     either = page.locator('[data-testid="columns-continue"], [data-testid="problem-count"]')
     expect(either.first).to_be_visible()
-    if testid(page, "columns-continue").is_visible():
-        testid(page, "columns-continue").click()
-    expect(testid(page, "problem-count")).to_be_visible()
+    if find(page, "columns-continue").is_visible():
+        find(page, "columns-continue").click()
+    expect(find(page, "problem-count")).to_be_visible()
 
 
 def to_send(page: Any) -> None:
     """From the review, go where `send` is (the same page, or the next one)."""
-    if not testid(page, "send").count():
-        testid(page, "to-send").click()
-    expect(testid(page, "send")).to_be_visible()
+    if not find(page, "send").count():
+        link = find(page, "to-send")
+        if not link.count():  # until the link has its hook
+            link = page.locator('a.button[href="/send"]')
+        link.click()
+    expect(find(page, "send")).to_be_visible()
 
 
 def send(page: Any) -> None:
     """Go to the send step and start the run."""
     to_send(page)
-    testid(page, "send").click()
+    find(page, "send").click()
 
 
 def problem_count(page: Any) -> int:
-    text = testid(page, "problem-count").inner_text()
+    text = find(page, "problem-count").inner_text()
     found = re.search(r"\d+", text)
     assert found, f"problem-count shows no number: {text!r}"
     return int(found.group())
 
 
 def expect_problem_count(page: Any, n: int) -> None:
-    expect(testid(page, "problem-count")).to_have_text(re.compile(rf"(^|\D){n}(\D|$)"))
+    expect(find(page, "problem-count")).to_have_text(re.compile(rf"(^|\D){n}(\D|$)"))
 
 
 def cell(page: Any, row: int, column: str) -> Any:
-    return testid(page, f"cell-{row}-{column}")
+    return find(page, f"cell-{row}-{column}")
 
 
 def cell_editor(page: Any, row: int, column: str) -> Any:
@@ -102,16 +114,14 @@ def expect_invalid(page: Any, row: int, column: str, invalid: bool) -> None:
 
 
 def progress(page: Any) -> tuple[int, int]:
-    text = testid(page, "progress").inner_text()
+    text = find(page, "progress").inner_text()
     found = re.search(r"(\d+)\s*/\s*(\d+)", text)
     assert found, f"progress shows no done/total: {text!r}"
     return int(found.group(1)), int(found.group(2))
 
 
 def expect_progress(page: Any, done: int, total: int) -> None:
-    expect(testid(page, "progress")).to_contain_text(
-        re.compile(rf"(^|\D){done}\s*/\s*{total}(\D|$)")
-    )
+    expect(find(page, "progress")).to_contain_text(re.compile(rf"(^|\D){done}\s*/\s*{total}(\D|$)"))
 
 
 def wait_progress_at_least(page: Any, done: int, deadline: float = STEP) -> None:
@@ -128,7 +138,7 @@ def wait_progress_at_least(page: Any, done: int, deadline: float = STEP) -> None
 
 
 def row_status(page: Any, row: int) -> str:
-    return testid(page, f"row-status-{row}").inner_text().strip()
+    return find(page, f"row-status-{row}").inner_text().strip()
 
 
 def statuses(page: Any, rows: range | list[int]) -> dict[int, str]:
@@ -138,7 +148,7 @@ def statuses(page: Any, rows: range | list[int]) -> dict[int, str]:
 def expect_statuses(page: Any, expected: dict[int, str], deadline: float = STEP) -> None:
     """Wait until each ``row-status-{row}`` shows its expected code."""
     for row, status in expected.items():
-        expect(testid(page, f"row-status-{row}")).to_have_text(
+        expect(find(page, f"row-status-{row}")).to_have_text(
             re.compile(rf"^\s*{status}\s*$"), timeout=deadline * 1000
         )
 
@@ -160,12 +170,20 @@ def download(page: Any, name: str, folder: Path) -> Path:
     """Click a download control and save the file it gives under its suggested name."""
     folder.mkdir(parents=True, exist_ok=True)
     with page.expect_download() as info:
-        testid(page, name).click()
+        find(page, name).click()
     got = info.value
     assert got.failure() is None, f"{name} failed: {got.failure()}"
     path = folder / f"{name}-{got.suggested_filename}"
     got.save_as(str(path))
     return path
+
+
+def download_all(page: Any, folder: Path) -> list[Path]:
+    """Every file the results step offers (the retry file only exists when a row needs it)."""
+    expect(find(page, "download-results")).to_be_visible()
+    got = [download(page, name, folder) for name in DOWNLOADS if find(page, name).count()]
+    assert len(got) == 3 or (len(got) == 2 and find(page, "no-retry").count()), got
+    return got
 
 
 def focus_is_on(page: Any, name: str) -> bool:

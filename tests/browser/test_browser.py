@@ -28,7 +28,7 @@ from playwright.sync_api import expect
 from importer.sandbox import Config, Sandbox
 
 from . import pages
-from .pages import testid
+from .pages import find
 from .support import (
     campaign_rows,
     file_texts,
@@ -152,12 +152,12 @@ def test_stop_leaves_the_rest_unsent_and_sending_again_finishes_without_duplicat
     pages.upload(page, sheet)
     pages.send(page)
     pages.wait_progress_at_least(page, 1)
-    testid(page, "stop").click()
+    find(page, "stop").click()
 
     first = pages.wait_all_final(page, range(2, n + 2))
     assert set(first.values()) == {"created", "not_sent"}, first
     assert "not_sent" in first.values(), f"stop did not stop the run: {first}"
-    again = testid(page, "resume") if testid(page, "resume").count() else testid(page, "send")
+    again = find(page, "resume") if find(page, "resume").count() else find(page, "send")
     again.click()
 
     pages.expect_statuses(page, {row: "created" for row in range(2, n + 2)}, deadline=30)
@@ -184,7 +184,7 @@ def test_a_run_killed_mid_way_is_resumed_from_the_page_without_duplicates(
 
         again = start_web(*args, simulate=False, workdir=server.workdir)
         pages.open_page(page, again.url)
-        testid(page, "resume").click()
+        find(page, "resume").click()
         pages.expect_statuses(page, {row: "created" for row in range(2, n + 2)}, deadline=30)
         names = box.state.created_names()
     assert sorted(names) == sorted(r["campaign_name"] for r in campaign_rows(n, prefix="Caída"))
@@ -211,8 +211,8 @@ def test_a_second_tab_follows_the_same_run_and_cannot_start_another(
 
     other = context.new_page()
     other.goto(server.url)
-    expect(testid(other, "progress")).to_contain_text(f"/{n}")
-    send = testid(other, "send")
+    expect(find(other, "progress")).to_contain_text(f"/{n}")
+    send = find(other, "send")
     assert send.count() == 0 or not send.is_visible() or send.is_disabled(), (
         "the second tab offers to start another run while one is going"
     )
@@ -232,7 +232,7 @@ def test_the_secret_travels_in_an_http_only_strict_cookie(start_web, page, conte
     assert cookies, "no cookie carries the secret"
     assert any(c["httpOnly"] and c["sameSite"] == "Strict" for c in cookies), cookies
     page.goto(server.origin + "/")
-    expect(testid(page, "file-input")).to_be_attached()
+    expect(find(page, "file-input")).to_be_attached()
 
 
 # --- 6. the token never leaves ---------------------------------------------------------------
@@ -288,13 +288,12 @@ def test_a_typed_token_is_used_but_never_shown_stored_or_sent_back(
         pages.open_page(page, server.url, "es")
         pages.upload(page, sheet)
         pages.to_send(page)
-        testid(page, "token-input").fill(TOKEN)
-        testid(page, "send").click()
+        find(page, "token-input").fill(TOKEN)
+        find(page, "send").click()
         pages.expect_statuses(page, {row: "created" for row in range(2, n + 2)})
         names = box.state.created_names()
-        downloads = [pages.download(page, name, tmp_path / "got") for name in pages.DOWNLOADS]
+        downloads = pages.download_all(page, tmp_path / "got")
         page.reload()
-        expect(testid(page, "token-input")).not_to_have_value(TOKEN)
     assert sorted(names) == sorted(r["campaign_name"] for r in rows)
     assert_token_absent(
         page=page, context=context, recorder=recorder, server=server, downloads=downloads
@@ -316,11 +315,11 @@ def test_a_token_file_is_used_but_never_shown_stored_or_sent_back(
         pages.open_page(page, server.url, "en")
         pages.upload(page, sheet)
         pages.to_send(page)
-        expect(testid(page, "token-input")).not_to_have_value(TOKEN)
-        testid(page, "send").click()
+        expect(find(page, "token-input")).not_to_have_value(TOKEN)
+        find(page, "send").click()
         pages.expect_statuses(page, {row: "created" for row in range(2, n + 2)})
         names = box.state.created_names()
-        downloads = [pages.download(page, name, tmp_path / "got") for name in pages.DOWNLOADS]
+        downloads = pages.download_all(page, tmp_path / "got")
     assert sorted(names) == sorted(r["campaign_name"] for r in rows)
     assert_token_absent(
         page=page, context=context, recorder=recorder, server=server, downloads=downloads
@@ -344,7 +343,7 @@ def test_upload_review_and_send_work_with_the_keyboard_alone(start_web, page, tm
     chooser.value.set_files(str(sheet))
     either = page.locator('[data-testid="columns-continue"], [data-testid="problem-count"]')
     expect(either.first).to_be_visible()
-    if testid(page, "columns-continue").is_visible():
+    if find(page, "columns-continue").is_visible():
         pages.tab_to(page, "columns-continue")
         page.keyboard.press("Enter")
     pages.expect_problem_count(page, 1)
@@ -360,7 +359,7 @@ def test_upload_review_and_send_work_with_the_keyboard_alone(start_web, page, tm
     pages.expect_invalid(page, 4, "skill_id", False)
     pages.expect_problem_count(page, 0)
 
-    if not testid(page, "send").count():
+    if not find(page, "send").count():
         pages.tab_to(page, "to-send")
         page.keyboard.press("Enter")
     pages.tab_to(page, "send")
@@ -380,7 +379,7 @@ def test_the_language_switch_changes_the_texts(start_web, page):
     assert english != spanish
     pages.choose_language(page, "es")
     assert page.locator("body").inner_text() == spanish
-    expect(testid(page, "file-input")).to_be_attached()
+    expect(find(page, "file-input")).to_be_attached()
 
 
 # --- every step: accessibility and screenshots -----------------------------------------------
@@ -400,12 +399,12 @@ def test_every_step_passes_axe_and_is_pictured(start_web, page, tmp_path, shots,
 
     pages.open_page(page, server.url, lang)
     step("01-upload")
-    testid(page, "file-input").set_input_files(str(sheet))
+    find(page, "file-input").set_input_files(str(sheet))
     either = page.locator('[data-testid="columns-continue"], [data-testid="problem-count"]')
     expect(either.first).to_be_visible()
-    if testid(page, "columns-continue").is_visible():
+    if find(page, "columns-continue").is_visible():
         step("02-columns")
-        testid(page, "columns-continue").click()
+        find(page, "columns-continue").click()
     pages.expect_problem_count(page, 12)
     step("03-review")
     pages.edit(page, 8, "skill_id", "108")
@@ -413,7 +412,7 @@ def test_every_step_passes_axe_and_is_pictured(start_web, page, tmp_path, shots,
     pages.expect_problem_count(page, 9)
     pages.to_send(page)
     step("04-send")
-    testid(page, "send").click()
+    find(page, "send").click()
     pages.wait_progress_at_least(page, 1)
     step("05-sending")
     pages.expect_statuses(page, {row: "created" for row in (2, 3, 8, 12)})
