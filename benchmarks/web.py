@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.browser.pages import to_send
 from tests.browser.support import (
     VIEWPORT,
     WebServer,
@@ -65,23 +67,29 @@ EDIT_PROBE = """([name, want]) => {
     }, {capture: true, once: true});
 }"""
 
-#: Records, in the page, the wall-clock time of every change of the progress's done count.
-PROGRESS_PROBE = """() => {
-    window.__progress = [];
+#: Reports, from every page of the run, the wall-clock time of each change of the progress's
+#: done count; the results page counts as "all done" (done = -1).
+PROGRESS_PROBE = """(() => {
+    if (window.__wvProbe) return;
+    window.__wvProbe = true;
+    let last = null;
+    const report = (done) => {
+        if (done !== last) { last = done; window.__wvProgress(Date.now(), done); }
+    };
     const read = () => {
+        if (document.querySelector('[data-testid="download-results"]')) return report(-1);
         const el = document.querySelector('[data-testid="progress"]');
         const m = el && el.textContent.match(/(\\d+)\\s*\\/\\s*(\\d+)/);
-        if (!m) return;
-        const done = Number(m[1]);
-        const last = window.__progress[window.__progress.length - 1];
-        if (!last || last[1] !== done) {
-            window.__progress.push([performance.timeOrigin + performance.now(), done]);
-        }
+        if (m) report(Number(m[1]));
     };
-    new MutationObserver(read).observe(document.body,
-        {subtree: true, childList: true, characterData: true, attributes: true});
-    read();
-}"""
+    const start = () => {
+        read();
+        new MutationObserver(read).observe(document.body,
+            {subtree: true, childList: true, characterData: true, attributes: true});
+    };
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+    else start();
+})()"""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -183,13 +191,6 @@ def edit_case(web: Web, sizes: WebSizes) -> dict:
     )  # fmt: skip
 
 
-def to_send(page: Any) -> None:
-    """From the review, go where `send` is (the same page, or the next one)."""
-    if not page.get_by_test_id("send").count():
-        page.get_by_test_id("to-send").click()
-    page.get_by_test_id("send").wait_for()
-
-
 def journal_times(workdir: Path) -> list[float]:
     """When each row's outcome was written, in order, from the run's journal."""
     times = []
@@ -202,35 +203,32 @@ def journal_times(workdir: Path) -> list[float]:
 
 
 def wait_done(page: Any, n: int) -> None:
-    page.wait_for_function(
-        """([n]) => {
-            const el = document.querySelector('[data-testid="progress"]');
-            const m = el && el.textContent.match(/(\\d+)\\s*\\/\\s*(\\d+)/);
-            return !!m && Number(m[1]) >= n;
-        }""",
-        arg=[n],
-        timeout=STEP_MS * 5,
-    )
+    """Wait until the page shows the run finished: n/n done, or the results offered."""
+    finished = page.get_by_test_id("progress").filter(has_text=re.compile(rf"\b{n}\s*/\s*{n}\b"))
+    page.get_by_test_id("download-results").or_(finished).first.wait_for(timeout=STEP_MS * 5)
 
 
 def progress_case(web: Web, sizes: WebSizes) -> dict:
     n = sizes.rows
+    shown: list[tuple[float, int]] = []
     with web.session() as (server, page):
         upload(page, web.sheet(n, "P"))
-        page.evaluate(PROGRESS_PROBE)
         to_send(page)
+        page.expose_function("__wvProgress", lambda when, done: shown.append((when / 1000, done)))
+        page.add_init_script(PROGRESS_PROBE)
+        page.evaluate(PROGRESS_PROBE)
         page.get_by_test_id("send").click()
         wait_done(page, n)
-        shown = page.evaluate("() => window.__progress")
     written = journal_times(server.workdir)
     # Row k's delay: from its outcome in the journal to the page first showing >= k done.
-    delays, j = [], 0
+    delays, k = [], 0
     for when, done in shown:
-        while j < min(done, len(written)):
-            delays.append(max(0.0, when / 1000 - written[j]))
-            j += 1
-    if not delays:
-        raise SystemExit("the page's progress never moved")
+        reached = len(written) if done < 0 else min(done, len(written))
+        while k < reached:
+            delays.append(max(0.0, when - written[k]))
+            k += 1
+    if k < len(written):
+        raise SystemExit(f"the page showed {k} of the {len(written)} rows in the journal")
     p95 = percentile(delays, 0.95)
     return dict(
         name=f"9. web: progress behind the journal, p95 over {n:,} rows vs 0.5 s",
