@@ -12,16 +12,40 @@ import enum
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from importer import __version__
+from importer import __version__, i18n
+from importer.console import forgiving
 from importer.errors import ApiStopped, ImporterError, UsageError
+from importer.i18n import N_, _
+from importer.policy import DEFAULT_TIMEOUT, Policy
 
 PROG = "wolkvox-import"
-#: How many row problems are printed before pointing at the results file.
-SHOWN_PROBLEMS = 30
+FAULT_KINDS = (
+    "required", "busy", "maintenance", "quota", "bad_token", "no_api", "error", "error_created",
+    "html", "bad_json", "no_id", "old_spelling", "hang_created", "reset_before", "reset_after",
+)  # fmt: skip
+
+# argparse's own texts ("usage:", "options", its errors), so that --help and usage
+# errors speak the user's language too. Listed here for the catalogue; argparse
+# looks them up through the module-level ``_`` replaced in build_parser().
+ARGPARSE_TEXTS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("show program's version number and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("expected one argument"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+)
 
 
 class ExitCode(enum.IntEnum):
@@ -32,221 +56,274 @@ class ExitCode(enum.IntEnum):
     BAD_INPUT = 2  #: usage error, unreadable input, or a run that must not start
     API_STOPPED = 3  #: the API stopped the run (token, address, quota, unavailable)
     INTERNAL_ERROR = 70  #: a fault in the importer itself (sysexits' EX_SOFTWARE)
-    INTERRUPTED = 130  #: Ctrl-C or SIGTERM
+    INTERRUPTED = 130  #: Ctrl-C, Ctrl-Break or SIGTERM
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser, its texts in the current language."""
+    argparse._ = _  # type: ignore[attr-defined]  # see ARGPARSE_TEXTS
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--lang", choices=i18n.LANGUAGES, help=_("language of messages and files (es or en)")
+    )
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Create wolkvox campaigns from a spreadsheet, one safe request at a time.",
-        epilog="Exit codes: 0 all created/valid, 1 some rows not created, 2 bad input or "
-        "usage, 3 stopped by the API, 70 internal error, 130 interrupted.",
+        parents=[common],
+        description=_("Create wolkvox campaigns from a spreadsheet, one safe request at a time."),
+        epilog=_(
+            "Exit codes: 0 all created/valid, 1 some rows not created, 2 bad input or usage, "
+            "3 stopped by the API, 70 internal error, 130 interrupted."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    run = commands.add_parser("run", help="validate a spreadsheet and create its campaigns")
-    _add_input_options(run)
-    run.add_argument("--dry-run", action="store_true", help="only validate: no network at all")
-    _add_send_options(run)
-
-    validate = commands.add_parser("validate", help="same as run --dry-run")
-    _add_input_options(validate)
-
-    template = commands.add_parser("template", help="write a blank spreadsheet (.xlsx or .csv)")
-    template.add_argument("path", help="file to write, e.g. campaigns.xlsx")
-
-    box = commands.add_parser("sandbox", help="run the local stand-in wolkvox server")
-    box.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
-    box.add_argument(
-        "--token", default=None, help="token the sandbox accepts (default: sandbox-token)"
+    run = commands.add_parser(
+        "run", parents=[common], help=_("validate a spreadsheet and create its campaigns")
     )
-    box.add_argument("--latency", type=float, default=0.0, help="seconds per create call")
+    _add_input_options(run)
+    run.add_argument("--dry-run", action="store_true", help=_("only validate: no network at all"))
+    _add_send_options(run)
+    validate = commands.add_parser("validate", parents=[common], help=_("same as run --dry-run"))
+    _add_input_options(validate)
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help=_("write a run's results and retry files again from its journal (sends nothing)"),
+    )
+    report.add_argument("out", type=Path, help=_("the run's results workbook (its --out)"))
+    template = commands.add_parser(
+        "template", parents=[common], help=_("write a blank spreadsheet (.xlsx or .csv)")
+    )
+    template.add_argument("path", help=_("file to write, e.g. campaigns.xlsx"))
+    _add_sandbox_parser(commands, common)
+    from importer.web.options import add_web_options
+
+    web = commands.add_parser("web", parents=[common], help=_("open the import page in the browser"))
+    add_web_options(web)
+    return parser
+
+
+def _add_sandbox_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    box = commands.add_parser(
+        "sandbox", parents=[common], help=_("run the local stand-in wolkvox server")
+    )
+    box.add_argument(
+        "--port", type=int, default=8765, help=_("port on 127.0.0.1 (default 8765; 0: any free)")
+    )
+    box.add_argument("--token", help=_("token the sandbox accepts (default: sandbox-token)"))
+    box.add_argument("--latency", type=float, default=0.0, help=_("seconds per create call"))
     box.add_argument(
         "--hang",
         type=float,
         default=90.0,
-        help="seconds a hang_created fault keeps the client waiting",
+        help=_("seconds a hang_created fault keeps the client waiting"),
     )
     box.add_argument(
-        "--quota", type=int, default=None, help="create calls allowed before TOKEN LIMIT EXCEEDED"
+        "--quota", type=int, help=_("create calls allowed before TOKEN LIMIT EXCEEDED")
     )
     box.add_argument(
         "--fault",
         action="append",
         default=[],
         metavar="NAME=KIND",
-        help="fail the campaign NAME the KIND way (repeatable); KIND is one of "
-        "required, busy, maintenance, quota, bad_token, no_api, error, "
-        "error_created, html, bad_json, no_id, old_spelling, hang_created, "
-        "reset_before, reset_after",
+        help=_("fail the campaign NAME the KIND way (repeatable); KIND is one of {kinds}").format(
+            kinds=", ".join(FAULT_KINDS)
+        ),
     )
     box.add_argument(
         "--existing",
         action="append",
         default=[],
         metavar="NAME",
-        help="a campaign that exists from the start (repeatable)",
+        help=_("a campaign that exists from the start (repeatable)"),
     )
     box.add_argument(
         "--demo-skills",
         action="store_true",
-        help="know only the demo operation's skills (as --simulate does)",
+        help=_("know only the demo operation's skills (as --simulate does)"),
     )
     box.add_argument(
         "--skills",
         type=Path,
         metavar="FILE",
-        help="know only the skills listed in FILE (a skill_id column)",
+        help=_("know only the skills listed in FILE (a skill_id column)"),
     )
-    box.add_argument("--verbose", action="store_true", help="log every request")
-
-    from importer.web.options import add_web_options
-
-    add_web_options(commands.add_parser("web", help="open the import page in the browser"))
-    return parser
+    box.add_argument("--verbose", action="store_true", help=_("log every request"))
 
 
 def _add_input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", type=Path, help="the spreadsheet (.xlsx, .xls, .ods or .csv)")
+    p.add_argument("input", type=Path, help=_("the spreadsheet (.xlsx, .xls, .ods or .csv)"))
     p.add_argument(
         "--out",
         type=Path,
-        default=None,
-        help="results workbook (default: <input>.results.xlsx beside the input)",
+        help=_("results workbook (default: <input>.results.xlsx beside the input)"),
     )
     p.add_argument(
         "--type",
         dest="default_type",
         choices=("preview", "predictive"),
-        help="campaign type for rows whose type_campaign is empty",
+        help=_("campaign type for rows whose type_campaign is empty"),
     )
     p.add_argument(
         "--time-format",
         choices=("hhmmss", "datetime"),
         default="hhmmss",
-        help="how start/end times are sent: hhmmss (080000, default) or datetime (20261201080000)",
+        help=_(
+            "how start/end times are sent: hhmmss (080000, default) or datetime (20261201080000)"
+        ),
     )
     p.add_argument(
-        "--sheet", help="the workbook sheet to read (default: 'campaigns' or the first visible one)"
+        "--sheet",
+        help=_("the workbook sheet to read (default: 'campaigns' or the first visible one)"),
     )
-    p.add_argument("--encoding", help="the CSV's text encoding (default: detected)")
-    p.add_argument("--delimiter", help="the CSV's delimiter (default: detected)")
+    p.add_argument("--encoding", help=_("the CSV's text encoding (default: detected)"))
+    p.add_argument("--delimiter", help=_("the CSV's delimiter (default: detected)"))
     p.add_argument(
         "--skills",
         type=Path,
         metavar="FILE",
-        help="the operation's skills (CSV or workbook with a skill_id column, as "
-        "exported from wolkvox manager); rows with other skill ids are invalid",
+        help=_(
+            "the operation's skills (CSV or workbook with a skill_id column, as exported from "
+            "wolkvox manager); rows with other skill ids are invalid"
+        ),
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help=_("no progress bar"))
 
 
 def _add_send_options(p: argparse.ArgumentParser) -> None:
+    defaults = Policy()
     p.add_argument(
         "--server",
         default=os.environ.get("WOLKVOX_SERVER"),
-        help="server nomenclature, e.g. 0032 (or WOLKVOX_SERVER)",
+        help=_("server nomenclature, e.g. 0032 (or WOLKVOX_SERVER)"),
     )
-    p.add_argument("--base-url", help="replace https://wv{server}.wolkvox.com (sandbox, tests)")
+    p.add_argument("--base-url", help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"))
     p.add_argument(
         "--token-file",
         type=Path,
-        help="file holding the token (default: the WOLKVOX_TOKEN variable)",
-    )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        help="seconds to wait for each answer (default 75; the server takes up to 60)",
+        help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
     )
     p.add_argument(
         "--simulate",
         action="store_true",
-        help="start the local sandbox and import against it (no credentials needed)",
+        help=_("start the local sandbox and import against it (no credentials needed)"),
     )
     p.add_argument(
-        "--resume", action="store_true", help="go on with the interrupted run recorded beside --out"
+        "--resume",
+        action="store_true",
+        help=_("go on with the interrupted run recorded beside --out"),
     )
     p.add_argument(
         "--no-skip-existing",
         dest="skip_existing",
         action="store_false",
-        help="do not read the campaign list to skip names that already exist",
+        help=_("do not skip names that already exist in wolkvox"),
+    )
+    seconds = [
+        (
+            "--timeout",
+            DEFAULT_TIMEOUT,
+            N_("seconds to wait for each answer (default {n}; the server takes up to 60)"),
+        ),
+        (
+            "--reconcile-after",
+            defaults.reconcile_after,
+            N_("wait this long after an unclear answer before checking the campaign list "
+               "(default {n})"),
+        ),
+        (
+            "--retry-for",
+            defaults.retry_for,
+            N_("how long one row may wait for a busy token or maintenance (default {n})"),
+        ),
+    ]  # fmt: skip
+    for flag, default, text in seconds:
+        p.add_argument(
+            flag, type=float, metavar=_("SECONDS"), help=_(text).format(n=f"{default:g}")
+        )
+    p.add_argument(
+        "--max-failures", type=int, metavar="N", help=_("stop after N failed rows in a row")
     )
     p.add_argument(
-        "--reconcile-after",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="wait this long after an unclear answer before checking the "
-        "campaign list (default 60)",
-    )
-    p.add_argument(
-        "--retry-for",
-        type=float,
-        default=300.0,
-        metavar="SECONDS",
-        help="how long one row may wait for a busy token or maintenance (default 300)",
-    )
-    p.add_argument(
-        "--max-failures",
+        "--max-unknown",
         type=int,
-        default=None,
         metavar="N",
-        help="stop after N failed rows in a row",
+        help=_("stop after N unclear answers in a row (default {n})").format(
+            n=defaults.max_unknown
+        ),
     )
+
+
+def _language_asked(argv: Sequence[str]) -> str | None:
+    """``--lang`` read ahead of parsing, so that help and usage errors are translated too."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
     """Run the command line; return the exit code."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = forgiving(stdout or sys.stdout)
+    err = forgiving(stderr or sys.stderr)
+    with i18n.using(i18n.choose(_language_asked(argv))):
+        return _main(argv, out, err)
+
+
+def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
         return int(exc.code or 0) and ExitCode.BAD_INPUT
     if args.command is None:
         parser.print_help(out)
         return ExitCode.BAD_INPUT
     try:
-        if args.command == "template":
-            return _template(args, out)
-        if args.command == "sandbox":
-            return _sandbox(args, out)
-        if args.command == "web":
-            from importer.web.server import serve
-
-            return serve(args, out, err)
-        return _run(args, out, err)
+        return _dispatch(args, out, err)
     except ImporterError as exc:
-        print(f"{PROG}: error: {exc}", file=err)
+        print(_("{prog}: error: {message}").format(prog=PROG, message=exc), file=err)
         return ExitCode.API_STOPPED if isinstance(exc, ApiStopped) else ExitCode.BAD_INPUT
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted.", file=err)
+        print(_("{prog}: interrupted.").format(prog=PROG), file=err)
         return ExitCode.INTERRUPTED
     except Exception as exc:
         if os.environ.get("WOLKVOX_IMPORT_DEBUG"):
             raise
         # A bug, not bad input. Its text could hold anything, so only its type is shown.
-        print(
-            f"{PROG}: internal error ({type(exc).__name__}). Nothing more was sent; a run's "
-            f"journal stays valid, so --resume is safe. Set WOLKVOX_IMPORT_DEBUG=1 to see "
-            f"the details, and report it.",
-            file=err,
+        message = _(
+            "{prog}: internal error ({kind}). Nothing more was sent; a run's journal stays "
+            "valid, so --resume is safe. Set WOLKVOX_IMPORT_DEBUG=1 to see the details, and "
+            "report it."
         )
+        print(message.format(prog=PROG, kind=type(exc).__name__), file=err)
         return ExitCode.INTERNAL_ERROR
 
 
-def _template(args: argparse.Namespace, out: TextIO) -> int:
-    from importer.template import write_template
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.command == "template":
+        from importer.template import write_template
 
-    path = write_template(args.path)
-    print(f"wrote {path}", file=out)
-    return ExitCode.OK
+        print(_("wrote {path}").format(path=write_template(args.path)), file=out)
+        return ExitCode.OK
+    if args.command == "sandbox":
+        return _sandbox(args, out)
+    if args.command == "report":
+        return _report(args, out, err)
+    if args.command == "web":
+        from importer.web.server import serve
+
+        return serve(args, out, err)
+    return _run(args, out, err)
 
 
 def _sandbox(args: argparse.Namespace, out: TextIO) -> int:
@@ -254,9 +331,10 @@ def _sandbox(args: argparse.Namespace, out: TextIO) -> int:
 
     faults: dict[str, list[str]] = {}
     for spec in args.fault:
-        name, _, kind = spec.rpartition("=")
+        name, _sep, kind = spec.rpartition("=")
         if not name or kind not in FAULTS:
-            raise UsageError(f"--fault {spec!r}: write NAME=KIND, KIND one of {', '.join(FAULTS)}")
+            message = _("--fault {spec}: write NAME=KIND, KIND one of {kinds}")
+            raise UsageError(message.format(spec=repr(spec), kinds=", ".join(FAULTS)))
         faults.setdefault(name, []).append(kind)
     skills = DEMO_SKILLS if args.demo_skills else None
     if args.skills is not None:
@@ -265,207 +343,96 @@ def _sandbox(args: argparse.Namespace, out: TextIO) -> int:
         skills = frozenset(load_skills(args.skills))
     config = Config(
         tokens=frozenset({args.token or DEFAULT_TOKEN}), latency=args.latency, hang=args.hang,
-        quota=args.quota, faults=faults, existing=list(args.existing),
-        skills=skills,
+        quota=args.quota, faults=faults, existing=list(args.existing), skills=skills,
     )  # fmt: skip
     try:
         box = Sandbox(config, port=args.port, verbose=args.verbose)
     except OSError as exc:
-        raise UsageError(
-            f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); pick another --port."
-        ) from None
-    shown = "your --token" if args.token else DEFAULT_TOKEN
-    print(f"sandbox listening on {box.url} (token: {shown}); Ctrl-C stops it", file=out, flush=True)
+        message = _("cannot listen on 127.0.0.1:{port} ({why}); pick another --port.")
+        raise UsageError(message.format(port=args.port, why=exc.strerror)) from None
+    shown = _("your --token") if args.token else DEFAULT_TOKEN
+    text = _("sandbox listening on {url} (token: {token}); Ctrl-C stops it")
+    print(text.format(url=box.url, token=shown), file=out, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         box.serve_forever()
     return ExitCode.OK
 
 
-def _read_token(args: argparse.Namespace) -> str | None:
-    if args.token_file is not None:
-        try:
-            token = args.token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise UsageError(
-                f"--token-file {args.token_file}: cannot be read ({exc.strerror})."
-            ) from None
-        if not token:
-            raise UsageError(f"--token-file {args.token_file} is empty.")
-    else:
-        token = os.environ.get("WOLKVOX_TOKEN", "").strip() or None
-    from importer.client import check_token
+def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from importer import job
+    from importer.console import print_report
 
-    return check_token(token) if token is not None else None
+    report = job.rebuild(args.out)
+    print_report(report, out, err)
+    return _exit_code(report)
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from importer import job, schema
-    from importer.client import DEFAULT_TIMEOUT, base_url_for, check_base_url
-    from importer.load import load_skills
-    from importer.send import Policy, StopFlag
+    from importer import job
+    from importer.console import print_report, progress_factory
+    from importer.send import StopFlag
+    from importer.settings import from_args, read_token
 
     dry_run = args.command == "validate" or args.dry_run
     simulate = not dry_run and args.simulate
-    token = base_url = None
-    if not dry_run and not simulate:
-        token = _read_token(args)
-        if args.base_url:
-            base_url = check_base_url(args.base_url)
-        elif args.server:
-            base_url = base_url_for(args.server)
-    quiet = args.quiet
-    settings = job.Settings(
-        input=args.input,
-        out=args.out,
-        base_url=base_url,
-        dry_run=dry_run,
-        resume=getattr(args, "resume", False),
-        skip_existing=getattr(args, "skip_existing", True),
-        timeout=getattr(args, "timeout", None) or DEFAULT_TIMEOUT,
-        validation=schema.Options(
-            default_type=args.default_type,
-            time_format=args.time_format,
-            skills=load_skills(args.skills) if args.skills is not None else None,
-        ),
-        policy=Policy(
-            retry_for=getattr(args, "retry_for", 300.0),
-            max_failures=getattr(args, "max_failures", None),
-            reconcile_after=getattr(args, "reconcile_after", 60.0),
-        ),
-        sheet=args.sheet,
-        encoding=args.encoding,
-        delimiter=args.delimiter,
-    )
+    settings = from_args(args, dry_run=dry_run)
+    token = None if dry_run or simulate else read_token(getattr(args, "token_file", None))
 
     def say(text: str) -> None:
         print(text, file=err, flush=True)
 
     stop = StopFlag()
-    restore = _install_signal_handlers(stop, say) if not dry_run else None
-    try:
+    progress = progress_factory(err, args.quiet)
+    with _signals_stop(stop, say) if not dry_run else contextlib.nullcontext():
         if simulate:
             from importer.sandbox import DEFAULT_TOKEN, DEMO_SKILLS, Config, Sandbox
 
             with Sandbox(Config(skills=DEMO_SKILLS)) as box:
-                say(
-                    f"simulating: local sandbox at {box.url} (demo operation, nothing real "
-                    f"is created)"
+                text = _(
+                    "simulating: local sandbox at {url} (demo operation, nothing real is created)"
                 )
+                say(text.format(url=box.url))
                 settings.base_url = box.url
                 report = job.run(
-                    settings,
-                    token=DEFAULT_TOKEN,
-                    stop=stop,
-                    progress=_progress_factory(err, quiet),
-                    say=say,
+                    settings, token=DEFAULT_TOKEN, stop=stop, progress=progress, say=say
                 )
         else:
-            report = job.run(
-                settings, token=token, stop=stop, progress=_progress_factory(err, quiet), say=say
-            )
-    finally:
-        if restore:
-            restore()
-    _print_report(report, out, err)
-    if report.ended == "interrupted":
+            report = job.run(settings, token=token, stop=stop, progress=progress, say=say)
+    print_report(report, out, err)
+    return _exit_code(report)
+
+
+def _exit_code(report: object) -> int:
+    from importer.status import API_STOPS, Ended
+
+    ended = getattr(report, "ended", Ended.DONE)
+    if ended == Ended.INTERRUPTED:
         return ExitCode.INTERRUPTED
-    if report.ended in job.API_STOPS:
+    if ended in API_STOPS:
         return ExitCode.API_STOPPED
-    return ExitCode.OK if report.all_succeeded else ExitCode.ROWS_NOT_CREATED
+    return ExitCode.OK if getattr(report, "all_succeeded", False) else ExitCode.ROWS_NOT_CREATED
 
 
-def _install_signal_handlers(stop, say):
-    """First Ctrl-C/SIGTERM: finish the request in flight, then stop. Second: quit now."""
+#: The signals that ask a run to stop: Ctrl-C everywhere; Ctrl-Break on Windows;
+#: SIGTERM where the platform delivers it.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGBREAK", "SIGTERM") if hasattr(signal, name)
+)
 
-    def handler(signum, frame):
+
+@contextlib.contextmanager
+def _signals_stop(stop: object, say: Callable[[str], None]):  # type: ignore[no-untyped-def]
+    """First signal: finish the request in flight, then stop. Second: quit now."""
+
+    def handler(signum: int, frame: object) -> None:
         if stop:
             raise KeyboardInterrupt
-        stop.set()
-        say("stopping after the request in flight (press Ctrl-C again to quit at once)")
+        stop.set()  # type: ignore[attr-defined]
+        say(_("stopping after the request in flight (press Ctrl-C again to quit at once)"))
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def restore() -> None:
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
         for s, h in previous.items():
             signal.signal(s, h)
-
-    return restore
-
-
-def _progress_factory(err: TextIO, quiet: bool):
-    enabled = not quiet and hasattr(err, "isatty") and err.isatty()
-
-    def make(total: int):
-        return _Bar(total, err, enabled)
-
-    return make
-
-
-class _Bar:
-    """tqdm on stderr, showing created/failed counts; silent when disabled."""
-
-    def __init__(self, total: int, err: TextIO, enabled: bool) -> None:
-        from tqdm import tqdm
-
-        self.counts = {"created": 0, "failed": 0}
-        self.bar = tqdm(
-            total=total,
-            file=err,
-            disable=not enabled,
-            unit="row",
-            desc="sending",
-            dynamic_ncols=True,
-        )
-
-    def sending(self, row: int, name: str) -> None:
-        pass
-
-    def row_done(self, row: int, status: str) -> None:
-        if status in self.counts:
-            self.counts[status] += 1
-        self.bar.set_postfix(self.counts, refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _print_report(report, out: TextIO, err: TextIO) -> None:
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=err)
-    rows = len(report.results)
-    print(f"read {rows} row{'s' * (rows != 1)} from {report.source}", file=out)
-    if report.problems:
-        shown = report.problems[:SHOWN_PROBLEMS]
-        print(
-            f"{len(report.problems)} problem(s) in "
-            f"{sum(1 for r in report.results if r.status == 'invalid')} row(s); "
-            f"these rows are not sent:",
-            file=out,
-        )
-        for problem in shown:
-            print(f"  {problem}", file=out)
-        if len(report.problems) > len(shown):
-            print(
-                f"  ... and {len(report.problems) - len(shown)} more: see the results file",
-                file=out,
-            )
-    for result in report.results:
-        if result.status in {"failed", "unknown"}:
-            print(
-                f"  row {result.row} ({result.name}): {result.status}: {result.message}", file=out
-            )
-    counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
-    print(("dry run, nothing sent: " if report.dry_run else "") + counts, file=out)
-    if report.ended not in {"done"}:
-        print(f"the run stopped early: {report.ended_message or report.ended}", file=out)
-    print(f"results: {report.out}", file=out)
-    if report.retry is not None:
-        print(
-            f"retry file: {report.retry} ({report.retry_rows} row"
-            f"{'s' * (report.retry_rows != 1)}); fix what its messages say, then run "
-            f"it as the input",
-            file=out,
-        )
-    if report.ended == "interrupted":
-        print("interrupted: run the same command with --resume to finish", file=out)

@@ -105,11 +105,13 @@ def choose(explicit: str | None = None, environ: Mapping[str, str] | None = None
 
 def _windows_ui_language() -> str | None:
     """The user's display language on Windows, as a locale name (``es_CO``)."""
-    try:
-        import ctypes
-        import locale
+    if sys.platform != "win32":
+        return None
+    import ctypes
+    import locale
 
-        lang_id = ctypes.windll.kernel32.GetUserDefaultUILanguage()  # type: ignore[attr-defined]
-        return locale.windows_locale.get(lang_id)
+    try:
+        lang_id = ctypes.windll.kernel32.GetUserDefaultUILanguage()
     except (AttributeError, OSError):
         return None
+    return locale.windows_locale.get(lang_id)

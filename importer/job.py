@@ -1,32 +1,42 @@
 """A whole import, stage by stage: load, validate, send, record.
 
-This is the library's front door (the CLI is a thin layer over :func:`run`). Every
-outside thing it touches is passed in: the HTTP session, the clock, the stop flag,
-the progress display and where messages go.
+This is the library's front door; the command line and the web page are thin
+layers over :func:`run`. Every outside thing it touches is passed in: the HTTP
+session, the clock, the stop flag, the progress display and where messages go.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 
 from importer import load, results, schema
-from importer.client import DEFAULT_TIMEOUT, WolkvoxClient
+from importer.client import WolkvoxClient
 from importer.errors import ApiStopped, JournalError, UsageError
+from importer.i18n import _
 from importer.journal import Journal, JournalState, journal_path, read, row_hash
 from importer.lock import TokenLock
-from importer.send import Clock, Policy, Sender, StopFlag, reconcile, skip_existing
+from importer.policy import DEFAULT_TIMEOUT, Policy, check_policy
+from importer.send import Clock, Listing, Sender, StopFlag, index_by_name, settle, skip_existing
+from importer.status import SUCCESS_STATUSES, Ended, label
 
 #: Calls one licence may make per day, per the contract.
 DAILY_CALLS = 1000
-#: Why a run can stop early that is the API's doing (exit 3) rather than the rows'.
-API_STOPS = frozenset({"quota", "token", "api", "unreachable", "busy", "maintenance", "list"})
+#: What a resumed run must share with the run it resumes: any other value could
+#: make it send different campaigns, or check unclear rows against the wrong list.
+RESUME_MUST_MATCH = {
+    "base_url": "--server/--base-url",
+    "default_type": "--type",
+    "time_format": "--time-format",
+    "skills": "--skills",
+}
 
 
 class Progress(Protocol):
@@ -69,10 +79,31 @@ class Settings:
     sheet: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    #: Where ``validation.skills`` came from, kept in the journal for ``report``.
+    skills_file: Path | None = None
 
     @property
     def results_path(self) -> Path:
         return self.out or self.input.with_name(f"{self.input.stem}.results.xlsx")
+
+    def record(self) -> dict[str, Any]:
+        """The options a journal keeps, to rebuild the results and to check a resume."""
+        skills = self.validation.skills
+        return {
+            "base_url": self.base_url,
+            "default_type": self.validation.default_type,
+            "time_format": self.validation.time_format,
+            "skills": _fingerprint(skills) if skills is not None else None,
+            "skills_file": str(self.skills_file) if self.skills_file else None,
+            "sheet": self.sheet,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+        }
+
+
+def _fingerprint(skills: Mapping[str, str]) -> str:
+    joined = "\n".join(sorted(skills))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
@@ -97,7 +128,13 @@ class Report:
 
     @property
     def all_succeeded(self) -> bool:
-        return all(r.status in results.SUCCESS_STATUSES for r in self.results)
+        return all(r.status in SUCCESS_STATUSES for r in self.results)
+
+
+@dataclass
+class _Loaded:
+    table: load.Table
+    checked: schema.Checked
 
 
 def run(
@@ -114,166 +151,314 @@ def run(
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
     started = dt.datetime.now().astimezone()
-    out = settings.results_path
+    _make_folder(settings.results_path)
+    if settings.dry_run:
+        loaded = _load(settings)
+        derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
+        return _finish(settings, loaded, derived, started, Ended.DONE, "")
+    token, base_url = _check_can_send(settings, token)
+    loaded = _load(settings)
+    with TokenLock(token):
+        client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
+        try:
+            ended, message, state = _import(settings, loaded, client, clock, stop, progress, say)
+        finally:
+            client.session.close()
+    derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
+    return _finish(settings, loaded, derived, started, ended, message)
+
+
+def _make_folder(out: Path) -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create the folder {out.parent} ({exc.strerror}).") from None
-    if not settings.dry_run:
-        if not token:
-            raise UsageError(
+        message = _("cannot create the folder {folder} ({why}).")
+        raise UsageError(message.format(folder=out.parent, why=exc.strerror)) from None
+
+
+def _check_can_send(settings: Settings, token: str | None) -> tuple[str, str]:
+    """Refuse, before reading anything, a run that must not start."""
+    if not token:
+        raise UsageError(
+            _(
                 "no token: set WOLKVOX_TOKEN or pass --token-file PATH "
                 "(or use --dry-run to only validate)."
             )
-        if not settings.base_url:
-            raise UsageError("no server: pass --server (e.g. --server 0032) or --base-url.")
-        journal_file = journal_path(out)
-        if settings.resume and not journal_file.exists():
-            raise UsageError(f"nothing to resume: there is no journal at {journal_file}.")
-        if not settings.resume and journal_file.exists() and not read(journal_file).finished:
-            raise JournalError(
-                f"an unfinished run's journal is at {journal_file}. Run the same command with "
-                f"--resume to finish that run, or choose another --out."
-            )
+        )
+    if not settings.base_url:
+        raise UsageError(_("no server: pass --server (e.g. --server 0032) or --base-url."))
+    check_policy(settings.base_url, settings.timeout, settings.policy)
+    journal_file = journal_path(settings.results_path)
+    if settings.resume and not journal_file.exists():
+        message = _("nothing to resume: there is no journal at {path}.")
+        raise UsageError(message.format(path=journal_file))
+    if not settings.resume and journal_file.exists() and not read(journal_file).finished:
+        message = _(
+            "an unfinished run's journal is at {path}. Run the same command with --resume to "
+            "finish that run, or choose another --out."
+        )
+        raise JournalError(message.format(path=journal_file))
+    return token, settings.base_url
 
+
+def _load(settings: Settings) -> _Loaded:
     table = load.load_table(
         settings.input, sheet=settings.sheet, encoding=settings.encoding,
         delimiter=settings.delimiter,
     )  # fmt: skip
-    checked = schema.validate(table.frame, settings.validation)
-    if settings.dry_run:
-        derived = results.derive(table.frame, checked, None, dry_run=True)
-        return _finish(settings, table, checked, derived, started, "done", "", server="")
-
-    assert token is not None and settings.base_url is not None
-    hashes = {
-        int(row): row_hash(values)
-        for row, values in zip(table.frame.index, table.frame.itertuples(index=False), strict=True)
-    }
-    with TokenLock(token):
-        journal = _open_journal(settings, journal_file, hashes, table.source, clock)
-        client = WolkvoxClient(settings.base_url, token, session=session, timeout=settings.timeout)
-        try:
-            ended, message = _send(settings, checked, journal, client, clock, stop, progress, say)
-            if ended != "interrupted":
-                journal.finish()
-        finally:
-            journal.close()
-            client.session.close()
-    derived = results.derive(table.frame, checked, journal.state, dry_run=False)
-    return _finish(
-        settings, table, checked, derived, started, ended, message, server=settings.base_url
-    )
+    return _Loaded(table, schema.validate(table.frame, settings.validation))
 
 
-def _open_journal(
-    settings: Settings, path: Path, hashes: dict[int, str], source: str, clock: Clock
-) -> Journal:
-    if settings.resume:
-        state = read(path)
-        changed = sorted(
-            r for r in set(state.hashes) | set(hashes) if state.hashes.get(r) != hashes.get(r)
-        )
-        if changed:
-            shown = ", ".join(map(str, changed[:20])) + (" ..." if len(changed) > 20 else "")
-            raise JournalError(
-                f"{settings.input.name} changed since the run being resumed (rows {shown}). "
-                f"Resuming could send the wrong campaigns: put the original file back, or "
-                f"start a new run with another --out."
-            )
-        return Journal.reopen(path, now=clock.now)
-    info = {
-        "input": str(settings.input),
-        "source": source,
-        "base_url": settings.base_url,
-        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-    }
-    return Journal.start(path, hashes=hashes, info=info, now=clock.now)
+def _hashes(table: load.Table) -> dict[int, str]:
+    frame = table.frame
+    rows = zip(frame.index, frame.itertuples(index=False), strict=True)
+    return {int(row): row_hash(values) for row, values in rows}
 
 
-def _send(settings, checked, journal, client, clock, stop, progress, say) -> tuple[str, str]:
-    """Send what is left to send; return (why it ended, message)."""
-    state: JournalState = journal.state
-    campaigns = list(checked.campaigns)  # made once: checked.campaigns builds on demand
+def _import(
+    settings: Settings,
+    loaded: _Loaded,
+    client: WolkvoxClient,
+    clock: Clock,
+    stop: StopFlag,
+    progress: Callable[[int], Progress] | None,
+    say: Callable[[str], None],
+) -> tuple[str, str, JournalState]:
+    """Open (or reopen) the journal and send what is left; return how it ended."""
+    path = journal_path(settings.results_path)
+    hashes = _hashes(loaded.table)
+    campaigns = list(loaded.checked.campaigns)  # made once: Campaigns builds on demand
     names = {c.row: c.name for c in campaigns}
+    if settings.resume:
+        journal = _reopen(settings, path, hashes, clock)
+        listing: Listing | None = None
+    else:
+        listing, list_error = _read_listing(client, names.values())
+        info = {
+            "input": str(settings.input),
+            "source": loaded.table.source,
+            "options": settings.record(),
+            "existing": listing,
+            "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+        journal = Journal.start(path, hashes=hashes, info=info, now=clock.now)
+    try:
+        if not settings.resume and listing is None and settings.skip_existing:
+            message = _(
+                "not sent: {why} Nothing was sent. Check the token and server, or run with "
+                "--no-skip-existing to send without this check."
+            ).format(why=list_error)
+            journal.stop(Ended.LIST, message)
+            journal.finish()
+            return Ended.LIST, message, journal.state
+        ended = _send(settings, journal, client, clock, stop, progress, say, campaigns, names)
+        if ended != Ended.INTERRUPTED:
+            journal.finish()
+        return ended, journal.state.stop_message, journal.state
+    finally:
+        journal.close()
 
-    def settle_unclear() -> None:
+
+def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, str]:
+    """The campaigns that exist before the run, for this file's names; None if unreadable."""
+    try:
+        listing = index_by_name(client.list_campaigns())
+    except ApiStopped as exc:
+        return None, str(exc)
+    wanted = {schema.name_key(n) for n in names}
+    return {k: v for k, v in listing.items() if k in wanted}, ""
+
+
+def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock) -> Journal:
+    """Reopen a journal for ``--resume``, refusing anything that could send twice."""
+    state = read(path)
+    changed = sorted(
+        r for r in set(state.hashes) | set(hashes) if state.hashes.get(r) != hashes.get(r)
+    )
+    if changed:
+        shown = ", ".join(map(str, changed[:20])) + (" ..." if len(changed) > 20 else "")
+        message = _(
+            "{file} changed since the run being resumed (rows {rows}). Resuming could send the "
+            "wrong campaigns: put the original file back, or start a new run with another --out."
+        )
+        raise JournalError(message.format(file=settings.input.name, rows=shown))
+    recorded = state.header.get("options")
+    if isinstance(recorded, dict):
+        now = settings.record()
+        differ = [opt for key, opt in RESUME_MUST_MATCH.items() if recorded.get(key) != now[key]]
+        if differ:
+            message = _(
+                "--resume must use the same {options} as the run it resumes ({path}); give the "
+                "same values as that run, or start a new run with another --out."
+            )
+            raise UsageError(message.format(options=", ".join(differ), path=path))
+    return Journal.reopen(path, now=clock.now)
+
+
+def _send(
+    settings: Settings,
+    journal: Journal,
+    client: WolkvoxClient,
+    clock: Clock,
+    stop: StopFlag,
+    progress: Callable[[int], Progress] | None,
+    say: Callable[[str], None],
+    campaigns: list[schema.Campaign],
+    names: dict[int, str],
+) -> Ended:
+    """Settle what an earlier run left unclear, send what is left, settle again."""
+    state = journal.state
+    before = state.header.get("existing")
+
+    def settle_all() -> None:
         after = settings.policy.reconcile_after
-        reconcile(names, client, journal, clock, after=after, stop=stop, say=say)
+        settle(names, client, journal, clock, after=after, before=before, stop=stop, say=say)
 
-    if settings.resume and state.in_flight():
-        settle_unclear()
+    if settings.resume:
+        settle_all()
     pending = [c for c in campaigns if state.sendable(c.row)]
     if pending and settings.skip_existing:
-        try:
-            pending = skip_existing(pending, client, journal)
-        except ApiStopped as exc:
-            message = (
-                f"not sent: {exc} Nothing was sent. Check the token and server, or run "
-                f"with --no-skip-existing to send without this check."
-            )
-            journal.stop("list", message)
-            return "list", message
+        listing, why = _read_listing(client, (c.name for c in pending))
+        if listing is None:
+            message = _(
+                "not sent: {why} Nothing was sent. Check the token and server, or run with "
+                "--no-skip-existing to send without this check."
+            ).format(why=why)
+            journal.stop(Ended.LIST, message)
+            return Ended.LIST
+        pending = skip_existing(pending, listing, journal)
     if len(pending) > DAILY_CALLS:
         say(
-            f"warning: {len(pending)} rows to send, more than the {DAILY_CALLS} API calls a "
-            "licence may make per day; expect the run to stop at TOKEN LIMIT EXCEEDED and "
-            "send the retry file another day."
+            _(
+                "warning: {n} rows to send, more than the {limit} API calls a licence may make "
+                "per day; expect the run to stop at TOKEN LIMIT EXCEEDED and send the retry "
+                "file another day."
+            ).format(n=len(pending), limit=DAILY_CALLS)
         )
+    ended = _send_pending(settings, journal, client, clock, stop, progress, pending)
+    if ended != Ended.INTERRUPTED:
+        settle_all()
+        if stop and state.unsettled():
+            # Ctrl-C while waiting to check: the rows stay unknown for --resume.
+            journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
+            ended = Ended.INTERRUPTED
+    return ended
+
+
+def _send_pending(
+    settings: Settings,
+    journal: Journal,
+    client: WolkvoxClient,
+    clock: Clock,
+    stop: StopFlag,
+    progress: Callable[[int], Progress] | None,
+    pending: list[schema.Campaign],
+) -> Ended:
     bar = (progress or (lambda total: _NoProgress()))(len(pending))
     sender = Sender(
         client, journal, clock, policy=settings.policy, stop=stop, on_send=bar.sending,
         on_row=bar.row_done,
     )  # fmt: skip
     try:
-        ended = sender.send(pending)
+        return sender.send(pending)
     except KeyboardInterrupt:
         # A second Ctrl-C: quit now. The row in flight stays attempted without an
         # outcome, i.e. unknown, and --resume will check it.
-        ended = "interrupted"
+        return Ended.INTERRUPTED
     finally:
         bar.close()
-    if ended != "interrupted" and state.in_flight():
-        settle_unclear()
-        if stop:  # Ctrl-C while waiting to check: the rows stay unknown for --resume
-            journal.stop("interrupted", "not sent: the run was interrupted")
-            ended = "interrupted"
-    return ended, state.stop_message
 
 
-def _finish(settings, table, checked, derived, started, ended, message, *, server) -> Report:
-    out = settings.results_path
-    tally = results.counts(derived)
-    summary = [
-        ("input", str(settings.input)),
-        ("read from", table.source),
-        ("server", server or "(none: dry run)"),
-        (
-            "mode",
-            "dry run (nothing sent)"
-            if settings.dry_run
-            else "resume"
-            if settings.resume
-            else "import",
+def rebuild(out: Path) -> Report:
+    """Write the results and retry files of a run again from its journal; send nothing.
+
+    For when they could not be written at the end of the run (the workbook was open
+    in Excel). The input must be the one the run read.
+    """
+    path = journal_path(out)
+    if not path.exists():
+        message = _("there is no journal at {path}: give the --out (results file) of the run.")
+        raise UsageError(message.format(path=path))
+    state = read(path)
+    recorded = state.header.get("options") or {}
+    source = Path(str(state.header.get("input", "")))
+    settings = Settings(
+        input=source, out=out, base_url=recorded.get("base_url"),
+        sheet=recorded.get("sheet"), encoding=recorded.get("encoding"),
+        delimiter=recorded.get("delimiter"),
+        validation=schema.Options(
+            default_type=recorded.get("default_type"),
+            time_format=recorded.get("time_format") or "hhmmss",
         ),
-        ("started", started.isoformat(timespec="seconds")),
-        ("finished", dt.datetime.now().astimezone().isoformat(timespec="seconds")),
-        ("ended", "complete" if ended == "done" else f"stopped early: {message or ended}"),
-        *((f"column {f}", f'read from "{alias}"') for f, alias in table.aliases.items()),
-        *((status, str(n)) for status, n in tally.items()),
-        ("rows", str(len(derived))),
-    ]
+    )  # fmt: skip
+    if recorded.get("skills_file"):
+        settings.skills_file = Path(recorded["skills_file"])
+        settings.validation.skills = load.load_skills(settings.skills_file)
+        if _fingerprint(settings.validation.skills) != recorded.get("skills"):
+            message = _("the skills file {file} changed since the run; put the run's one back.")
+            raise JournalError(message.format(file=settings.skills_file))
+    loaded = _load(settings)
+    if _hashes(loaded.table) != state.hashes:
+        message = _("{file} changed since the run; put the file the run read back in place.")
+        raise JournalError(message.format(file=source))
+    derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
+    ended = (state.stop_reason or Ended.DONE) if state.finished else Ended.INTERRUPTED
+    started = dt.datetime.now().astimezone()
+    return _finish(settings, loaded, derived, started, ended, state.stop_message)
+
+
+def _summary(
+    settings: Settings, loaded: _Loaded, derived: list[results.RowResult],
+    started: dt.datetime, ended: str, message: str,
+) -> list[tuple[str, str]]:  # fmt: skip
+    """The summary sheet's lines: labels in the current language, values as they are."""
+    if settings.dry_run:
+        mode = _("dry run (nothing sent)")
+    else:
+        mode = _("resume") if settings.resume else _("import")
+    tally = results.counts(derived)
+    now = dt.datetime.now().astimezone()
+    complete = _("complete")
+    early = _("stopped early: {why}").format(why=message or ended)
+    aliases = loaded.table.aliases.items()
+    return [
+        (_("input"), str(settings.input)),
+        (_("read from"), loaded.table.source),
+        (_("server"), settings.base_url or _("(none: dry run)")),
+        (_("mode"), mode),
+        (_("started"), started.isoformat(timespec="seconds")),
+        (_("finished"), now.isoformat(timespec="seconds")),
+        (_("ended"), complete if ended == Ended.DONE else early),
+        *((_("column {field}").format(field=f), _('read from "{header}"').format(header=a))
+          for f, a in aliases),
+        *((f"{status} ({label(status)})", str(n)) for status, n in tally.items()),
+        (_("rows"), str(len(derived))),
+    ]  # fmt: skip
+
+
+def _finish(
+    settings: Settings, loaded: _Loaded, derived: list[results.RowResult],
+    started: dt.datetime, ended: str, message: str,
+) -> Report:  # fmt: skip
+    out = settings.results_path
+    summary = _summary(settings, loaded, derived, started, ended, message)
+    frame = loaded.table.frame
     try:
-        results.write_results(out, table.frame, derived, summary)
+        results.write_results(out, frame, derived, summary)
         retry_file = results.retry_path(out)
-        retry_rows = results.write_retry(retry_file, table.frame, derived)
+        retry_rows = results.write_retry(retry_file, frame, derived)
     except OSError as exc:
-        raise UsageError(
-            f"the results could not be written to {out} ({exc.strerror}). Close the file if it "
-            f"is open in Excel, or choose another --out."
-        ) from None
+        if settings.dry_run:
+            hint = _("Close the file if it is open in Excel, or choose another --out.")
+        else:
+            hint = _(
+                "Nothing is lost: close the file if it is open in Excel, then write the results "
+                "again from the run's journal with: wolkvox-import report {out}"
+            ).format(out=out)
+        message = _("the results could not be written to {out} ({why}).")
+        raise UsageError(message.format(out=out, why=exc.strerror) + " " + hint) from None
     return Report(
-        results=derived, problems=checked.problems, warnings=table.warnings, source=table.source,
-        out=out, retry=retry_file if retry_rows else None, retry_rows=retry_rows, ended=ended,
-        ended_message=message, dry_run=settings.dry_run,
+        results=derived, problems=loaded.checked.problems, warnings=loaded.table.warnings,
+        source=loaded.table.source, out=out, retry=retry_file if retry_rows else None,
+        retry_rows=retry_rows, ended=ended, ended_message=message, dry_run=settings.dry_run,
     )  # fmt: skip

@@ -92,7 +92,7 @@ class JournalState:
             return done.status == "not_sent"
         return row not in self.attempted_at
 
-    def in_flight(self) -> list[int]:
+    def in_flight(self) -> list[int]:  # renamed unsettled() below
         """Rows sent without a recorded answer, or recorded as unknown."""
         pending = [r for r in self.attempted_at if r not in self.outcomes]
         unknown = [r for r, o in self.outcomes.items() if o.status == "unknown"]
@@ -219,3 +219,6 @@ def read(path: Path) -> JournalState:
     if not state.header:
         raise JournalError(f"{path} is not a journal of wolkvox-import.")
     return state
+
+
+JournalState.unsettled = JournalState.in_flight  # type: ignore[attr-defined]

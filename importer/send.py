@@ -8,38 +8,31 @@ The guarantees live here:
   importer forget it may have created a campaign;
 * only answers that prove nothing was created (busy token, maintenance) are retried
   for the same row; an unclear outcome is ``unknown`` and is never sent again
-  automatically, only checked against the campaign list (:func:`reconcile`).
+  automatically, only checked against the campaign list (:func:`settle`).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from importer.client import Answer, WolkvoxClient
 from importer.errors import ApiStopped
+from importer.i18n import _
 from importer.journal import Journal
+from importer.policy import Policy
 from importer.schema import Campaign, name_key
+from importer.status import Ended, Status
 
+__all__ = ["Clock", "Policy", "Sender", "StopFlag", "index_by_name", "settle", "skip_existing"]
 
-@dataclass
-class Policy:
-    """How long to keep trying, and when to give up."""
-
-    #: Total seconds one row may spend waiting for a busy token or maintenance.
-    retry_for: float = 300.0
-    first_delay: float = 2.0
-    max_delay: float = 60.0
-    #: Stop the run after this many consecutive failed rows (None: never).
-    max_failures: int | None = None
-    #: Check unknown outcomes against the campaign list no sooner than this after
-    #: the attempt: the server may take up to 60 s to finish a call.
-    reconcile_after: float = 60.0
+#: name key -> ids of the campaigns of that name, as the campaign list shows them.
+Listing = dict[str, list[str]]
 
 
 class StopFlag:
-    """Set from a signal handler to ask the run to stop after the current request."""
+    """Set from a signal handler (or the web page's Stop) to stop after the current request."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -91,35 +84,52 @@ class Sender:
         self.on_send = on_send
         self.on_row = on_row
 
-    def send(self, campaigns: Iterable[Campaign]) -> str:
+    def send(self, campaigns: Iterable[Campaign]) -> Ended:
         """Send each campaign in turn. Return why sending ended: ``done`` or a stop reason."""
-        failures_in_a_row = 0
+        in_a_row = {Status.FAILED: 0, Status.UNKNOWN: 0}
         for campaign in campaigns:
             if self.stop:
-                self.journal.stop("interrupted", "not sent: the run was interrupted")
-                return "interrupted"
+                self.journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
+                return Ended.INTERRUPTED
             answer = self._send_one(campaign)
-            if answer.kind == "stop" or answer.kind == "retry":
+            if answer.kind in ("stop", "retry"):
                 # Both mean this row was certainly not created: it can go again later.
                 self.journal.outcome(
-                    campaign.row, "not_sent", message=f"not sent: {answer.message}"
+                    campaign.row,
+                    Status.NOT_SENT,
+                    message=_("not sent: {why}").format(why=answer.message),
                 )
-                self.on_row(campaign.row, "not_sent")
-                self.journal.stop(answer.reason, f"not sent: the run stopped ({answer.message})")
-                return answer.reason
+                self.on_row(campaign.row, Status.NOT_SENT)
+                message = _("not sent: the run stopped ({why})").format(why=answer.message)
+                self.journal.stop(answer.reason, message)
+                return Ended(answer.reason)
             self.journal.outcome(campaign.row, answer.kind, answer.id_campaign, answer.message)
             self.on_row(campaign.row, answer.kind)
-            failures_in_a_row = failures_in_a_row + 1 if answer.kind == "failed" else 0
-            limit = self.policy.max_failures
-            if limit is not None and failures_in_a_row >= limit:
-                self.journal.stop(
-                    "max_failures",
-                    f"not sent: the run stopped after {limit} failed rows in a row",
-                )
-                return "max_failures"
-        return "done"
+            for status in in_a_row:
+                in_a_row[status] = in_a_row[status] + 1 if answer.kind == status else 0
+            ended = self._too_many(in_a_row)
+            if ended is not None:
+                return ended
+        return Ended.DONE
+
+    def _too_many(self, in_a_row: Mapping[Status, int]) -> Ended | None:
+        """Stop after too many failures, or too many unclear outcomes, in a row."""
+        failures = self.policy.max_failures
+        if failures is not None and in_a_row[Status.FAILED] >= failures:
+            message = _("not sent: the run stopped after {n} failed rows in a row")
+            self.journal.stop(Ended.MAX_FAILURES, message.format(n=failures))
+            return Ended.MAX_FAILURES
+        if in_a_row[Status.UNKNOWN] >= self.policy.max_unknown:
+            message = _(
+                "not sent: the run stopped after {n} unclear answers in a row; the server or "
+                "the network is failing. Send the retry file when wolkvox answers normally again"
+            )
+            self.journal.stop(Ended.MAX_UNKNOWN, message.format(n=self.policy.max_unknown))
+            return Ended.MAX_UNKNOWN
+        return None
 
     def _send_one(self, campaign: Campaign) -> Answer:
+        """Send one row, retrying only answers that prove nothing was created."""
         body = campaign.body_json()
         waited = 0.0
         delay = self.policy.first_delay
@@ -131,112 +141,161 @@ class Sender:
                 return answer
             pause = min(delay, self.policy.max_delay) * (0.5 + self.clock.rng.random())
             if waited + pause > self.policy.retry_for:
-                message = (
-                    f"{answer.message}; still so after {waited:.0f} s of retries "
-                    f"(--retry-for {self.policy.retry_for:g})"
+                # Gave up retrying: the run stops, and this row stays safe to send again.
+                message = _("{why}; still so after {waited} s of retries (--retry-for {limit})")
+                shown = message.format(
+                    why=answer.message, waited=f"{waited:.0f}", limit=f"{self.policy.retry_for:g}"
                 )
-                return Answer("retry", message, reason=answer.reason)
+                return Answer("stop", shown, reason=answer.reason)
             # Nothing was created: record that before waiting, so a crash while
             # waiting leaves the row plainly unsent rather than unknown.
             self.journal.outcome(
-                campaign.row, "not_sent", message=f"not sent yet: {answer.message}"
+                campaign.row,
+                Status.NOT_SENT,
+                message=_("not sent yet: {why}").format(why=answer.message),
             )
             if not self.clock.wait(pause, self.stop):
-                return Answer(
-                    "retry", "the run was interrupted while waiting to retry", reason="interrupted"
-                )
+                why = _("the run was interrupted while waiting to retry")
+                return Answer("stop", why, reason=Ended.INTERRUPTED)
             waited += pause
             delay *= 2
 
 
-def skip_existing(
-    campaigns: Sequence[Campaign], client: WolkvoxClient, journal: Journal
-) -> list[Campaign]:
-    """Mark rows whose name already exists in wolkvox as ``exists``; return the others.
-
-    Reads the campaign list once. Raises :class:`ApiStopped` if it cannot be read.
-    """
-    existing = index_by_name(client.list_campaigns())
-    remaining = []
-    for campaign in campaigns:
-        found = existing.get(name_key(campaign.name))
-        if found is None:
-            remaining.append(campaign)
-        else:
-            journal.outcome(
-                campaign.row, "exists", found, "already exists in wolkvox (same name); not sent"
-            )
-    return remaining
-
-
-def index_by_name(listed: Iterable[dict]) -> dict[str, str]:
-    """Campaign list -> {name key: campaign id}."""
-    out: dict[str, str] = {}
+def index_by_name(listed: Iterable[Mapping[str, object]]) -> Listing:
+    """Campaign list -> {name key: [campaign ids]}, every campaign of that name."""
+    out: Listing = {}
     for item in listed:
         name = item.get("campaign_name") or item.get("name_campaign") or item.get("name")
         if name:
             ident = item.get("campaign_id") or item.get("id_campaign") or item.get("id") or ""
-            out.setdefault(name_key(str(name)), str(ident))
+            out.setdefault(name_key(str(name)), []).append(str(ident))
     return out
 
 
-def reconcile(
-    names: dict[int, str],
+def skip_existing(
+    campaigns: Sequence[Campaign], listing: Listing, journal: Journal
+) -> list[Campaign]:
+    """Mark rows whose name already exists in wolkvox as ``exists``; return the others."""
+    remaining = []
+    for campaign in campaigns:
+        found = listing.get(name_key(campaign.name))
+        if not found:
+            remaining.append(campaign)
+        else:
+            message = _("already exists in wolkvox (same name); not sent")
+            journal.outcome(campaign.row, Status.EXISTS, found[0], message)
+    return remaining
+
+
+def settle(
+    names: Mapping[int, str],
     client: WolkvoxClient,
     journal: Journal,
     clock: Clock,
     *,
     after: float,
+    before: Listing | None,
     stop: StopFlag | None = None,
     say: Callable[[str], None] = lambda text: None,
 ) -> None:
-    """Settle ``unknown`` rows (row -> campaign name) by reading the campaign list once.
+    """Settle what only the campaign list can tell, reading it once.
 
-    Found: ``created`` with its id. Not found: ``failed``, safe to send again. If the
-    list cannot be read the rows stay ``unknown``, with a message saying so.
+    ``unknown`` rows (and rows sent without a recorded answer) become ``created`` when
+    the list shows a campaign of that name that was not there before the run
+    (``before``), else ``failed``: safe to send again. Created rows whose answer
+    carried no readable id get it from the list. If the list cannot be read, unclear
+    rows stay ``unknown`` with a message saying so.
     """
     stop = stop if stop is not None else StopFlag()
-    rows = [r for r in journal.state.in_flight() if r in names]
-    if not rows:
+    state = journal.state
+    unclear = [r for r in state.unsettled() if r in names]
+    no_id = [
+        r
+        for r, o in state.outcomes.items()
+        if r in names and o.status == Status.CREATED and not o.id_campaign
+    ]
+    if not unclear and not no_id:
         return
-    latest = max(journal.state.attempted_at.get(r, 0.0) for r in rows)
-    wait = latest + after - clock.now()
-    if wait > 0:
-        say(
-            f"waiting {wait:.0f} s before checking {len(rows)} unclear outcome(s) against the "
-            "campaign list (the server may still be working on them)"
-        )
-        clock.wait(wait, stop)
+    if unclear:
+        wait = max(state.attempted_at.get(r, 0.0) for r in unclear) + after - clock.now()
+        if wait > 0:
+            say(
+                _(
+                    "waiting {seconds} s before checking {n} unclear outcome(s) against the "
+                    "campaign list (the server may still be working on them)"
+                ).format(seconds=f"{wait:.0f}", n=len(unclear))
+            )
+            clock.wait(wait, stop)
     try:
         if stop:
-            raise ApiStopped("the run was interrupted before the check")
-        existing = index_by_name(client.list_campaigns())
+            raise ApiStopped(_("the run was interrupted before the check"))
+        listing = index_by_name(client.list_campaigns())
     except ApiStopped as exc:
-        for row in rows:
-            journal.outcome(
-                row,
-                "unknown",
-                message=(
-                    f"sent, but the answer was unclear and the campaign list could not be checked "
-                    f"({exc}); look for it in wolkvox manager before sending it again"
-                ),
+        for row in unclear:
+            message = _(
+                "sent, but the answer was unclear and the campaign list could not be checked "
+                "({why}); look for it in wolkvox manager before sending it again"
             )
+            journal.outcome(row, Status.UNKNOWN, message=message.format(why=exc))
         return
-    for row in rows:
-        found = existing.get(name_key(names[row]))
-        if found is not None:
-            journal.outcome(
-                row,
-                "created",
-                found,
-                "created: confirmed by the campaign list after an unclear answer",
-            )
-        else:
-            journal.outcome(
-                row,
-                "failed",
-                message=(
-                    "not created: the answer was unclear and the campaign list does not show it; "
-                    "safe to send again"
-                ),
-            )
+    for row in unclear:
+        _settle_unclear(row, names[row], listing, before, journal)
+    for row in no_id:
+        _fill_in_id(row, names[row], listing, before, journal)
+
+
+def _new_ids(name: str, listing: Listing, before: Listing | None) -> list[str]:
+    """Ids of campaigns named ``name`` that were not in the list before the run."""
+    key = name_key(name)
+    old = set((before or {}).get(key, ()))
+    return [i for i in listing.get(key, ()) if i not in old]
+
+
+def _settle_unclear(
+    row: int, name: str, listing: Listing, before: Listing | None, journal: Journal
+) -> None:
+    new = _new_ids(name, listing, before)
+    if before is None and listing.get(name_key(name)):
+        # Without the list from before the run, a campaign of this name may be an older one.
+        message = _(
+            "sent, but the answer was unclear; a campaign with this name exists, but it may be "
+            "one from before the run (the list could not be read before sending). Check in "
+            "wolkvox manager before sending it again"
+        )
+        journal.outcome(row, Status.UNKNOWN, message=message)
+    elif len(new) == 1:
+        message = _("created: confirmed by the campaign list after an unclear answer")
+        journal.outcome(row, Status.CREATED, new[0], message)
+    elif new:
+        message = _(
+            "created: the campaign list shows {n} new campaigns with this name (ids {ids}); "
+            "check in wolkvox manager which one is this row's"
+        )
+        journal.outcome(row, Status.CREATED, "", message.format(n=len(new), ids=", ".join(new)))
+    else:
+        message = _(
+            "not created: the answer was unclear and the campaign list does not show it; "
+            "safe to send again"
+        )
+        journal.outcome(row, Status.FAILED, message=message)
+
+
+def _fill_in_id(
+    row: int, name: str, listing: Listing, before: Listing | None, journal: Journal
+) -> None:
+    new = _new_ids(name, listing, before)
+    if len(new) == 1:
+        message = _("created; its id comes from the campaign list (the answer carried none)")
+        journal.outcome(row, Status.CREATED, new[0], message)
+    elif new:
+        message = _(
+            "created; the answer carried no id and the campaign list shows {n} campaigns with "
+            "this name (ids {ids}): check in wolkvox manager which one is this row's"
+        )
+        journal.outcome(row, Status.CREATED, "", message.format(n=len(new), ids=", ".join(new)))
+    else:
+        message = _(
+            "created (HTTP 201), but neither the answer nor the campaign list gave its id; "
+            "find it in wolkvox manager"
+        )
+        journal.outcome(row, Status.CREATED, "", message)

@@ -4,7 +4,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def test_quick_benchmark_run_measures_every_case(tmp_path):

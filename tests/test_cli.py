@@ -94,7 +94,7 @@ def test_usage_errors_exit_2(args, message, capsys):
     result = run_cli(*args)
     captured = capsys.readouterr()
     assert result.code == ExitCode.BAD_INPUT
-    assert message in result.out + captured.err
+    assert message in result.out + result.err + captured.err
 
 
 @pytest.mark.parametrize(
@@ -231,27 +231,6 @@ def read_results_rows(path):
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 
-class _Terminal(__import__("io").StringIO):
-    def isatty(self):
-        return True
-
-
-def test_progress_bar_shows_counts_on_a_terminal_only():
-    from importer.cli import _progress_factory
-
-    term = _Terminal()
-    bar = _progress_factory(term, quiet=False)(2)
-    bar.row_done(2, "created")
-    bar.row_done(3, "failed")
-    bar.close()
-    assert "created=1" in term.getvalue() and "failed=1" in term.getvalue()
-    for stream, quiet in ((_Terminal(), True), (__import__("io").StringIO(), False)):
-        bar = _progress_factory(stream, quiet=quiet)(1)
-        bar.row_done(2, "created")
-        bar.close()
-        assert stream.getvalue() == ""
-
-
 def test_new_run_is_refused_while_another_holds_the_token(tmp_path, sandbox, token):
     import os
 
@@ -296,3 +275,107 @@ def test_an_internal_fault_exits_70_without_a_traceback(tmp_path, monkeypatch):
         "stays valid, so --resume is safe. Set WOLKVOX_IMPORT_DEBUG=1 to see the details, and "
         "report it.\n"
     )
+
+
+def _stopped_by_quota(tmp_path, make_sandbox, *extra):
+    """A finished run that the quota stopped after one row, ready to be resumed."""
+    box = make_sandbox(quota=1)
+    src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres"))
+    first = run_cli("run", src, "--base-url", box.url, *extra)
+    assert first.code == ExitCode.API_STOPPED, first.out + first.err
+    return box, src
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "named"),
+    [
+        ((), ("--type", "preview"), "--type"),
+        ((), ("--time-format", "datetime"), "--time-format"),
+        (("--time-format", "hhmmss"), ("--skills", "SKILLS"), "--skills"),
+    ],
+)
+def test_resume_refuses_other_options_than_the_run_it_resumes(
+    tmp_path, make_sandbox, token, first, again, named
+):
+    box, src = _stopped_by_quota(tmp_path, make_sandbox, *first)
+    skills = tmp_path / "skills.csv"
+    skills.write_text("skill_id\n101\n", encoding="utf-8")
+    again = tuple(str(skills) if a == "SKILLS" else a for a in again)
+    result = run_cli("run", src, "--base-url", box.url, "--resume", *again)
+    assert result.code == ExitCode.BAD_INPUT
+    assert f"--resume must use the same {named} as the run it resumes" in result.err
+    assert box.state.create_calls == 2  # the row created and the one refused by the quota
+
+
+def test_resume_refuses_another_server(tmp_path, make_sandbox, token):
+    _box, src = _stopped_by_quota(tmp_path, make_sandbox)
+    other = make_sandbox()
+    result = run_cli("run", src, "--base-url", other.url, "--resume")
+    assert result.code == ExitCode.BAD_INPUT
+    assert "--resume must use the same --server/--base-url" in result.err
+    assert other.state.create_calls == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--timeout", "5"), "--timeout 5 is below the server's 60 s limit"),
+        (("--reconcile-after", "10"), "--reconcile-after 10 is below the server's 60 s limit"),
+        (("--timeout", "0"), "--timeout must be more than 0 seconds"),
+        (("--max-unknown", "0"), "--max-unknown and --max-failures must be 1 or more"),
+    ],
+)
+def test_waits_that_could_create_twice_are_refused_against_a_real_server(
+    tmp_path, token, args, message
+):
+    src = sheet(tmp_path, row("Uno"))
+    result = run_cli("run", src, "--server", "0032", *args)
+    assert result.code == ExitCode.BAD_INPUT
+    assert message in result.err
+    assert not (tmp_path / "campaigns.results.journal.jsonl").exists()
+
+
+def test_a_token_file_saved_by_notepad_works(tmp_path, sandbox):
+    token_file = tmp_path / "token.txt"
+    token_file.write_bytes(b"\xef\xbb\xbf" + DEFAULT_TOKEN.encode() + b"\r\n")
+    src = sheet(tmp_path, row("Uno"))
+    result = run_cli("run", src, "--base-url", sandbox.url, "--token-file", token_file)
+    assert result.code == ExitCode.OK, result.err
+    assert sandbox.state.created_names() == {"Uno": 1}
+
+
+def test_results_held_open_by_excel_are_rebuilt_from_the_journal_without_sending(
+    tmp_path, sandbox, token, monkeypatch
+):
+    from importer import results
+
+    real = results.write_results
+
+    def locked(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(results, "write_results", locked)
+    src = sheet(tmp_path, row("Uno"), row("Dos"))
+    result = run_cli("run", src, "--base-url", sandbox.url)
+    out = tmp_path / "campaigns.results.xlsx"
+    assert result.code == ExitCode.BAD_INPUT
+    assert (
+        f"then write the results again from the run's journal with: wolkvox-import report {out}"
+        in result.err
+    )
+    monkeypatch.setattr(results, "write_results", real)
+    rebuilt = run_cli("report", out)
+    assert rebuilt.code == ExitCode.OK, rebuilt.err
+    assert statuses(out) == {2: "created", 3: "created"}
+    assert sandbox.state.create_calls == 2
+
+
+def test_report_without_a_journal_says_what_to_give(tmp_path):
+    result = run_cli("report", tmp_path / "nothing.results.xlsx")
+    assert result.code == ExitCode.BAD_INPUT
+    assert "there is no journal at" in result.err
+
+
+def test_help_speaks_spanish_when_asked():
+    result = run_cli("run", "--help", "--lang", "es")
+    assert "opciones:" in result.out and "la hoja de cálculo" in result.out

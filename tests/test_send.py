@@ -6,13 +6,20 @@ from importer.client import Answer
 from importer.errors import ApiStopped
 from importer.journal import Journal, read
 from importer.schema import Campaign
-from importer.send import Clock, Policy, Sender, StopFlag, reconcile, skip_existing
+from importer.send import Clock, Policy, Sender, StopFlag, index_by_name, settle, skip_existing
+
+
+class MiddleRandom:
+    """Jitter at the middle of its range: a pause is exactly its nominal length."""
+
+    def random(self) -> float:
+        return 0.5
 
 
 class FakeClock(Clock):
     def __init__(self) -> None:
         self.t = 1000.0
-        super().__init__(now=lambda: self.t, sleep=self._sleep)
+        super().__init__(now=lambda: self.t, sleep=self._sleep, rng=MiddleRandom())
         self.slept: list[float] = []
 
     def _sleep(self, seconds: float) -> None:
@@ -92,7 +99,7 @@ def test_busy_token_retries_the_same_row_with_growing_pauses(journal, clock):
     assert s.send(campaigns(2, 3)) == "done"
     assert client.calls == ["row 2", "row 2", "row 2", "row 3"]
     assert status(journal) == {2: "created", 3: "created"}
-    assert sum(clock.slept) > 2  # two pauses, the second about twice the first
+    assert sum(clock.slept) == pytest.approx(2 + 4)  # the second pause twice the first
 
 
 def test_busy_past_the_bound_stops_the_run_and_the_row_stays_sendable(journal, clock):
@@ -118,7 +125,7 @@ def test_unknown_outcome_is_never_sent_again(journal, clock):
     s, client = sender(journal, clock, {"row 2": [Answer("unknown", "timeout")]})
     assert s.send(campaigns(2, 3)) == "done"
     assert client.calls == ["row 2", "row 3"]
-    assert journal.state.in_flight() == [2]
+    assert journal.state.unsettled() == [2]
     assert not journal.state.sendable(2)
 
 
@@ -140,12 +147,12 @@ def test_stop_flag_lets_the_current_row_finish_then_stops(journal, clock):
     assert status(journal) == {2: "created"}
 
 
-def test_reconcile_waits_then_settles_unknown_rows_by_name(journal, clock):
+def test_settle_waits_then_settles_unknown_rows_by_name(journal, clock):
     journal.attempt(2)
     journal.attempt(3)
     listed = [{"campaign_id": "555", "campaign_name": "ROW 2 "}]
     client = ScriptedClient(journal.path, listed=listed)
-    reconcile({2: "row 2", 3: "row 3"}, client, journal, clock, after=60)
+    settle({2: "row 2", 3: "row 3"}, client, journal, clock, after=60, before={})
     assert sum(clock.slept) == pytest.approx(60)
     assert journal.state.outcomes[2].status == "created"
     assert journal.state.outcomes[2].id_campaign == "555"
@@ -153,18 +160,72 @@ def test_reconcile_waits_then_settles_unknown_rows_by_name(journal, clock):
     assert "safe to send again" in journal.state.outcomes[3].message
 
 
-def test_reconcile_without_the_list_leaves_rows_unknown(journal, clock):
+def test_settle_without_the_list_leaves_rows_unknown(journal, clock):
     journal.attempt(2)
     client = ScriptedClient(journal.path, listed=ApiStopped("HTTP 403"))
-    reconcile({2: "row 2"}, client, journal, clock, after=0)
+    settle({2: "row 2"}, client, journal, clock, after=0, before={})
     outcome = journal.state.outcomes[2]
     assert outcome.status == "unknown"
     assert "look for it in wolkvox manager before sending it again" in outcome.message
 
 
+def test_a_campaign_from_before_the_run_is_not_taken_for_this_rows(journal, clock):
+    journal.attempt(2)
+    listed = [{"campaign_id": "7", "campaign_name": "row 2"}]
+    client = ScriptedClient(journal.path, listed=listed)
+    settle({2: "row 2"}, client, journal, clock, after=0, before={"row 2": ["7"]})
+    assert journal.state.outcomes[2].status == "failed"
+
+
+def test_without_the_list_from_before_an_existing_name_stays_unknown(journal, clock):
+    journal.attempt(2)
+    client = ScriptedClient(journal.path, listed=[{"campaign_id": "7", "campaign_name": "row 2"}])
+    settle({2: "row 2"}, client, journal, clock, after=0, before=None)
+    outcome = journal.state.outcomes[2]
+    assert outcome.status == "unknown"
+    assert "may be one from before the run" in outcome.message
+
+
+def test_a_created_row_without_id_gets_it_from_the_list_once(journal, clock):
+    journal.attempt(2)
+    journal.outcome(2, "created", "", "created, no id")
+    journal.attempt(3)
+    journal.outcome(3, "created", "", "created, no id")
+    listed = [
+        {"campaign_id": "5", "campaign_name": "row 2"},
+        {"campaign_id": "8", "campaign_name": "row 3"},
+        {"campaign_id": "9", "campaign_name": "row 3"},
+    ]
+    client = ScriptedClient(journal.path, listed=listed)
+    settle({2: "row 2", 3: "row 3"}, client, journal, clock, after=60, before={})
+    assert clock.slept == []  # nothing unclear: no wait before reading the list
+    assert journal.state.outcomes[2].id_campaign == "5"
+    assert "its id comes from the campaign list" in journal.state.outcomes[2].message
+    assert journal.state.outcomes[3].status == "created"
+    assert journal.state.outcomes[3].id_campaign == ""
+    assert "shows 2 campaigns with this name (ids 8, 9)" in journal.state.outcomes[3].message
+
+
+def test_unclear_answers_in_a_row_stop_the_run_and_the_rest_stays_unsent(journal, clock):
+    unclear = Answer("unknown", "timeout")
+    script = {f"row {r}": [unclear] for r in (2, 3, 4)}
+    s, client = sender(journal, clock, script, max_unknown=3)
+    assert s.send(campaigns(2, 3, 4, 5, 6)) == "max_unknown"
+    assert client.calls == ["row 2", "row 3", "row 4"]
+    assert journal.state.sendable(5) and journal.state.sendable(6)
+    assert "after 3 unclear answers in a row" in journal.state.stop_message
+
+
+def test_one_clear_answer_resets_the_count_of_unclear_ones(journal, clock):
+    unclear = Answer("unknown", "timeout")
+    script = {f"row {r}": [unclear] for r in (2, 3, 5, 6)}
+    s, _client = sender(journal, clock, script, max_unknown=3)
+    assert s.send(campaigns(2, 3, 4, 5, 6, 7)) == "done"
+
+
 def test_existing_names_are_marked_and_not_sent(journal, clock):
-    client = ScriptedClient(journal.path, listed=[{"campaign_id": "9", "campaign_name": "Row 3"}])
-    remaining = skip_existing(campaigns(2, 3), client, journal)
+    listing = index_by_name([{"campaign_id": "9", "campaign_name": "Row 3"}])
+    remaining = skip_existing(campaigns(2, 3), listing, journal)
     assert [c.row for c in remaining] == [2]
     assert journal.state.outcomes[3].status == "exists"
     assert journal.state.outcomes[3].id_campaign == "9"

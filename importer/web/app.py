@@ -42,6 +42,31 @@ class Context:
     sandbox_url: str | None = None
 
 
+def make_context(
+    launch: Launch,
+    *,
+    port: int,
+    extra_hosts: tuple[str, ...] = (),
+    any_host: bool = False,
+    sandbox_url: str | None = None,
+    remembered: Path | None = None,
+) -> Context:
+    """The shared state of one start of the page (see :mod:`importer.web.server`)."""
+    from importer.web.mappings import Remembered, default_path
+    from importer.web.security import local_hosts
+
+    secrets_ = Secrets(port=port, hosts=local_hosts(port, extra_hosts), any_host=any_host)
+    memory = Remembered(remembered or default_path(None))
+    return Context(
+        launch=launch,
+        secrets=secrets_,
+        workspace=Workspace(launch.workdir, memory, launch.options),
+        runs=Runs(launch.workdir),
+        templates=templates(),
+        sandbox_url=sandbox_url,
+    )
+
+
 def templates() -> jinja2.Environment:
     """Jinja2 with the gettext catalogues: ``_()`` follows the request's language."""
     env = jinja2.Environment(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from importer import job, schema
+from importer import settings as cli_settings
 from importer.client import check_token
-from importer.errors import UsageError
-from importer.i18n import _
-from importer.send import Policy
 
 TOKEN_VARIABLE = "WOLKVOX_TOKEN"
 
@@ -23,10 +22,15 @@ class Launch:
     simulate: bool
     #: where runs are sent; None when the person names the server on the page
     base_url: str | None
+    #: how rows are checked, the same for the review and the run (skills read once)
     options: schema.Options
     language: str
     max_upload: int
     token_file: Path | None = None
+    #: --reconcile-after; None: the engine's default (0 in a simulation, see settings())
+    reconcile_after: float | None = None
+    #: the command's options, read by :func:`importer.settings.from_args` for each run
+    args: argparse.Namespace | None = None
 
     def token_source(self) -> str:
         """Where a token comes from when the page's field is left empty ("" if nowhere)."""
@@ -40,31 +44,24 @@ class Launch:
         Read when a run starts and kept only by that run: it is never stored.
         """
         token = typed.strip()
-        if not token and self.token_file is not None:
-            try:
-                token = self.token_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise UsageError(
-                    _("--token-file {path}: cannot be read ({why}).").format(
-                        path=self.token_file, why=exc.strerror
-                    )
-                ) from None
-        if not token:
-            token = os.environ.get(TOKEN_VARIABLE, "").strip()
-        return check_token(token) if token else None
+        if token:
+            return check_token(token)
+        return cli_settings.read_token(self.token_file)
 
     def settings(self, input_path: Path, out: Path, base_url: str, *, resume: bool) -> job.Settings:
-        """The run's settings, as the command line would build them."""
-        policy = Policy()
-        if self.simulate:
+        """The run's settings, built where the command line builds its own."""
+        options = argparse.Namespace(**vars(self.args)) if self.args is not None else None
+        options = options or argparse.Namespace()
+        options.input, options.out, options.resume = input_path, out, resume
+        options.skills = None  # read once at the start: self.options holds them
+        if self.reconcile_after is not None:
+            options.reconcile_after = self.reconcile_after
+        result = cli_settings.from_args(options, dry_run=False)
+        result.base_url = base_url
+        result.validation = self.options
+        result.skills_file = getattr(self.args, "skills", None)
+        if self.reconcile_after is None and self.simulate:
             # The simulated server lives and dies with this process: after a crash no
             # call can still be under way there, so unclear rows are checked at once.
-            policy.reconcile_after = 0.0
-        return job.Settings(
-            input=input_path,
-            out=out,
-            base_url=base_url,
-            resume=resume,
-            validation=self.options,
-            policy=policy,
-        )
+            result.policy.reconcile_after = 0.0
+        return result

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook  # type: ignore[import-untyped,unused-ignore]
-from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped,unused-ignore]
-from openpyxl.styles import Font  # type: ignore[import-untyped,unused-ignore]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped,unused-ignore]
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet  # type: ignore[import-untyped,unused-ignore]
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 SHEET = "campaigns"
 

@@ -17,7 +17,7 @@ DEFAULT_MAX_UPLOAD_MB = 20.0
 
 
 def add_web_options(p: argparse.ArgumentParser) -> None:
-    """Add the web command's options to its sub-parser."""
+    """Add the web command's options to its sub-parser (``--lang`` comes with every command)."""
     p.add_argument(
         "--port", type=int, default=0, help=_("port to listen on (default: any free port)")
     )
@@ -47,7 +47,6 @@ def add_web_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_UPLOAD_MB,
         help=_("largest spreadsheet accepted, in megabytes (default 20)"),
     )
-    p.add_argument("--lang", choices=("es", "en"), help=_("language of the page (es or en)"))
     p.add_argument(
         "--server",
         default=os.environ.get("WOLKVOX_SERVER"),
@@ -63,6 +62,16 @@ def add_web_options(p: argparse.ArgumentParser) -> None:
         "--simulate",
         action="store_true",
         help=_("send to a local sandbox instead of wolkvox (no credentials needed)"),
+    )
+    p.add_argument(
+        "--reconcile-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=_(
+            "wait this long after an unclear answer before checking the campaign list "
+            "(default 60; 0 with --simulate)"
+        ),
     )
     # Slows every simulated create call: lets tests press Stop in the middle of a run.
     p.add_argument("--simulate-latency", type=float, default=0.0, help=argparse.SUPPRESS)

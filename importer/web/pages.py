@@ -113,11 +113,15 @@ async def columns(request: Request, data: Data) -> Response:
     with ws.lock:
         mapping: dict[str, str | None] = {}
         for column in ws.columns():
-            chosen = str(data.get(f"map-{column.position}", ""))
+            if f"map-{column.position}" not in data:
+                continue  # not offered or not sent: the column stays as it is read now
+            chosen = str(data[f"map-{column.position}"])
             field = chosen if chosen in FIELDS else None
             automatic = column.field if column.how in {"exact", "alias"} else "?"
             if field != automatic:
                 mapping[column.text] = field
+        # earlier choices for columns not in this form stay
+        mapping = {**{k: v for k, v in ws.mapping.items() if k not in mapping}, **mapping}
     await run_in_threadpool(ws.locked, ws.choose_columns, mapping)
     return _see("/columns" if ws.error else "/review")
 
@@ -135,7 +139,7 @@ async def review_page(request: Request) -> Response:
         except ValueError:
             page = 1
         shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        frame = ws.table.frame  # type: ignore[union-attr]
+        frame = ws.table.frame
         fields = ws.shown_fields()
         return render(
             request,
@@ -145,12 +149,23 @@ async def review_page(request: Request) -> Response:
             fields=fields,
             rows=[(r, [str(frame.at[r, f]) for f in fields]) for r in shown],
             problems=ws.cell_problems,
+            invalid=set(ws.checked.invalid) if ws.checked else set(),
+            row_level=_row_level(ws, fields, shown),
             notes=ws.cell_notes,
             edited=ws.edits,
             only=only,
             page=page,
             pages=pages,
         )
+
+
+def _row_level(ws: Any, fields: list[str], rows: list[int]) -> dict[int, list[str]]:
+    """Problems of the shown rows that belong to no shown cell (e.g. a CSV line too long)."""
+    out: dict[int, list[str]] = {}
+    for (row, column), found in ws.cell_problems.items():
+        if column not in fields and row in rows:
+            out.setdefault(row, []).extend(p.message for p in found)
+    return out
 
 
 def summary(ws: Any) -> dict[str, Any]:

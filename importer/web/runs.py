@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,9 @@ RESULTS_NAME = "campaigns.results.xlsx"
 class LiveProgress:
     """The run's progress as the page shows it (a :class:`importer.job.Progress`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self._now = now
         self.total = 0
         self.counts: Counter[str] = Counter()
         self.current: tuple[int, str] | None = None
@@ -47,7 +49,7 @@ class LiveProgress:
     def start(self, total: int) -> LiveProgress:
         """The factory ``job.run`` calls once it knows how many rows it will send."""
         with self._lock:
-            self.total, self.started = total, time.monotonic()
+            self.total, self.started = total, self._now()
         return self
 
     def sending(self, row: int, name: str) -> None:
@@ -69,7 +71,7 @@ class LiveProgress:
     def snapshot(self, since: int) -> dict[str, Any]:
         with self._lock:
             done = len(self.done)
-            elapsed = time.monotonic() - self.started if self.started is not None else 0.0
+            elapsed = self._now() - self.started if self.started is not None else 0.0
             left = None
             if done and self.total > done:
                 left = elapsed / done * (self.total - done)

@@ -174,10 +174,12 @@ async def results_page(request: Request) -> Response:
     if run is None or run.running:
         return _see("/send" if run is not None else "/")
     report = run.report
+    snap = run.progress.snapshot(since=1 << 30)
     return render(
         request,
         "results.html",
         run=run,
+        sent=f"{snap['done']}/{snap['total']}",
         report=report,
         counts={s: n for s, n in report.counts.items() if n} if report else {},
         labels=_labels(),

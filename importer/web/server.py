@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import os
 import signal
 import socket
 import tempfile
@@ -18,13 +19,19 @@ import threading
 import webbrowser
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
 
-from importer import i18n, schema
-from importer.client import base_url_for, check_base_url
+from importer import i18n
 from importer.errors import UsageError
 from importer.i18n import _
 from importer.web.config import Launch
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from importer.sandbox import Sandbox
+    from importer.web.app import Context
 
 #: How long the last run may take to finish its request in flight at Ctrl-C (seconds).
 STOP_WAIT = 120.0
@@ -36,41 +43,56 @@ def serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     launch = _launch(args)
     sockets = _bind(args.host, args.port)
     port = sockets[0].getsockname()[1]
-    from importer.web.app import Context, create_app, templates
-    from importer.web.mappings import Remembered, default_path
-    from importer.web.runs import Runs
-    from importer.web.security import Secrets, local_hosts
-    from importer.web.workspace import Workspace
+    from importer.web.app import create_app, make_context
+    from importer.web.mappings import default_path
 
     wildcard = args.host is not None and _is_wildcard(args.host)
-    extra = [_host_name(args.host)] if args.host and not wildcard else []
-    secrets_ = Secrets(port=port, hosts=local_hosts(port, extra), any_host=wildcard)
-    remembered = Remembered(default_path(args.workdir))
-    box = _sandbox(args) if launch.simulate else None
-    ctx = Context(
-        launch=launch,
-        secrets=secrets_,
-        workspace=Workspace(launch.workdir, remembered, launch.options),
-        runs=Runs(launch.workdir),
-        templates=templates(),
+    box = _sandbox(args, launch.workdir) if launch.simulate else None
+    ctx = make_context(
+        launch,
+        port=port,
+        extra_hosts=(_host_name(args.host),) if args.host and not wildcard else (),
+        any_host=wildcard,
         sandbox_url=box.url if box is not None else None,
+        remembered=default_path(args.workdir),
     )
     shown = "127.0.0.1" if args.host is None or wildcard else _host_name(args.host)
-    url = f"http://{shown}:{port}/?key={secrets_.key}"
+    url = f"http://{shown}:{port}/?key={ctx.secrets.key}"
     print(url, file=out, flush=True)
     _tell(args, launch, err)
-    if not args.no_browser:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    opener = _open_browser(url) if not args.no_browser else None
     try:
         return _run_server(create_app(ctx), sockets, ctx, err)
     finally:
+        if opener is not None:
+            opener.unlink(missing_ok=True)
         if box is not None:
             box.stop()
         for s in sockets:
             s.close()
 
 
+def _open_browser(url: str) -> Path:
+    """Open the page through a file only this user can read that forwards to ``url``.
+
+    Handing the address itself to the browser would put the key on the browser's
+    command line, where other users of the computer can see it.
+    """
+    fd, name = tempfile.mkstemp(prefix="wolkvox-import-", suffix=".html")
+    with os.fdopen(fd, "w", encoding="utf-8") as page:
+        page.write(
+            '<!doctype html><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0;url={url}"><a href="{url}">wolkvox-import</a>'
+        )
+    path = Path(name)
+    threading.Thread(target=webbrowser.open, args=(path.as_uri(),), daemon=True).start()
+    return path
+
+
 def _launch(args: argparse.Namespace) -> Launch:
+    from importer import settings as cli_settings
+    from importer.policy import check_policy
+
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wolkvox-import-web-"))
     try:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -80,31 +102,32 @@ def _launch(args: argparse.Namespace) -> Launch:
         ) from None
     if args.max_upload_mb <= 0:
         raise UsageError(_("--max-upload-mb must be more than 0."))
-    base_url = None
-    if not args.simulate:
-        if args.base_url:
-            base_url = check_base_url(args.base_url)
-        elif args.server:
-            base_url = base_url_for(args.server)
-    skills = None
-    if args.skills is not None:
-        from importer.load import load_skills
-
-        skills = load_skills(args.skills)
-    options = schema.Options(
-        default_type=args.default_type, time_format=args.time_format, skills=skills
-    )
-    return Launch(
-        workdir=workdir.resolve(), simulate=args.simulate, base_url=base_url, options=options,
-        language=i18n.current(), max_upload=int(args.max_upload_mb * 1_000_000),
-        token_file=args.token_file,
+    probe = argparse.Namespace(**vars(args), input=workdir / "campaigns.xlsx", out=None)
+    checked = cli_settings.from_args(probe, dry_run=args.simulate)  # reads --skills once
+    launch = Launch(
+        workdir=workdir.resolve(), simulate=args.simulate, base_url=checked.base_url,
+        options=checked.validation, language=i18n.current(),
+        max_upload=int(args.max_upload_mb * 1_000_000), token_file=args.token_file,
+        reconcile_after=args.reconcile_after, args=args,
     )  # fmt: skip
+    if launch.base_url is not None:  # refuse unsafe waits now rather than at the first run
+        probe_settings = launch.settings(probe.input, workdir / "x", launch.base_url, resume=False)
+        check_policy(launch.base_url, probe_settings.timeout, probe_settings.policy)
+    return launch
 
 
-def _sandbox(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _sandbox(args: argparse.Namespace, workdir: Path) -> Sandbox:
+    """The simulated server; on the port of an interrupted simulated run when there is one,
+    so that resuming it talks to the same address, as the journal demands."""
     from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+    from importer.web.runs import Runs
 
-    return Sandbox(Config(skills=DEMO_SKILLS, latency=args.simulate_latency)).start()
+    config = Config(skills=DEMO_SKILLS, latency=args.simulate_latency)
+    found = Runs(workdir).interrupted()
+    if found is not None and found.simulate:
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            return Sandbox(config, port=int(urlsplit(found.base_url).port or 0)).start()
+    return Sandbox(config).start()
 
 
 def _is_wildcard(host: str) -> bool:
@@ -170,14 +193,11 @@ def _tell(args: argparse.Namespace, launch: Launch, err: TextIO) -> None:
     print(_("open the address above in the browser; Ctrl-C stops the page."), file=err, flush=True)
 
 
-def _run_server(app: object, sockets: list[socket.socket], ctx: object, err: TextIO) -> int:
+def _run_server(app: Starlette, sockets: list[socket.socket], ctx: Context, err: TextIO) -> int:
     import uvicorn
 
-    from importer.web.app import Context
-
-    assert isinstance(ctx, Context)
     config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         log_level="warning",
         access_log=False,  # the first address holds the key: requests are never logged
         lifespan="off",
@@ -197,8 +217,12 @@ def _run_server(app: object, sockets: list[socket.socket], ctx: object, err: Tex
         try:
             ctx.runs.wait(STOP_WAIT)
         except KeyboardInterrupt:
-            print(_("interrupted: start the page again on the same --workdir to resume."),
-                  file=err)  # fmt: skip
+            print(
+                _("interrupted: start the page again with --workdir {path} to resume.").format(
+                    path=ctx.launch.workdir
+                ),
+                file=err,
+            )
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)

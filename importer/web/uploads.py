@@ -106,7 +106,7 @@ async def read_form(request: Request, max_bytes: int) -> dict[str, str | UploadF
     parser = MultiPartParser(request.headers, _limited(request, limit), max_files=1, max_fields=20)
     # Keep the file in memory (it is at most the limit) rather than in the system's
     # temporary folder: uploads live in the working folder only.
-    parser.spool_max_size = limit + 1  # type: ignore[misc]
+    parser.spool_max_size = limit + 1
     try:
         form = await parser.parse()
     except MultiPartException:

@@ -42,11 +42,27 @@
   }
 
   // --- forms that apply as soon as they change (sheet, "only rows with problems") --------
+  // The page is loaded again; the control that was used gets the focus back, so a keyboard
+  // user does not start over from the top of the page.
+  function remember(el) {
+    if (el && el.id) sessionStorage.setItem("wolkvox-refocus", el.id);
+  }
+
   function setupAutosubmit() {
     document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
       form.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
-      form.addEventListener("change", function () { form.submit(); });
+      form.addEventListener("change", function (event) {
+        remember(event.target);
+        form.submit();
+      });
     });
+    document.querySelectorAll("form[data-refocus]").forEach(function (form) {
+      form.addEventListener("submit", function (event) { remember(event.submitter); });
+    });
+    const id = sessionStorage.getItem("wolkvox-refocus");
+    sessionStorage.removeItem("wolkvox-refocus");
+    const el = id && document.getElementById(id);
+    if (el) el.focus();
   }
 
   // --- review: edit a cell, commit on Enter or leaving it --------------------------------
@@ -185,7 +201,8 @@
             code.className = "code";
             code.dataset.testid = "row-status-" + r[0];
             code.textContent = r[1];
-            status.append(code, " " + r[2]);
+            status.append(code);
+            if (r[2] !== r[1]) status.append(" " + r[2]);
             tr.append(th, name, status);
             body.prepend(tr);
           });

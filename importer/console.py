@@ -1,0 +1,117 @@
+"""What the terminal shows: the progress bar and the report at the end of a run.
+
+Output never crashes a run: a console whose encoding cannot show a character (a
+cp1252 Windows console, output redirected to a file) gets a replacement mark.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+from importer import i18n
+from importer.i18n import _, ngettext
+from importer.status import Ended, Status, label
+
+if TYPE_CHECKING:
+    from importer.job import Report
+
+#: How many row problems are printed before pointing at the results file.
+SHOWN_PROBLEMS = 30
+
+
+def forgiving(stream: TextIO) -> TextIO:
+    """``stream``, set to replace characters its encoding cannot show instead of raising."""
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        stream.reconfigure(errors="replace")
+    return stream
+
+
+def progress_factory(err: TextIO, quiet: bool) -> Callable[[int], Bar]:
+    """Progress bars on ``err``, drawn only on a terminal and unless ``quiet``."""
+    enabled = not quiet and hasattr(err, "isatty") and err.isatty()
+
+    def make(total: int) -> Bar:
+        return Bar(total, err, enabled)
+
+    return make
+
+
+class Bar:
+    """tqdm on stderr, showing created/failed counts; silent when disabled."""
+
+    def __init__(self, total: int, err: TextIO, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.counts = {Status.CREATED: 0, Status.FAILED: 0}
+        self.bar = tqdm(
+            total=total, file=err, disable=not enabled, unit=_("row"), desc=_("sending"),
+            dynamic_ncols=True,
+        )  # fmt: skip
+
+    def sending(self, row: int, name: str) -> None:
+        pass
+
+    def row_done(self, row: int, status: str) -> None:
+        if status in self.counts:
+            self.counts[Status(status)] += 1
+        shown = {label(s): n for s, n in self.counts.items()}
+        self.bar.set_postfix(shown, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def print_report(report: Report, out: TextIO, err: TextIO) -> None:
+    """The end of a run, in plain words: problems, failed rows, counts, files."""
+    for warning in report.warnings:
+        print(_("warning: {text}").format(text=warning), file=err)
+    rows = len(report.results)
+    read = ngettext("read {n} row from {source}", "read {n} rows from {source}", rows)
+    print(read.format(n=rows, source=report.source), file=out)
+    _print_problems(report, out)
+    for result in report.results:
+        if result.status in {Status.FAILED, Status.UNKNOWN}:
+            line = _("  row {row} ({name}): {status}: {message}")
+            shown = line.format(
+                row=result.row, name=result.name, status=result.status, message=result.message
+            )
+            print(shown, file=out)
+    counts = ", ".join(_count(status, n) for status, n in report.counts.items() if n)
+    print((_("dry run, nothing sent: ") if report.dry_run else "") + counts, file=out)
+    if report.ended != Ended.DONE:
+        why = report.ended_message or report.ended
+        print(_("the run stopped early: {why}").format(why=why), file=out)
+    print(_("results: {path}").format(path=report.out), file=out)
+    if report.retry is not None:
+        text = ngettext(
+            "retry file: {path} ({n} row); fix what its messages say, then run it as the input",
+            "retry file: {path} ({n} rows); fix what its messages say, then run it as the input",
+            report.retry_rows,
+        )
+        print(text.format(path=report.retry, n=report.retry_rows), file=out)
+    if report.ended == Ended.INTERRUPTED:
+        print(_("interrupted: run the same command with --resume to finish"), file=out)
+
+
+def _count(status: str, n: int) -> str:
+    """``3 created``; in another language than English, its words beside the code."""
+    if i18n.current() == i18n.DEFAULT:
+        return f"{n} {status}"
+    return f"{n} {status} ({label(status)})"
+
+
+def _print_problems(report: Report, out: TextIO) -> None:
+    if not report.problems:
+        return
+    invalid = sum(1 for r in report.results if r.status == Status.INVALID)
+    text = _("{problems} problem(s) in {rows} row(s); these rows are not sent:")
+    print(text.format(problems=len(report.problems), rows=invalid), file=out)
+    shown = report.problems[:SHOWN_PROBLEMS]
+    for problem in shown:
+        print(f"  {problem}", file=out)
+    if len(report.problems) > len(shown):
+        more = _("  ... and {n} more: see the results file")
+        print(more.format(n=len(report.problems) - len(shown)), file=out)

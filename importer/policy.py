@@ -1,0 +1,87 @@
+"""How long to wait and when to give up: every default, written once.
+
+Kept free of heavy imports so that the command line's help can show the defaults
+without loading pandas or requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The server may take up to 60 s per call (see docs/wolkvox-api.md, "Limits").
+SERVER_LIMIT = 60.0
+#: Seconds to wait for an answer: above the server's limit, so a slow answer is not
+#: taken for a lost one.
+DEFAULT_TIMEOUT = 75.0
+#: Seconds to wait for the connection itself.
+CONNECT_TIMEOUT = 15.0
+
+
+@dataclass
+class Policy:
+    """How long to keep trying, and when to give up."""
+
+    #: Total seconds one row may spend waiting for a busy token or maintenance.
+    retry_for: float = 300.0
+    first_delay: float = 2.0
+    max_delay: float = 60.0
+    #: Stop the run after this many consecutive failed rows (None: never).
+    max_failures: int | None = None
+    #: Stop the run after this many consecutive unclear outcomes: past a few, the
+    #: server or the network is failing, and every further row would be unclear too.
+    max_unknown: int = 3
+    #: Check unclear outcomes against the campaign list no sooner than this after the
+    #: attempt: the server may still be working on the call until its limit.
+    reconcile_after: float = SERVER_LIMIT
+
+
+def is_loopback(host: str) -> bool:
+    """True for this machine's own addresses (``localhost``, 127.0.0.0/8, ``::1``)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_policy(base_url: str, timeout: float, policy: Policy) -> None:
+    """Refuse settings that would turn "still being created" into "safe to send again".
+
+    Below the server's 60 s limit, a slow answer looks lost and a check of the campaign
+    list can come before the campaign exists. That is allowed only against this
+    machine (the sandbox, tests), where nothing real is created.
+    """
+    from urllib.parse import urlsplit
+
+    from importer.errors import UsageError
+    from importer.i18n import _
+
+    if not timeout > 0:
+        raise UsageError(
+            _("--timeout must be more than 0 seconds (default {n}).").format(
+                n=f"{DEFAULT_TIMEOUT:g}"
+            )
+        )
+    for name, value in (
+        ("--reconcile-after", policy.reconcile_after),
+        ("--retry-for", policy.retry_for),
+    ):
+        if value < 0:
+            raise UsageError(_("{option} cannot be negative.").format(option=name))
+    if policy.max_unknown < 1 or (policy.max_failures is not None and policy.max_failures < 1):
+        raise UsageError(_("--max-unknown and --max-failures must be 1 or more."))
+    if is_loopback(urlsplit(base_url).hostname or ""):
+        return
+    for name, value in (("--timeout", timeout), ("--reconcile-after", policy.reconcile_after)):
+        if value < SERVER_LIMIT:
+            message = _(
+                "{option} {value} is below the server's {limit} s limit: an answer still on "
+                "its way would be taken for a lost one, and the campaign could be created "
+                "twice. Use {limit} or more (shorter waits are only for this machine's sandbox)."
+            )
+            raise UsageError(
+                message.format(option=name, value=f"{value:g}", limit=f"{SERVER_LIMIT:g}")
+            )
