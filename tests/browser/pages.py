@@ -63,10 +63,7 @@ def after_upload(page: Any) -> None:
 def to_send(page: Any) -> None:
     """From the review, go where `send` is (the same page, or the next one)."""
     if not find(page, "send").count():
-        link = find(page, "to-send")
-        if not link.count():  # until the link has its hook
-            link = page.locator('a.button[href="/send"]')
-        link.click()
+        find(page, "to-send").click()
     expect(find(page, "send")).to_be_visible()
 
 

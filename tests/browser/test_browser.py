@@ -39,7 +39,7 @@ from .support import (
     write_xlsx,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LANGS = ("es", "en")
 MISTAKES = ROOT / "sample_data" / "campaigns-with-mistakes.csv"
@@ -173,6 +173,7 @@ def test_a_run_killed_mid_way_is_resumed_from_the_page_without_duplicates(
     sheet = write_xlsx(tmp_path / "caida.xlsx", campaign_rows(n, prefix="Caída"))
     token_file = tmp_path / "token.txt"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
+    got = tmp_path / "got"
     with Sandbox(Config(tokens=frozenset({TOKEN}), latency=0.3)) as box:
         args = ("--base-url", box.url, "--token-file", str(token_file), "--reconcile-after", "0")
         server = start_web(*args, simulate=False)
@@ -185,13 +186,20 @@ def test_a_run_killed_mid_way_is_resumed_from_the_page_without_duplicates(
         again = start_web(*args, simulate=False, workdir=server.workdir)
         pages.open_page(page, again.url)
         find(page, "resume").click()
-        pages.expect_statuses(page, {row: "created" for row in range(2, n + 2)}, deadline=30)
-        names = box.state.created_names()
-    assert sorted(names) == sorted(r["campaign_name"] for r in campaign_rows(n, prefix="Caída"))
-    assert set(names.values()) == {1}, f"created twice: {names}"
+        final = pages.wait_all_final(page, range(2, n + 2), deadline=30)
+        created = box.state.created_names()
+    # The row in flight at the kill is settled from the campaign list: created if wolkvox has
+    # it, else failed ("safe to send again", in the retry file). Never sent a second time.
+    assert set(final.values()) <= {"created", "failed"}, final
+    assert list(final.values()).count("failed") <= 1, final
+    assert set(created.values()) == {1}, f"created twice: {created}"
     assert box.state.snapshot()["overlaps"] == 0
-    results = records(pages.download(page, "download-results", tmp_path / "got"))
-    created_once(results, n)
+    names = {row + 2: r["campaign_name"] for row, r in enumerate(campaign_rows(n, prefix="Caída"))}
+    assert set(created) == {names[row] for row, status in final.items() if status == "created"}
+    results = {int(r["row"]): r for r in records(pages.download(page, "download-results", got))}
+    assert {row: r["status"] for row, r in results.items()} == final
+    ids = [r["id_campaign"] for r in results.values() if r["status"] == "created"]
+    assert len(set(ids)) == len(ids) == len(created)
 
 
 # --- 4. a second tab -------------------------------------------------------------------------
@@ -362,6 +370,7 @@ def test_upload_review_and_send_work_with_the_keyboard_alone(start_web, page, tm
     if not find(page, "send").count():
         pages.tab_to(page, "to-send")
         page.keyboard.press("Enter")
+        expect(find(page, "send")).to_be_attached()
     pages.tab_to(page, "send")
     page.keyboard.press("Enter")
     pages.expect_statuses(page, {row: "created" for row in range(2, 6)})

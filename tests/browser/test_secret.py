@@ -9,7 +9,7 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _status(
