@@ -64,12 +64,23 @@ def page(context: Any) -> Any:
     return context.new_page()
 
 
+#: Servers told to stop but not yet waited for: they wind down while the next test runs.
+_STOPPING: list[WebServer] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _reap_servers() -> Iterator[None]:
+    yield
+    while _STOPPING:
+        _STOPPING.pop().stop()
+
+
 @pytest.fixture
 def start_web(tmp_path: Path) -> Iterator[Callable[..., WebServer]]:
     """Start the page in a child process: ``start_web(*options, simulate=True, workdir=...)``.
 
-    Every server started is stopped after the test, and its output is printed, which pytest
-    shows only when the test failed.
+    Every server started is stopped (SIGTERM, as Ctrl-C would) after the test, and its output
+    is printed, which pytest shows only when the test failed.
     """
     servers: list[WebServer] = []
 
@@ -81,7 +92,9 @@ def start_web(tmp_path: Path) -> Iterator[Callable[..., WebServer]]:
 
     yield start
     for server in servers:
-        server.stop()
+        if server.proc.poll() is None:
+            server.proc.terminate()
+            _STOPPING.append(server)
         print(f"--- output of the web server on {server.workdir.name} ---\n{server.logs()}")
 
 

@@ -6,10 +6,12 @@ a fixed pause, so the tests are as fast as the page and fail with a clear messag
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from .support import STEP
@@ -117,8 +119,19 @@ def progress(page: Any) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-def expect_progress(page: Any, done: int, total: int) -> None:
-    expect(find(page, "progress")).to_contain_text(re.compile(rf"(^|\D){done}\s*/\s*{total}(\D|$)"))
+def expect_progress(page: Any, done: int, total: int, deadline: float = STEP) -> None:
+    """Wait until ``progress`` shows ``done/total``."""
+    pattern = rf"(^|\D){done}\s*/\s*{total}(\D|$)"
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            """(pattern) => {
+                const el = document.querySelector('[data-testid="progress"]');
+                return !!el && new RegExp(pattern).test(el.textContent);
+            }""",
+            arg=pattern,
+            timeout=deadline * 1000,
+        )
+    expect(find(page, "progress")).to_contain_text(re.compile(pattern), timeout=1000)
 
 
 def wait_progress_at_least(page: Any, done: int, deadline: float = STEP) -> None:
@@ -143,10 +156,23 @@ def statuses(page: Any, rows: range | list[int]) -> dict[int, str]:
 
 
 def expect_statuses(page: Any, expected: dict[int, str], deadline: float = STEP) -> None:
-    """Wait until each ``row-status-{row}`` shows its expected code."""
+    """Wait until each ``row-status-{row}`` shows its expected code.
+
+    Watched in the page on every frame (Playwright's ``expect`` backs off to 1 s between
+    tries, which would add up to seconds over a test); a miss is then reported by ``expect``.
+    """
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            """(expected) => Object.entries(expected).every(([row, status]) => {
+                const el = document.querySelector(`[data-testid="row-status-${row}"]`);
+                return !!el && el.textContent.trim() === status;
+            })""",
+            arg={str(row): status for row, status in expected.items()},
+            timeout=deadline * 1000,
+        )
     for row, status in expected.items():
         expect(find(page, f"row-status-{row}")).to_have_text(
-            re.compile(rf"^\s*{status}\s*$"), timeout=deadline * 1000
+            re.compile(rf"^\s*{status}\s*$"), timeout=1000
         )
 
 

@@ -145,9 +145,9 @@ def test_two_cells_fixed_in_place_are_sent_and_come_back_in_the_files(
 def test_stop_leaves_the_rest_unsent_and_sending_again_finishes_without_duplicates(
     start_web, page, tmp_path, lang
 ):
-    n = 6
+    n = 5
     sheet = write_xlsx(tmp_path / "lenta.xlsx", campaign_rows(n, prefix=f"Pausa {lang}"))
-    server = start_web("--simulate-latency", "0.4")
+    server = start_web("--simulate-latency", "0.3")
     pages.open_page(page, server.url, lang)
     pages.upload(page, sheet)
     pages.send(page)
@@ -169,12 +169,12 @@ def test_stop_leaves_the_rest_unsent_and_sending_again_finishes_without_duplicat
 def test_a_run_killed_mid_way_is_resumed_from_the_page_without_duplicates(
     start_web, page, tmp_path
 ):
-    n = 8
+    n = 6
     sheet = write_xlsx(tmp_path / "caida.xlsx", campaign_rows(n, prefix="Caída"))
     token_file = tmp_path / "token.txt"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
     got = tmp_path / "got"
-    with Sandbox(Config(tokens=frozenset({TOKEN}), latency=0.3)) as box:
+    with Sandbox(Config(tokens=frozenset({TOKEN}), latency=0.25)) as box:
         args = ("--base-url", box.url, "--token-file", str(token_file), "--reconcile-after", "0")
         server = start_web(*args, simulate=False)
         pages.open_page(page, server.url, "es")
@@ -398,10 +398,13 @@ def test_the_language_switch_changes_the_texts(start_web, page):
 def test_every_step_passes_axe_and_is_pictured(start_web, page, tmp_path, shots, lang):
     """axe-core finds no serious or critical violation on any step; each step is photographed."""
     sheet = shutil.copy(MISTAKES, tmp_path / "campañas.csv")
-    server = start_web("--simulate-latency", "0.5")
+    server = start_web("--simulate-latency", "0.3")
     found: dict[str, list[str]] = {}
 
-    def step(name: str) -> None:
+    def step(name: str, show: str = "", where: str = "start") -> None:
+        """Photograph the step (scrolled to ``show``) and check it with axe."""
+        if show:
+            find(page, show).evaluate(f"el => el.scrollIntoView({{block: '{where}'}})")
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"{name}-{lang}.png"))
         found[name] = pages.run_axe(page)
@@ -412,10 +415,11 @@ def test_every_step_passes_axe_and_is_pictured(start_web, page, tmp_path, shots,
     either = page.locator('[data-testid="columns-continue"], [data-testid="problem-count"]')
     expect(either.first).to_be_visible()
     if find(page, "columns-continue").is_visible():
-        step("02-columns")
+        step("02-columns", show="columns-continue", where="end")
         find(page, "columns-continue").click()
     pages.expect_problem_count(page, 12)
-    step("03-review")
+    pages.cell_editor(page, 8, "skill_id").focus()  # its problem shows on focus
+    step("03-review", show="only-problems")
     pages.edit(page, 8, "skill_id", "108")
     pages.edit(page, 3, "campaign_name", "Cobranza febrero")
     pages.expect_problem_count(page, 9)
