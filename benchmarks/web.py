@@ -3,7 +3,7 @@
 7. upload of a 1,000-row sheet until the review page is ready, against its 1.5 s budget;
 8. an edited cell re-validated and shown, 95th percentile measured in the browser, against 150 ms;
 9. how far the page's progress trails the journal, 95th percentile, against 0.5 s;
-10. the page's own cost per sent row vs the CLI's, against the same local sandbox (≤ 1.2x).
+10. the cost per sent row while the page watches vs the CLI's, same local sandbox (≤ 1.2x).
 
 Cases with an absolute budget report the budget as their baseline, so the ratio reads as the
 share of the budget used (target ≤ 1). Needs Playwright for Python and Debian's Chromium.
@@ -39,12 +39,11 @@ class WebSizes:
     repeat: int
     rows: int
     edits: int
-    send_small: int
-    send_large: int
+    send_rows: int
 
 
-FULL = WebSizes(repeat=3, rows=1000, edits=30, send_small=200, send_large=1000)
-QUICK = WebSizes(repeat=1, rows=100, edits=6, send_small=20, send_large=60)
+FULL = WebSizes(repeat=3, rows=1000, edits=30, send_rows=1000)
+QUICK = WebSizes(repeat=1, rows=100, edits=6, send_rows=60)
 STEP_MS = 60_000  # a generous deadline per step: a slow figure is still a figure
 
 #: Records, in the page, when Enter is pressed and when a watched cell's aria-invalid flips.
@@ -238,42 +237,65 @@ def progress_case(web: Web, sizes: WebSizes) -> dict:
     )  # fmt: skip
 
 
-def web_send(web: Web, url: str, rows: int, tag: str) -> float:
-    """Seconds from pressing send to the page showing every row done, against ``url``."""
+def sending_span(journal: Path) -> tuple[float, int]:
+    """Seconds from a run's first attempt to its last outcome, and how many outcomes."""
+    attempts, outcomes = [], []
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line) if line.strip() else {}
+        if event.get("event") == "attempt":
+            attempts.append(float(event["at"]))
+        elif event.get("event") == "outcome":
+            outcomes.append(float(event["at"]))
+    return max(outcomes) - min(attempts), len(outcomes)
+
+
+def web_send(web: Web, url: str, rows: int, tag: str) -> tuple[float, float]:
+    """Send ``rows`` from the page to ``url``: (seconds per row in the journal, wall seconds)."""
     token = web.work / "token.txt"
     token.write_text("sandbox-token\n", encoding="utf-8")
-    with web.session("--base-url", url, "--token-file", str(token), simulate=False) as (_, page):
+    args = ("--base-url", url, "--token-file", str(token))
+    with web.session(*args, simulate=False) as (server, page):
         upload(page, web.sheet(rows, tag))
         to_send(page)
         start = time.perf_counter()
         page.get_by_test_id("send").click()
         wait_done(page, rows)
-        return time.perf_counter() - start
+        wall = time.perf_counter() - start
+    (journal,) = server.workdir.rglob("*.journal.jsonl")
+    span, done = sending_span(journal)
+    assert done == rows, f"the page's run recorded {done} of {rows} rows"
+    return span / rows, wall
 
 
 def overhead_case(web: Web, sizes: WebSizes, cli_run: Callable, sandbox: Callable) -> dict:
-    small, large = sizes.send_small, sizes.send_large
+    """Per row, from each run's own journal: first attempt to last outcome, over the rows.
+
+    The journal times the sending loop itself, so the page's fixed costs (upload, the
+    browser, its polling interval) do not blur what each row costs while a page watches.
+    """
+    rows = sizes.send_rows
     counter = iter(range(10**6))
 
-    def tag() -> str:
-        return f"W{next(counter)}"
+    def cli() -> tuple[float, float]:
+        tag = f"C{next(counter)}"
+        wall = cli_run(url, web.work, rows, tag)
+        span, done = sending_span(web.work / f"send-{tag}.results.journal.jsonl")
+        assert done == rows, f"the CLI's run recorded {done} of {rows} rows"
+        return span / rows, wall
 
-    def median(fn: Callable[[], float]) -> float:
-        return statistics.median(fn() for _ in range(sizes.repeat))
+    def median(fn: Callable[[], tuple[float, float]]) -> tuple[float, float]:
+        runs = [fn() for _ in range(sizes.repeat)]
+        return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
     with sandbox() as url:
-        cli_run(url, web.work, 20, tag())  # warm up imports and the server
-        cli_small = median(lambda: cli_run(url, web.work, small, tag()))
-        cli_large = median(lambda: cli_run(url, web.work, large, tag()))
-        web_small = median(lambda: web_send(web, url, small, tag()))
-        web_large = median(lambda: web_send(web, url, large, tag()))
-    span = large - small
-    web_row, cli_row = (web_large - web_small) / span, (cli_large - cli_small) / span
+        cli_run(url, web.work, 20, "warm")  # warm up imports and the server
+        cli_row, cli_wall = median(cli)
+        web_row, web_wall = median(lambda: web_send(web, url, rows, f"W{next(counter)}"))
     return dict(
-        name="10. web: cost per sent row, page vs CLI, same local sandbox",
+        name=f"10. web: cost per sent row, page vs CLI, {rows:,} rows, same local sandbox",
         median=web_row * 1000, baseline=cli_row * 1000, ratio=web_row / cli_row, target=1.2,
-        unit="ms", notes={f"page, {large} rows (s)": round(web_large, 3),
-                          f"CLI, {large} rows (s)": round(cli_large, 3)},
+        unit="ms", notes={"page, send to done shown (s)": round(web_wall, 3),
+                          "CLI, whole command (s)": round(cli_wall, 3)},
     )  # fmt: skip
 
 
