@@ -23,10 +23,6 @@ from importer.i18n import N_, _
 from importer.policy import DEFAULT_TIMEOUT, Policy
 
 PROG = "wolkvox-import"
-FAULT_KINDS = (
-    "required", "busy", "maintenance", "quota", "bad_token", "no_api", "error", "error_created",
-    "html", "bad_json", "no_id", "old_spelling", "hang_created", "reset_before", "reset_after",
-)  # fmt: skip
 
 # argparse's own texts ("usage:", "options", its errors), so that --help and usage
 # errors speak the user's language too. Listed here for the catalogue; argparse
@@ -107,6 +103,8 @@ def _add_sandbox_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
 ) -> None:
+    from importer.sandbox_core import FAULTS  # names only: no server is loaded
+
     box = commands.add_parser(
         "sandbox", parents=[common], help=_("run the local stand-in wolkvox server")
     )
@@ -130,7 +128,7 @@ def _add_sandbox_parser(
         default=[],
         metavar="NAME=KIND",
         help=_("fail the campaign NAME the KIND way (repeatable); KIND is one of {kinds}").format(
-            kinds=", ".join(FAULT_KINDS)
+            kinds=", ".join(FAULTS)
         ),
     )
     box.add_argument(

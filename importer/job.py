@@ -242,6 +242,9 @@ def _import(
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
         journal = Journal.start(path, hashes=hashes, info=info, now=clock.now)
+    if journal.set_aside is not None:
+        message = _("the journal's last line was cut short by a crash; it was kept in {path}")
+        say(message.format(path=journal.set_aside))
     try:
         if not settings.resume and listing is None and settings.skip_existing:
             message = _(
@@ -272,6 +275,12 @@ def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, st
 def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock) -> Journal:
     """Reopen a journal for ``--resume``, refusing anything that could send twice."""
     state = read(path)
+    if not state.header:
+        message = _(
+            "nothing to resume: the journal {path} records no run (it stopped before its first "
+            "line was written). Run the same command without --resume."
+        )
+        raise UsageError(message.format(path=path))
     changed = sorted(
         r for r in set(state.hashes) | set(hashes) if state.hashes.get(r) != hashes.get(r)
     )

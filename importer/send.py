@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from importer.client import Answer, WolkvoxClient
+from importer.client import Answer, Kind, WolkvoxClient
 from importer.errors import ApiStopped
 from importer.i18n import _
 from importer.journal import Journal
@@ -92,7 +92,7 @@ class Sender:
                 self.journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
                 return Ended.INTERRUPTED
             answer = self._send_one(campaign)
-            if answer.kind in ("stop", "retry"):
+            if answer.kind in (Kind.STOP, Kind.RETRY):
                 # Both mean this row was certainly not created: it can go again later.
                 self.journal.outcome(
                     campaign.row,
@@ -134,10 +134,10 @@ class Sender:
         waited = 0.0
         delay = self.policy.first_delay
         while True:
-            self.journal.attempt(campaign.row)  # on disk before the request leaves
+            self.journal.attempt(campaign.row, campaign.name)  # on disk before it leaves
             self.on_send(campaign.row, campaign.name)
             answer = self.client.create_campaign(campaign.type_campaign, body)
-            if answer.kind != "retry":
+            if answer.kind != Kind.RETRY:
                 return answer
             pause = min(delay, self.policy.max_delay) * (0.5 + self.clock.rng.random())
             if waited + pause > self.policy.retry_for:
@@ -146,7 +146,7 @@ class Sender:
                 shown = message.format(
                     why=answer.message, waited=f"{waited:.0f}", limit=f"{self.policy.retry_for:g}"
                 )
-                return Answer("stop", shown, reason=answer.reason)
+                return Answer(Kind.STOP, shown, reason=answer.reason)
             # Nothing was created: record that before waiting, so a crash while
             # waiting leaves the row plainly unsent rather than unknown.
             self.journal.outcome(
@@ -156,7 +156,7 @@ class Sender:
             )
             if not self.clock.wait(pause, self.stop):
                 why = _("the run was interrupted while waiting to retry")
-                return Answer("stop", why, reason=Ended.INTERRUPTED)
+                return Answer(Kind.STOP, why, reason=Ended.INTERRUPTED)
             waited += pause
             delay *= 2
 

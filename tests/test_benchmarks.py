@@ -1,6 +1,7 @@
 """The benchmark suite's quick mode runs end to end (the figures themselves are not judged)."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -37,7 +38,9 @@ def test_quick_benchmark_run_measures_every_case(tmp_path):
         "6",
     ]
     for case in figures["cases"]:
-        assert case["median"] > 0 and case["baseline"] > 0 and case["ratio"] > 0
+        # A quick run on a busy machine can measure a per-row difference below zero: the
+        # figures must be numbers, not good ones (the full run is the measurement).
+        assert all(math.isfinite(case[k]) for k in ("median", "baseline", "ratio")), case
     assert "figures written to" in done.stdout
 
 

@@ -1,13 +1,17 @@
-"""The HTTP layer against canned answers (``responses``); the sandbox tests cover real HTTP."""
+"""The HTTP layer against canned answers (``responses``), a refusing proxy and the sandbox."""
 
 import json
+import socketserver
+import threading
 
 import pytest
 import requests
 import responses
 
-from importer.client import WolkvoxClient, base_url_for, check_base_url, classify
+from importer.client import Kind, WolkvoxClient, base_url_for, check_base_url, classify
 from importer.errors import ApiStopped, UsageError
+from importer.sandbox import DEFAULT_TOKEN
+from importer.status import Ended
 
 BASE = "https://wv0032.wolkvox.com"
 CREATE = f"{BASE}/api/v2/campaign.php"
@@ -59,7 +63,9 @@ def test_created_reads_id_and_sends_token_header_and_type(client):
         (404, "<html><title>404 Not Found</title></html>", "stop", "api"),
         (302, "", "stop", "api"),
         (422, envelope(422, "nope"), "failed", ""),
+        (407, "<html><title>Proxy login</title></html>", "stop", "unreachable"),
         (500, envelope(500, "boom"), "unknown", ""),
+        (102, "", "unknown", ""),
         (502, "<html><title>Bad gateway</title></html>", "unknown", ""),
     ],
 )
@@ -79,10 +85,11 @@ def test_id_in_old_spelling_is_read():
     assert answer.id_campaign == "77"
 
 
-def test_created_without_id_says_where_to_find_it():
+def test_created_without_id_says_the_campaign_list_will_give_it():
     answer = classify(201, json.dumps(envelope(201, "ok")))
     assert answer.message == (
-        "created (HTTP 201), but the answer carried no campaign id; find it in wolkvox manager"
+        "created (HTTP 201), but the answer carried no campaign id; the id will be looked up in "
+        "the campaign list"
     )
 
 
@@ -156,3 +163,129 @@ def test_token_with_spaces_is_refused_without_showing_it():
         WolkvoxClient(BASE, "abc def\n")
     assert "abc" not in str(caught.value)
     assert str(caught.value).startswith("the token holds spaces or characters a token cannot")
+
+
+# -- What PHP sends, over the client ---------------------------------------------------
+
+NOTICE = (
+    b"<br />\n<b>Notice</b>:  Undefined index: opt12 in <b>/var/www/html/api/v2/campaign.php"
+    b"</b> on line <b>12</b><br />\n"
+)
+
+
+@responses.activate
+def test_html_201_without_charset_is_read_as_utf8_with_its_id(client):
+    body = json.dumps(envelope(201, "Campaña creada", [{"id_campaign": "88"}]), ensure_ascii=False)
+    responses.post(
+        CREATE,
+        status=201,
+        body=b"\xef\xbb\xbf" + NOTICE + body.encode("utf-8"),
+        content_type="text/html",
+    )
+    answer = client.create_campaign("preview", "{}")
+    assert (answer.kind, answer.id_campaign, answer.message) == ("created", "88", "Campaña creada")
+
+
+@responses.activate
+def test_campaign_list_is_read_through_php_notices(client):
+    item = {"campaign_id": "5", "campaign_name": "Cobranza"}
+    responses.get(LIST, body=NOTICE + json.dumps(envelope(200, "ok", [item])).encode())
+    responses.get(LIST, body=b"\xef\xbb\xbf" + NOTICE + json.dumps([item]).encode())
+    assert client.list_campaigns() == [item]
+    assert client.list_campaigns() == [item]
+
+
+# -- Proxies: a refusal means nothing reached wolkvox -----------------------------------
+
+
+class _RefusingProxy(socketserver.StreamRequestHandler):
+    """Answers every request, CONNECT included, with 407 and closes."""
+
+    def handle(self):
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass  # the request's head; a proxy that wants a login reads no further
+        self.wfile.write(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+            b'Proxy-Authenticate: Basic realm="office"\r\nContent-Length: 0\r\n'
+            b"Connection: close\r\n\r\n"
+        )
+
+
+@pytest.fixture
+def refusing_proxy():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _RefusingProxy)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _through(proxy: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = {
+        "http": f"http://alice:hunter2@{proxy}",
+        "https": f"http://alice:hunter2@{proxy}",
+    }
+    return session
+
+
+def _assert_names_the_proxy_only(text: str, proxy: str) -> None:
+    assert f"http://{proxy}" in text
+    assert "hunter2" not in text and "alice" not in text and TOKEN not in text
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://wv0032.wolkvox.com", "http://127.0.0.1:9"],
+    ids=["https-connect-refused", "http-answered-407"],
+)
+def test_a_proxy_that_refuses_stops_the_run_and_is_named(refusing_proxy, base_url):
+    client = WolkvoxClient(base_url, TOKEN, session=_through(refusing_proxy), timeout=5)
+    answer = client.create_campaign("preview", "{}")
+    assert (answer.kind, answer.reason) == (Kind.STOP, Ended.UNREACHABLE)
+    assert "nothing reached wolkvox" in answer.message or "passed nothing on" in answer.message
+    _assert_names_the_proxy_only(answer.message, refusing_proxy)
+
+
+def test_a_proxy_that_cannot_be_reached_is_named(unused_port):
+    proxy = f"127.0.0.1:{unused_port}"
+    client = WolkvoxClient(BASE, TOKEN, session=_through(proxy), timeout=5)
+    answer = client.create_campaign("preview", "{}")
+    assert (answer.kind, answer.reason) == (Kind.STOP, Ended.UNREACHABLE)
+    assert answer.message.startswith(f"could not get through the proxy http://{proxy};")
+    _assert_names_the_proxy_only(answer.message, proxy)
+
+
+@pytest.mark.parametrize("base_url", ["https://wv0032.wolkvox.com", "http://127.0.0.1:9"])
+def test_campaign_list_behind_a_refusing_proxy_names_it(refusing_proxy, base_url):
+    client = WolkvoxClient(base_url, TOKEN, session=_through(refusing_proxy), timeout=5)
+    with pytest.raises(ApiStopped) as caught:
+        client.list_campaigns()
+    _assert_names_the_proxy_only(str(caught.value), refusing_proxy)
+
+
+@pytest.fixture
+def unused_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again: nothing listens there
+
+
+# -- A connection that closes after the request left ------------------------------------
+
+
+def test_connection_closed_after_sending_is_unknown_over_real_http(make_sandbox):
+    box = make_sandbox(faults={"A": ["reset_after"]})
+    client = WolkvoxClient(box.url, DEFAULT_TOKEN, timeout=5)
+    body = json.dumps({"campaign_name": "A", "skill_id": "101"})
+    answer = client.create_campaign("preview", body)
+    assert (answer.kind, answer.reason) == (Kind.UNKNOWN, "")
+    assert answer.message == (
+        "the connection closed before the server answered; the campaign may or may not exist"
+    )
+    assert box.state.created_names() == {"A": 1}

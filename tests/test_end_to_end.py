@@ -67,6 +67,10 @@ def test_rerunning_a_complete_import_creates_nothing(tmp_path, sandbox):
         ("bad_json", "created", 0, "its id comes from the campaign list"),
         ("no_id", "created", 0, "its id comes from the campaign list"),
         ("old_spelling", "created", 0, ""),
+        ("bom", "created", 0, ""),
+        ("whitespace", "created", 0, ""),
+        ("php_notice", "created", 0, ""),
+        ("php_warning_after", "created", 0, ""),
         ("hang_created", "created", 0, "confirmed by the campaign list"),
         ("reset_before", "failed", 1, "the campaign list does not show it"),
         ("reset_after", "created", 0, "confirmed by the campaign list"),
@@ -106,12 +110,13 @@ def test_unreachable_host_stops_the_run_with_nothing_sent(tmp_path):
 
 
 def test_second_run_with_the_same_token_is_refused(tmp_path, make_sandbox):
-    box = make_sandbox(latency=0.05)
-    first_src = write_csv(tmp_path / "a.csv", names(40, "A"))
+    box = make_sandbox(latency=0.25)
+    first_src = write_csv(tmp_path / "a.csv", names(20, "A"))
     second_src = write_csv(tmp_path / "b.csv", names(3, "B"))
     first = start_process("run", first_src, "--base-url", box.url, "--quiet")
     _wait_for(lambda: box.state.create_calls > 0)
     second = run_process("run", second_src, "--base-url", box.url)
+    assert first.poll() is None, "the first run ended before the second tried: nothing was tested"
     first.communicate(timeout=60)
     assert second.returncode == 2
     assert f"another wolkvox-import (PID {first.pid}) is already using this token" in (
@@ -119,7 +124,7 @@ def test_second_run_with_the_same_token_is_refused(tmp_path, make_sandbox):
     )
     assert first.returncode == 0
     assert box.state.overlaps == 0
-    assert sum(box.state.created_names().values()) == 40
+    assert sum(box.state.created_names().values()) == 20
 
 
 def test_ctrl_c_finishes_the_request_in_flight_then_resume_completes(tmp_path, make_sandbox):

@@ -1,12 +1,13 @@
-"""The stand-in server follows the contract, over real HTTP."""
+"""The stand-in server follows the contract: its core called directly, and over real HTTP."""
 
 import json
 import threading
+import time
 
 import pytest
 import requests
 
-from importer.sandbox import DEFAULT_TOKEN
+from importer.sandbox import DEFAULT_TOKEN, FAULTS, Api, Config, State
 
 HEADERS = {"wolkvox-token": DEFAULT_TOKEN, "Content-Type": "application/json"}
 BODY = {"campaign_name": "A", "skill_id": "101", "campaign_description": ""}
@@ -123,3 +124,84 @@ def test_state_endpoint_reports_what_was_created(sandbox):
     state = requests.get(f"{sandbox.url}/_sandbox/state", timeout=10).json()
     assert (state["create_calls"], state["overlaps"]) == (1, 0)
     assert [c["campaign_name"] for c in state["campaigns"]] == ["A"]
+
+
+def _wait_for(condition, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.005)
+
+
+CREATE = {"api": "create_campaign", "type_campaign": "preview"}
+LIST = {"api": "campaigns"}
+
+
+def test_core_creates_and_lists_without_http():
+    api = Api(State(Config()))
+    reply = api.create(DEFAULT_TOKEN, CREATE, json.dumps(BODY).encode())
+    assert reply.status == 201
+    (item,) = reply.payload["data"]
+    listed = api.list_campaigns(DEFAULT_TOKEN, LIST)
+    assert (listed.status, listed.payload["data"][0]["campaign_id"]) == (200, item["id_campaign"])
+
+
+def test_core_refuses_a_list_that_overlaps_a_create():
+    seen = []
+    api = Api(State(Config(latency=1)), sleep=lambda _s: seen.append(api.list_campaigns(
+        DEFAULT_TOKEN, LIST)))  # fmt: skip
+    created = api.create(DEFAULT_TOKEN, CREATE, json.dumps(BODY).encode())
+    assert created.status == 201
+    assert [(r.status, r.payload["msg"]) for r in seen] == [
+        (403, "EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER TOKEN (2)")
+    ]
+    assert api.state.overlaps == 1
+    assert api.list_campaigns(DEFAULT_TOKEN, LIST).status == 200  # the token is free again
+
+
+def test_overlapping_list_request_is_refused_over_http(make_sandbox):
+    box = make_sandbox(latency=1)
+    release = threading.Event()
+    box.api.sleep = lambda _s: release.wait(10)  # the create stays in flight until released
+    answers = []
+    creating = threading.Thread(target=lambda: answers.append(create(box.url).status_code))
+    creating.start()
+    _wait_for(box.state.busy)
+    listed = requests.get(
+        f"{box.url}/api/v2/information.php", params=LIST, headers=HEADERS, timeout=10
+    )
+    release.set()
+    creating.join(10)
+    assert (listed.status_code, listed.json()["msg"]) == (
+        403, "EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER TOKEN (2)")  # fmt: skip
+    assert answers == [201]
+    assert box.state.overlaps == 1
+    assert not box.state.busy()
+
+
+@pytest.mark.parametrize(
+    ("fault", "starts", "ends"),
+    [
+        ("bom", b"\xef\xbb\xbf{", b"}"),
+        ("whitespace", b"\n", b"\n"),
+        ("php_notice", b"<br />\n<b>Notice</b>", b"}"),
+        ("php_warning_after", b"{", b"<br />\n"),
+    ],
+)
+def test_php_style_faults_wrap_a_readable_201(make_sandbox, fault, starts, ends):
+    box = make_sandbox(faults={"A": [fault]})
+    answer = create(box.url)
+    assert answer.status_code == 201
+    assert answer.content.startswith(starts) and answer.content.endswith(ends)
+    ident = box.state.snapshot()["campaigns"][0]["campaign_id"]
+    envelope = json.loads(
+        answer.content[answer.content.index(b"{") : answer.content.rindex(b"}") + 1]
+    )
+    assert envelope["data"] == [{"id_campaign": ident, "name_campaign": "A"}]
+
+
+def test_every_fault_is_described():
+    assert {"bom", "whitespace", "php_notice", "php_warning_after", "bad_json", "no_id"} <= set(
+        FAULTS
+    )
+    assert all(isinstance(text, str) and text for text in FAULTS.values())

@@ -286,6 +286,17 @@ def test_column_choices_are_remembered_for_the_same_header(tmp_path):
 
 
 @needs_mapping
+def test_a_misspelt_column_is_put_right_on_the_columns_page(page):
+    answer = page.upload(FILES / "misspelt-column.csv")
+    assert answer.url.path == "/columns"
+    assert "cannot be read with these columns yet" in answer.text
+    assert "probably campaign_name" in answer.text
+    review = page.post("/columns", {"map-0": "campaign_name", "map-1": "skill_id"})
+    assert review.url.path == "/review" and 'data-testid="cell-2-campaign_name"' in review.text
+    assert page.upload(FILES / "misspelt-column.csv").url.path == "/review"  # remembered
+
+
+@needs_mapping
 def test_an_unknown_column_can_be_mapped_to_a_field(tmp_path, page):
     header = ["campaign_name", "skill_id", "type_campaign", "extra info"]
     page.upload(write_csv(tmp_path / "a.csv", [row("A", **{"extra info": "hola"})], header=header))

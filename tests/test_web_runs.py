@@ -78,3 +78,26 @@ def test_unclear_rows_are_checked_at_once_in_a_simulation_unless_told(tmp_path):
     assert policy(simulate=True) == 0.0
     assert policy(simulate=False) == 60.0
     assert policy(simulate=False, reconcile_after=2.5) == 2.5
+
+
+def test_a_real_run_is_resumed_on_its_own_server_with_the_token_typed_again(tmp_path):
+    work = tmp_path / "work"
+    token = "tok-resume-1"
+    with Sandbox(Config(tokens=frozenset({token}), latency=0.1)) as box:
+        with page_for(work, simulate=False, base_url=box.url) as page:
+            page.upload(write_csv(tmp_path / "r.csv", [row(f"R{i}") for i in range(5)]))
+            page.post("/send", {"token": token})
+            page.wait_for(lambda s: s["done"] >= 2)
+            page.post("/stop")
+            page.wait_run()
+        with page_for(work, simulate=False) as again:  # started without --server this time
+            landing = again.get("/").text
+            assert 'data-testid="resume"' in landing and 'data-testid="token-input"' in landing
+            refused = again.post("/resume", {"token": ""})
+            assert refused.status_code == 400 and "Type the token" in refused.text
+            assert 'data-testid="resume"' in refused.text
+            again.post("/resume", {"token": token})
+            assert again.wait_run()["state"] == "finished"
+            assert statuses(again.get("/results").text) == ["created"] * 5
+            assert token not in again.get("/results").text
+        assert sorted(box.state.created_names().values()) == [1] * 5

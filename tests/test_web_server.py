@@ -189,6 +189,32 @@ def test_a_simulated_run_killed_midway_is_resumed_after_a_restart(tmp_path):
         assert {s for _r, s in found} <= {"created", "failed"}
         assert sum(s == "created" for _r, s in found) >= 5
         assert 'data-testid="resume"' not in client.get("/").text
+        client.close()
     finally:
         again.send_signal(signal.SIGTERM)
         again.wait(15)
+
+
+def test_ctrl_c_during_a_run_lets_the_row_in_flight_finish_then_exits_130(tmp_path):
+    sheet = write_csv(tmp_path / "c.csv", [row(f"C{i}") for i in range(8)])
+    proc = _start(tmp_path, "--simulate", "--simulate-latency", "0.3")
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        client, csrf = _client(proc.stdout.readline().strip())
+        client.post("/upload", data={"csrf": csrf}, files={"file": ("c.csv", sheet.read_bytes())})
+        client.post("/send", data={"csrf": csrf})
+        _wait(client, lambda s: s.get("done", 0) >= 1)
+        client.close()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 130
+        log = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert "stopping after the request in flight" in log
+    journal = next((tmp_path / "work" / "runs").rglob("*.journal.jsonl"))
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    attempts = [line for line in lines if '"attempt"' in line]
+    outcomes = [line for line in lines if '"outcome"' in line and '"not_sent"' not in line]
+    assert 1 <= len(attempts) < 8 and len(outcomes) == len(attempts)  # none left hanging

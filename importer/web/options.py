@@ -47,6 +47,11 @@ def add_web_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_UPLOAD_MB,
         help=_("largest spreadsheet accepted, in megabytes (default 20)"),
     )
+    _add_run_options(p)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options of ``run`` that make sense for the page."""
     p.add_argument(
         "--server",
         default=os.environ.get("WOLKVOX_SERVER"),

@@ -91,14 +91,14 @@ async def send(request: Request, data: Data) -> Response:
     return _see("/send")
 
 
-def _where(ctx: Context, data: Data) -> tuple[str, str]:
+def _where(ctx: Context, data: Data, base_url: str | None = None) -> tuple[str, str]:
     """(token, base URL) for a run; the token is read now and kept by the run only."""
     if ctx.launch.simulate:
         from importer.sandbox import DEFAULT_TOKEN
 
         assert ctx.sandbox_url is not None
         return DEFAULT_TOKEN, ctx.sandbox_url
-    base_url = ctx.launch.base_url or base_url_for(str(data.get("server", "")))
+    base_url = base_url or ctx.launch.base_url or base_url_for(str(data.get("server", "")))
     token = ctx.launch.read_token(str(data.get("token", "")))
     if token is None:
         raise UsageError(_("Type the token (from wolkvox manager) to send."))
@@ -114,6 +114,8 @@ async def stop(request: Request, data: Data) -> Response:
 
 async def resume(request: Request, data: Data) -> Response:
     """Go on with the interrupted run of this working folder, through the same journal."""
+    from importer.web.pages import upload_error
+
     ctx = context(request)
     found = ctx.runs.interrupted()
     if found is None:
@@ -122,20 +124,19 @@ async def resume(request: Request, data: Data) -> Response:
         if found.simulate != ctx.launch.simulate or (
             not found.simulate and ctx.launch.base_url and found.base_url != ctx.launch.base_url
         ):
-            raise UsageError(
-                _("This run was sent to {where}; start the page with the same server to "
-                  "resume it.").format(where=found.base_url if not found.simulate else
-                                       _("the simulation"))
-            )  # fmt: skip
-        token, base_url = _where(ctx, {**data, "server": ""} if ctx.launch.base_url else data)
-        if not found.simulate and not ctx.launch.base_url:
-            base_url = found.base_url  # the server the run began with, never another
+            where = _("the simulation") if found.simulate else found.base_url
+            message = _(
+                "This run was sent to {where}; start the page with the same server to resume it."
+            )
+            raise UsageError(message.format(where=where))
+        # the server the run began with, never another
+        token, base_url = _where(ctx, data, base_url=found.base_url)
         run = Run(folder=found.folder, name=found.name, base_url=base_url,
                   simulate=found.simulate, resume=True)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:
-        return await send_page(request, str(exc), 400)
+        return await upload_error(request, 400, str(exc))
     return _see("/send")
 
 

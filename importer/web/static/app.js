@@ -59,6 +59,17 @@
     document.querySelectorAll("form[data-refocus]").forEach(function (form) {
       form.addEventListener("submit", function (event) { remember(event.submitter); });
     });
+    // Send and Resume start a run: a second click must not try to start another.
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.sent) {
+          event.preventDefault();
+          return;
+        }
+        form.dataset.sent = "1";
+        if (event.submitter) event.submitter.setAttribute("aria-disabled", "true");
+      });
+    });
     const id = sessionStorage.getItem("wolkvox-refocus");
     sessionStorage.removeItem("wolkvox-refocus");
     const el = id && document.getElementById(id);

@@ -1,0 +1,204 @@
+"""What answers mean: the table against the contract, PHP-style bodies, transport errors."""
+
+import itertools
+import json
+import re
+
+import pytest
+import requests
+import urllib3.exceptions as u3
+
+from importer import i18n
+from importer.answers import (
+    RULES,
+    TRANSPORT,
+    Answer,
+    Body,
+    Kind,
+    classify,
+    classify_exception,
+    read_json,
+)
+from importer.status import Ended
+
+from .conftest import ROOT, read_results, row, run_cli, write_csv
+
+DOCS = ROOT / "docs" / "wolkvox-api.md"
+NOTICE = (
+    "<br />\n<b>Notice</b>:  Undefined index: opt12 in <b>/var/www/html/api/v2/campaign.php"
+    "</b> on line <b>12</b><br />\n"
+)
+WARNING = (
+    "<br />\n<b>Warning</b>:  Cannot modify header information - headers already sent in "
+    "<b>/var/www/html/api/v2/campaign.php</b> on line <b>40</b><br />\n"
+)
+CREATED = json.dumps(
+    {
+        "code": 201,
+        "error": None,
+        "msg": "The # 55 has been created successfully",
+        "data": [{"id_campaign": "55", "name_campaign": "Campaña"}],
+    }
+)
+
+
+def _docs_table(heading: str) -> list[list[str]]:
+    """The body rows of the first table under ``heading`` in docs/wolkvox-api.md."""
+    section = DOCS.read_text(encoding="utf-8").split(f"\n## {heading}\n", 1)[1]
+    lines = iter(section.splitlines())
+    next(line for line in lines if line.startswith("|"))  # the header row
+    table = list(itertools.takewhile(lambda line: line.startswith("|"), lines))
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in table[1:]]
+
+
+def test_answer_table_mirrors_the_contract_line_by_line():
+    documented = _docs_table("Answers")
+    assert len(documented) == len(RULES)
+    for (http, words, body, kind, reason, _meaning), rule in zip(documented, RULES, strict=True):
+        assert (http, kind, reason) == (rule.http, rule.kind, rule.reason), http
+        assert all(word in words.upper() for word in rule.words), (http, words)
+        assert body == ("" if rule.body is Body.ANY else rule.body), (http, body)
+
+
+def test_transport_table_mirrors_the_contract_line_by_line():
+    documented = [(kind, reason) for _what, kind, reason, _why in _docs_table("No answer")]
+    assert documented == [(kind, reason) for _types, kind, reason, _message in TRANSPORT]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufeff" + CREATED,
+        "\ufeff\n\n   " + CREATED + "\n \n",
+        NOTICE + CREATED,
+        NOTICE + NOTICE + "\ufeff" + CREATED,
+        CREATED + WARNING,
+        NOTICE + CREATED + "\n" + WARNING,
+    ],
+    ids=["bom", "bom-and-whitespace", "notice", "two-notices-and-bom", "warning-after", "both"],
+)
+def test_a_php_201_keeps_its_campaign_id(text):
+    answer = classify(201, text)
+    assert (answer.kind, answer.id_campaign) == (Kind.CREATED, "55")
+    assert answer.message == "The # 55 has been created successfully"
+
+
+def test_a_php_notice_does_not_hide_the_servers_refusal():
+    quota = json.dumps(
+        {"code": 403, "error": "TOKEN LIMIT EXCEEDED", "msg": "TOKEN LIMIT EXCEEDED"}
+    )
+    answer = classify(403, NOTICE * 3 + quota)
+    assert (answer.kind, answer.reason) == (Kind.STOP, Ended.QUOTA)
+    assert answer.message.startswith("HTTP 403 TOKEN LIMIT EXCEEDED: today's quota")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"code": 201, "msg": "The # campaign_id has been created', "the answer was not JSON"),
+        (
+            # cut short: the inner campaign object must not pass for the answer
+            '{"code": 201, "data": [{"id_campaign": "9", "name_campaign": "A"}',
+            "the answer was not JSON",
+        ),
+        (CREATED + CREATED.replace("55", "56"), "the answer was not JSON"),  # which one?
+        (json.dumps({"code": 201, "msg": "ok", "data": []}), "the answer carried no campaign id"),
+    ],
+    ids=["cut", "cut-with-inner-object", "two-answers", "no-id"],
+)
+def test_a_201_without_a_readable_id_is_created_and_says_the_list_will_tell(text, message):
+    answer = classify(201, text)
+    assert (answer.kind, answer.id_campaign) == (Kind.CREATED, "")
+    assert message in answer.message
+    assert answer.message.endswith("will be looked up in the campaign list")
+
+
+def test_campaign_list_is_read_through_php_noise_bare_or_enveloped():
+    items = [{"campaign_id": "5", "campaign_name": "A"}]
+    enveloped = json.dumps({"code": 200, "msg": "OK", "data": items})
+    assert read_json(NOTICE + enveloped + WARNING, lists=True)["data"] == items
+    assert read_json("\ufeff" + NOTICE + json.dumps(items), lists=True) == items
+    assert read_json(NOTICE + "no list here", lists=True) is None
+
+
+def test_a_proxy_asking_for_a_login_is_named_and_stops_the_run():
+    answer = classify(407, "<html><title>Proxy login</title></html>", proxy="http://10.0.0.1:3128")
+    assert (answer.kind, answer.reason) == (Kind.STOP, Ended.UNREACHABLE)
+    assert answer.message.startswith(
+        "HTTP 407 Proxy login: the proxy http://10.0.0.1:3128 asks for a login and passed "
+        "nothing on to wolkvox"
+    )
+
+
+def test_messages_are_spanish_when_asked_and_keep_the_servers_words():
+    body = json.dumps({"code": 403, "msg": "TOKEN LIMIT EXCEEDED"})
+    with i18n.using("es"):
+        answer = classify(403, body)
+    assert answer.message.startswith("HTTP 403 TOKEN LIMIT EXCEEDED: ")
+    assert "cuota" in answer.message
+
+
+def _aborted(cause: BaseException) -> requests.ConnectionError:
+    """A requests error as requests builds it, with urllib3's error inside."""
+    pool = u3.MaxRetryError(None, "/api/v2/campaign.php", cause)
+    return requests.ConnectionError(pool)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "reason", "message"),
+    [
+        (
+            requests.exceptions.ProxyError(
+                u3.MaxRetryError(
+                    None,
+                    "/",
+                    u3.ProxyError(
+                        "Unable to connect to proxy",
+                        OSError("Tunnel connection failed: 407 Proxy Authentication Required"),
+                    ),
+                )
+            ),
+            Kind.STOP,
+            Ended.UNREACHABLE,
+            "could not get through the proxy http://10.0.0.1:3128 (407 Proxy Authentication "
+            "Required); nothing reached wolkvox",
+        ),
+        (
+            _aborted(u3.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))),
+            Kind.UNKNOWN,
+            "",
+            "the connection closed before the server answered",
+        ),
+    ],
+    ids=["proxy-407", "protocol-error"],
+)
+def test_transport_errors_are_classified_by_what_can_have_been_received(
+    error, kind, reason, message
+):
+    answer = classify_exception(error, 5, proxy="http://10.0.0.1:3128")
+    assert (answer.kind, answer.reason) == (kind, reason)
+    assert answer.message.startswith(message)
+
+
+def test_answer_kind_and_reason_are_enums_equal_to_their_strings():
+    answer = Answer("retry", "busy", reason="busy")
+    assert answer.kind is Kind.RETRY and answer.reason is Ended.BUSY
+    assert (answer.kind, answer.reason) == ("retry", "busy")
+
+
+# -- End to end: the CLI against the sandbox's PHP-style answers -------------------------
+
+
+# (a 201 with whitespace alone was read before too: the sandbox tests cover that fault)
+@pytest.mark.parametrize("fault", ["bom", "php_notice", "php_warning_after"])
+def test_php_style_201_over_http_keeps_the_campaign_id(tmp_path, make_sandbox, fault, monkeypatch):
+    monkeypatch.setenv("WOLKVOX_TOKEN", "sandbox-token")
+    box = make_sandbox(faults={"Dos": [fault]})
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos"), row("Tres")])
+    done = run_cli("run", src, "--base-url", box.url)
+    assert done.code == 0, done.out + done.err
+    listed = {c["campaign_name"]: c["campaign_id"] for c in box.state.snapshot()["campaigns"]}
+    results = {r["campaign_name"]: r for r in read_results(tmp_path / "c.results.xlsx")}
+    assert results["Dos"]["status"] == "created"
+    assert results["Dos"]["id_campaign"] == listed["Dos"]
+    assert re.fullmatch(r"The # \d+ has been created successfully", results["Dos"]["message"])
