@@ -11,15 +11,26 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect
-
 from .support import STEP
 
 #: Statuses that end a row in a run (``not_sent``: the run stopped before it).
 FINAL = {"created", "exists", "failed", "unknown", "invalid", "not_sent"}
 #: Every control of the issue's list, present in both languages at some step.
 DOWNLOADS = ("download-results", "download-retry", "download-corrected")
+
+
+def expect(target: Any) -> Any:
+    """Playwright's ``expect``, imported on use so this module loads without Playwright (the
+    fixtures then say what is missing, failing in CI and skipping elsewhere)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def _timeout() -> type[Exception]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    return PlaywrightTimeout
 
 
 def find(page: Any, name: str) -> Any:
@@ -122,7 +133,7 @@ def progress(page: Any) -> tuple[int, int]:
 def expect_progress(page: Any, done: int, total: int, deadline: float = STEP) -> None:
     """Wait until ``progress`` shows ``done/total``."""
     pattern = rf"(^|\D){done}\s*/\s*{total}(\D|$)"
-    with contextlib.suppress(PlaywrightTimeout):
+    with contextlib.suppress(_timeout()):
         page.wait_for_function(
             """(pattern) => {
                 const el = document.querySelector('[data-testid="progress"]');
@@ -161,7 +172,7 @@ def expect_statuses(page: Any, expected: dict[int, str], deadline: float = STEP)
     Watched in the page on every frame (Playwright's ``expect`` backs off to 1 s between
     tries, which would add up to seconds over a test); a miss is then reported by ``expect``.
     """
-    with contextlib.suppress(PlaywrightTimeout):
+    with contextlib.suppress(_timeout()):
         page.wait_for_function(
             """(expected) => Object.entries(expected).every(([row, status]) => {
                 const el = document.querySelector(`[data-testid="row-status-${row}"]`);
