@@ -13,35 +13,13 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TextIO
 
-from importer import __version__, i18n
+from importer import i18n
+from importer.arguments import PROG, build_parser, language_asked
 from importer.console import forgiving
 from importer.errors import ApiStopped, ImporterError, UsageError
-from importer.i18n import N_, _
-from importer.policy import DEFAULT_TIMEOUT, Policy
-
-PROG = "wolkvox-import"
-
-# argparse's own texts ("usage:", "options", its errors), so that --help and usage
-# errors speak the user's language too. Listed here for the catalogue; argparse
-# looks them up through the module-level ``_`` replaced in build_parser().
-ARGPARSE_TEXTS = (
-    N_("usage: "),
-    N_("positional arguments"),
-    N_("options"),
-    N_("show this help message and exit"),
-    N_("show program's version number and exit"),
-    N_("%(prog)s: error: %(message)s\n"),
-    N_("the following arguments are required: %s"),
-    N_("unrecognized arguments: %s"),
-    N_("invalid choice: %(value)r (choose from %(choices)s)"),
-    N_("expected one argument"),
-    N_("invalid %(type)s value: %(value)r"),
-    N_("argument %(argument_name)s: %(message)s"),
-    N_("ambiguous option: %(option)s could match %(matches)s"),
-)
+from importer.i18n import _
 
 
 class ExitCode(enum.IntEnum):
@@ -55,216 +33,6 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130  #: Ctrl-C, Ctrl-Break or SIGTERM
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser, its texts in the current language."""
-    argparse._ = _  # type: ignore[attr-defined]  # see ARGPARSE_TEXTS
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--lang", choices=i18n.LANGUAGES, help=_("language of messages and files (es or en)")
-    )
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        parents=[common],
-        description=_("Create wolkvox campaigns from a spreadsheet, one safe request at a time."),
-        epilog=_(
-            "Exit codes: 0 all created/valid, 1 some rows not created, 2 bad input or usage, "
-            "3 stopped by the API, 70 internal error, 130 interrupted."
-        ),
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = commands.add_parser(
-        "run", parents=[common], help=_("validate a spreadsheet and create its campaigns")
-    )
-    _add_input_options(run)
-    run.add_argument("--dry-run", action="store_true", help=_("only validate: no network at all"))
-    _add_send_options(run)
-    validate = commands.add_parser("validate", parents=[common], help=_("same as run --dry-run"))
-    _add_input_options(validate)
-    report = commands.add_parser(
-        "report",
-        parents=[common],
-        help=_("write a run's results and retry files again from its journal (sends nothing)"),
-    )
-    report.add_argument("out", type=Path, help=_("the run's results workbook (its --out)"))
-    template = commands.add_parser(
-        "template", parents=[common], help=_("write a blank spreadsheet (.xlsx or .csv)")
-    )
-    template.add_argument("path", help=_("file to write, e.g. campaigns.xlsx"))
-    _add_sandbox_parser(commands, common)
-    from importer.web.options import add_web_options
-
-    web = commands.add_parser("web", parents=[common], help=_("open the import page in the browser"))
-    add_web_options(web)
-    return parser
-
-
-def _add_sandbox_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
-    from importer.sandbox_core import FAULTS  # names only: no server is loaded
-
-    box = commands.add_parser(
-        "sandbox", parents=[common], help=_("run the local stand-in wolkvox server")
-    )
-    box.add_argument(
-        "--port", type=int, default=8765, help=_("port on 127.0.0.1 (default 8765; 0: any free)")
-    )
-    box.add_argument("--token", help=_("token the sandbox accepts (default: sandbox-token)"))
-    box.add_argument("--latency", type=float, default=0.0, help=_("seconds per create call"))
-    box.add_argument(
-        "--hang",
-        type=float,
-        default=90.0,
-        help=_("seconds a hang_created fault keeps the client waiting"),
-    )
-    box.add_argument(
-        "--quota", type=int, help=_("create calls allowed before TOKEN LIMIT EXCEEDED")
-    )
-    box.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME=KIND",
-        help=_("fail the campaign NAME the KIND way (repeatable); KIND is one of {kinds}").format(
-            kinds=", ".join(FAULTS)
-        ),
-    )
-    box.add_argument(
-        "--existing",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help=_("a campaign that exists from the start (repeatable)"),
-    )
-    box.add_argument(
-        "--demo-skills",
-        action="store_true",
-        help=_("know only the demo operation's skills (as --simulate does)"),
-    )
-    box.add_argument(
-        "--skills",
-        type=Path,
-        metavar="FILE",
-        help=_("know only the skills listed in FILE (a skill_id column)"),
-    )
-    box.add_argument("--verbose", action="store_true", help=_("log every request"))
-
-
-def _add_input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", type=Path, help=_("the spreadsheet (.xlsx, .xls, .ods or .csv)"))
-    p.add_argument(
-        "--out",
-        type=Path,
-        help=_("results workbook (default: <input>.results.xlsx beside the input)"),
-    )
-    p.add_argument(
-        "--type",
-        dest="default_type",
-        choices=("preview", "predictive"),
-        help=_("campaign type for rows whose type_campaign is empty"),
-    )
-    p.add_argument(
-        "--time-format",
-        choices=("hhmmss", "datetime"),
-        default="hhmmss",
-        help=_(
-            "how start/end times are sent: hhmmss (080000, default) or datetime (20261201080000)"
-        ),
-    )
-    p.add_argument(
-        "--sheet",
-        help=_("the workbook sheet to read (default: 'campaigns' or the first visible one)"),
-    )
-    p.add_argument("--encoding", help=_("the CSV's text encoding (default: detected)"))
-    p.add_argument("--delimiter", help=_("the CSV's delimiter (default: detected)"))
-    p.add_argument(
-        "--skills",
-        type=Path,
-        metavar="FILE",
-        help=_(
-            "the operation's skills (CSV or workbook with a skill_id column, as exported from "
-            "wolkvox manager); rows with other skill ids are invalid"
-        ),
-    )
-    p.add_argument("--quiet", action="store_true", help=_("no progress bar"))
-
-
-def _add_send_options(p: argparse.ArgumentParser) -> None:
-    defaults = Policy()
-    p.add_argument(
-        "--server",
-        default=os.environ.get("WOLKVOX_SERVER"),
-        help=_("server nomenclature, e.g. 0032 (or WOLKVOX_SERVER)"),
-    )
-    p.add_argument("--base-url", help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"))
-    p.add_argument(
-        "--token-file",
-        type=Path,
-        help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
-    )
-    p.add_argument(
-        "--simulate",
-        action="store_true",
-        help=_("start the local sandbox and import against it (no credentials needed)"),
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help=_("go on with the interrupted run recorded beside --out"),
-    )
-    p.add_argument(
-        "--no-skip-existing",
-        dest="skip_existing",
-        action="store_false",
-        help=_("do not skip names that already exist in wolkvox"),
-    )
-    seconds = [
-        (
-            "--timeout",
-            DEFAULT_TIMEOUT,
-            N_("seconds to wait for each answer (default {n}; the server takes up to 60)"),
-        ),
-        (
-            "--reconcile-after",
-            defaults.reconcile_after,
-            N_("wait this long after an unclear answer before checking the campaign list "
-               "(default {n})"),
-        ),
-        (
-            "--retry-for",
-            defaults.retry_for,
-            N_("how long one row may wait for a busy token or maintenance (default {n})"),
-        ),
-    ]  # fmt: skip
-    for flag, default, text in seconds:
-        p.add_argument(
-            flag, type=float, metavar=_("SECONDS"), help=_(text).format(n=f"{default:g}")
-        )
-    p.add_argument(
-        "--max-failures", type=int, metavar="N", help=_("stop after N failed rows in a row")
-    )
-    p.add_argument(
-        "--max-unknown",
-        type=int,
-        metavar="N",
-        help=_("stop after N unclear answers in a row (default {n})").format(
-            n=defaults.max_unknown
-        ),
-    )
-
-
-def _language_asked(argv: Sequence[str]) -> str | None:
-    """``--lang`` read ahead of parsing, so that help and usage errors are translated too."""
-    for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--lang="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
@@ -272,12 +40,13 @@ def main(
     argv = list(sys.argv[1:] if argv is None else argv)
     out = forgiving(stdout or sys.stdout)
     err = forgiving(stderr or sys.stderr)
-    with i18n.using(i18n.choose(_language_asked(argv))):
+    with i18n.using(i18n.choose(language_asked(argv))):
         return _main(argv, out, err)
 
 
 def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
     parser = build_parser()
+    _add_web_command(parser)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             args = parser.parse_args(argv)
@@ -305,6 +74,16 @@ def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
         )
         print(message.format(prog=PROG, kind=type(exc).__name__), file=err)
         return ExitCode.INTERNAL_ERROR
+
+
+def _add_web_command(parser: argparse.ArgumentParser) -> None:
+    """``web``: the import page in the browser (its options: importer.web.options)."""
+    from importer.web.options import add_web_options
+
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    web = commands.add_parser("web", help=_("open the import page in the browser"))
+    web.add_argument("--lang", choices=i18n.LANGUAGES, help=_("language of the page (es or en)"))
+    add_web_options(web)
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

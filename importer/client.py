@@ -8,7 +8,6 @@ table. It never retries and never decides what to do with a row; that is
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from typing import Any
@@ -26,6 +25,7 @@ from importer.answers import (
 )
 from importer.errors import ApiStopped, UsageError
 from importer.i18n import N_, _
+from importer.policy import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, is_loopback
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -41,9 +41,7 @@ __all__ = [
     "proxy_address",
 ]
 
-#: The server may take up to 60 s per call; waiting less would invent failures.
-DEFAULT_TIMEOUT = 75.0
-CONNECT_TIMEOUT = 15.0
+# The waits are defined once, in importer.policy; DEFAULT_TIMEOUT stays importable here.
 
 
 # -- Checking what the operator gave ---------------------------------------------------
@@ -69,7 +67,7 @@ def check_base_url(url: str) -> str:
     parts = urlsplit(url.rstrip("/"))
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise UsageError(_("--base-url {url} is not an http(s) address.").format(url=repr(url)))
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
             _(
                 "refusing to send the token over plain http to {host}; use an https:// address "
@@ -93,15 +91,6 @@ def check_token(token: str) -> str:
             )
         )
     return token
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class WolkvoxClient:

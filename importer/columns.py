@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from importer.i18n import current
 
 OPTS = tuple(f"opt{i}" for i in range(1, 13))
 
@@ -65,6 +68,12 @@ DESCRIPTIONS_ES: dict[str, str] = {
     **{opt: f"Opcional. Texto libre que se envía como {opt}." for opt in OPTS},
 }
 
+
+def description(name: str) -> str:
+    """What goes in column ``name``, in the current language."""
+    return (DESCRIPTIONS_ES if current() == "es" else DESCRIPTIONS)[name]
+
+
 #: Header spellings the way Spanish-speaking operations write them. Matching
 #: ignores accents, case, spaces and underscores, so each entry covers many forms.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -106,44 +115,67 @@ class HeaderMatch:
 
     #: field name -> position of its column in the sheet
     positions: dict[str, int]
-    #: field name -> the header text as written, where it was not the field name itself
+    #: field name -> the header text as written, where a known alias (not the field name
+    #: itself) matched
     aliases: dict[str, str]
-    #: headers of columns that are not ours (ops' own notes), as written
+    #: headers of columns that are not ours (ops' own notes, or set aside by the mapping)
     ignored: list[str]
     #: (header as written, the field it probably means) for likely misspellings
     misspelt: list[tuple[str, str]]
     #: (field, [headers]) where two columns claim the same field
     duplicated: list[tuple[str, list[str]]]
+    #: field name -> the header text as written, for columns placed by the mapping
+    mapped: dict[str, str] = field(default_factory=dict)
 
 
-def match_header(cells: list[str]) -> HeaderMatch:
-    """Map header cells to fields, collecting aliases, unknown and misspelt columns."""
+def match_header(cells: list[str], mapping: Mapping[str, str | None] | None = None) -> HeaderMatch:
+    """Map header cells to fields, collecting aliases, unknown and misspelt columns.
+
+    ``mapping`` (header text as written -> field, or None to ignore the column) comes
+    before the names and aliases: a mapped column is its field's column, and a column
+    that would have claimed that field by its name is ignored instead.
+    """
+    mapping = mapping or {}
+    texts = [str(raw).strip() for raw in cells]
+    taken = {mapping[t] for t in texts if t in mapping and mapping[t] is not None}
     positions: dict[str, int] = {}
     claims: dict[str, list[str]] = {}
     aliases: dict[str, str] = {}
+    mapped: dict[str, str] = {}
     ignored: list[str] = []
     misspelt: list[tuple[str, str]] = []
-    for pos, raw in enumerate(cells):
-        text = str(raw).strip()
+    for pos, text in enumerate(texts):
         if not text:
             continue
-        folded = fold(text)
-        field = _LOOKUP.get(folded)
-        if field is None:
-            guess = difflib.get_close_matches(folded, _LOOKUP.keys(), n=1, cutoff=0.8)
-            if guess and folded not in EXCLUDED_FROM_HINTS:
-                misspelt.append((text, _LOOKUP[guess[0]]))
-            else:
-                ignored.append(text)
+        found = mapping[text] if text in mapping else _LOOKUP.get(fold(text))
+        if text not in mapping:
+            if found is None and (guess := _guess(text)):
+                misspelt.append((text, guess))
+                continue
+            if found in taken:  # the mapping gave this field to another column
+                found = None
+        if found is None:
+            ignored.append(text)
             continue
-        claims.setdefault(field, []).append(text)
-        if field in positions:
+        claims.setdefault(found, []).append(text)
+        if found in positions:
             continue
-        positions[field] = pos
-        if text != field:
-            aliases[field] = text
+        positions[found] = pos
+        if text in mapping:
+            mapped[found] = text
+        elif text != found:
+            aliases[found] = text
     duplicated = [(f, names) for f, names in claims.items() if len(names) > 1]
-    return HeaderMatch(positions, aliases, ignored, misspelt, duplicated)
+    return HeaderMatch(positions, aliases, ignored, misspelt, duplicated, mapped)
+
+
+def _guess(text: str) -> str | None:
+    """The field an unknown header probably means, if it is close to one."""
+    folded = fold(text)
+    if folded in EXCLUDED_FROM_HINTS:
+        return None
+    guess = difflib.get_close_matches(folded, _LOOKUP.keys(), n=1, cutoff=0.8)
+    return _LOOKUP[guess[0]] if guess else None
 
 
 def header_score(cells: list[str]) -> int:

@@ -24,8 +24,9 @@ from importer.i18n import _
 from importer.journal import Journal, JournalState, journal_path, read, row_hash
 from importer.lock import TokenLock
 from importer.policy import DEFAULT_TIMEOUT, Policy, check_policy
+from importer.report import Loaded, Report, finish
 from importer.send import Clock, Listing, Sender, StopFlag, index_by_name, settle, skip_existing
-from importer.status import SUCCESS_STATUSES, Ended, label
+from importer.status import Ended
 
 #: Calls one licence may make per day, per the contract.
 DAILY_CALLS = 1000
@@ -106,37 +107,6 @@ def _fingerprint(skills: Mapping[str, str]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
-@dataclass
-class Report:
-    """What a run did."""
-
-    results: list[results.RowResult]
-    problems: list[schema.Problem]
-    warnings: list[str]
-    source: str
-    out: Path
-    retry: Path | None
-    retry_rows: int
-    #: ``done``, or why sending stopped early (quota, token, interrupted, ...)
-    ended: str
-    ended_message: str = ""
-    dry_run: bool = False
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return results.counts(self.results)
-
-    @property
-    def all_succeeded(self) -> bool:
-        return all(r.status in SUCCESS_STATUSES for r in self.results)
-
-
-@dataclass
-class _Loaded:
-    table: load.Table
-    checked: schema.Checked
-
-
 def run(
     settings: Settings,
     *,
@@ -155,7 +125,7 @@ def run(
     if settings.dry_run:
         loaded = _load(settings)
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
-        return _finish(settings, loaded, derived, started, Ended.DONE, "")
+        return finish(settings, loaded, derived, started, Ended.DONE, "")
     token, base_url = _check_can_send(settings, token)
     loaded = _load(settings)
     with TokenLock(token):
@@ -165,7 +135,7 @@ def run(
         finally:
             client.session.close()
     derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
-    return _finish(settings, loaded, derived, started, ended, message)
+    return finish(settings, loaded, derived, started, ended, message)
 
 
 def _make_folder(out: Path) -> None:
@@ -201,12 +171,12 @@ def _check_can_send(settings: Settings, token: str | None) -> tuple[str, str]:
     return token, settings.base_url
 
 
-def _load(settings: Settings) -> _Loaded:
+def _load(settings: Settings) -> Loaded:
     table = load.load_table(
         settings.input, sheet=settings.sheet, encoding=settings.encoding,
         delimiter=settings.delimiter,
     )  # fmt: skip
-    return _Loaded(table, schema.validate(table.frame, settings.validation))
+    return Loaded(table, schema.validate(table.frame, settings.validation, extra=table.problems))
 
 
 def _hashes(table: load.Table) -> dict[int, str]:
@@ -217,7 +187,7 @@ def _hashes(table: load.Table) -> dict[int, str]:
 
 def _import(
     settings: Settings,
-    loaded: _Loaded,
+    loaded: Loaded,
     client: WolkvoxClient,
     clock: Clock,
     stop: StopFlag,
@@ -413,61 +383,4 @@ def rebuild(out: Path) -> Report:
     derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
     ended = (state.stop_reason or Ended.DONE) if state.finished else Ended.INTERRUPTED
     started = dt.datetime.now().astimezone()
-    return _finish(settings, loaded, derived, started, ended, state.stop_message)
-
-
-def _summary(
-    settings: Settings, loaded: _Loaded, derived: list[results.RowResult],
-    started: dt.datetime, ended: str, message: str,
-) -> list[tuple[str, str]]:  # fmt: skip
-    """The summary sheet's lines: labels in the current language, values as they are."""
-    if settings.dry_run:
-        mode = _("dry run (nothing sent)")
-    else:
-        mode = _("resume") if settings.resume else _("import")
-    tally = results.counts(derived)
-    now = dt.datetime.now().astimezone()
-    complete = _("complete")
-    early = _("stopped early: {why}").format(why=message or ended)
-    aliases = loaded.table.aliases.items()
-    return [
-        (_("input"), str(settings.input)),
-        (_("read from"), loaded.table.source),
-        (_("server"), settings.base_url or _("(none: dry run)")),
-        (_("mode"), mode),
-        (_("started"), started.isoformat(timespec="seconds")),
-        (_("finished"), now.isoformat(timespec="seconds")),
-        (_("ended"), complete if ended == Ended.DONE else early),
-        *((_("column {field}").format(field=f), _('read from "{header}"').format(header=a))
-          for f, a in aliases),
-        *((f"{status} ({label(status)})", str(n)) for status, n in tally.items()),
-        (_("rows"), str(len(derived))),
-    ]  # fmt: skip
-
-
-def _finish(
-    settings: Settings, loaded: _Loaded, derived: list[results.RowResult],
-    started: dt.datetime, ended: str, message: str,
-) -> Report:  # fmt: skip
-    out = settings.results_path
-    summary = _summary(settings, loaded, derived, started, ended, message)
-    frame = loaded.table.frame
-    try:
-        results.write_results(out, frame, derived, summary)
-        retry_file = results.retry_path(out)
-        retry_rows = results.write_retry(retry_file, frame, derived)
-    except OSError as exc:
-        if settings.dry_run:
-            hint = _("Close the file if it is open in Excel, or choose another --out.")
-        else:
-            hint = _(
-                "Nothing is lost: close the file if it is open in Excel, then write the results "
-                "again from the run's journal with: wolkvox-import report {out}"
-            ).format(out=out)
-        message = _("the results could not be written to {out} ({why}).")
-        raise UsageError(message.format(out=out, why=exc.strerror) + " " + hint) from None
-    return Report(
-        results=derived, problems=loaded.checked.problems, warnings=loaded.table.warnings,
-        source=loaded.table.source, out=out, retry=retry_file if retry_rows else None,
-        retry_rows=retry_rows, ended=ended, ended_message=message, dry_run=settings.dry_run,
-    )  # fmt: skip
+    return finish(settings, loaded, derived, started, ended, state.stop_message)

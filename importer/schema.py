@@ -1,17 +1,17 @@
 """Stage 2: validate every row with a pandera schema and normalise it for the API.
 
-All problems are reported at once, as data: (row, column, value, message). A row
-with any problem is invalid and is never sent; the other rows still are.
+All problems are reported at once, as data (:class:`~importer.problems.Problem`), each
+under its rule. A row with any problem is invalid and is never sent; the other rows
+still are. Problems found while reading the file come in as ``extra`` and count the same.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,94 +19,21 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from importer import times
+from importer.campaigns import Campaign, Campaigns
+from importer.cells import by_value
 from importer.columns import BODY_FIELDS, FIELDS
-from importer.load import by_value
+from importer.i18n import N_, _
+from importer.problems import Problem, Rule, describe
+from importer.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
 
-CAMPAIGN_TYPES = ("preview", "predictive")
-YES = frozenset({"yes", "y", "si", "sí", "s", "true", "verdadero", "1", "x"})
-NO = frozenset({"no", "n", "false", "falso", "0"})
+__all__ = [
+    "Campaign", "Campaigns", "Checked", "Options", "Problem", "Rule",
+    "build_schema", "campaign_type", "describe", "name_key", "validate",
+]  # fmt: skip
+
 EXCEL_ERRORS = frozenset(
     {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with one cell (or row) of the sheet."""
-
-    row: int
-    column: str
-    value: str
-    message: str
-
-    def __str__(self) -> str:
-        shown = f" {self.value!r}" if self.value else ""
-        return f"row {self.row}, {self.column}{shown}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Campaign:
-    """A valid row, ready to send."""
-
-    row: int
-    type_campaign: str
-    #: the body's values, in :data:`~importer.columns.BODY_FIELDS` order
-    values: tuple[str, ...]
-
-    @classmethod
-    def from_body(cls, row: int, type_campaign: str, body: dict[str, str]) -> Campaign:
-        return cls(row, type_campaign, tuple(body.get(f, "") for f in BODY_FIELDS))
-
-    @property
-    def body(self) -> dict[str, str]:
-        """The request body: every documented key, every value a string."""
-        return dict(zip(BODY_FIELDS, self.values, strict=True))
-
-    @property
-    def name(self) -> str:
-        return self.values[_NAME]
-
-    def body_json(self) -> str:
-        """The exact request body, as sent."""
-        return json.dumps(self.body, ensure_ascii=False)
-
-
-_NAME = BODY_FIELDS.index("campaign_name")
-
-
-class Campaigns(Sequence[Campaign]):
-    """The valid rows, column by column; each :class:`Campaign` is made when asked for.
-
-    A 100,000-row sheet would otherwise make 100,000 objects up front, most of them only
-    to be sent one by one minutes later.
-    """
-
-    def __init__(self, rows: list[int], kinds: list[str], columns: list[list[str]]) -> None:
-        self._rows = rows
-        self._kinds = kinds
-        self._columns = columns
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    @overload
-    def __getitem__(self, index: int) -> Campaign: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Campaign]: ...
-    def __getitem__(self, index: int | slice) -> Campaign | list[Campaign]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        values = tuple(column[index] for column in self._columns)
-        return Campaign(self._rows[index], self._kinds[index], values)
-
-    def __iter__(self) -> Iterator[Campaign]:
-        for row, kind, values in zip(
-            self._rows, self._kinds, zip(*self._columns, strict=True), strict=True
-        ):
-            yield Campaign(row, kind, values)
-
-    def __repr__(self) -> str:
-        return f"<{len(self)} campaigns>"
 
 
 @dataclass
@@ -115,7 +42,7 @@ class Options:
 
     #: Type for rows whose type_campaign is empty (``--type``).
     default_type: str | None = None
-    #: Wire format of start_time/end_time: ``hhmmss`` or ``datetime``.
+    #: Wire format of start_time/end_time: one of :data:`importer.times.TIME_FORMATS`.
     time_format: str = "hhmmss"
     #: enable_edition sent for empty cells.
     enable_edition_default: str = "no"
@@ -134,26 +61,26 @@ class Checked:
 
 
 def name_key(name: str) -> str:
-    """How campaign names are compared: NFC, trimmed, case-insensitive."""
+    """THE definition of "the same campaign name": NFC, trimmed, case-insensitive.
+
+    Duplicates in the sheet, campaigns already on the server and reconciliation all
+    compare names through this one function.
+    """
     return unicodedata.normalize("NFC", name).strip().casefold()
-
-
-def _holds(fn: Callable[[Any], bool]) -> Callable[[pd.Series], pd.Series]:
-    """A pandera check function from a per-value predicate."""
-    return lambda s: pd.Series(by_value(s, fn, bool), index=s.index)
 
 
 # --- preparation: derived columns the checks look at ----------------------------------
 
 
 def _prepare(frame: pd.DataFrame, options: Options) -> tuple[pd.DataFrame, dict[str, str]]:
-    # The frame's text is already clean (see load.Table): only derived columns are added.
+    """The fields plus derived columns; and each unreadable time -> why, in words."""
+    # The frame's text is already clean (see importer.table): only derived columns are added.
     clean = frame.loc[:, list(FIELDS)].copy()
-    kind = by_value(clean["type_campaign"], str.lower)
+    kind = by_value(clean["type_campaign"], campaign_type)
     if options.default_type:
         kind = np.where(kind == "", options.default_type, kind)
     clean["type_campaign"] = kind
-    clean["_name_key"] = by_value(clean["campaign_name"], str.casefold)
+    clean["_name_key"] = by_value(clean["campaign_name"], name_key)
     time_errors: dict[str, str] = {}
 
     def parse(value: str) -> times.WorkTime | None:
@@ -170,15 +97,48 @@ def _prepare(frame: pd.DataFrame, options: Options) -> tuple[pd.DataFrame, dict[
     return clean, time_errors
 
 
-# --- the schema -----------------------------------------------------------------------
+# --- the checks -----------------------------------------------------------------------
 
-#: check name -> message builder (value -> plain words)
-MESSAGES: dict[str, Callable[[str], str]] = {}
+#: Each rule's message, in words that say what to do; translated when shown.
+MESSAGES: dict[str, str] = {
+    Rule.EXCEL_ERROR: N_(
+        "the cell holds the Excel error {value}; fix the formula or type the value"
+    ),
+    Rule.NAME_REQUIRED: N_("campaign_name is empty; every campaign needs a name"),
+    Rule.DUPLICATE_NAME: N_(
+        "this campaign_name appears more than once in the file; names must be unique"
+    ),
+    Rule.TYPE_REQUIRED: N_(
+        "type_campaign is empty; write preview or predictive, or run with --type"
+    ),
+    Rule.TYPE_VALUE: N_("type_campaign must be preview or predictive"),
+    Rule.SKILL_REQUIRED: N_("skill_id is empty; every campaign needs a skill"),
+    Rule.SKILL_DIGITS: N_("skill_id must be digits only, e.g. 101"),
+    Rule.SKILL_EXISTS: N_("skill_id is not one of the operation's skills"),
+    Rule.EDITION_VALUE: N_("enable_edition must be yes or no"),
+    Rule.START_TIME_FORMAT: N_("not a time; write it like 08:00 or 08:00:00"),
+    Rule.END_TIME_FORMAT: N_("not a time; write it like 08:00 or 08:00:00"),
+    Rule.START_TIME_DATE: N_(
+        "start_time needs a date as well (e.g. 2026-12-01 08:00) because the time "
+        "format is 'datetime'"
+    ),
+    Rule.END_TIME_DATE: N_(
+        "end_time needs a date as well (e.g. 2026-12-01 08:00) because the time "
+        "format is 'datetime'"
+    ),
+    Rule.START_REQUIRED: N_("start_time is required for predictive campaigns"),
+    Rule.END_REQUIRED: N_("end_time is required for predictive campaigns"),
+    Rule.END_AFTER_START: N_("end_time must be after start_time"),
+}
 
 
-def _check(name: str, message: str | Callable[[str], str], fn, **kwargs) -> pa.Check:
-    MESSAGES[name] = message if callable(message) else (lambda _v, m=message: m)
-    return pa.Check(fn, name=name, **kwargs)
+def _check(rule: Rule, fn: Callable[..., Any], **kwargs: Any) -> pa.Check:
+    return pa.Check(fn, name=str(rule), **kwargs)
+
+
+def _holds(fn: Callable[[Any], bool]) -> Callable[[pd.Series], pd.Series]:
+    """A pandera check function from a per-value predicate."""
+    return lambda s: pd.Series(by_value(s, fn, bool), index=s.index)
 
 
 def _digits(value: str) -> bool:
@@ -189,9 +149,12 @@ def _digits_or_empty(value: str) -> bool:
     return value == "" or _digits(value)
 
 
-def _column(checks: pa.Check | list[pa.Check]) -> pa.Column:
-    # Cells are text, never null: nullable=True spares pandera a null scan per column.
-    return pa.Column(checks=checks, nullable=True)
+def _yes_no_or_empty(value: str) -> bool:
+    return value == "" or is_yes_or_no(value)
+
+
+def _has_date(value: times.WorkTime | None) -> bool:
+    return value is None or value.date is not None
 
 
 def _not_empty(s: pd.Series) -> pd.Series:
@@ -202,120 +165,55 @@ def _no_excel_error(s: pd.Series) -> pd.Series:
     return ~s.isin(EXCEL_ERRORS)
 
 
-def build_schema(
-    options: Options, time_errors: dict[str, str], excel_columns: Iterable[str] = FIELDS
-) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
-    """The pandera schemas of a prepared frame: per column, and whole-row checks.
+def _unique_or_empty(s: pd.Series) -> pd.Series:
+    return s.eq("") | ~s.duplicated(keep=False)
 
-    The Excel-error check is only attached to ``excel_columns``, the columns that hold
-    an error value at all: elsewhere it cannot fail, and it would cost a pass each.
-    """
-    excel = _check(
-        "excel_error",
-        lambda v: f"the cell holds the Excel error {v}; fix the formula or type the value",
-        _no_excel_error,
-    )
-    columns: dict[str, pa.Column] = {f: _column(checks=[excel]) for f in FIELDS}
 
-    columns["campaign_name"] = _column(
-        checks=[
-            excel,
-            _check(
-                "name_required", "campaign_name is empty; every campaign needs a name", _not_empty
-            ),
-        ]
-    )
-    columns["_name_key"] = _column(
-        checks=_check(
-            "duplicate_name",
-            "this campaign_name appears more than once in the file; names must be unique",
-            lambda s: s.eq("") | ~s.duplicated(keep=False),
-        )
-    )
-    columns["type_campaign"] = _column(
-        checks=[
-            excel,
-            _check(
-                "type_required",
-                "type_campaign is empty; write preview or predictive, or run with --type",
-                _not_empty,
-            ),
-            _check(
-                "type_value",
-                "type_campaign must be preview or predictive",
-                lambda s: s.eq("") | s.isin(CAMPAIGN_TYPES),
-            ),
-        ]
-    )
+def _known_type_or_empty(s: pd.Series) -> pd.Series:
+    return s.eq("") | s.isin(CAMPAIGN_TYPES)
+
+
+def _column(checks: list[pa.Check]) -> pa.Column:
+    # Cells are text, never null: nullable=True spares pandera a null scan per column.
+    return pa.Column(checks=checks, nullable=True)
+
+
+def _column_checks(options: Options, time_errors: dict[str, str]) -> dict[str, list[pa.Check]]:
+    """Each column's own checks, in the order their problems are reported."""
+
+    def time_ok(s: pd.Series) -> pd.Series:
+        # An Excel error is the Excel-error check's to report, not this one's.
+        return s.eq("") | s.isin(EXCEL_ERRORS) | ~s.isin(time_errors)
+
     skill_checks = [
-        excel,
-        _check("skill_required", "skill_id is empty; every campaign needs a skill", _not_empty),
-        _check(
-            "skill_digits",
-            "skill_id must be digits only, e.g. 101",
-            _holds(_digits_or_empty),
-        ),
+        _check(Rule.SKILL_REQUIRED, _not_empty),
+        _check(Rule.SKILL_DIGITS, _holds(_digits_or_empty)),
     ]
     if options.skills is not None:
-        skill_checks.append(_skill_exists_check(options.skills))
-    columns["skill_id"] = _column(checks=skill_checks)
-    columns["enable_edition"] = _column(
-        checks=[
-            excel,
-            _check(
-                "edition_value",
-                "enable_edition must be yes or no",
-                _holds(lambda v: v == "" or v.casefold() in YES | NO),
-            ),
-        ]
-    )
-    for col in ("start_time", "end_time"):
-        checks = [
-            excel,
-            _check(
-                f"{col}_format",
-                lambda v: time_errors.get(v, "not a time"),
-                lambda s: s.eq("") | s.isin(EXCEL_ERRORS) | ~s.isin(time_errors),
-            ),
-        ]
-        if options.time_format == "datetime":
-            checks.append(
-                _check(
-                    f"{col}_date",
-                    f"{col} needs a date as well (e.g. 2026-12-01 08:00) because the "
-                    f"time format is 'datetime'",
-                    _holds(lambda t: t is None or t.date is not None),
-                ),
-            )
-            columns["_" + col] = _column(checks=checks[-1:])
-            checks = checks[:-1]
-        columns[col] = _column(checks=checks)
-
-    wide = [
-        _check(
-            "start_required",
-            "start_time is required for predictive campaigns",
-            lambda df: ~(df["type_campaign"].eq("predictive") & df["start_time"].eq("")),
-        ),
-        _check(
-            "end_required",
-            "end_time is required for predictive campaigns",
-            lambda df: ~(df["type_campaign"].eq("predictive") & df["end_time"].eq("")),
-        ),
-        _check("end_after_start", "end_time must be after start_time", _end_after_start),
-    ]
-    keep = set(excel_columns)
-    for name, column in columns.items():
-        if name not in keep:
-            column.checks = [c for c in column.checks if c.name != "excel_error"]
-    return pa.DataFrameSchema(columns, strict=False, coerce=False), pa.DataFrameSchema(
-        checks=wide, strict=False, coerce=False
-    )
+        known = options.skills
+        skill_checks.append(
+            _check(Rule.SKILL_EXISTS, lambda s: s.isin(known) | ~_holds(_digits)(s))
+        )
+    checks = {
+        "campaign_name": [_check(Rule.NAME_REQUIRED, _not_empty)],
+        "_name_key": [_check(Rule.DUPLICATE_NAME, _unique_or_empty)],
+        "type_campaign": [
+            _check(Rule.TYPE_REQUIRED, _not_empty),
+            _check(Rule.TYPE_VALUE, _known_type_or_empty),
+        ],
+        "skill_id": skill_checks,
+        "enable_edition": [_check(Rule.EDITION_VALUE, _holds(_yes_no_or_empty))],
+        "start_time": [_check(Rule.START_TIME_FORMAT, time_ok)],
+        "end_time": [_check(Rule.END_TIME_FORMAT, time_ok)],
+    }
+    if options.time_format == "datetime":
+        checks["_start_time"] = [_check(Rule.START_TIME_DATE, _holds(_has_date))]
+        checks["_end_time"] = [_check(Rule.END_TIME_DATE, _holds(_has_date))]
+    return checks
 
 
-#: The columns the whole-row checks read. They get a frame of their own, since pandera
-#: scans the whole frame it was given after each whole-row check.
-ROW_CHECK_COLUMNS = ["type_campaign", "start_time", "end_time", "_start_time", "_end_time"]
+def _missing_for_predictive(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda df: ~(df["type_campaign"].eq("predictive") & df[column].eq(""))
 
 
 def _end_after_start(df: pd.DataFrame) -> pd.Series:
@@ -333,38 +231,54 @@ def _end_after_start(df: pd.DataFrame) -> pd.Series:
     )
 
 
-def _skill_exists_check(skills: dict[str, str]) -> pa.Check:
-    known = sorted(s for s in skills if s.isdigit())
+#: The whole-row checks, and the spreadsheet column each reports against.
+ROW_CHECKS: tuple[tuple[Rule, str, Callable[[pd.DataFrame], pd.Series]], ...] = (
+    (Rule.START_REQUIRED, "start_time", _missing_for_predictive("start_time")),
+    (Rule.END_REQUIRED, "end_time", _missing_for_predictive("end_time")),
+    (Rule.END_AFTER_START, "end_time", _end_after_start),
+)
+_ROW_CHECK_COLUMN = {str(rule): column for rule, column, _fn in ROW_CHECKS}
 
-    def message(value: str) -> str:
-        if value.isdigit():  # ids are numbers: nearest by value, as ops think of them
-            near = sorted(known, key=lambda s: (abs(int(s) - int(value)), s))[:3]
-        else:
-            near = difflib.get_close_matches(value, known, n=3, cutoff=0.5)
-        hint = ", ".join(f"{s} ({skills[s]})" if skills[s] else s for s in near)
-        return "skill_id is not one of the operation's skills" + (
-            f"; nearest known: {hint}" if hint else ""
-        )
+#: The columns the whole-row checks read. They get a frame of their own, since pandera
+#: scans the whole frame it was given after each whole-row check.
+ROW_CHECK_COLUMNS = ["type_campaign", "start_time", "end_time", "_start_time", "_end_time"]
 
-    return _check(
-        "skill_exists",
-        message,
-        lambda s: s.isin(skills) | ~_holds(_digits)(s),
+
+def build_schema(
+    options: Options, time_errors: dict[str, str], excel_columns: Iterable[str] = FIELDS
+) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
+    """The pandera schemas of a prepared frame: per column, and whole-row checks.
+
+    In each column the Excel-error check comes first, then the column's own checks.
+    It is only attached to ``excel_columns``, the columns that hold an error value at
+    all: elsewhere it cannot fail, and it would cost a pass each.
+    """
+    with_excel_check = set(excel_columns)
+    own = _column_checks(options, time_errors)
+    columns: dict[str, pa.Column] = {}
+    for name in dict.fromkeys([*FIELDS, *own]):
+        excel = [_check(Rule.EXCEL_ERROR, _no_excel_error)] if name in with_excel_check else []
+        checks = excel + own.get(name, [])
+        if checks:
+            columns[name] = _column(checks)
+    per_row = [_check(rule, fn) for rule, _column_name, fn in ROW_CHECKS]
+    return (
+        pa.DataFrameSchema(columns, strict=False, coerce=False),
+        pa.DataFrameSchema(checks=per_row, strict=False, coerce=False),
     )
 
 
 # --- results --------------------------------------------------------------------------
 
-#: Which spreadsheet column a wide (whole-row) check reports against.
-_WIDE_COLUMN = {
-    "start_required": "start_time",
-    "end_required": "end_time",
-    "end_after_start": "end_time",
-}
 
+def validate(
+    frame: pd.DataFrame, options: Options | None = None, extra: Iterable[Problem] = ()
+) -> Checked:
+    """Check every row of a loaded frame; return campaigns to send and all problems.
 
-def validate(frame: pd.DataFrame, options: Options | None = None) -> Checked:
-    """Check every row of a loaded frame; return campaigns to send and all problems."""
+    ``extra`` are problems found while reading the file (``Table.problems``): their rows
+    are invalid too, and they are listed with the others in sheet order.
+    """
     options = options or Options()
     clean, time_errors = _prepare(frame, options)
     excel_columns = [f for f in FIELDS if clean[f].isin(EXCEL_ERRORS).any()]
@@ -375,7 +289,17 @@ def validate(frame: pd.DataFrame, options: Options | None = None) -> Checked:
             schema.validate(data, lazy=True)
         except SchemaErrors as err:
             cases.append(err.failure_cases)
-    problems = _problems(pd.concat(cases), frame) if cases else []
+
+    def explain(rule: str, value: str) -> str:
+        return _message(rule, value, options.skills, time_errors)
+
+    found = _problems(pd.concat(cases), frame, explain) if cases else []
+    # In sheet order; on a row, a problem from reading first: it is often the cause
+    # of the others (a CSV row shifted by an unquoted delimiter).
+    order = {f: i for i, f in enumerate(FIELDS)}
+    ranked = [(0, p) for p in extra] + [(1, p) for p in found]
+    ranked.sort(key=lambda rp: (rp[1].row, rp[0], order.get(rp[1].column, 99)))
+    problems = [p for _rank, p in ranked]
     invalid: dict[int, list[Problem]] = {}
     for p in problems:
         invalid.setdefault(p.row, []).append(p)
@@ -383,33 +307,61 @@ def validate(frame: pd.DataFrame, options: Options | None = None) -> Checked:
     return Checked(_campaigns(valid, options), problems, invalid)
 
 
-def _problems(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Problem]:
-    """Pandera's failure cases as plain problems: one per cell and check, in sheet order."""
+def _message(
+    rule: str, value: str, skills: dict[str, str] | None, time_errors: dict[str, str]
+) -> str:
+    """The problem in words, in the current language."""
+    if rule in (Rule.START_TIME_FORMAT, Rule.END_TIME_FORMAT) and value in time_errors:
+        return time_errors[value]  # times.parse said why, already translated
+    if rule == Rule.SKILL_EXISTS and skills:
+        hint = _nearest_skills(value, skills)
+        if hint:
+            return _(
+                "skill_id is not one of the operation's skills; nearest known: {skills}"
+            ).format(skills=hint)
+    template = MESSAGES.get(rule)
+    if template is None:
+        return _("failed the check {rule}").format(rule=rule)
+    return _(template).format(value=value)
+
+
+def _nearest_skills(value: str, skills: dict[str, str]) -> str:
+    """Up to three known skills near ``value``, with their names: ``102 (Ventas), 101``."""
+    known = sorted(s for s in skills if s.isdigit())
+    if value.isdigit():  # ids are numbers: nearest by value, as ops think of them
+        near = sorted(known, key=lambda s: (abs(int(s) - int(value)), s))[:3]
+    else:
+        near = difflib.get_close_matches(value, known, n=3, cutoff=0.5)
+    return ", ".join(f"{s} ({skills[s]})" if skills[s] else s for s in near)
+
+
+_RULE_IDS = frozenset(Rule)
+
+
+def _problems(
+    cases: pd.DataFrame, frame: pd.DataFrame, explain: Callable[[str, str], str]
+) -> list[Problem]:
+    """Pandera's failure cases as plain problems: one per cell and rule."""
     position = dict(zip(frame.index.tolist(), range(len(frame)), strict=True))
     cells = {c: frame[c].to_numpy(dtype=object) for c in FIELDS}
-    seen: set[tuple[int, str, str]] = set()
-    found: dict[tuple[int, str], list[tuple[str, str]]] = {}
+    found: dict[tuple[int, str], dict[str, str]] = {}
     for check, column, row in zip(cases["check"], cases["column"], cases["index"], strict=True):
         if row is None or (isinstance(row, float) and pd.isna(row)):
             continue
         row = int(row)
-        column = str(_WIDE_COLUMN.get(check, column))
-        if column.startswith("_"):
+        column = str(_ROW_CHECK_COLUMN.get(check, column))
+        if column.startswith("_"):  # a derived column: report on the cell it came from
             column = {"_name_key": "campaign_name"}.get(column, column[1:])
-        if (row, column, check) in seen:
-            continue
-        seen.add((row, column, check))
-        found.setdefault((row, column), []).append((check, str(cells[column][position[row]])))
+        rules = found.setdefault((row, column), {})
+        rules.setdefault(check, str(cells[column][position[row]]))
     out = []
-    for (row, column), checks in found.items():
+    for (row, column), rules in found.items():
         # A cell holding an Excel error gets that one message, not every check it fails.
-        if any(check == "excel_error" for check, _ in checks):
-            checks = [c for c in checks if c[0] == "excel_error"]
-        for check, value in checks:
-            make = MESSAGES.get(check, lambda _v, c=check: f"failed the check {c}")
-            out.append(Problem(row, column, value, make(value)))
-    order = {f: i for i, f in enumerate(FIELDS)}
-    out.sort(key=lambda p: (p.row, order.get(p.column, 99)))
+        if Rule.EXCEL_ERROR in rules:
+            rules = {Rule.EXCEL_ERROR: rules[Rule.EXCEL_ERROR]}
+        for check, value in rules.items():
+            rule = Rule(check) if check in _RULE_IDS else check
+            out.append(Problem(row, column, value, explain(check, value), rule))
     return out
 
 
@@ -418,7 +370,7 @@ def _campaigns(valid: pd.DataFrame, options: Options) -> Campaigns:
     default = options.enable_edition_default
 
     def edition(value: str) -> str:
-        return default if value == "" else ("yes" if value.casefold() in YES else "no")
+        return default if value == "" else yes_or_no(value)
 
     def wire(t: times.WorkTime | None) -> str:
         return "" if t is None else t.wire(fmt)

@@ -10,6 +10,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from importer.i18n import _
+
+#: THE wire formats of start_time/end_time (the choices of ``--time-format``):
+#: ``hhmmss`` sends ``080000``, ``datetime`` sends ``20261201080000``.
 TIME_FORMATS = ("hhmmss", "datetime")
 
 _MERIDIEM = re.compile(r"\s*([ap])\.?\s*m\.?\s*$")
@@ -32,6 +36,8 @@ class WorkTime:
 
     def wire(self, time_format: str) -> str:
         """The value as sent: ``080000`` or ``20261201080000``."""
+        if time_format not in TIME_FORMATS:
+            raise ValueError(f"time_format must be one of {TIME_FORMATS}, not {time_format!r}")
         if time_format == "datetime":
             if self.date is None:
                 raise ValueError("no date")
@@ -46,10 +52,12 @@ class TimeError(ValueError):
 def _clock(hour: int, minute: int, second: int, meridiem: str | None) -> dt.time:
     if meridiem:
         if not 1 <= hour <= 12:
-            raise TimeError("not a time: the hour must be 1-12 with a.m./p.m.")
+            raise TimeError(
+                _("not a time: the hour must be 1-12 with a.m./p.m.; write 13:00 or 1:00 p.m.")
+            )
         hour = hour % 12 + (12 if meridiem == "p" else 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise TimeError("not a valid time of day")
+        raise TimeError(_("not a valid time of day; times go from 00:00 to 23:59"))
     return dt.time(hour, minute, second)
 
 
@@ -67,16 +75,16 @@ def _parse_clock(text: str) -> dt.time:
         # An Excel time stored as a number: the fraction of a day.
         seconds = round(float(text) * 86400)
         if seconds >= 86400:
-            raise TimeError("not a valid time of day")
+            raise TimeError(_("not a valid time of day; times go from 00:00 to 23:59"))
         return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
-    raise TimeError("not a time; write it like 08:00 or 08:00:00")
+    raise TimeError(_("not a time; write it like 08:00 or 08:00:00"))
 
 
 def _date(year: int, month: int, day: int) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise TimeError("not a valid date") from None
+        raise TimeError(_("not a valid date; write it like 01/12/2026 or 2026-12-01")) from None
 
 
 def parse(text: str) -> WorkTime:
@@ -90,6 +98,6 @@ def parse(text: str) -> WorkTime:
         if m := pattern.match(text):
             day = _date(int(m[order[0]]), int(m[order[1]]), int(m[order[2]]))
             if not m[4]:
-                raise TimeError("a date without a time; write the time, e.g. 08:00")
+                raise TimeError(_("a date without a time; write the time, e.g. 08:00"))
             return WorkTime(day, _parse_clock(m[4]))
     return WorkTime(None, _parse_clock(text))

@@ -32,3 +32,28 @@ def test_fold_drops_invisible_spaces():
 def test_header_score_counts_distinct_known_fields():
     assert header_score(["campaign_name", "skill_id", "x"]) == 2
     assert header_score(["Campañas de diciembre"]) == 0
+
+
+def test_a_mapping_places_columns_before_names_and_aliases():
+    match = match_header(
+        ["campaign_name", "Nombre corto", "skil_id", "notas"],
+        {"Nombre corto": "campaign_name", "skil_id": "skill_id", "notas": None},
+    )
+    assert match.positions == {"campaign_name": 1, "skill_id": 2}
+    assert match.mapped == {"campaign_name": "Nombre corto", "skill_id": "skil_id"}
+    assert (match.misspelt, match.duplicated) == ([], [])
+    assert match.ignored == ["campaign_name", "notas"]
+
+
+def test_two_columns_mapped_onto_one_field_are_reported():
+    match = match_header(["a", "b"], {"a": "skill_id", "b": "skill_id"})
+    assert match.duplicated == [("skill_id", ["a", "b"])]
+
+
+def test_column_descriptions_follow_the_language():
+    from importer import i18n
+    from importer.columns import description
+
+    assert description("skill_id").startswith("Required.")
+    with i18n.using("es"):
+        assert description("skill_id").startswith("Obligatorio.")

@@ -116,11 +116,3 @@ def test_wrong_encoding_override_is_reported():
 def test_delimiter_override_wins():
     table = load_table(FILES / "sep-line.csv", delimiter="|")
     assert names(table) == ["A, B y C"]
-
-
-def test_a_missing_cell_is_empty_not_its_neighbours_value():
-    import numpy as np
-
-    from importer.load import clean_values
-
-    assert clean_values(np.array([" a ", None, "b"], dtype=object)).tolist() == ["a", "", "b"]

@@ -112,7 +112,9 @@ def test_end_must_be_after_start():
 
 def test_bad_time_message_names_the_value():
     checked = validate(frame(good(start_time="25:00")))
-    assert str(checked.problems[0]) == "row 2, start_time '25:00': not a valid time of day"
+    assert str(checked.problems[0]) == (
+        "row 2, start_time '25:00': not a valid time of day; times go from 00:00 to 23:59"
+    )
 
 
 def test_excel_error_cells_get_one_message():
@@ -129,3 +131,69 @@ def test_known_skills_reject_unknown_ids_with_nearest_suggestions():
         "skill_id is not one of the operation's skills; nearest known: 102 (Ventas), "
         "101 (Cobranza), 205"
     )
+
+
+@pytest.mark.parametrize(
+    ("cell", "sent"),
+    [("predictiva", "predictive"), ("PREDICTIVA", "predictive"), ("Predictíva", "predictive"),
+     ("vista previa", "preview"), ("Vista Previa", "preview"), ("Preview", "preview")],
+)  # fmt: skip
+def test_spanish_type_words_mean_the_api_types(cell, sent):
+    row = good(type_campaign=cell, start_time="08:00", end_time="18:00")
+    (campaign,) = validate(frame(row)).campaigns
+    assert campaign.type_campaign == sent
+
+
+def test_a_spanish_predictive_row_needs_its_times_too():
+    checked = validate(frame(good(type_campaign="Predictiva")))
+    assert [p.rule for p in checked.problems] == ["start_required", "end_required"]
+
+
+def test_problems_carry_their_rule():
+    checked = validate(frame(good("A", skill_id="12a"), good("A")))
+    assert [(p.row, p.rule) for p in checked.problems] == [
+        (2, "duplicate_name"), (2, "skill_digits"), (3, "duplicate_name"),
+    ]  # fmt: skip
+
+
+def test_names_written_in_two_unicode_forms_are_the_same_name():
+    # The same name, precomposed and decomposed, as a frame built without the loader has it.
+    checked = validate(frame(good("Retenci\u00f3n"), good("RETENCIO\u0301N ")))
+    assert [(p.row, p.rule) for p in checked.problems] == [
+        (2, "duplicate_name"), (3, "duplicate_name"),
+    ]  # fmt: skip
+
+
+def test_name_key_is_nfc_trimmed_and_case_folded():
+    from importer.schema import name_key
+
+    assert name_key(" Retencio\u0301n ") == name_key("RETENCIÓN") == "retención"
+
+
+def test_problems_found_while_reading_make_their_rows_invalid_and_come_first():
+    from importer.problems import Problem
+
+    shifted = Problem(3, "skill_id", "x", "this row has 5 fields", "extra_fields")
+    checked = validate(frame(good("A"), good("B", skill_id="x")), extra=[shifted])
+    assert [c.row for c in checked.campaigns] == [2]
+    assert checked.invalid[3][0] is shifted
+    assert [p.rule for p in checked.problems] == ["extra_fields", "skill_digits"]
+
+
+def test_messages_are_in_the_language_of_the_moment_they_are_made():
+    from importer import i18n
+
+    rows = frame(good(skill_id="12a", start_time="25:00"))
+    with i18n.using("es"):
+        spanish = messages(validate(rows))
+    assert spanish == [
+        (2, "start_time", "no es una hora del día válida; las horas van de 00:00 a 23:59"),
+        (2, "skill_id", "skill_id debe tener solo dígitos, p. ej. 101"),
+    ]
+    assert messages(validate(rows))[1][2] == "skill_id must be digits only, e.g. 101"
+
+
+def test_describe_names_a_rule_for_counting():
+    from importer.schema import describe
+
+    assert describe("duplicate_name") == "campaign_name appears more than once"

@@ -58,3 +58,16 @@ def test_unusable_times_say_why(text, reason):
 def test_time_without_date_cannot_be_sent_as_datetime():
     with pytest.raises(ValueError):
         times.parse("08:00").wire("datetime")
+
+
+def test_the_wire_formats_are_listed_once_for_the_command_line():
+    assert times.TIME_FORMATS == ("hhmmss", "datetime")
+    with pytest.raises(ValueError, match="time_format must be one of"):
+        times.parse("08:00").wire("hh:mm")
+
+
+def test_reasons_are_given_in_spanish_when_asked():
+    from importer import i18n
+
+    with i18n.using("es"), pytest.raises(times.TimeError, match="las horas van de 00:00 a 23:59"):
+        times.parse("25:00")

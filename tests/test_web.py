@@ -15,20 +15,14 @@ from openpyxl import Workbook, load_workbook
 from starlette.testclient import TestClient
 
 from importer import schema
-from importer.load import Table
 from importer.sandbox import DEMO_SKILLS, Config, Sandbox
 from importer.web.app import Context, create_app, make_context
 from importer.web.config import Launch
-from importer.web.workspace import _LOAD_TAKES_MAPPING
 
 from .conftest import FILES, row, write_csv, write_xlsx
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
-needs_sheets = pytest.mark.skipif(
-    "sheets" not in Table.__dataclass_fields__, reason="needs Table.sheets"
-)
-needs_mapping = pytest.mark.skipif(not _LOAD_TAKES_MAPPING, reason="needs load_table(mapping=...)")
 
 
 class Page:
@@ -176,7 +170,7 @@ def test_mistakes_fixed_in_place_then_sent_and_downloads_read_back(tmp_path, pag
     fixed = page.edit(5, "skill_id", " 105 ", rows=(5,))
     assert fixed.status_code == 200
     assert fixed.json()["value"] == "105"
-    assert fixed.json()["rows"]["5"]["skill_id"]["problems"] == []
+    assert fixed.json()["cells"]["5:skill_id"] == {"problems": [], "notes": []}
     assert "3 cells with problems" in fixed.json()["summary"]
     page.edit(3, "campaign_name", "Cobranza febrero", rows=(2, 3))
     review = page.get("/review").text
@@ -212,7 +206,10 @@ def test_an_edit_is_checked_with_the_file_wide_rules(tmp_path, page):
     page.upload(path)
     assert "2 cells with problems" in page.get("/review").text
     answer = page.edit(3, "campaign_name", "Distinta", rows=(2, 3, 4)).json()
-    assert answer["rows"]["2"]["campaign_name"]["problems"] == []  # the other row is fine too
+    assert answer["cells"]["2:campaign_name"]["problems"] == []  # the other row is fine too
+    assert answer["cells"]["3:campaign_name"]["problems"] == []
+    assert "2:skill_id" not in answer["cells"]  # unchanged cells are not sent
+    assert answer["invalid"] == {"2": False, "3": False, "4": False}
     assert "0 cells with problems" in answer["summary"]
 
 
@@ -285,7 +282,6 @@ def test_column_choices_are_remembered_for_the_same_header(tmp_path):
         assert "ignored, as you chose" in page.get("/columns").text
 
 
-@needs_mapping
 def test_a_misspelt_column_is_put_right_on_the_columns_page(page):
     answer = page.upload(FILES / "misspelt-column.csv")
     assert answer.url.path == "/columns"
@@ -296,7 +292,6 @@ def test_a_misspelt_column_is_put_right_on_the_columns_page(page):
     assert page.upload(FILES / "misspelt-column.csv").url.path == "/review"  # remembered
 
 
-@needs_mapping
 def test_an_unknown_column_can_be_mapped_to_a_field(tmp_path, page):
     header = ["campaign_name", "skill_id", "type_campaign", "extra info"]
     page.upload(write_csv(tmp_path / "a.csv", [row("A", **{"extra info": "hola"})], header=header))
@@ -343,7 +338,6 @@ def test_a_cell_that_looks_like_a_formula_stays_text_in_the_corrected_sheet(tmp_
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("x")'
 
 
-@needs_sheets
 def test_another_sheet_of_the_workbook_can_be_chosen(tmp_path, page):
     book = Workbook()
     first = book.active

@@ -15,14 +15,16 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from importer.journal import journal_path
 
 from .conftest import ROOT, row, statuses, write_csv
 
+pytestmark = pytest.mark.slow
+
 WITHOUT_POSIX = """
 import atexit, os, runpy, sys
-
-pytestmark = pytest.mark.slow
 for name in ("fcntl", "termios", "resource"):
     sys.modules[name] = None  # import fails, as on Windows
 for name in ("pread", "pwrite", "fork", "fdatasync"):

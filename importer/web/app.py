@@ -84,6 +84,7 @@ def templates() -> jinja2.Environment:
 
 
 def context(request: Request) -> Context:
+    """The shared state of the page that ``request`` came to."""
     ctx: Context = request.app.state.ctx
     return ctx
 
@@ -125,6 +126,7 @@ def steps(ctx: Context, template: str) -> list[dict[str, Any]]:
 
 
 async def plain_error(request: Request, status: int, message: str) -> Response:
+    """A refusal as JSON for the page's scripts, as text otherwise."""
     if request.headers.get("content-type", "").startswith("application/json"):
         return JSONResponse({"error": message}, status_code=status)
     return PlainTextResponse(message, status_code=status)

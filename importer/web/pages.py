@@ -23,6 +23,7 @@ PAGE_SIZE = 100
 
 
 def routes() -> list[BaseRoute]:
+    """The routes of steps 1 to 3."""
     return [
         Route("/", upload_page),
         post("/upload", upload, on_error=upload_error),
@@ -40,6 +41,7 @@ def _see(url: str) -> RedirectResponse:
 
 
 async def upload_page(request: Request) -> Response:
+    """Step 1, or the run when one is going (a second tab lands there)."""
     ctx = context(request)
     if ctx.runs.active:
         return _see("/send")  # a second tab, or the page opened again: show the run
@@ -54,6 +56,7 @@ async def upload_page(request: Request) -> Response:
 
 
 async def upload_error(request: Request, status: int, message: str) -> Response:
+    """The upload page again, saying why the file (or the resume) was refused."""
     ctx = context(request)
     return render(
         request,
@@ -67,6 +70,7 @@ async def upload_error(request: Request, status: int, message: str) -> Response:
 
 
 async def upload(request: Request, data: Data) -> Response:
+    """Keep the uploaded file and read it; on to the columns, or straight to the review."""
     ctx = context(request)
     ws = ctx.workspace
     file = data.get("file")
@@ -84,6 +88,7 @@ async def upload(request: Request, data: Data) -> Response:
 
 
 async def sheet(request: Request, data: Data) -> Response:
+    """Read another sheet of the workbook."""
     ws = context(request).workspace
     name = str(data.get("sheet", ""))
     if ws.upload is None:
@@ -96,6 +101,7 @@ async def sheet(request: Request, data: Data) -> Response:
 
 
 async def columns_page(request: Request) -> Response:
+    """Step 2: each header cell and the field it feeds."""
     ws = context(request).workspace
     if ws.upload is None:
         return _see("/")
@@ -107,6 +113,7 @@ async def columns_page(request: Request) -> Response:
 
 
 async def columns(request: Request, data: Data) -> Response:
+    """Take the person's column choices (remembered for this header) and read again."""
     ws = context(request).workspace
     if ws.upload is None:
         return _see("/")
@@ -127,6 +134,7 @@ async def columns(request: Request, data: Data) -> Response:
 
 
 async def review_page(request: Request) -> Response:
+    """Step 3: a page of rows, every cell editable, problems marked and counted."""
     ws = context(request).workspace
     if ws.table is None:
         return _see("/columns" if ws.upload is not None else "/")
@@ -182,7 +190,7 @@ def summary(ws: Any) -> dict[str, Any]:
 
 
 async def cell(request: Request, data: Data) -> Response:
-    """Change one cell; answer with its cleaned value and the new state of the shown rows."""
+    """Change one cell; answer with its cleaned value and the shown cells whose state changed."""
     ctx = context(request)
     ws = ctx.workspace
     if ws.table is None:
@@ -194,30 +202,20 @@ async def cell(request: Request, data: Data) -> Response:
     except (TypeError, ValueError):
         return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
     try:
-        cleaned = await run_in_threadpool(ws.locked, ws.edit, row, column, value)
+        cleaned, cells, invalid = await run_in_threadpool(
+            ws.locked, ws.edit_shown, row, column, value, visible
+        )
     except InputError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     with ws.lock:
-        fields = ws.shown_fields()
-        states = {
-            str(r): {
-                f: {
-                    "problems": [p.message for p in ws.cell_problems.get((r, f), [])],
-                    "notes": [n.message for n in ws.cell_notes.get((r, f), [])],
-                }
-                for f in fields
-            }
-            for r in {*visible, row}
-        }
-        summary_html = (
-            context(request)
-            .templates.get_template("_summary.html")
-            .render(summary=summary(ws), lang=i18n.current())
+        summary_html = ctx.templates.get_template("_summary.html").render(
+            summary=summary(ws), lang=i18n.current()
         )
-        mine = [p.message for p in ws.cell_problems.get((row, column), [])]
+    mine = cells[f"{row}:{column}"]["problems"]
     return JSONResponse(
-        {"value": cleaned, "rows": states, "summary": summary_html, "problems": mine}
-    )
+        {"value": cleaned, "cells": cells, "invalid": invalid, "summary": summary_html,
+         "problems": mine}
+    )  # fmt: skip
 
 
 async def language(request: Request, data: Data) -> Response:

@@ -69,6 +69,7 @@ class LiveProgress:
             self.current = None
 
     def snapshot(self, since: int) -> dict[str, Any]:
+        """The progress now, with the rows ended since the ``since``-th (for the page's polling)."""
         with self._lock:
             done = len(self.done)
             elapsed = self._now() - self.started if self.started is not None else 0.0

@@ -23,6 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def routes() -> list[BaseRoute]:
+    """The routes of steps 4 and 5."""
     return [
         Route("/send", send_page),
         post("/send", send),
@@ -45,6 +46,7 @@ def _destination(ctx: Context) -> str:
 
 
 async def send_page(request: Request, error: str = "", status: int = 200) -> Response:
+    """Step 4: what will be sent and where, or the run going on."""
     ctx = context(request)
     ws, run = ctx.workspace, ctx.runs.current
     if run is None and ws.table is None:
@@ -106,6 +108,7 @@ def _where(ctx: Context, data: Data, base_url: str | None = None) -> tuple[str, 
 
 
 async def stop(request: Request, data: Data) -> Response:
+    """The Stop button: what Ctrl-C does."""
     context(request).runs.stop()
     if request.headers.get("content-type", "").startswith("application/json"):
         return JSONResponse({"stopping": True})
@@ -170,6 +173,7 @@ async def progress(request: Request) -> Response:
 
 
 async def results_page(request: Request) -> Response:
+    """Step 5: each row's outcome and the downloads."""
     ctx = context(request)
     run = ctx.runs.current
     if run is None or run.running:

@@ -86,6 +86,7 @@ async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
 
 
 def too_large_message(limit: int) -> str:
+    """What to tell a person whose file is over ``limit`` bytes (form framing included)."""
     megabytes = f"{(limit - FORM_OVERHEAD) / 1_000_000:g}"
     return _(
         "The file is larger than {limit} MB, the most this page accepts. Delete the rows or "

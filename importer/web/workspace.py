@@ -9,7 +9,6 @@ language or of columns simply derives them again.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -18,27 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from importer import load, schema
+from importer.cells import clean_cell, clean_header
 from importer.columns import FIELDS, REQUIRED_COLUMNS, RETRY_COLUMNS, match_header
 from importer.errors import InputError
+from importer.files import read_sheet
 from importer.i18n import _
+from importer.sheet import Sheet
 from importer.web.corrected import write_corrected
 from importer.web.mappings import Remembered
 from importer.web.uploads import Upload
 
 Mapping_ = dict[str, str | None]
-
-
-def _cleaner() -> Callable[[str], str]:
-    try:  # the cell cleaner may move to its own module
-        from importer.cells import clean_cell  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from importer.load import clean_cell
-    return clean_cell  # type: ignore[no-any-return,unused-ignore]
-
-
-clean_cell = _cleaner()
-_LOAD_TAKES_MAPPING = "mapping" in inspect.signature(load.load_table).parameters
-_VALIDATE_TAKES_EXTRA = "extra" in inspect.signature(schema.validate).parameters
 
 
 @dataclass
@@ -89,7 +78,7 @@ class Workspace:
         self.checked: schema.Checked | None = None
         #: why the file cannot be used with the current column choices ("" when it can)
         self.error = ""
-        self._raw: load.Sheet | None = None
+        self._raw: Sheet | None = None
         self.cell_problems: dict[tuple[int, str], list[Any]] = {}
         self.cell_notes: dict[tuple[int, str], list[Any]] = {}
 
@@ -140,10 +129,7 @@ class Workspace:
 
     def _load(self) -> load.Table:
         assert self.upload is not None
-        kwargs: dict[str, Any] = {"sheet": self.sheet}
-        if _LOAD_TAKES_MAPPING and self.mapping:
-            kwargs["mapping"] = self.mapping
-        return load.load_table(self.upload.path, **kwargs)
+        return load.load_table(self.upload.path, sheet=self.sheet, mapping=self.mapping or None)
 
     def _shown(self, exc: Exception) -> str:
         """The loader's message, naming the file as the person knows it."""
@@ -152,11 +138,11 @@ class Workspace:
         return text.replace(self.upload.path.name, self.upload.name)
 
     @property
-    def raw(self) -> load.Sheet | None:
+    def raw(self) -> Sheet | None:
         """The sheet as read, before the columns are matched (for the columns step)."""
         if self._raw is None and self.upload is not None:
             try:
-                self._raw = load.read_sheet(self.upload.path, sheet=self.sheet)
+                self._raw = read_sheet(self.upload.path, sheet=self.sheet)
             except InputError:
                 return None
         return self._raw
@@ -165,24 +151,26 @@ class Workspace:
     def header(self) -> list[str]:
         """The header cells as written (cleaned of invisible spaces)."""
         raw = self.raw
-        return [load.clean_header(c) for c in raw.head[-1]] if raw and raw.head else []
+        return [clean_header(c) for c in raw.head[-1]] if raw and raw.head else []
 
     # --- what the page shows ---------------------------------------------------------
 
     def reading(self) -> Reading:
+        """What was read, for the page to say (the loader's own account where it gives one)."""
         assert self.upload is not None
         t = self.table
         raw = self.raw
+        if t is None:  # the columns do not allow reading it yet: what the sheet says
+            return Reading(
+                name=self.upload.name, sheet=self.sheet or _sheet_of(raw), sheets=[],
+                encoding=None, delimiter=None, header_row=len(raw.head) if raw else 1,
+                source=raw.source if raw else "", warnings=[],
+            )  # fmt: skip
         return Reading(
-            name=self.upload.name,
-            sheet=getattr(t, "sheet", None) or self.sheet or _sheet_of(raw),
-            sheets=list(getattr(t, "sheets", None) or []),
-            encoding=getattr(t, "encoding", None),
-            delimiter=getattr(t, "delimiter", None),
-            header_row=getattr(t, "header_row", None) or (len(raw.head) if raw else 1),
-            source=t.source if t is not None else (raw.source if raw else ""),
-            warnings=list(t.warnings) if t is not None else [],
-        )
+            name=self.upload.name, sheet=t.sheet, sheets=list(t.sheets), encoding=t.encoding,
+            delimiter=t.delimiter, header_row=t.header_row, source=t.source,
+            warnings=list(t.warnings),
+        )  # fmt: skip
 
     def columns(self) -> list[Column]:
         """Every non-empty header cell with the field it feeds and a few sample values."""
@@ -234,20 +222,15 @@ class Workspace:
     def validate(self) -> None:
         """Check the whole frame again (file-wide rules such as duplicate names included)."""
         assert self.table is not None
-        extra = list(getattr(self.table, "problems", []) or [])
-        if _VALIDATE_TAKES_EXTRA:
-            checked = schema.validate(  # type: ignore[call-arg,unused-ignore]
-                self.table.frame, self.options, extra=extra
-            )
-        else:
-            checked = schema.validate(self.table.frame, self.options)
+        checked = schema.validate(self.table.frame, self.options, extra=self.table.problems)
         self.checked = checked
         self.cell_problems = {}
         for p in checked.problems:
             self.cell_problems.setdefault((p.row, p.column), []).append(p)
         self.cell_notes = {}
-        for n in getattr(self.table, "notes", []) or []:
-            self.cell_notes.setdefault((n.row, n.column), []).append(n)
+        for n in self.table.notes:
+            if (n.row, n.column) not in self.edits:  # a note on a value since replaced
+                self.cell_notes.setdefault((n.row, n.column), []).append(n)
 
     def edit(self, row: int, column: str, value: str) -> str:
         """Change one cell, clean it as loaded text is cleaned, check again; return it."""
@@ -262,7 +245,39 @@ class Workspace:
         self.validate()
         return cleaned
 
+    def edit_shown(
+        self, row: int, column: str, value: str, shown: list[int]
+    ) -> tuple[str, dict[str, dict[str, list[str]]], dict[str, bool]]:
+        """:meth:`edit`; the cells of the ``shown`` rows whose state it changed
+        (``"row:column"`` -> problems and notes), the edited cell always among them; and
+        whether each shown row is invalid now."""
+        rows = {*shown, row}
+
+        def state() -> dict[tuple[int, str], tuple[list[str], list[str]]]:
+            keys = {k for k in (*self.cell_problems, *self.cell_notes) if k[0] in rows}
+            return {
+                k: (
+                    [p.message for p in self.cell_problems.get(k, [])],
+                    [n.message for n in self.cell_notes.get(k, [])],
+                )
+                for k in keys
+            }
+
+        before = state()
+        cleaned = self.edit(row, column, value)
+        after = state()
+        changed = {k for k in {*before, *after} if before.get(k) != after.get(k)}
+        changed.add((row, column))
+        empty: tuple[list[str], list[str]] = ([], [])
+        cells = {
+            f"{r}:{c}": dict(zip(("problems", "notes"), after.get((r, c), empty), strict=True))
+            for r, c in changed
+        }
+        assert self.checked is not None
+        return cleaned, cells, {str(r): r in self.checked.invalid for r in rows}
+
     def rows(self, *, only_problems: bool) -> list[int]:
+        """The sheet's row numbers, or those of the rows with problems."""
         assert self.table is not None and self.checked is not None
         rows = [int(r) for r in self.table.frame.index]
         if only_problems:
@@ -273,11 +288,9 @@ class Workspace:
     def counts_by_rule(self) -> list[tuple[str, int]]:
         """(what the rule says, how many cells break it), most frequent first."""
         assert self.checked is not None
-        describe = getattr(schema, "describe", None)
         tally: Counter[str] = Counter()
         for p in self.checked.problems:
-            rule = getattr(p, "rule", "")
-            text = describe(rule) if (rule and describe is not None) else p.message
+            text = schema.describe(p.rule) if p.rule else p.message
             tally[text] += 1
         return tally.most_common()
 
@@ -290,7 +303,7 @@ class Workspace:
         write_corrected(path, frame, self.reading().header_row, fields)
 
 
-def _sheet_of(raw: load.Sheet | None) -> str | None:
+def _sheet_of(raw: Sheet | None) -> str | None:
     if raw is None or not raw.source.startswith("sheet "):
         return None
     return raw.source[len('sheet "') : -1]

@@ -105,6 +105,21 @@ def main() -> None:
         "campaign_name;skill_id;type_campaign\nAcci\u00f3n\u00a0;101;preview\n",
         "latin-1",
     )
+    text(
+        "unquoted-comma.csv",
+        "campaign_name,campaign_description,type_campaign,skill_id\n"
+        "Cobranza,Cartera 30, 60 y 90 días,preview,101\n"
+        "Ventas,Sin comas,preview,102\n",
+    )
+    text(
+        "trailing-empty-fields.csv",
+        "campaign_name,skill_id,type_campaign\nUno,101,preview,,\nDos,102,preview,,,\n",
+    )
+    text(
+        "short-rows.csv",
+        "campaign_name,skill_id,type_campaign,campaign_description\n"
+        "Corta,101,preview\nCompleta,102,preview,con descripción\n",
+    )
     (HERE / "binary-garbage.csv").write_bytes(bytes(range(256)) * 4)
 
     book(

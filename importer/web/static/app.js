@@ -83,6 +83,12 @@
     });
   }
 
+  // A cell's id is "c-ROW-COLUMN" (column names hold no "-"); its tip's is "t-ROW-COLUMN".
+  function where(input) {
+    const parts = input.id.split("-");
+    return { row: Number(parts[1]), col: parts[2] };
+  }
+
   function showCell(td, input, problems, notes) {
     const tip = (problems.concat(notes)).join("; ");
     td.classList.toggle("bad", problems.length > 0);
@@ -95,27 +101,36 @@
       input.removeAttribute("aria-invalid");
     }
     if (tip) td.title = tip; else td.removeAttribute("title");
-    const span = document.getElementById("t-" + input.dataset.row + "-" + input.dataset.col);
+    const id = "t" + input.id.slice(1);
+    let span = document.getElementById(id);
+    if (tip && !span) {
+      span = document.createElement("span");
+      span.className = "tip";
+      span.id = id;
+      td.appendChild(span);
+      input.setAttribute("aria-describedby", id);
+    }
     if (span) span.textContent = tip;
+    if (!tip) input.removeAttribute("aria-describedby");
   }
 
-  function applyRows(rows) {
-    Object.keys(rows).forEach(function (row) {
-      const cells = rows[row];
-      Object.keys(cells).forEach(function (col) {
-        const input = document.getElementById("c-" + row + "-" + col);
-        if (!input) return;
-        showCell(input.parentElement, input, cells[col].problems, cells[col].notes);
-      });
+  // Only the cells whose state changed come back ("row:column" -> problems, notes).
+  function applyCells(cells) {
+    Object.keys(cells).forEach(function (key) {
+      const at = key.indexOf(":");
+      const input = document.getElementById("c-" + key.slice(0, at) + "-" + key.slice(at + 1));
+      if (!input) return;
+      showCell(input.parentElement, input, cells[key].problems, cells[key].notes);
     });
   }
 
+  // The value last saved is the input's defaultValue (its value attribute).
   function commit(input) {
-    if (input.value === input.dataset.saved || input.dataset.busy) return;
+    if (input.value === input.defaultValue || input.dataset.busy) return;
     input.dataset.busy = "1";
-    const row = Number(input.dataset.row);
-    const col = input.dataset.col;
-    post("/cell", { row: row, column: col, value: input.value, rows: visibleRows() })
+    const cell = where(input);
+    const sent = input.value;
+    post("/cell", { row: cell.row, column: cell.col, value: sent, rows: visibleRows() })
       .then(function (response) {
         return response.json().then(function (data) { return { ok: response.ok, data: data }; });
       })
@@ -126,17 +141,25 @@
           if (say) say.textContent = data.error || "";
           return;
         }
-        input.dataset.saved = data.value;
-        if (input.value !== data.value && document.activeElement !== input) input.value = data.value;
+        const typed = input.value;
+        input.defaultValue = data.value;
+        // the cleaned value, unless the person has typed on since
+        input.value = typed === sent ? data.value : typed;
         input.parentElement.classList.add("edited");
-        applyRows(data.rows);
+        applyCells(data.cells);
+        Object.keys(data.invalid).forEach(function (row) {
+          const th = document.getElementById("r-" + row);
+          if (!th) return;
+          th.classList.toggle("bad-row", data.invalid[row]);
+          th.querySelector(".row-mark").hidden = !data.invalid[row];
+        });
         const summary = document.getElementById("summary");
         if (summary) summary.innerHTML = data.summary;
         if (say) say.textContent = data.problems.length ? data.problems.join("; ") : input.getAttribute("aria-label") + " ✓";
       })
       .finally(function () {
         delete input.dataset.busy;
-        if (input.value !== input.dataset.saved && document.activeElement !== input) commit(input);
+        if (input.value !== input.defaultValue && document.activeElement !== input) commit(input);
       });
   }
 
@@ -150,7 +173,7 @@
         event.preventDefault();
         commit(input);
       } else if (event.key === "Escape") {
-        input.value = input.dataset.saved;
+        input.value = input.defaultValue;
       }
     });
     table.addEventListener("focusout", function (event) {
@@ -217,6 +240,9 @@
             tr.append(th, name, status);
             body.prepend(tr);
           });
+          // the latest rows only: a long run must not grow the page without end (the
+          // results list every row)
+          while (body.rows.length > 100) body.deleteRow(-1);
           since += p.rows.length;
           if (p.state === "running") {
             setTimeout(tick, every);

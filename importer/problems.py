@@ -1,0 +1,96 @@
+"""Row problems as data: what is wrong, in which cell, and under which rule.
+
+A problem never stops a run by itself: the row it sits on is invalid and not sent,
+the other rows still are. Problems come from reading the file (a CSV row wider than
+its header) and from validation (a skill id that is not digits); the results
+workbook marks each on its cell and counts them by rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from importer.i18n import N_, _
+
+
+class Rule(StrEnum):
+    """The stable id of each check; equal to its string, never translated."""
+
+    # found while reading the file
+    EXTRA_FIELDS = "extra_fields"
+    # validation, per cell
+    EXCEL_ERROR = "excel_error"
+    NAME_REQUIRED = "name_required"
+    DUPLICATE_NAME = "duplicate_name"
+    TYPE_REQUIRED = "type_required"
+    TYPE_VALUE = "type_value"
+    SKILL_REQUIRED = "skill_required"
+    SKILL_DIGITS = "skill_digits"
+    SKILL_EXISTS = "skill_exists"
+    EDITION_VALUE = "edition_value"
+    START_TIME_FORMAT = "start_time_format"
+    END_TIME_FORMAT = "end_time_format"
+    START_TIME_DATE = "start_time_date"
+    END_TIME_DATE = "end_time_date"
+    # validation, across a row
+    START_REQUIRED = "start_required"
+    END_REQUIRED = "end_required"
+    END_AFTER_START = "end_after_start"
+    # notes: worth a look, the row is still sent
+    SKILL_ZERO_PADDED = "skill_zero_padded"
+    HEADER_ALIAS = "header_alias"
+
+
+#: Each rule's short description, for counting problems by rule.
+DESCRIPTIONS: dict[str, str] = {
+    Rule.EXTRA_FIELDS: N_("the row has more fields than the header"),
+    Rule.EXCEL_ERROR: N_("the cell holds an Excel error"),
+    Rule.NAME_REQUIRED: N_("campaign_name is empty"),
+    Rule.DUPLICATE_NAME: N_("campaign_name appears more than once"),
+    Rule.TYPE_REQUIRED: N_("type_campaign is empty"),
+    Rule.TYPE_VALUE: N_("type_campaign must be preview or predictive"),
+    Rule.SKILL_REQUIRED: N_("skill_id is empty"),
+    Rule.SKILL_DIGITS: N_("skill_id must be digits only"),
+    Rule.SKILL_EXISTS: N_("skill_id is not one of the operation's skills"),
+    Rule.EDITION_VALUE: N_("enable_edition must be yes or no"),
+    Rule.START_TIME_FORMAT: N_("start_time is not a valid time"),
+    Rule.END_TIME_FORMAT: N_("end_time is not a valid time"),
+    Rule.START_TIME_DATE: N_("start_time has no date"),
+    Rule.END_TIME_DATE: N_("end_time has no date"),
+    Rule.START_REQUIRED: N_("start_time is missing on a predictive campaign"),
+    Rule.END_REQUIRED: N_("end_time is missing on a predictive campaign"),
+    Rule.END_AFTER_START: N_("end_time is not after start_time"),
+    Rule.SKILL_ZERO_PADDED: N_("skill_id lost its leading zeros to a number format"),
+    Rule.HEADER_ALIAS: N_("column header matched to a field"),
+}
+
+
+def describe(rule: str) -> str:
+    """A rule's short description in the current language (the rule id if unknown)."""
+    text = DESCRIPTIONS.get(rule)
+    return _(text) if text else str(rule)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one cell (or row) of the sheet.
+
+    ``row`` is the spreadsheet row number, ``column`` a field name (``skill_id``),
+    ``message`` is already in the reader's language, ``rule`` a :class:`Rule` id.
+    """
+
+    row: int
+    column: str
+    value: str
+    message: str
+    rule: str = ""
+
+    def __str__(self) -> str:
+        if self.value:
+            return _("row {row}, {column} {value}: {message}").format(
+                row=self.row, column=self.column, value=repr(self.value), message=self.message
+            )
+        return _("row {row}, {column}: {message}").format(
+            row=self.row, column=self.column, message=self.message
+        )
