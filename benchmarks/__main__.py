@@ -326,8 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("send", "files", "startup"),
-        help="run one group of cases (send: 1-2, files: 3, 4, 6, startup: 5)",
+        choices=("send", "files", "startup", "web"),
+        help="run one group of cases (send: 1-2, files: 3, 4, 6, startup: 5; web: 7-10, "
+        "only when asked, as it needs Playwright and Chromium)",
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -344,7 +345,13 @@ def main(argv: list[str] | None = None) -> int:
             cases += [*validation(sizes, work), error_report(sizes, work)]
         if args.only in (None, "startup"):
             cases += startup(sizes)
-    cases.sort(key=lambda c: c.name[:2])
+        if args.only == "web":
+            from benchmarks import web
+
+            found = web.cases(args.quick, work, child=child_median, cli_run=_cli_run,
+                              sandbox=sandbox_process)  # fmt: skip
+            cases += [Case(**figures) for figures in found]
+    cases.sort(key=lambda c: int(c.name.split(".")[0]))
     show(cases)
     machine = {"python": platform.python_version(), "machine": platform.machine(),
                "cpus": os.cpu_count(), "system": platform.platform()}  # fmt: skip

@@ -42,3 +42,22 @@ def test_quick_benchmark_run_measures_every_case(tmp_path):
         # figures must be numbers, not good ones (the full run is the measurement).
         assert all(math.isfinite(case[k]) for k in ("median", "baseline", "ratio")), case
     assert "figures written to" in done.stdout
+
+
+def test_quick_web_benchmark_run_measures_every_web_case(tmp_path):
+    from .browser.support import require_browser
+
+    require_browser()
+    out = tmp_path / "bench-web.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "web", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text())
+    assert [case["name"].split(".")[0] for case in figures["cases"]] == ["7", "8", "9", "10"]
+    for case in figures["cases"]:
+        assert case["median"] > 0 and case["baseline"] > 0 and case["ratio"] > 0

@@ -1,0 +1,316 @@
+"""The web page's figures, in a headless Chromium: ``python -m benchmarks --only web``.
+
+7. upload of a 1,000-row sheet until the review page is ready, against its 1.5 s budget;
+8. an edited cell re-validated and shown, 95th percentile measured in the browser, against 150 ms;
+9. how far the page's progress trails the journal, 95th percentile, against 0.5 s;
+10. the cost per sent row while the page watches vs the CLI's, same local sandbox (≤ 1.2x).
+
+Cases with an absolute budget report the budget as their baseline, so the ratio reads as the
+share of the budget used (target ≤ 1). Needs Playwright for Python and Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.browser.pages import to_send
+from tests.browser.support import (
+    VIEWPORT,
+    WebServer,
+    campaign_rows,
+    child_env,
+    launch_chromium,
+    start_playwright,
+    start_web,
+    write_xlsx,
+)
+
+
+@dataclass
+class WebSizes:
+    repeat: int
+    rows: int
+    edits: int
+    send_rows: int
+
+
+FULL = WebSizes(repeat=3, rows=1000, edits=30, send_rows=1000)
+QUICK = WebSizes(repeat=1, rows=100, edits=6, send_rows=60)
+STEP_MS = 60_000  # a generous deadline per step: a slow figure is still a figure
+
+#: Records, in the page, when Enter is pressed and when a watched cell's aria-invalid flips.
+EDIT_PROBE = """([name, want]) => {
+    window.__editStart = undefined; window.__editShown = undefined;
+    const match = () => {
+        const el = document.querySelector(`[data-testid="${name}"]`);
+        return !!el && (el.getAttribute('aria-invalid') === 'true') === want;
+    };
+    const seen = new MutationObserver(() => {
+        if (window.__editStart !== undefined && window.__editShown === undefined && match()) {
+            window.__editShown = performance.now(); seen.disconnect();
+        }
+    });
+    seen.observe(document.body, {subtree: true, childList: true, attributes: true});
+    document.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' && window.__editStart === undefined) {
+            window.__editStart = performance.now();
+        }
+    }, {capture: true, once: true});
+}"""
+
+#: Reports, from every page of the run, the wall-clock time of each change of the progress's
+#: done count; the results page counts as "all done" (done = -1).
+PROGRESS_PROBE = """(() => {
+    if (window.__wvProbe) return;
+    window.__wvProbe = true;
+    let last = null;
+    const report = (done) => {
+        if (done !== last) { last = done; window.__wvProgress(Date.now(), done); }
+    };
+    const read = () => {
+        if (document.querySelector('[data-testid="download-results"]')) return report(-1);
+        const el = document.querySelector('[data-testid="progress"]');
+        const m = el && el.textContent.match(/(\\d+)\\s*\\/\\s*(\\d+)/);
+        if (m) report(Number(m[1]));
+    };
+    const start = () => {
+        read();
+        new MutationObserver(read).observe(document.body,
+            {subtree: true, childList: true, characterData: true, attributes: true});
+    };
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+    else start();
+})()"""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Web:
+    """One Chromium for all web cases, and servers started on demand."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.count = 0
+        self.driver = start_playwright()
+        self.browser = launch_chromium(self.driver)
+
+    def close(self) -> None:
+        self.browser.close()
+        self.driver.stop()
+
+    @contextlib.contextmanager
+    def session(self, *args: str, simulate: bool = True) -> Iterator[tuple[WebServer, Any]]:
+        """A fresh server on its own working folder, and a fresh page opened on it."""
+        self.count += 1
+        env = child_env(self.work / "locks")
+        server = start_web(self.work / f"web{self.count}", *args, simulate=simulate, env=env)
+        context = self.browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(STEP_MS)
+        try:
+            page = context.new_page()
+            page.goto(server.url)
+            page.get_by_test_id("file-input").wait_for(state="attached")
+            yield server, page
+        finally:
+            context.close()
+            server.stop()
+
+    def sheet(self, rows: int, tag: str) -> Path:
+        """A clean sheet whose skills the simulation knows, so every row can be sent."""
+        self.count += 1
+        return write_xlsx(self.work / f"{tag}-{self.count}.xlsx", campaign_rows(rows, prefix=tag))
+
+
+def upload(page: Any, path: Path) -> float:
+    """Seconds from picking the file to the review table being shown."""
+    start = time.perf_counter()
+    page.get_by_test_id("file-input").set_input_files(str(path))
+    either = page.locator('[data-testid="columns-continue"], [data-testid="problem-count"]')
+    either.first.wait_for()
+    cont = page.get_by_test_id("columns-continue")
+    if cont.is_visible():
+        cont.click()
+    page.get_by_test_id("problem-count").wait_for()
+    page.get_by_test_id("cell-2-campaign_name").wait_for()
+    return time.perf_counter() - start
+
+
+def upload_case(web: Web, sizes: WebSizes, child: Callable[..., tuple[float, float]]) -> dict:
+    def once() -> float:
+        with web.session() as (_, page):
+            return upload(page, web.sheet(sizes.rows, "U"))
+
+    seconds = statistics.median(once() for _ in range(sizes.repeat))
+    budget = 1.5
+    bare, _ = child(sizes.repeat, "load_validate", web.sheet(sizes.rows, "UB"))
+    return dict(
+        name=f"7. web: upload of a {sizes.rows:,}-row xlsx to review ready vs 1.5 s budget",
+        median=seconds, baseline=budget, ratio=seconds / budget, target=1.0,
+        notes={"load + validate of the same file, no page (s)": round(bare, 3)},
+    )  # fmt: skip
+
+
+def edit_once(page: Any, row: int, value: str, invalid: bool) -> float:
+    """Milliseconds, in the page, from Enter to the cell's new validity being shown."""
+    name = f"cell-{row}-skill_id"
+    page.evaluate(EDIT_PROBE, [name, invalid])
+    editor = page.get_by_test_id(name).locator("input, textarea").first
+    editor.fill(value)
+    editor.press("Enter")
+    page.wait_for_function("() => window.__editShown !== undefined", timeout=STEP_MS)
+    return float(page.evaluate("() => window.__editShown - window.__editStart"))
+
+
+def edit_case(web: Web, sizes: WebSizes) -> dict:
+    times: list[float] = []
+    with web.session() as (_, page):
+        upload(page, web.sheet(sizes.rows, "E"))
+        for i in range(sizes.edits):
+            row = 2 + i // 2
+            # Break a cell, then mend it: each edit flips what is shown.
+            times.append(edit_once(page, row, "12a" if i % 2 == 0 else "105", i % 2 == 0))
+    p95 = percentile(times, 0.95)
+    budget = 150.0
+    return dict(
+        name=f"8. web: edited cell re-validated and shown, p95 of {sizes.edits} vs 150 ms",
+        median=p95, baseline=budget, ratio=p95 / budget, target=1.0, unit="ms",
+        notes={"median (ms)": round(statistics.median(times), 1),
+               "max (ms)": round(max(times), 1), "rows in the sheet": sizes.rows},
+    )  # fmt: skip
+
+
+def journal_times(workdir: Path) -> list[float]:
+    """When each row's outcome was written, in order, from the run's journal."""
+    times = []
+    for path in workdir.rglob("*.journal.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line) if line.strip() else {}
+            if event.get("event") == "outcome":
+                times.append(float(event["at"]))
+    return sorted(times)
+
+
+def wait_done(page: Any, n: int) -> None:
+    """Wait until the page shows the run finished: n/n done, or the results offered."""
+    finished = page.get_by_test_id("progress").filter(has_text=re.compile(rf"\b{n}\s*/\s*{n}\b"))
+    page.get_by_test_id("download-results").or_(finished).first.wait_for(timeout=STEP_MS * 5)
+
+
+def progress_case(web: Web, sizes: WebSizes) -> dict:
+    n = sizes.rows
+    shown: list[tuple[float, int]] = []
+    with web.session() as (server, page):
+        upload(page, web.sheet(n, "P"))
+        to_send(page)
+        page.expose_function("__wvProgress", lambda when, done: shown.append((when / 1000, done)))
+        page.add_init_script(PROGRESS_PROBE)
+        page.evaluate(PROGRESS_PROBE)
+        page.get_by_test_id("send").click()
+        wait_done(page, n)
+    written = journal_times(server.workdir)
+    # Row k's delay: from its outcome in the journal to the page first showing >= k done.
+    delays, k = [], 0
+    for when, done in shown:
+        reached = len(written) if done < 0 else min(done, len(written))
+        while k < reached:
+            delays.append(max(0.0, when - written[k]))
+            k += 1
+    if k < len(written):
+        raise SystemExit(f"the page showed {k} of the {len(written)} rows in the journal")
+    p95 = percentile(delays, 0.95)
+    return dict(
+        name=f"9. web: progress behind the journal, p95 over {n:,} rows vs 0.5 s",
+        median=p95, baseline=0.5, ratio=p95 / 0.5, target=1.0,
+        notes={"max (s)": round(max(delays), 3), "page updates seen": len(shown),
+               "rows in the journal": len(written)},
+    )  # fmt: skip
+
+
+def sending_span(journal: Path) -> tuple[float, int]:
+    """Seconds from a run's first attempt to its last outcome, and how many outcomes."""
+    attempts, outcomes = [], []
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line) if line.strip() else {}
+        if event.get("event") == "attempt":
+            attempts.append(float(event["at"]))
+        elif event.get("event") == "outcome":
+            outcomes.append(float(event["at"]))
+    return max(outcomes) - min(attempts), len(outcomes)
+
+
+def web_send(web: Web, url: str, rows: int, tag: str) -> tuple[float, float]:
+    """Send ``rows`` from the page to ``url``: (seconds per row in the journal, wall seconds)."""
+    token = web.work / "token.txt"
+    token.write_text("sandbox-token\n", encoding="utf-8")
+    args = ("--base-url", url, "--token-file", str(token))
+    with web.session(*args, simulate=False) as (server, page):
+        upload(page, web.sheet(rows, tag))
+        to_send(page)
+        start = time.perf_counter()
+        page.get_by_test_id("send").click()
+        wait_done(page, rows)
+        wall = time.perf_counter() - start
+    (journal,) = server.workdir.rglob("*.journal.jsonl")
+    span, done = sending_span(journal)
+    assert done == rows, f"the page's run recorded {done} of {rows} rows"
+    return span / rows, wall
+
+
+def overhead_case(web: Web, sizes: WebSizes, cli_run: Callable, sandbox: Callable) -> dict:
+    """Per row, from each run's own journal: first attempt to last outcome, over the rows.
+
+    The journal times the sending loop itself, so the page's fixed costs (upload, the
+    browser, its polling interval) do not blur what each row costs while a page watches.
+    """
+    rows = sizes.send_rows
+    counter = iter(range(10**6))
+
+    def cli() -> tuple[float, float]:
+        tag = f"C{next(counter)}"
+        wall = cli_run(url, web.work, rows, tag)
+        span, done = sending_span(web.work / f"send-{tag}.results.journal.jsonl")
+        assert done == rows, f"the CLI's run recorded {done} of {rows} rows"
+        return span / rows, wall
+
+    def median(fn: Callable[[], tuple[float, float]]) -> tuple[float, float]:
+        runs = [fn() for _ in range(sizes.repeat)]
+        return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+    with sandbox() as url:
+        cli_run(url, web.work, 20, "warm")  # warm up imports and the server
+        cli_row, cli_wall = median(cli)
+        web_row, web_wall = median(lambda: web_send(web, url, rows, f"W{next(counter)}"))
+    return dict(
+        name=f"10. web: cost per sent row, page vs CLI, {rows:,} rows, same local sandbox",
+        median=web_row * 1000, baseline=cli_row * 1000, ratio=web_row / cli_row, target=1.2,
+        unit="ms", notes={"page, send to done shown (s)": round(web_wall, 3),
+                          "CLI, whole command (s)": round(cli_wall, 3)},
+    )  # fmt: skip
+
+
+def cases(
+    quick: bool, work: Path, *, child: Callable, cli_run: Callable, sandbox: Callable
+) -> list[dict]:
+    """Every web case, as keyword arguments for ``benchmarks.__main__.Case``."""
+    sizes = QUICK if quick else FULL
+    web = Web(work)
+    try:
+        return [
+            upload_case(web, sizes, child),
+            edit_case(web, sizes),
+            progress_case(web, sizes),
+            overhead_case(web, sizes, cli_run, sandbox),
+        ]
+    finally:
+        web.close()
