@@ -28,10 +28,6 @@ from .support import start_web as _start_web
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives the web page in a headless Chromium")
-
-
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Any]:
     require_browser()
