@@ -150,13 +150,8 @@ def _add_sandbox_parser(
     box.add_argument("--verbose", action="store_true", help=_("log every request"))
 
 
-def _add_input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", type=Path, help=_("the spreadsheet (.xlsx, .xls, .ods or .csv)"))
-    p.add_argument(
-        "--out",
-        type=Path,
-        help=_("results workbook (default: <input>.results.xlsx beside the input)"),
-    )
+def add_check_options(p: argparse.ArgumentParser) -> None:
+    """How rows are checked and sent: shared by ``run``, ``validate`` and ``web``."""
     p.add_argument(
         "--type",
         dest="default_type",
@@ -172,12 +167,6 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
         ),
     )
     p.add_argument(
-        "--sheet",
-        help=_("the workbook sheet to read (default: 'campaigns' or the first visible one)"),
-    )
-    p.add_argument("--encoding", help=_("the CSV's text encoding (default: detected)"))
-    p.add_argument("--delimiter", help=_("the CSV's delimiter (default: detected)"))
-    p.add_argument(
         "--skills",
         type=Path,
         metavar="FILE",
@@ -186,10 +175,10 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
             "wolkvox manager); rows with other skill ids are invalid"
         ),
     )
-    p.add_argument("--quiet", action="store_true", help=_("no progress bar"))
 
 
-def _add_send_options(p: argparse.ArgumentParser) -> None:
+def add_server_options(p: argparse.ArgumentParser) -> None:
+    """Where to send, with which token: shared by ``run`` and ``web``."""
     p.add_argument(
         "--server",
         default=os.environ.get("WOLKVOX_SERVER"),
@@ -201,6 +190,27 @@ def _add_send_options(p: argparse.ArgumentParser) -> None:
         type=Path,
         help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
     )
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", type=Path, help=_("the spreadsheet (.xlsx, .xls, .ods or .csv)"))
+    p.add_argument(
+        "--out",
+        type=Path,
+        help=_("results workbook (default: <input>.results.xlsx beside the input)"),
+    )
+    p.add_argument(
+        "--sheet",
+        help=_("the workbook sheet to read (default: 'campaigns' or the first visible one)"),
+    )
+    p.add_argument("--encoding", help=_("the CSV's text encoding (default: detected)"))
+    p.add_argument("--delimiter", help=_("the CSV's delimiter (default: detected)"))
+    add_check_options(p)
+    p.add_argument("--quiet", action="store_true", help=_("no progress bar"))
+
+
+def _add_send_options(p: argparse.ArgumentParser) -> None:
+    add_server_options(p)
     p.add_argument(
         "--simulate",
         action="store_true",

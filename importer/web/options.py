@@ -7,10 +7,9 @@ web stack.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from importer.arguments import port_number
+from importer.arguments import add_check_options, add_server_options, port_number
 from importer.i18n import _
 
 #: Uploads larger than this many megabytes are refused, unless --max-upload-mb says otherwise.
@@ -53,17 +52,7 @@ def add_web_options(p: argparse.ArgumentParser) -> None:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     """The options of ``run`` that make sense for the page."""
-    p.add_argument(
-        "--server",
-        default=os.environ.get("WOLKVOX_SERVER"),
-        help=_("server nomenclature, e.g. 0032 (or WOLKVOX_SERVER)"),
-    )
-    p.add_argument("--base-url", help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"))
-    p.add_argument(
-        "--token-file",
-        type=Path,
-        help=_("file holding the token (default: the WOLKVOX_TOKEN variable, or type it in)"),
-    )
+    add_server_options(p)
     p.add_argument(
         "--simulate",
         action="store_true",
@@ -81,23 +70,4 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     # Slows every simulated create call: lets tests press Stop in the middle of a run.
     p.add_argument("--simulate-latency", type=float, default=0.0, help=argparse.SUPPRESS)
-    p.add_argument(
-        "--type",
-        dest="default_type",
-        choices=("preview", "predictive"),
-        help=_("campaign type for rows whose type_campaign is empty"),
-    )
-    p.add_argument(
-        "--time-format",
-        choices=("hhmmss", "datetime"),
-        default="hhmmss",
-        help=_("how start/end times are sent: hhmmss (080000, default) or datetime"),
-    )
-    p.add_argument(
-        "--skills",
-        type=Path,
-        metavar="FILE",
-        help=_(
-            "the operation's skills (a file with a skill_id column); other skill ids are invalid"
-        ),
-    )
+    add_check_options(p)
