@@ -1,0 +1,1 @@
+"""The local web page: ``wolkvox-import web`` (see :mod:`importer.web.server`)."""
