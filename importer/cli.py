@@ -62,6 +62,11 @@ def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
     except KeyboardInterrupt:
         print(_("{prog}: interrupted.").format(prog=PROG), file=err)
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # Whatever read the output stopped reading (``| head``): there is no one left to
+        # tell. Python would complain again when flushing at exit, so stop that too.
+        _silence_stdout()
+        return ExitCode.INTERRUPTED
     except Exception as exc:
         if os.environ.get("WOLKVOX_IMPORT_DEBUG"):
             raise
@@ -73,6 +78,12 @@ def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
         )
         print(message.format(prog=PROG, kind=type(exc).__name__), file=err)
         return ExitCode.INTERNAL_ERROR
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -164,8 +175,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
         else:
             report = job.run(settings, token=token, stop=stop, progress=progress, say=say)
-    print_report(report, out, err)
-    return _exit_code(report)
+    code = _exit_code(report)
+    try:
+        print_report(report, out, err)
+    except BrokenPipeError:  # the files are written; the code still says how the run went
+        _silence_stdout()
+    return code
 
 
 def _exit_code(report: object) -> int:

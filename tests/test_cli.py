@@ -386,3 +386,15 @@ def test_a_port_out_of_range_is_a_usage_error_not_an_internal_one(args):
     result = run_cli(*args)
     assert result.code == ExitCode.BAD_INPUT
     assert "a port is a number from 0 to 65535" in result.err
+
+
+def test_output_cut_short_by_its_reader_is_no_internal_error(tmp_path):
+    child = subprocess.Popen(
+        [sys.executable, "-m", "importer", "validate", "sample_data/campaigns-with-mistakes.csv",
+         "--out", str(tmp_path / "cut.xlsx")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    child.stdout.close()  # as `| head -1` does once it has its line
+    err = child.stderr.read()
+    assert child.wait(timeout=60) == ExitCode.ROWS_NOT_CREATED, err
+    assert "internal error" not in err and "Traceback" not in err
