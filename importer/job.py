@@ -208,7 +208,7 @@ class _Importer:
         """Open (or reopen) the journal and send what is left; return how it ended."""
         campaigns = list(loaded.checked.campaigns)  # made once: Campaigns builds on demand
         names = {c.row: c.name for c in campaigns}
-        journal, list_error = self._open(loaded, names)
+        journal, listing, list_error = self._open(loaded, names)
         if journal.set_aside is not None:
             message = _("the journal's last line was cut short by a crash; it was kept in {path}")
             self.say(message.format(path=journal.set_aside))
@@ -216,20 +216,23 @@ class _Importer:
             if list_error is not None:
                 ended: Ended = self._list_unreadable(journal, list_error)
             else:
-                ended = self._send(journal, campaigns, names)
+                ended = self._send(journal, campaigns, names, listing)
             if ended != Ended.INTERRUPTED:
                 journal.finish()
             return ended, journal.state.stop_message, journal.state
         finally:
             journal.close()
 
-    def _open(self, loaded: Loaded, names: dict[int, str]) -> tuple[Journal, str | None]:
-        """The journal, and why the campaign list could not be read if that stops the run."""
+    def _open(
+        self, loaded: Loaded, names: dict[int, str]
+    ) -> tuple[Journal, Listing | None, str | None]:
+        """The journal; the campaign list read for a new run (None on a resume, or when it
+        could not be read); and why it could not be read, if that stops the run."""
         settings = self.settings
         path = journal_path(settings.results_path)
         hashes = _hashes(loaded.table)
         if settings.resume:
-            return _reopen(settings, path, hashes, self.clock), None
+            return _reopen(settings, path, hashes, self.clock), None, None
         # The list as it is before the run: an unclear row is later confirmed only by a
         # campaign that was not in it.
         listing, why = _read_listing(self.client, names.values())
@@ -241,7 +244,7 @@ class _Importer:
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
         journal = Journal.start(path, hashes=hashes, info=info, now=self.clock.now)
-        return journal, why if listing is None and settings.skip_existing else None
+        return journal, listing, why if listing is None and settings.skip_existing else None
 
     def _list_unreadable(self, journal: Journal, why: str) -> Ended:
         message = _(
@@ -258,17 +261,26 @@ class _Importer:
         )  # fmt: skip
 
     def _send(
-        self, journal: Journal, campaigns: list[schema.Campaign], names: dict[int, str]
+        self,
+        journal: Journal,
+        campaigns: list[schema.Campaign],
+        names: dict[int, str],
+        listing: Listing | None,
     ) -> Ended:
-        """Settle what an earlier run left unclear, send what is left, settle again."""
+        """Settle what an earlier run left unclear, send what is left, settle again.
+
+        ``listing`` is the campaign list a new run read as it started: the same read
+        serves to skip existing names (the API asks for as few reads as possible).
+        """
         state = journal.state
         if self.settings.resume:
             self._settle(journal, names)
         pending = [c for c in campaigns if state.sendable(c.row)]
         if pending and self.settings.skip_existing:
-            listing, why = _read_listing(self.client, (c.name for c in pending))
-            if listing is None:
-                return self._list_unreadable(journal, why)
+            if listing is None:  # a resume: the list may have changed since the run began
+                listing, why = _read_listing(self.client, (c.name for c in pending))
+                if listing is None:
+                    return self._list_unreadable(journal, why)
             pending = skip_existing(pending, listing, journal)
         if len(pending) > DAILY_CALLS:
             warning = _(

@@ -34,3 +34,21 @@ def test_ctrl_c_while_waiting_to_check_an_unclear_answer_leaves_it_for_resume(
     assert report.ended == "interrupted"
     assert statuses(report.out) == {2: "created", 3: "unknown"}
     assert said[0].startswith("waiting 30 s before checking 1 unclear outcome(s)")
+
+
+def test_a_new_run_reads_the_campaign_list_once_before_sending(tmp_path, sandbox):
+    import requests
+
+    class Counting(requests.Session):
+        lists = 0
+
+        def request(self, method, url, *args, **kwargs):
+            Counting.lists += "information.php" in url
+            return super().request(method, url, *args, **kwargs)
+
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos")])
+    settings = job.Settings(input=Path(src), base_url=sandbox.url)
+    report = job.run(settings, token="sandbox-token", session=Counting())
+    assert report.counts["created"] == 2
+    # One read serves both the record of what existed before and skipping existing names.
+    assert Counting.lists == 1
