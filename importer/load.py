@@ -16,25 +16,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from importer.cells import by_value, clean_cell, clean_header, clean_values
-from importer.csvfile import decode
 from importer.files import read_sheet
-from importer.sheet import Sheet
 from importer.skills import load_skills
 from importer.table import Table, build_table, header_scorer
 
-__all__ = [
-    "Sheet",
-    "Table",
-    "by_value",
-    "clean_cell",
-    "clean_header",
-    "clean_values",
-    "decode",
-    "load_skills",
-    "load_table",
-    "read_sheet",
-]
+__all__ = ["Table", "load_skills", "load_table"]
 
 
 def load_table(

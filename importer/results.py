@@ -40,10 +40,6 @@ from importer.workbook_style import (
     text_cell,
 )
 
-#: Kept for callers of the old names; :mod:`importer.status` is where they live.
-STATUSES = tuple(Status)
-RETRY_STATUSES = status.RETRY_STATUSES
-SUCCESS_STATUSES = status.SUCCESS_STATUSES
 COLOURS = {
     Status.CREATED: "C6EFCE",
     Status.EXISTS: "DDEBF7",
@@ -127,7 +123,7 @@ def derive(
 def counts(results: Iterable[RowResult]) -> dict[str, int]:
     """Rows per status, every status listed."""
     tally = Counter(r.status for r in results)
-    return {s: tally.get(s, 0) for s in STATUSES}
+    return {s: tally.get(s, 0) for s in Status}
 
 
 def kinds(problems: Iterable[CellIssue]) -> list[Kind]:
@@ -315,7 +311,7 @@ def write_retry(
     out. Removes a stale retry file when there is nothing to retry, so an old one is
     never fed back in by mistake.
     """
-    chosen = [r for r in results if r.status in RETRY_STATUSES]
+    chosen = [r for r in results if r.status in status.RETRY_STATUSES]
     if not chosen:
         if path.exists():
             path.unlink()

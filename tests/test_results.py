@@ -347,11 +347,3 @@ def test_counts_list_every_status():
         "created": 1, "exists": 0, "failed": 0, "unknown": 0, "invalid": 0, "not_sent": 0,
         "valid": 0,
     }  # fmt: skip
-
-
-def test_old_names_of_the_status_sets_still_work():
-    from importer.status import RETRY_STATUSES, SUCCESS_STATUSES, Status
-
-    assert results.RETRY_STATUSES is RETRY_STATUSES
-    assert results.SUCCESS_STATUSES is SUCCESS_STATUSES
-    assert set(results.STATUSES) == set(Status)

@@ -13,7 +13,7 @@ from importer import results as results_module
 from importer.client import base_url_for
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
-from importer.status import label
+from importer.status import Status, label
 from importer.web.app import Context, Data, context, post, render
 from importer.web.runs import Run, human_seconds
 from importer.web.uploads import content_disposition, download_name
@@ -196,7 +196,7 @@ async def results_page(request: Request) -> Response:
 
 
 def _labels() -> dict[str, str]:
-    return {s: label(s) for s in results_module.STATUSES}
+    return {s: label(s) for s in Status}
 
 
 async def download(request: Request) -> Response:
