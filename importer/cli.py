@@ -12,14 +12,19 @@ import enum
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
-from typing import TextIO
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from importer import i18n
 from importer.arguments import PROG, build_parser, language_asked
 from importer.console import forgiving
 from importer.errors import ApiStopped, ImporterError, UsageError
 from importer.i18n import _
+from importer.status import API_STOPS, Ended
+
+if TYPE_CHECKING:
+    from importer.report import Report
+    from importer.send import StopFlag
 
 
 class ExitCode(enum.IntEnum):
@@ -183,15 +188,13 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return code
 
 
-def _exit_code(report: object) -> int:
-    from importer.status import API_STOPS, Ended
-
-    ended = getattr(report, "ended", Ended.DONE)
+def _exit_code(report: Report) -> int:
+    ended = report.ended
     if ended == Ended.INTERRUPTED:
         return ExitCode.INTERRUPTED
     if ended in API_STOPS:
         return ExitCode.API_STOPPED
-    return ExitCode.OK if getattr(report, "all_succeeded", False) else ExitCode.ROWS_NOT_CREATED
+    return ExitCode.OK if report.all_succeeded else ExitCode.ROWS_NOT_CREATED
 
 
 #: The signals that ask a run to stop: Ctrl-C everywhere; Ctrl-Break on Windows;
@@ -202,13 +205,13 @@ STOP_SIGNALS = tuple(
 
 
 @contextlib.contextmanager
-def _signals_stop(stop: object, say: Callable[[str], None]):  # type: ignore[no-untyped-def]
+def _signals_stop(stop: StopFlag, say: Callable[[str], None]) -> Iterator[None]:
     """First signal: finish the request in flight, then stop. Second: quit now."""
 
     def handler(signum: int, frame: object) -> None:
         if stop:
             raise KeyboardInterrupt
-        stop.set()  # type: ignore[attr-defined]
+        stop.set()
         say(_("stopping after the request in flight (press Ctrl-C again to quit at once)"))
 
     previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
