@@ -18,6 +18,7 @@ from importer.cells import clean_header, clean_values
 from importer.columns import header_score
 from importer.errors import InputError
 from importer.i18n import _
+from importer.policy import MAX_CELLS, MAX_COLUMNS, MAX_LINE_CHARS
 from importer.sheet import HEADER_SEARCH_ROWS, Overflow, Score, Sheet, header_index
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -30,16 +31,25 @@ SAMPLE_CHARS = 200_000
 def read_csv(
     name: str, data: bytes, encoding: str | None, delimiter: str | None, score: Score
 ) -> Sheet:
-    """Read CSV bytes into a :class:`Sheet`; the header is the best-``score`` early record."""
+    """Read CSV bytes into a :class:`Sheet`; the header is the best-``score`` early record.
+
+    Time and memory grow with the file's size, never with its rows times its widest
+    row: a line too long for any sheet, or more cells than :data:`MAX_CELLS`, is refused
+    with a message before parsing; a record wider than the header is kept to the
+    header's width, its extra text reported.
+    """
     text, used = decode(data, name, encoding)
     text, delimiter = _delimiter(text.lstrip("\ufeff"), delimiter)
+    _check_lines(name, text)
     try:
         head, lines = _find_header(text, delimiter, score)
     except csv.Error as exc:
         raise _unreadable(name, exc) from None
     header = head[-1] if head else []
-    body = _parse(name, _drop_lines(text, lines), delimiter, max(len(header), 1))
     named = _named_width(header)
+    rest = _drop_lines(text, lines)
+    width = _width(name, rest, len(header), named)
+    body, overflow = _parse(name, rest, delimiter, width, named)
     shown = {"\t": "tab"}.get(delimiter, delimiter)
     return Sheet(
         head,
@@ -47,8 +57,59 @@ def read_csv(
         _('CSV ({encoding}, "{delimiter}")').format(encoding=used, delimiter=shown),
         encoding=used,
         delimiter=delimiter,
-        overflow=_overflow(body, named, delimiter),
+        overflow=overflow,
     )
+
+
+def _check_lines(name: str, text: str) -> None:
+    """Refuse a line longer than :data:`MAX_LINE_CHARS`: no sheet's row is that long, and
+    a parser holds each field of a line at once (200 MB of commas is 200 million)."""
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    start, number = 0, 1
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start > MAX_LINE_CHARS and text.find("\r", start, end) < 0:
+            raise InputError(
+                _(
+                    "{name}: line {line} is {length} characters long, longer than any row "
+                    "of a spreadsheet ({limit} at most). The file is not a campaign sheet, "
+                    "or it is damaged: open it in Excel and save it again as CSV."
+                ).format(
+                    name=name, line=f"{number:,}", length=f"{end - start:,}",
+                    limit=f"{MAX_LINE_CHARS:,}",
+                )
+            )  # fmt: skip
+        start, number = end + 1, number + 1
+
+
+def _width(name: str, text: str, header: int, named: int) -> int:
+    """How many columns to parse: the header's, empty ones at its end included when the
+    cells that makes stay within :data:`MAX_CELLS` (each is held), else the named ones."""
+    # Records are at most the lines (a quoted line break only joins two).
+    rows = (text.count("\n") or text.count("\r")) + 1
+    width = max(header, 1)
+    if rows * width > MAX_CELLS or width > MAX_COLUMNS:
+        width = max(named, 1)
+    if width > MAX_COLUMNS:
+        raise InputError(
+            _(
+                "{name}: the header has {columns} columns, more than a spreadsheet can hold "
+                "({limit}). Check that the file is a campaign sheet saved as CSV."
+            ).format(name=name, columns=f"{width:,}", limit=f"{MAX_COLUMNS:,}")
+        )
+    if rows * width > MAX_CELLS:
+        raise InputError(
+            _(
+                "{name} has about {rows} rows of {columns} columns ({cells} cells), more "
+                "than the {limit} the importer reads. Split it into smaller files."
+            ).format(
+                name=name, rows=f"{rows:,}", columns=width, cells=f"{rows * width:,}",
+                limit=f"{MAX_CELLS:,}",
+            )
+        )  # fmt: skip
+    return width
 
 
 def _delimiter(text: str, delimiter: str | None) -> tuple[str, str]:
@@ -121,27 +182,71 @@ def _decode_as(data: bytes, name: str, encoding: str) -> str:
         ) from None
 
 
-def _parse(name: str, text: str, delimiter: str, width: int) -> pd.DataFrame:
-    """The records below the header as text, one column per field, at least ``width`` wide.
+def _parse(
+    name: str, text: str, delimiter: str, width: int, named: int
+) -> tuple[pd.DataFrame, list[Overflow]]:
+    """The records below the header as text, one column per field, and those wider than
+    the header's ``named`` columns.
 
-    The C parser refuses a record wider than the columns it was given (or, for the first
-    record, takes the extra fields as an index); only then is the text counted record by
-    record, to give it the widest record's width.
+    The C parser takes the common file whole. It refuses a record wider than the
+    columns it was given (or, for the first record, takes the extra fields as an index):
+    then the records are read one by one instead, each kept to the header's width, and
+    what a wider one holds beyond it reported. Either way the cost follows the text's
+    size, not the number of records times the widest one.
     """
     try:
         first = _parse_fast(text, delimiter, width)
         if isinstance(first.index, pd.RangeIndex):
-            return first
-        error: Exception = pd.errors.ParserError(_("a record has more fields than the header"))
-    except pd.errors.ParserError as exc:
-        error = exc
+            return first, _overflow(first, named, delimiter)
+    except pd.errors.ParserError:
+        pass
     try:
-        widest = _widest_record(text, delimiter)
-        if widest <= width:  # the csv module does not see what the C parser saw
-            raise _unreadable(name, error)
-        return _parse_fast(text, delimiter, widest)
-    except (pd.errors.ParserError, csv.Error) as exc:
+        return _parse_records(text, delimiter, max(named, 1), named)
+    except csv.Error as exc:
         raise _unreadable(name, exc) from None
+
+
+def _parse_records(
+    text: str, delimiter: str, width: int, named: int
+) -> tuple[pd.DataFrame, list[Overflow]]:
+    """Record by record (the csv module, in C): each cut or padded to ``width`` fields."""
+    # A field may be as long as the text (the default limit, 128 KiB, is the csv
+    # module's guard against runaway quotes; here the whole text is in memory anyway).
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    rows: list[list[str]] = []
+    overflow = []
+    padding = [""] * width
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for position, record in enumerate(records):
+        if len(record) > named:
+            found = _beyond(position, record, named, delimiter)
+            if found is not None:
+                overflow.append(found)
+        if len(record) >= width:
+            rows.append(record[:width])
+        else:
+            rows.append(record + padding[len(record) :])
+    body = pd.DataFrame(rows, columns=range(width), dtype=object)
+    return body, overflow
+
+
+def _beyond(position: int, record: list[str], named: int, delimiter: str) -> Overflow | None:
+    """The record's text beyond the header's columns, if it has any (empty fields there
+    are harmless: Excel writes them)."""
+    cells = clean_values(np.array(record[named:], dtype=object))
+    filled = np.flatnonzero(cells != "")
+    if not len(filled):
+        return None
+    last = int(filled[-1])
+    return Overflow(position, named + last + 1, _shortened(delimiter.join(cells[: last + 1])))
+
+
+#: How much of the text beyond the header a message quotes.
+SHOWN_CHARS = 200
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
 
 
 def _unreadable(name: str, why: Exception) -> InputError:
@@ -169,10 +274,6 @@ def _parse_fast(text: str, delimiter: str, width: int) -> pd.DataFrame:
     )
 
 
-def _widest_record(text: str, delimiter: str) -> int:
-    return max((len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)), default=0)
-
-
 def _named_width(header: list[str]) -> int:
     """How many columns the header has, not counting empty cells at its end."""
     cells = [clean_header(c) for c in header]
@@ -195,7 +296,7 @@ def _overflow(body: pd.DataFrame, named: int, delimiter: str) -> list[Overflow]:
     for position in np.flatnonzero((cells != "").any(axis=1)):
         values = cells[position].tolist()
         last = max(i for i, v in enumerate(values) if v)
-        extra = delimiter.join(values[: last + 1])
+        extra = _shortened(delimiter.join(values[: last + 1]))
         found.append(Overflow(int(position), named + last + 1, extra))
     return found
 
