@@ -98,7 +98,7 @@ def _add_sandbox_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
 ) -> None:
-    from importer.sandbox_core import FAULTS  # names only: no server is loaded
+    from importer.sandbox_core import CALLS, FAULTS  # names only: no server is loaded
 
     box = commands.add_parser(
         "sandbox", parents=[common], help=_("run the local stand-in wolkvox server")
@@ -110,7 +110,12 @@ def _add_sandbox_parser(
         help=_("port on 127.0.0.1 (default 8765; 0: any free)"),
     )
     box.add_argument("--token", help=_("token the sandbox accepts (default: sandbox-token)"))
-    box.add_argument("--latency", type=float, default=0.0, help=_("seconds per create call"))
+    box.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help=_("seconds each create, add_record, start, stop and delete call takes"),
+    )
     box.add_argument(
         "--hang",
         type=float,
@@ -118,16 +123,17 @@ def _add_sandbox_parser(
         help=_("seconds a hang_created fault keeps the client waiting"),
     )
     box.add_argument(
-        "--quota", type=int, help=_("create calls allowed before TOKEN LIMIT EXCEEDED")
+        "--quota", type=int, help=_("calls allowed per day before TOKEN LIMIT EXCEEDED")
     )
     box.add_argument(
         "--fault",
         action="append",
         default=[],
-        metavar="NAME=KIND",
-        help=_("fail the campaign NAME the KIND way (repeatable); KIND is one of {kinds}").format(
-            kinds=", ".join(FAULTS)
-        ),
+        metavar="NAME=[CALL:]KIND",
+        help=_(
+            "fail the next CALL (default: create) for campaign NAME (* for any) the KIND way "
+            "(repeatable); CALL is one of {calls}, KIND one of {kinds}"
+        ).format(calls=", ".join(CALLS), kinds=", ".join(FAULTS)),
     )
     box.add_argument(
         "--existing",
