@@ -76,7 +76,10 @@ def test_validate_reports_every_problem_and_exits_1(tmp_path):
     result = run_cli("validate", ROOT / "sample_data/campaigns-with-mistakes.csv", "--out", out)
     assert result.code == ExitCode.ROWS_NOT_CREATED
     assert "12 problem(s) in 10 row(s); these rows are not sent:" in result.out
-    assert "  row 8, skill_id '10A': skill_id must be digits only, e.g. 101" in result.out
+    assert (
+        "  row 8, skill_id '10A': skill_id must be digits only: \"A\" at position 3 is not a digit"
+        in result.out
+    )
     assert "warning: ignored columns not used by wolkvox: notas internas" in result.err
     assert statuses(out)[12] == "valid"
     assert (tmp_path / "new-folder" / "mistakes.results.retry.xlsx").exists()
