@@ -298,6 +298,31 @@ def test_the_journals_say_which_runs_are_unfinished_also_in_an_old_folder(tmp_pa
         assert sorted(box.state.created_names().values()) == [1] * 4
 
 
+# --- odd uploads and folders ---------------------------------------------------------
+
+
+def test_a_five_thousand_character_file_name_is_accepted_and_shown_short(tmp_path):
+    name = "campañas de diciembre " * 227 + "final.csv"
+    assert len(name) > 5000
+    sheet = write_csv(tmp_path / "a.csv", [row("A")])
+    with page_for(tmp_path / "work") as page:
+        review = page.upload(sheet, name=name)
+        shown = page.ctx.workspace.upload.name
+    assert review.status_code == 200 and review.url.path == "/review"
+    assert len(shown) <= 120 and shown.startswith("campañas de diciembre") and "…" in shown
+    assert shown.endswith("final.csv") and shown in review.text
+    assert [p.name for p in (tmp_path / "work" / "uploads").iterdir()] == ["upload-1.csv"]
+
+
+def test_a_working_folder_that_cannot_be_written_is_a_message_on_the_page(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        (tmp_path / "work").mkdir(exist_ok=True)
+        (tmp_path / "work" / "uploads").write_text("in the way", encoding="utf-8")
+        answer = page.upload(write_csv(tmp_path / "a.csv", [row("A")]))
+    assert answer.status_code == 507
+    assert "cannot write in the folder" in answer.text and "--workdir" in answer.text
+
+
 # --- the page as a process -------------------------------------------------------------
 
 
