@@ -185,6 +185,18 @@ def test_a_row_wider_than_its_header_keeps_its_own_words_in_the_results(tmp_path
     assert got[3]["status"] == "created"
 
 
+def test_a_row_wider_than_its_header_stays_unsent_when_its_cells_are_edited(tmp_path):
+    with Sandbox(Config(skills=DEMO_SKILLS)) as box:
+        with page_for(tmp_path / "work", sandbox=box) as page:
+            page.upload(CASES[0].write(tmp_path))
+            page.edit(2, "campaign_description", "Cartera 30, 60 y 90 dias")
+            page.edit(3, "opt1", "a column the sheet lacks")
+            page.post("/send")
+            assert page.wait_run()["state"] == "finished"
+            assert statuses(page.get("/results").text) == ["invalid", "created"]
+        assert set(box.state.created_names()) == {"Good"}
+
+
 def test_a_run_input_that_does_not_read_back_as_reviewed_stops_before_sending(
     tmp_path, monkeypatch
 ):

@@ -44,9 +44,9 @@ if TYPE_CHECKING:
     from importer import job
 
 Mapping_ = dict[str, str | None]
-#: A problem as the run must find it again: (row, column, rule, value). The message is
-#: left out: it is words in the language of whoever read the file last.
-ProblemKey = tuple[int, str, str, str]
+#: A problem as the run must find it again: (row, column, rule). The cells themselves are
+#: compared on their own; the message is words in the language of whoever read last.
+ProblemKey = tuple[int, str, str]
 
 
 @dataclass
@@ -364,7 +364,7 @@ class Reviewed:
 
 def problem_keys(problems: list[Problem]) -> frozenset[ProblemKey]:
     """Problems as the run must find them again."""
-    return frozenset((p.row, p.column, str(p.rule), p.value) for p in problems)
+    return frozenset((p.row, p.column, str(p.rule)) for p in problems)
 
 
 def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[str | None]]:
@@ -374,7 +374,7 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
     the person's choices, their names (``Nombre de la campaña``), so the run reads the
     same header; a column the person placed is named by its field; a column the engine
     ignores on its own keeps its name (and the warning it gives), any other one is left
-    without a name. A field edited on the page that the sheet lacked comes last.
+    without a name. A field edited on the page that the sheet lacked is added.
     """
     match = match_header(table.header, mapping)
     at = {pos: f for f, pos in match.positions.items()}
@@ -388,10 +388,11 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
             cells.append(text if match_header([text]).ignored == [text] else "")
         columns.append(column)
     frame = table.frame
-    for f in FIELDS:
-        if f not in match.positions and frame[f].ne("").any():
-            cells.append(f)
-            columns.append(f)
+    added = [f for f in FIELDS if f not in match.positions and frame[f].ne("").any()]
+    # Before the sheet's last field: a row wider than its header is reported on that one.
+    last = max(p for f, p in match.positions.items() if f in FIELDS)
+    cells[last:last] = added
+    columns[last:last] = added
     return cells, columns
 
 
