@@ -8,9 +8,11 @@ wrapped in a byte-order mark, whitespace or notices. Nothing here does I/O.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
-from collections.abc import Iterator
+import ssl
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -35,19 +37,28 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Answer:
-    """What one request came to: a :class:`Kind`, a message for the operator, the
-    campaign id when created, and for ``retry``/``stop`` the :class:`Ended` reason."""
+    """What one request came to: a :class:`Kind`, the row's message, the campaign id
+    when created, and for ``retry``/``stop`` the :class:`Ended` reason.
+
+    ``message`` is what the results, the retry file and the page show: ``sentence``
+    (what happened and what to do, in the person's language) with ``said`` beside it:
+    the server's own words, or the transport error, as received, for support.
+    """
 
     kind: Kind
     message: str
     id_campaign: str = ""
     reason: Ended | Literal[""] = ""
+    sentence: str = ""
+    said: str = ""
 
     def __post_init__(self) -> None:
         # Callers may pass the plain strings; the fields always hold the enums.
         object.__setattr__(self, "kind", Kind(self.kind))
         if self.reason:
             object.__setattr__(self, "reason", Ended(self.reason))
+        if not self.sentence:
+            object.__setattr__(self, "sentence", self.message)
 
 
 class Body(StrEnum):
@@ -261,41 +272,184 @@ def campaign_id(payload: Any) -> str:
     return ""
 
 
-# -- Transport failures: was the request possibly received, or surely not? -------------
+# -- Transport failures: could the request have reached the server? -------------------
 
-_TransportRule = tuple[tuple[type[BaseException], ...], Kind, Ended | Literal[""], str]
-#: (exceptions looked for in the error's chain, kind, reason, message); first match wins.
-#: Order matters: a proxy error or TLS failure is also a connection error, and a
-#: connection that existed (``ProtocolError``) may have carried the request.
-TRANSPORT: tuple[_TransportRule, ...] = (
-    ((requests.exceptions.ProxyError, u3.ProxyError), Kind.STOP, Ended.UNREACHABLE, N_(
+
+class Failure(StrEnum):
+    """How a call that got no HTTP answer failed, and so whether its request can have left."""
+
+    PROXY = "proxy"  #: the proxy could not be reached, or refused the tunnel
+    NAME = "name"  #: the server's name could not be resolved
+    REFUSED = "refused"  #: nothing listens at the address, or a firewall said no
+    CONNECT_TIMEOUT = "connect timeout"  #: no reply while connecting
+    HANDSHAKE = "handshake"  #: TLS could not be set up (certificate, handshake)
+    READ_TIMEOUT = "read timeout"  #: the request was sent; no answer in time
+    TLS_BROKE = "tls broke"  #: the request was sent; then a TLS error (a broken record)
+    CLOSED = "closed"  #: the request was sent; then the connection closed or reset
+    OTHER = "other"  #: anything else, or where it failed cannot be told
+
+
+@dataclass(frozen=True)
+class TransportRule:
+    """One line of the contract's "No answer" table (``docs/wolkvox-api.md``)."""
+
+    failure: Failure
+    #: could the request have reached the server? Only a failure proven to come before
+    #: the request was written may say no, and only such a failure stops as unreachable.
+    reached: bool
+    kind: Kind
+    reason: Ended | Literal[""]
+    #: the sentence the person reads (an ``N_`` template); the error follows it
+    message: str
+
+
+#: The "No answer" table, in the order of ``docs/wolkvox-api.md``; one line per
+#: :class:`Failure`. Placeholders: {proxy}, {answer} (the proxy's tunnel answer),
+#: {timeout} (seconds).
+TRANSPORT: tuple[TransportRule, ...] = (
+    TransportRule(Failure.PROXY, False, Kind.STOP, Ended.UNREACHABLE, N_(
         "could not get through {proxy}{answer}; nothing reached wolkvox: check the proxy "
         "settings (HTTPS_PROXY) with your network team")),
-    ((requests.exceptions.SSLError, u3.SSLError), Kind.STOP, Ended.UNREACHABLE, N_(
-        "the secure connection to the server failed; check --server/--base-url")),
-    ((requests.ConnectTimeout,), Kind.STOP, Ended.UNREACHABLE, N_(
-        "could not connect to the server; check the network and --server/--base-url")),
-    ((requests.ReadTimeout, u3.ReadTimeoutError), Kind.UNKNOWN, "", N_(
-        "no answer within {timeout} s; the campaign may or may not exist")),
-    ((u3.ProtocolError,), Kind.UNKNOWN, "", N_(
-        "the connection closed before the server answered; the campaign may or may not exist")),
-    ((u3.NewConnectionError, u3.NameResolutionError), Kind.STOP, Ended.UNREACHABLE, N_(
-        "could not connect to the server; check the network and --server/--base-url")),
-    ((BaseException,), Kind.UNKNOWN, "", N_(
-        "the connection broke after the request was sent; the campaign may or may not exist")),
+    TransportRule(Failure.NAME, False, Kind.STOP, Ended.UNREACHABLE, N_(
+        "could not connect to the server: its name was not found, so nothing was sent; "
+        "check --server/--base-url and the network")),
+    TransportRule(Failure.REFUSED, False, Kind.STOP, Ended.UNREACHABLE, N_(
+        "could not connect to the server: the connection was refused, so nothing was sent; "
+        "check --server/--base-url and the network")),
+    TransportRule(Failure.CONNECT_TIMEOUT, False, Kind.STOP, Ended.UNREACHABLE, N_(
+        "could not connect to the server: it did not reply, so nothing was sent; check the "
+        "network and --server/--base-url")),
+    TransportRule(Failure.HANDSHAKE, False, Kind.STOP, Ended.UNREACHABLE, N_(
+        "the secure connection to the server could not be set up (for example, its "
+        "certificate is not trusted), so nothing was sent; check --server/--base-url, or the "
+        "certificate settings with your network team")),
+    TransportRule(Failure.READ_TIMEOUT, True, Kind.UNKNOWN, "", N_(
+        "the request was sent but no answer came within {timeout} s; the campaign may or "
+        "may not exist, and the campaign list will show which")),
+    TransportRule(Failure.TLS_BROKE, True, Kind.UNKNOWN, "", N_(
+        "the secure connection broke after the request was sent; the campaign may or may "
+        "not exist, and the campaign list will show which")),
+    TransportRule(Failure.CLOSED, True, Kind.UNKNOWN, "", N_(
+        "the connection closed before the server answered, after the request was sent; the "
+        "campaign may or may not exist, and the campaign list will show which")),
+    TransportRule(Failure.OTHER, True, Kind.UNKNOWN, "", N_(
+        "the call failed, and it cannot be told whether the request reached the server; the "
+        "campaign may or may not exist, and the campaign list will show which")),
 )  # fmt: skip
+
+_TRANSPORT = {rule.failure: rule for rule in TRANSPORT}
 
 
 def classify_exception(exc: BaseException, timeout: float, *, proxy: str = "") -> Answer:
-    """Classify a transport error by :data:`TRANSPORT`."""
+    """Classify a transport error by :data:`TRANSPORT`: see :func:`failure_of`."""
     chain = list(_chain(exc))
-    for types, kind, reason, template in TRANSPORT:
-        if any(isinstance(item, types) for item in chain):
-            message = _(template).format(
-                timeout=f"{timeout:g}", proxy=_proxy_named(proxy), answer=_tunnel_answer(chain)
-            )
-            return Answer(kind, message, reason=reason)
-    raise AssertionError("the last transport rule matches every error")
+    rule = _TRANSPORT[failure_of(exc)]
+    sentence = _(rule.message).format(
+        timeout=f"{timeout:g}", proxy=_proxy_named(proxy), answer=_tunnel_answer(chain)
+    )
+    said = _error_named(chain)
+    message = _("{sentence} (error: {said})").format(sentence=sentence, said=said)
+    return Answer(rule.kind, message if said else sentence, reason=rule.reason,
+                  sentence=sentence, said=said)  # fmt: skip
+
+
+class _Phase(StrEnum):
+    OPENING = "opening"  #: connecting, resolving, the proxy's tunnel, the TLS handshake
+    TALKING = "talking"  #: writing the request or reading the answer
+
+
+#: Functions of the standard library, urllib3 and requests (module, name) that a
+#: failure's traceback passes through, by the phase of the call they belong to. The
+#: innermost one names the phase the failure was raised in: an HTTP connection is opened
+#: from inside ``send`` (hence "innermost"), an HTTPS one before the request is begun.
+_PHASES: Mapping[tuple[str, str], _Phase] = {
+    **dict.fromkeys([
+        ("socket", "getaddrinfo"), ("socket", "create_connection"),
+        ("urllib3.util.connection", "create_connection"),
+        ("urllib3.connection", "_new_conn"), ("urllib3.connection", "connect"),
+        ("urllib3.connection", "_tunnel"), ("urllib3.connection", "_connect_tls_proxy"),
+        ("urllib3.connection", "_ssl_wrap_socket_and_match_hostname"),
+        ("urllib3.connectionpool", "_validate_conn"), ("urllib3.connectionpool", "_new_conn"),
+        ("http.client", "_tunnel"), ("http.client", "connect"), ("ssl", "do_handshake"),
+    ], _Phase.OPENING),
+    **dict.fromkeys([
+        ("http.client", "send"), ("http.client", "getresponse"), ("http.client", "begin"),
+        ("http.client", "_read_status"), ("http.client", "read"), ("http.client", "readinto"),
+        ("urllib3.connection", "getresponse"), ("urllib3.response", "read"),
+        ("urllib3.response", "_raw_read"), ("urllib3.response", "stream"),
+        ("urllib3.response", "read_chunked"), ("urllib3.response", "_error_catcher"),
+        ("requests.models", "generate"), ("socket", "readinto"), ("ssl", "read"),
+        ("ssl", "recv_into"), ("ssl", "recv"), ("ssl", "send"), ("ssl", "sendall"),
+        ("ssl", "write"),
+    ], _Phase.TALKING),
+}  # fmt: skip
+
+
+def _phase(chain: list[BaseException]) -> _Phase | None:
+    """When in the call the failure was raised: TALKING if any error of the chain was
+    raised while the request was being written or its answer read, else OPENING if one
+    was raised while connecting, else None (no traceback tells)."""
+    found: set[_Phase] = set()
+    for item in chain:
+        innermost = None
+        tb = item.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            where = (str(frame.f_globals.get("__name__")), frame.f_code.co_name)
+            innermost = _PHASES.get(where, innermost)
+            tb = tb.tb_next
+        if innermost is not None:
+            found.add(innermost)
+    if _Phase.TALKING in found:
+        return _Phase.TALKING
+    return _Phase.OPENING if found else None
+
+
+def failure_of(exc: BaseException) -> Failure:
+    """Which :class:`Failure` a transport error is; see the module's table.
+
+    The one question is whether the request can have reached the server. The error's
+    type alone does not tell: urllib3 reports a TLS error as ``SSLError`` whether the
+    handshake failed or a broken record came with the answer, and a connection that a
+    proxy closed after the request as ``ProxyError``. So where it was raised decides
+    (:func:`_phase`); a failure counts as before the request only with a proof: raised
+    while opening the connection, or a type that only the opening raises.
+    """
+    chain = list(_chain(exc))
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(item, types) for item in chain)
+
+    phase = _phase(chain)
+    if phase is _Phase.TALKING:
+        if has(requests.ReadTimeout, u3.ReadTimeoutError, TimeoutError):
+            return Failure.READ_TIMEOUT
+        if has(requests.exceptions.SSLError, u3.SSLError, ssl.SSLError):
+            return Failure.TLS_BROKE
+        if has(u3.ProtocolError, http.client.HTTPException, ConnectionError):
+            return Failure.CLOSED
+        return Failure.OTHER
+    opening = phase is _Phase.OPENING
+    if has(requests.exceptions.ProxyError, u3.ProxyError) and (
+        opening or _tunnel_answer(chain) or has(u3.NewConnectionError)
+    ):
+        return Failure.PROXY
+    if has(u3.NameResolutionError):
+        return Failure.NAME
+    if has(u3.NewConnectionError):
+        return Failure.REFUSED
+    # requests documents its ConnectTimeout as "safe to retry": raised while connecting.
+    if has(u3.ConnectTimeoutError, requests.ConnectTimeout):
+        return Failure.CONNECT_TIMEOUT
+    if opening:
+        # An HTTPS connection's handshake (or a reset, or its timeout) before the request.
+        return Failure.HANDSHAKE
+    # No traceback tells where: only the type is left, and it proves nothing was not sent.
+    if has(requests.ReadTimeout, u3.ReadTimeoutError):
+        return Failure.READ_TIMEOUT
+    if has(u3.ProtocolError):
+        return Failure.CLOSED
+    return Failure.OTHER
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -308,7 +462,30 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(item))
         yield item
-        stack.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+        stack.extend(_inner(item))
+
+
+_WRAPPERS = (requests.RequestException, u3.MaxRetryError, u3.ProxyError, u3.ProtocolError)
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s'\"]*@")
+
+
+def _error_named(chain: list[BaseException]) -> str:
+    """The error beneath the wrappers, for support (``SSLCertVerificationError: [SSL:
+    CERTIFICATE_VERIFY_FAILED] …``): on one line, short, never a proxy's login."""
+    leaves = [item for item in chain if not isinstance(item, _WRAPPERS) and not _inner(item)]
+    if not leaves:
+        return ""
+    item = leaves[0]
+    kind = type(item)
+    named = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    text = _CREDENTIALS.sub("", " ".join(f"{named}: {item}".split()))
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def _inner(item: BaseException) -> list[BaseException]:
+    """The errors ``item`` wraps directly."""
+    wrapped = (*item.args, getattr(item, "reason", None), item.__cause__, item.__context__)
+    return [x for x in wrapped if isinstance(x, BaseException)]
 
 
 def _tunnel_answer(chain: list[BaseException]) -> str:

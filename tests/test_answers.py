@@ -14,6 +14,7 @@ from importer.answers import (
     TRANSPORT,
     Answer,
     Body,
+    Failure,
     Kind,
     classify,
     classify_exception,
@@ -61,8 +62,23 @@ def test_answer_table_mirrors_the_contract_line_by_line():
 
 
 def test_transport_table_mirrors_the_contract_line_by_line():
-    documented = [(kind, reason) for _what, kind, reason, _why in _docs_table("No answer")]
-    assert documented == [(kind, reason) for _types, kind, reason, _message in TRANSPORT]
+    documented = [
+        (reached, kind, reason, reads)
+        for _what, reached, kind, reason, reads in _docs_table("No answer")
+    ]
+    assert documented == [
+        ("yes" if rule.reached else "no", rule.kind, rule.reason, rule.message)
+        for rule in TRANSPORT
+    ]
+    assert [rule.failure for rule in TRANSPORT] == list(Failure)  # one line per failure
+
+
+def test_only_a_failure_that_cannot_have_reached_the_server_stops_as_unreachable():
+    for rule in TRANSPORT:
+        if rule.reached:
+            assert (rule.kind, rule.reason) == (Kind.UNKNOWN, ""), rule.failure
+        else:
+            assert (rule.kind, rule.reason) == (Kind.STOP, Ended.UNREACHABLE), rule.failure
 
 
 @pytest.mark.parametrize(

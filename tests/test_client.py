@@ -108,7 +108,10 @@ def test_read_timeout_is_unknown(client):
     responses.post(CREATE, body=requests.ReadTimeout("slow"))
     answer = client.create_campaign("preview", "{}")
     assert answer.kind == "unknown"
-    assert answer.message == "no answer within 5 s; the campaign may or may not exist"
+    assert answer.message == (
+        "the request was sent but no answer came within 5 s; the campaign may or may not "
+        "exist, and the campaign list will show which"
+    )
 
 
 @responses.activate
@@ -286,6 +289,8 @@ def test_connection_closed_after_sending_is_unknown_over_real_http(make_sandbox)
     answer = client.create_campaign("preview", body)
     assert (answer.kind, answer.reason) == (Kind.UNKNOWN, "")
     assert answer.message == (
-        "the connection closed before the server answered; the campaign may or may not exist"
+        "the connection closed before the server answered, after the request was sent; the "
+        "campaign may or may not exist, and the campaign list will show which (error: "
+        "http.client.RemoteDisconnected: Remote end closed connection without response)"
     )
     assert box.state.created_names() == {"A": 1}
