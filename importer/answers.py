@@ -2,7 +2,9 @@
 
 :data:`RULES` is the answer table of ``docs/wolkvox-api.md`` line by line, and
 :data:`TRANSPORT` its rows for calls that got no answer at all; a reviewer can hold
-one against the other. :func:`read_json` finds the JSON in a body that a PHP server
+one against the other. Every line carries the plain sentence the person reads (what
+happened, what to do), in their language; the server's own words stay beside it, as
+received, for support. :func:`read_json` finds the JSON in a body that a PHP server
 wrapped in a byte-order mark, whitespace or notices. Nothing here does I/O.
 """
 
@@ -79,53 +81,68 @@ class Rule:
     body: Body
     kind: Kind
     reason: Ended | Literal[""]
-    #: what the row's message says (an ``N_`` template); empty: the answer as received
-    #: ("HTTP 400 SOME PARAMETERS ARE REQUIRED"; for a 201, the server's words alone)
+    #: the sentence the person reads (an ``N_`` template); the server's words follow it
     message: str
 
 
 #: The answer table, in the order of ``docs/wolkvox-api.md``; the first matching rule wins.
-#: Placeholders: {shown} is "HTTP <status> <the server's words>", {said} the words alone.
+#: Placeholders: {id} the campaign id, {code} the body's code, {status} the HTTP status,
+#: {skill} the row's skill ("skill 101"), {proxy} the proxy ("the proxy http://…").
 RULES: tuple[Rule, ...] = (
     Rule("201", (), Body.OTHER_CODE, Kind.UNKNOWN, "", N_(
-        "HTTP 201 but the answer's code is {code}: {said}; check in wolkvox manager whether "
-        "the campaign exists")),
+        "wolkvox's answer contradicts itself (HTTP 201, but code {code}); the campaign list "
+        "will show whether the campaign was created")),
     Rule("201", (), Body.NOT_JSON, Kind.CREATED, "", N_(
-        "created (HTTP 201), but the answer was not JSON; the campaign id will be looked up in "
+        "created; wolkvox's answer could not be read, so the campaign id will be taken from "
         "the campaign list")),
     Rule("201", (), Body.NO_ID, Kind.CREATED, "", N_(
-        "created (HTTP 201), but the answer carried no campaign id; the id will be looked up in "
-        "the campaign list")),
-    Rule("201", (), Body.ANY, Kind.CREATED, "", ""),
+        "created; wolkvox's answer carried no campaign id, so it will be taken from the "
+        "campaign list")),
+    Rule("201", (), Body.ANY, Kind.CREATED, "", N_("created with id {id}")),
     Rule("2xx", (), Body.ANY, Kind.UNKNOWN, "", N_(
-        "{shown}: not the 201 that confirms creation; check in wolkvox manager whether the "
-        "campaign exists")),
+        "wolkvox answered HTTP {status}, not the 201 that confirms a new campaign; the "
+        "campaign list will show whether it was created")),
     Rule("3xx", (), Body.ANY, Kind.STOP, Ended.API, N_(
-        "{shown}: the server redirects; check --server/--base-url")),
+        "the server sends the request elsewhere (a redirect): the server address is wrong; "
+        "check --server/--base-url")),
     Rule("400", ("API", "DOES NOT EXIST"), Body.ANY, Kind.STOP, Ended.API, N_(
-        "{shown}: the API address is wrong; check --server/--base-url")),
-    Rule("400", ("SOME PARAMETERS ARE REQUIRED",), Body.ANY, Kind.FAILED, "", ""),
+        "wolkvox does not know this API address: the server address is wrong; check "
+        "--server/--base-url")),
+    Rule("400", ("SOME PARAMETERS ARE REQUIRED",), Body.ANY, Kind.FAILED, "", N_(
+        "wolkvox says a required field of this row is missing; fill it in and send the row "
+        "again")),
     Rule("401", (), Body.ANY, Kind.STOP, Ended.TOKEN, N_(
-        "{shown}: the token was not accepted; set WOLKVOX_TOKEN or --token-file")),
+        "wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file): a "
+        "wolkvox manager administrator can give you a valid one")),
     Rule("403", ("TOKEN LIMIT",), Body.ANY, Kind.STOP, Ended.QUOTA, N_(
-        "{shown}: today's quota of API calls is used up; run the retry file another day")),
+        "today's quota of wolkvox API calls is used up; send the retry file another day")),
     Rule("403", ("SIMULTANEOUS",), Body.ANY, Kind.RETRY, Ended.BUSY, N_(
-        "{shown}: the token is busy elsewhere")),
+        "wolkvox says the token is busy with other requests; make sure nobody else is using "
+        "it at the same time")),
     Rule("403", ("TOKEN",), Body.ANY, Kind.STOP, Ended.TOKEN, N_(
-        "{shown}: the token is not valid; check WOLKVOX_TOKEN or --token-file")),
+        "wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file): a "
+        "wolkvox manager administrator can give you a valid one")),
     Rule("403", (), Body.ANY, Kind.RETRY, Ended.MAINTENANCE, N_(
-        "{shown}: the server is unavailable (maintenance?)")),
+        "wolkvox is unavailable for now (maintenance?); nothing was created, the row can be "
+        "sent later")),
     Rule("404", (), Body.ANY, Kind.STOP, Ended.API, N_(
-        "{shown}: the API address was not found; check --server/--base-url")),
+        "wolkvox has no API at this address: the server address is wrong; check "
+        "--server/--base-url")),
     Rule("407", (), Body.ANY, Kind.STOP, Ended.UNREACHABLE, N_(
-        "{shown}: {proxy} asks for a login and passed nothing on to wolkvox; check the proxy "
+        "{proxy} asks for a login and passed nothing on to wolkvox; check the proxy "
         "settings (HTTPS_PROXY) with your network team")),
-    Rule("4xx", (), Body.ANY, Kind.FAILED, "", ""),
+    Rule("4xx", ("SKILL", "NOT FOUND"), Body.ANY, Kind.FAILED, "", N_(
+        "wolkvox did not find {skill} in the operation; correct skill_id and send the row "
+        "again")),
+    Rule("4xx", (), Body.ANY, Kind.FAILED, "", N_(
+        "wolkvox refused this row; correct it as wolkvox's words say and send the row "
+        "again")),
     Rule("5xx", (), Body.ANY, Kind.UNKNOWN, "", N_(
-        "{shown}: the server failed while handling the request; the campaign may or may not "
-        "exist")),
+        "wolkvox failed while handling the request; the campaign may or may not exist, and "
+        "the campaign list will show which")),
     Rule("other", (), Body.ANY, Kind.UNKNOWN, "", N_(
-        "{shown}: an answer the contract does not know; the campaign may or may not exist")),
+        "wolkvox gave an answer this tool does not know; the campaign may or may not exist, "
+        "and the campaign list will show which")),
 )  # fmt: skip
 
 
@@ -185,24 +202,30 @@ def rule_for(heard: Heard) -> Rule:
     raise AssertionError("the last rule matches every answer")
 
 
-def classify(status: int, text: str, *, proxy: str = "") -> Answer:
+def classify(
+    status: int, text: str, *, proxy: str = "", sent: Mapping[str, Any] | None = None
+) -> Answer:
     """Classify an HTTP answer to ``create_campaign`` by :data:`RULES`.
 
-    ``proxy`` is the proxy's address (no credentials), named when a proxy refused.
+    ``proxy`` is the proxy's address (no credentials), named when a proxy refused;
+    ``sent`` the request's body, whose fields a sentence may name (the skill).
     """
     heard = Heard.read(status, text)
     rule = rule_for(heard)
-    shown = f"HTTP {status} {heard.said}".strip()
-    if rule.message:
-        message = _(rule.message).format(
-            shown=shown, said=heard.said, code=heard.code, proxy=_proxy_named(proxy)
-        )
-    elif rule.kind is Kind.CREATED:
-        message = heard.said or _("created")
-    else:
-        message = shown
     ident = heard.id_campaign if rule.kind is Kind.CREATED else ""
-    return Answer(rule.kind, message, ident, rule.reason)
+    skill = str((sent or {}).get("skill_id") or "")
+    sentence = _(rule.message).format(
+        id=ident,
+        code=heard.code,
+        status=status,
+        skill=_("skill {skill_id}").format(skill_id=skill) if skill else _("the row's skill"),
+        proxy=_proxy_named(proxy),
+    )
+    said = f"HTTP {status} {heard.said}".strip()
+    # A proxy's login page is the proxy's words, not wolkvox's.
+    beside = _("{sentence} (proxy: {said})") if status == 407 else _("{sentence} (wolkvox: {said})")
+    message = beside.format(sentence=sentence, said=said)
+    return Answer(rule.kind, message, ident, rule.reason, sentence=sentence, said=said)
 
 
 # -- Reading what a PHP server sends ---------------------------------------------------

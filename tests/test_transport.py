@@ -22,7 +22,8 @@ import requests
 import trustme
 
 from importer.answers import TRANSPORT, Failure, TransportRule
-from importer.client import WolkvoxClient
+from importer.client import ListRefused, WolkvoxClient
+from importer.status import Ended
 
 from .conftest import read_results, row, run_cli, write_csv
 
@@ -426,7 +427,16 @@ def test_a_connection_closed_after_the_request_through_a_proxy_is_unknown(
     assert box.received.is_set()
 
 
-# -- A whole run ----------------------------------------------------------------------
+# -- The campaign list, and a whole run -------------------------------------------------
+
+
+def test_an_unreachable_server_refuses_the_list_as_it_would_every_call():
+    client = WolkvoxClient(
+        f"https://127.0.0.1:{_unused_port()}", TOKEN, session=_session(True), timeout=1
+    )
+    with pytest.raises(ListRefused) as caught:
+        client.list_campaigns()
+    assert caught.value.answer.reason == Ended.UNREACHABLE
 
 
 def _creates_then_breaks_tls(link: Link, stand: Stand) -> None:
