@@ -52,6 +52,6 @@ def test_a_killed_run_blocks_another_send_until_it_is_closed_with_every_row_a_st
     assert {int(r["row"]): r["status"] for r in results} == final
     assert all(r["message"] for r in results if r["status"] != "created")
 
-    page.goto(again.origin + "/")  # the run is closed: nothing more to resume
+    page.goto(again.root + "/")  # the run is closed: nothing more to resume
     expect(find(page, "file-input")).to_be_attached()
     expect(find(page, "resume")).to_have_count(0)
