@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -128,7 +130,7 @@ def run(
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
     started = dt.datetime.now().astimezone()
-    _make_folder(settings.results_path)
+    _check_folder(settings.results_path)
     if settings.dry_run:
         loaded = _load(settings)
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
@@ -146,12 +148,27 @@ def run(
     return finish(settings, loaded, derived, started, ended, message)
 
 
-def _make_folder(out: Path) -> None:
+def _check_folder(out: Path) -> None:
+    """Make the results' folder and prove it can be written, before anything is read:
+    a run that could not keep its journal must not read the campaign list, let alone
+    send. Trying is the only test that holds everywhere (a read-only drive, a network
+    share, Windows' permissions, a superuser)."""
+    folder = out.parent
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         message = _("cannot create the folder {folder} ({why}).")
-        raise UsageError(message.format(folder=out.parent, why=exc.strerror)) from None
+        raise UsageError(message.format(folder=folder, why=exc.strerror)) from None
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".wolkvox-import-", suffix=".tmp", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        message = _(
+            "cannot write in the folder {folder} ({why}); nothing was read or sent. Choose "
+            "another --out, or check the folder's permissions."
+        )
+        raise UsageError(message.format(folder=folder, why=exc.strerror or exc)) from None
 
 
 def _check_can_send(settings: Settings, token: str | None) -> tuple[str, str]:

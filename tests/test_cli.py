@@ -398,3 +398,42 @@ def test_output_cut_short_by_its_reader_is_no_internal_error(tmp_path):
     err = child.stderr.read()
     assert child.wait(timeout=60) == ExitCode.ROWS_NOT_CREATED, err
     assert "internal error" not in err and "Traceback" not in err
+
+
+# Ctrl-C while the command is still loading: the moments are the imports the child
+# reports finishing (-X importtime), from the command line's own modules to pandas.
+EARLY_MOMENTS = [
+    ("importer.i18n", "SIGINT"),
+    ("importer.errors", "SIGINT"),
+    ("importer.arguments", "SIGINT"),
+    ("importer.cli", "SIGINT"),
+    ("numpy", "SIGINT"),
+    ("importer.job", "SIGINT"),
+    ("importer.arguments", "SIGTERM"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals to a child process")
+@pytest.mark.parametrize(("moment", "signame"), EARLY_MOMENTS)
+def test_an_interrupt_while_loading_ends_with_130_and_one_line(tmp_path, moment, signame):
+    import signal
+
+    src = sheet(tmp_path, row("Uno"))
+    child = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "importer", "validate", str(src),
+         "--out", str(tmp_path / "r.xlsx"), "--lang", "es"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines = []
+    for line in child.stderr:  # the import report comes line by line as imports finish
+        lines.append(line)
+        if line.rsplit("|", 1)[-1].strip() == moment:
+            child.send_signal(getattr(signal, signame))
+            break
+    else:
+        pytest.fail(f"{moment} was never imported: {''.join(lines)[-2000:]}")
+    lines += child.stderr.read().splitlines(keepends=True)
+    assert child.wait(timeout=60) == ExitCode.INTERRUPTED, "".join(lines)[-3000:]
+    said = [line for line in lines if not line.startswith("import time:")]
+    assert said == ["wolkvox-import: interrumpido.\n"], said
