@@ -69,7 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help=_("write a run's results and retry files again from its journal (sends nothing)"),
     )
-    report.add_argument("out", type=Path, help=_("the run's results workbook (its --out)"))
+    report.add_argument(
+        "out",
+        type=Path,
+        metavar="RESULTS_OR_JOURNAL",
+        help=_(
+            "the run's results workbook (its --out, or one kept under its date when a new run "
+            "took its place) or its journal (.jsonl)"
+        ),
+    )
     template = commands.add_parser(
         "template", parents=[common], help=_("write a blank spreadsheet (.xlsx or .csv)")
     )
@@ -197,7 +205,10 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out",
         type=Path,
-        help=_("results workbook (default: <input>.results.xlsx beside the input)"),
+        help=_(
+            "results workbook (default: <input>.results.xlsx beside the input; a dry run's "
+            "check: <input>.check.xlsx)"
+        ),
     )
     p.add_argument(
         "--sheet",

@@ -29,6 +29,7 @@ from importer.journal import (
     check_resumable,
     journal_path,
     read,
+    results_for,
     row_hash,
 )  # fmt: skip
 from importer.lock import TokenLock
@@ -94,7 +95,12 @@ class Settings:
 
     @property
     def results_path(self) -> Path:
-        return self.out or self.input.with_name(f"{self.input.stem}.results.xlsx")
+        """``--out``, else ``<input>.results.xlsx``; a dry run's check is ``<input>.check.xlsx``,
+        so that checking a sheet again never replaces the results of its real run."""
+        if self.out is not None:
+            return self.out
+        kind = "check" if self.dry_run else "results"
+        return self.input.with_name(f"{self.input.stem}.{kind}.xlsx")
 
     def record(self) -> dict[str, Any]:
         """The options a journal keeps, to rebuild the results and to check a resume."""
@@ -132,6 +138,7 @@ def run(
     started = dt.datetime.now().astimezone()
     _check_folder(settings.results_path)
     if settings.dry_run:
+        _check_not_a_run(settings)
         loaded = _load(settings)
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
         return finish(settings, loaded, derived, started, Ended.DONE, "")
@@ -169,6 +176,19 @@ def _check_folder(out: Path) -> None:
             "another --out, or check the folder's permissions."
         )
         raise UsageError(message.format(folder=folder, why=exc.strerror or exc)) from None
+
+
+def _check_not_a_run(settings: Settings) -> None:
+    """A dry run must not replace what a real run wrote: its ids exist nowhere else."""
+    journal = journal_path(settings.results_path)
+    if journal.exists():
+        check = settings.input.with_name(f"{settings.input.stem}.check.xlsx")
+        message = _(
+            "{out} holds the results of a real run (its journal {journal} is beside it), and "
+            "a dry run never replaces them: leave out --out (the check is then written to "
+            "{check}) or choose another --out."
+        )
+        raise UsageError(message.format(out=settings.results_path, journal=journal, check=check))
 
 
 def _check_can_send(settings: Settings, token: str | None) -> tuple[str, str]:
@@ -260,7 +280,14 @@ class _Importer:
             "existing": listing,
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
-        journal = Journal.start(path, hashes=hashes, info=info, now=self.clock.now)
+        out = settings.results_path
+        journal = Journal.start(
+            path, hashes=hashes, info=info, now=self.clock.now,
+            keep=(out, results.retry_path(out)),
+        )  # fmt: skip
+        if journal.archived:
+            message = _("the previous run's files were kept under their date: {files}")
+            self.say(message.format(files=", ".join(p.name for p in journal.archived)))
         return journal, listing, why if listing is None and settings.skip_existing else None
 
     def _list_unreadable(self, journal: Journal, why: str) -> Ended:
@@ -368,13 +395,37 @@ def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock
     return Journal.reopen(path, now=clock.now)
 
 
-def rebuild(out: Path) -> Report:
+def run_files(target: Path) -> tuple[Path, Path]:
+    """The results workbook and the journal of the run ``target`` names.
+
+    ``target`` is a results workbook (a run's ``--out``, or one kept under its date
+    when a new run started in its place) or a journal, an archived one included.
+    """
+    if target.suffix.lower() == ".jsonl":
+        out = results_for(target)
+        if out is None:
+            message = _(
+                "{path} is not named like a journal of wolkvox-import (NAME.journal.jsonl); "
+                "give the run's results workbook or its journal."
+            )
+            raise UsageError(message.format(path=target))
+        return out, target
+    path = journal_path(target)
+    base, _dot, tag = target.stem.rpartition(".")
+    older = target.with_name(f"{base}.journal.{tag}.jsonl")  # an older version's dated name
+    if not path.exists() and base and older.exists():
+        return target, older
+    return target, path
+
+
+def rebuild(target: Path) -> Report:
     """Write the results and retry files of a run again from its journal; send nothing.
 
     For when they could not be written at the end of the run (the workbook was open
-    in Excel). The input must be the one the run read.
+    in Excel), or to see again a run kept under its date. ``target``: see
+    :func:`run_files`. The input must be the one the run read.
     """
-    path = journal_path(out)
+    out, path = run_files(target)
     if not path.exists():
         message = _("there is no journal at {path}: give the --out (results file) of the run.")
         raise UsageError(message.format(path=path))

@@ -12,7 +12,7 @@ def test_library_dry_run_needs_no_token_and_counts_rows(tmp_path):
     src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos", skill_id="x")])
     report = job.run(job.Settings(input=src, dry_run=True))
     assert report.counts["valid"] == 1 and report.counts["invalid"] == 1
-    assert report.out == tmp_path / "c.results.xlsx"
+    assert report.out == tmp_path / "c.check.xlsx"  # never a real run's results
     assert not report.all_succeeded
 
 
