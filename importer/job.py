@@ -22,7 +22,7 @@ import requests
 from importer import load, results, schema
 from importer.client import WolkvoxClient
 from importer.errors import ApiStopped, JournalError, UsageError
-from importer.i18n import _
+from importer.i18n import _, ngettext
 from importer.journal import (
     Journal,
     JournalState,
@@ -35,7 +35,16 @@ from importer.journal import (
 from importer.lock import TokenLock
 from importer.policy import DEFAULT_TIMEOUT, Policy, check_policy
 from importer.report import Loaded, Report, finish
-from importer.send import Clock, Listing, Sender, StopFlag, index_by_name, settle, skip_existing
+from importer.send import (
+    Clock,
+    Listing,
+    Sender,
+    Settled,
+    StopFlag,
+    index_by_name,
+    settle,
+    skip_existing,
+)
 from importer.status import Ended
 
 #: Calls one licence may make per day, per the contract.
@@ -298,10 +307,11 @@ class _Importer:
         journal.stop(Ended.LIST, message.format(why=why))
         return Ended.LIST
 
-    def _settle(self, journal: Journal, names: dict[int, str]) -> None:
-        settle(
+    def _settle(self, journal: Journal, names: dict[int, str], *, resending: bool) -> Settled:
+        return settle(
             names, self.client, journal, self.clock, after=self.settings.policy.reconcile_after,
             before=journal.state.header.get("existing"), stop=self.stop, say=self.say,
+            resending=resending,
         )  # fmt: skip
 
     def _send(
@@ -314,11 +324,24 @@ class _Importer:
         """Settle what an earlier run left unclear, send what is left, settle again.
 
         ``listing`` is the campaign list a new run read as it started: the same read
-        serves to skip existing names (the API asks for as few reads as possible).
+        serves to skip existing names (the API asks for as few reads as possible). A
+        resume reads it to settle the rows an earlier run left unclear; the rows it then
+        proves never reached wolkvox are sent with the rest, so the resume finishes the
+        job. The settling waits until the server's time for those calls has passed.
         """
         state = journal.state
         if self.settings.resume:
-            self._settle(journal, names)
+            settled = self._settle(journal, names, resending=True)
+            listing = settled.listing  # read after the earlier run: fresh enough to skip names
+            if settled.absent:
+                text = ngettext(
+                    "{n} row was sent before the run stopped but never reached wolkvox (the "
+                    "campaign list does not show it); it is sent now",
+                    "{n} rows were sent before the run stopped but never reached wolkvox (the "
+                    "campaign list does not show them); they are sent now",
+                    len(settled.absent),
+                )
+                self.say(text.format(n=len(settled.absent)))
         pending = [c for c in campaigns if state.sendable(c.row)]
         if pending and self.settings.skip_existing:
             if listing is None:  # a resume: the list may have changed since the run began
@@ -335,7 +358,7 @@ class _Importer:
             self.say(warning.format(n=len(pending), limit=DAILY_CALLS))
         ended = self._send_pending(journal, pending)
         if ended != Ended.INTERRUPTED:
-            self._settle(journal, names)
+            self._settle(journal, names, resending=False)
             if self.stop and state.unsettled():
                 # Ctrl-C while waiting to check: the rows stay unknown for --resume.
                 journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
