@@ -145,6 +145,9 @@ def run(
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
     started = dt.datetime.now().astimezone()
+    if settings.results_path.resolve() == settings.input.resolve():
+        message = _("--out {out} is the spreadsheet being read; choose another --out.")
+        raise UsageError(message.format(out=settings.results_path))
     _check_folder(settings.results_path)
     if settings.dry_run:
         _check_not_a_run(settings)

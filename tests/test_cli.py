@@ -533,3 +533,13 @@ def test_report_names_what_it_accepts(tmp_path):
     result = run_cli("report", tmp_path / "notes.jsonl")
     assert result.code == ExitCode.BAD_INPUT
     assert "is not named like a journal of wolkvox-import (NAME.journal.jsonl)" in result.err
+
+
+def test_out_naming_the_input_itself_is_refused(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno"))
+    before = src.read_bytes()
+    for command in (("validate",), ("run", "--base-url", sandbox.url)):
+        result = run_cli(command[0], src, *command[1:], "--out", src)
+        assert result.code == ExitCode.BAD_INPUT
+        assert f"--out {src} is the spreadsheet being read; choose another --out." in result.err
+    assert src.read_bytes() == before and sandbox.state.create_calls == 0
