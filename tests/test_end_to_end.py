@@ -225,12 +225,45 @@ def test_sigkill_at_many_moments_never_creates_twice_nor_loses_a_row(tmp_path, m
     print(f"kills: {len(kills)}; in-flight rows settled by the campaign list: {settled}")
     assert settled >= 5  # the dangerous moment (sent, answer not journaled) was hit often
     # Rows whose request never reached the server were checked against the campaign list
-    # and are "failed": the retry file holds them, and sending it completes the import.
+    # and sent by the resume: the import is complete, and only the invalid row is left.
+    assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(rows)}
+    assert box.state.overlaps == 0
+    assert set(seen.values()) <= {"created", "exists", "invalid"}  # none left "failed"
     retry = out.with_name("c.results.retry.xlsx")
     again = run_process("run", retry, "--base-url", box.url, "--quiet")
     assert again.returncode == 1, again.stdout + again.stderr  # the invalid row stays invalid
+    assert "1 invalid" in again.stdout
     assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(rows)}
+
+
+def test_a_resume_after_kill_9_sends_the_row_that_never_arrived_exactly_once(
+    tmp_path, make_sandbox
+):
+    """Killed while the server sat on a call it then dropped without creating anything
+    (``reset_before``, slowed by the latency): the resume proves from the list that the
+    row never arrived, and sends it itself."""
+    box = make_sandbox(latency=0.4, faults={"Campaña 001": ["reset_before"]})
+    src = write_csv(tmp_path / "c.csv", names(3))
+    out = tmp_path / "c.results.xlsx"
+    base = ["run", src, "--base-url", box.url, "--quiet", "--reconcile-after", "0"]
+    child = start_process(*base, capture=False)
+    _wait_for(lambda: box.state.create_calls >= 2 or child.poll() is not None)
+    child.kill()  # while the server holds the call for "Campaña 001"
+    child.wait(timeout=30)
+    assert child.returncode < 0, "the run ended before it was killed: nothing was tested"
+    _wait_for(lambda: not box.state.busy())  # the server has dropped that call
+    assert box.state.created_names() == {"Campaña 000": 1}
+    state = read(journal_path(out))
+    assert 3 in state.attempted_at and 3 not in state.outcomes  # in flight when killed
+
+    resumed = run_process(*base, "--resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "1 row was sent before the run stopped but never reached wolkvox" in resumed.stderr
+    assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(3)}
     assert box.state.overlaps == 0
+    assert statuses(out) == {2: "created", 3: "created", 4: "created"}
+    assert not out.with_name("c.results.retry.xlsx").exists()
+    assert read(journal_path(out)).finished
 
 
 def _lines_of(stream):
