@@ -49,7 +49,7 @@ def read_csv(
     named = _named_width(header)
     rest = _drop_lines(text, lines)
     width = _width(name, rest, len(header), named)
-    body, overflow = _parse(name, rest, delimiter, width, named)
+    body, overflow = _parse(name, rest, delimiter, width, named, len(header))
     shown = {"\t": "tab"}.get(delimiter, delimiter)
     return Sheet(
         head,
@@ -183,7 +183,7 @@ def _decode_as(data: bytes, name: str, encoding: str) -> str:
 
 
 def _parse(
-    name: str, text: str, delimiter: str, width: int, named: int
+    name: str, text: str, delimiter: str, width: int, named: int, header: int
 ) -> tuple[pd.DataFrame, list[Overflow]]:
     """The records below the header as text, one column per field, and those wider than
     the header's ``named`` columns.
@@ -201,33 +201,48 @@ def _parse(
     except pd.errors.ParserError:
         pass
     try:
-        return _parse_records(text, delimiter, max(named, 1), named)
+        return _parse_records(text, delimiter, max(named, 1), named, header)
     except csv.Error as exc:
         raise _unreadable(name, exc) from None
 
 
 def _parse_records(
-    text: str, delimiter: str, width: int, named: int
+    text: str, delimiter: str, width: int, named: int, header: int
 ) -> tuple[pd.DataFrame, list[Overflow]]:
-    """Record by record (the csv module, in C): each cut or padded to ``width`` fields."""
+    """Record by record (the csv module, in C): each cut or padded to ``width`` fields.
+
+    Besides text beyond the header, a record is reported when it has more fields than
+    the file's records usually have, even empty ones: Excel pads every record of a file
+    to the same width, so one wider than the others holds an unquoted delimiter
+    (``Cartera 30; 60 y 90 días;...;``) and its cells are shifted.
+    """
     # A field may be as long as the text (the default limit, 128 KiB, is the csv
     # module's guard against runaway quotes; here the whole text is in memory anyway).
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     rows: list[list[str]] = []
-    overflow = []
+    lengths: list[int] = []
+    overflow: dict[int, Overflow] = {}
     padding = [""] * width
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for position, record in enumerate(records):
+        lengths.append(len(record))
         if len(record) > named:
             found = _beyond(position, record, named, delimiter)
             if found is not None:
-                overflow.append(found)
+                overflow[position] = found
         if len(record) >= width:
             rows.append(record[:width])
         else:
             rows.append(record + padding[len(record) :])
+    if lengths:
+        tally = np.bincount(np.array(lengths, dtype=np.int64))
+        # The most common width; of equally common ones the widest, since nothing then
+        # tells the shifted records from the padded ones.
+        usual = max(header, len(tally) - 1 - int(np.argmax(tally[::-1])))
+        for position in np.flatnonzero(np.array(lengths) > usual).tolist():
+            overflow.setdefault(position, Overflow(position, lengths[position], ""))
     body = pd.DataFrame(rows, columns=range(width), dtype=object)
-    return body, overflow
+    return body, [overflow[p] for p in sorted(overflow)]
 
 
 def _beyond(position: int, record: list[str], named: int, delimiter: str) -> Overflow | None:
@@ -286,7 +301,8 @@ def _overflow(body: pd.DataFrame, named: int, delimiter: str) -> list[Overflow]:
     """Records with text beyond the header's last named column.
 
     Empty fields there are harmless (Excel writes them when some cell further right
-    was ever used); text there would be lost, so the record is reported.
+    was ever used); text there would be lost, so the record is reported. (Only for a
+    body the C parser read whole: no record there is wider than the header.)
     """
     beyond = list(range(named, body.shape[1]))
     if not beyond or body.empty:
