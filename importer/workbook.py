@@ -25,6 +25,8 @@ from importer.policy import MAX_CELLS, STRAY_GAP
 from importer.sheet import HEADER_SEARCH_ROWS, Score, Sheet, header_index
 from importer.xlsx import ExcelXml
 
+#: What calamine makes of a date or time cell.
+_MOMENTS = (dt.date, dt.time, dt.timedelta)
 #: Sheet names that say "the campaigns are here", preferred over the first visible sheet.
 PREFERRED_SHEETS = ("campaigns", "campaign", "campañas", "campaña", "campanas", "campana")
 
@@ -47,9 +49,13 @@ def read_workbook(name: str, data: bytes, wanted: str | None, score: Score) -> S
         if not _reader_failed(exc):
             raise
         raise _damaged_sheet(name, chosen) from None
-    for r, c, error in opened.excel.error_cells() if opened.excel else ():
+    excel = opened.excel
+    for r, c, error in excel.error_cells() if excel else ():
         if r < len(cells) and c < len(cells[r]):
             cells[r][c] = error  # calamine reads it as empty
+    for r, c, number in excel.negative_numbers() if excel else ():
+        if r < len(cells) and c < len(cells[r]) and isinstance(cells[r][c], _MOMENTS):
+            cells[r][c] = number  # calamine reads a negative date serial as a time of day
     top = [[cell_text(c) for c in row] for row in cells[:HEADER_SEARCH_ROWS]]
     at = header_index(top, score)
     # Most cells of a sheet are text already; only the others need converting.
@@ -64,9 +70,7 @@ def read_workbook(name: str, data: bytes, wanted: str | None, score: Score) -> S
         )
     frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(dtype=object)
     source = _('sheet "{sheet}"').format(sheet=chosen)
-    return Sheet(
-        top[: at + 1], frame, source, warnings, opened.excel, sheets=opened.visible, sheet=chosen
-    )
+    return Sheet(top[: at + 1], frame, source, warnings, excel, sheets=opened.visible, sheet=chosen)
 
 
 def _reader_failed(exc: BaseException) -> bool:
@@ -159,7 +163,9 @@ def _open_xlsx(name: str, archive: Archive, wanted: str | None) -> _Opened:
         extent, replaced = kept, {part: cropped}
     book = _calamine(name, archive.rebuilt([*needed, part], replaced))
     styles = next((p for p in support if p in archive.parts and p.endswith("tyles.xml")), None)
-    excel = ExcelXml(source, archive.read(styles) if styles else b"", extent.errors)
+    excel = ExcelXml(
+        source, archive.read(styles) if styles else b"", extent.errors, extent.negative
+    )
     return _Opened(book, chosen, sheets, visible, excel, warnings)
 
 

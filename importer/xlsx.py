@@ -94,6 +94,8 @@ class Extent:
     declared: str = ""
     #: error cells (row, column, ``#N/A``), 0-based
     errors: list[tuple[int, int, str]] = field(default_factory=list)
+    #: number cells holding a negative value (row, column, value), 0-based
+    negative: list[tuple[int, int, str]] = field(default_factory=list)
     #: False when some cell has no plain ``r="B12"`` position (it cannot be cropped)
     plain: bool = True
 
@@ -138,11 +140,7 @@ def scan(source: Source) -> Extent:
         if len(rows):
             extent.rows = max(extent.rows, int(rows.max()))
             extent.columns.update(np.unique(columns).tolist())
-        if b't="e"' in chunk:
-            extent.errors += [
-                (int(r) - 1, column_index(c.decode()), text.decode("utf-8", "replace"))
-                for c, r, text in _ERROR_CELL.findall(chunk)
-            ]
+        _look_up(chunk, extent)
     if extent.rows > MAX_ROWS or extent.width > MAX_COLUMNS:
         raise BadSheet(extent)
     return extent
@@ -205,6 +203,21 @@ def _plain_cells(chunk: bytes) -> tuple[np.ndarray, np.ndarray] | None:
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
 
 
+def _look_up(chunk: bytes, extent: Extent) -> None:
+    """Collect the error cells and negative numbers of a chunk (rare: a quick test first)."""
+    if b't="e"' in chunk:
+        extent.errors += [
+            (int(r) - 1, column_index(c.decode()), text.decode("utf-8", "replace"))
+            for c, r, text in _ERROR_CELL.findall(chunk)
+        ]
+    if b"<v>-" in chunk:
+        extent.negative += [
+            (int(row) - 1, column_index(letters.decode()), value.decode())
+            for letters, row, attrs, value in _NUMBER_CELL.findall(chunk)
+            if value.startswith(b"-") and dict(_ATTR.findall(attrs)).get(b"t", b"n") == b"n"
+        ]
+
+
 def declared(start: bytes) -> str:
     """The extent the sheet declares (``A1:G20``), from the XML before its cells."""
     head = start[: start.find(b"sheetData")]
@@ -247,6 +260,7 @@ def _scan_tags(source: Source) -> Extent:
             extent.rows = max(extent.rows, at_row + 1)
             extent.columns.add(column)
             column += 1
+        _look_up(chunk, extent)
         # A row or cell tag this reading did not understand is one calamine might.
         if tags != len(_ANY_CELL.findall(chunk)) + len(_ANY_ROW.findall(chunk)):
             raise BadSheet("a row or cell tag that is not well formed")
@@ -328,17 +342,30 @@ def has_cells(pieces: Iterable[bytes]) -> bool:
     return any(_ANY_CELL.search(chunk) for chunk in chunks(pieces))
 
 
-class ExcelXml:
-    """One sheet of an xlsx/xlsm workbook, as XML: its error cells and number formats."""
+Cells = list[tuple[int, int, str]]
 
-    def __init__(self, sheet: Source, styles: bytes, errors: list[tuple[int, int, str]]):
+
+class ExcelXml:
+    """One sheet of an xlsx/xlsm workbook, as XML: its error cells, negative numbers and
+    number formats (the first two found while the sheet was measured)."""
+
+    def __init__(self, sheet: Source, styles: bytes, errors: Cells, negative: Cells) -> None:
         self._sheet = sheet
         self._styles = styles
         self._errors = errors
+        self._negative = negative
 
-    def error_cells(self) -> list[tuple[int, int, str]]:
+    def error_cells(self) -> Cells:
         """(row, column, ``#N/A``) of each error cell, 0-based."""
         return list(self._errors)
+
+    def negative_numbers(self) -> Cells:
+        """(row, column, value) of each number cell holding a negative value, 0-based.
+
+        A negative serial in a date or time cell is no moment at all (Excel shows
+        #####), yet calamine reads it as a time of day (-1 as 00:00).
+        """
+        return list(self._negative)
 
     def _zero_formats(self) -> dict[str, str]:
         """Cell style index -> format code, for formats made of zeros only (``0000``)."""
