@@ -354,6 +354,15 @@ class ExcelXml:
         self._styles = styles
         self._errors = errors
         self._negative = negative
+        self._xml: bytes | None = None
+
+    @property
+    def xml(self) -> bytes:
+        """The sheet's whole XML, read on first use (at most the unpack limit); the
+        look-ups here stream it instead."""
+        if self._xml is None:
+            self._xml = b"".join(self._sheet())
+        return self._xml
 
     def error_cells(self) -> Cells:
         """(row, column, ``#N/A``) of each error cell, 0-based."""
