@@ -81,7 +81,9 @@ def test_arbitrary_text_as_csv(text, header, encoding):
 
 
 _part = st.tuples(
-    st.sampled_from(PART_NAMES) | st.text(min_size=1, max_size=12),
+    st.sampled_from(PART_NAMES)
+    # (zipfile itself cannot store a name holding NUL, nor data under a folder's name)
+    | st.text(min_size=1, max_size=12).filter(lambda n: "\x00" not in n and n[-1] != "/"),
     st.binary(max_size=300) | st.lists(st.sampled_from(XML_PIECES), max_size=12).map("".join),
     st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]),
 )
