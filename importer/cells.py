@@ -3,6 +3,10 @@
 Both reading and validation use these, so validation does not depend on the file
 readers. A cell as meant is trimmed (non-breaking spaces too), without zero-width
 marks and in Unicode NFC, so ``Retención`` typed two ways is one name.
+
+Some characters cannot be stored in a workbook at all (XML 1.0 forbids them): most
+control characters, U+FFFE, U+FFFF and lone surrogates. Validation reports them as a
+row problem; the workbook writers show them as ``<U+0001>``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,14 @@ import pandas as pd
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _HAS_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
+#: What a workbook cannot hold: XML 1.0 allows tab, line feed and carriage return of
+#: the control characters, and no U+FFFE, U+FFFF or surrogate.
+UNSTORABLE = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_UNSTORABLE = re.compile(f"[{UNSTORABLE}]")
+#: How the workbooks show such a character (``<U+0001>``), and that mark read back.
+_MARK = "<U+{code:04X}>"
+_MARK_READ = re.compile(r"<U\+([0-9A-Fa-f]{4,6})>")
+
 
 def clean_header(text: str) -> str:
     """Header text without invisible spaces, in NFC."""
@@ -34,6 +46,39 @@ def clean_cell(text: str) -> str:
         text = text.translate(_INVISIBLE)
     text = text.strip()
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def unstorable(text: str) -> list[tuple[int, int]]:
+    """(1-based position, code point) of each character ``text`` holds that a workbook
+    cannot store; ``<U+0001>``, the mark the workbooks write for one, counts as one too,
+    so that a retry file sent back unchanged keeps the cell's problem."""
+    found = [(m.start() + 1, ord(m.group())) for m in _UNSTORABLE.finditer(text)]
+    if "<U+" in text or "<u+" in text:
+        for m in _MARK_READ.finditer(text):
+            code = int(m.group(1), 16)
+            if code <= 0x10FFFF and _UNSTORABLE.match(chr(code)):
+                found.append((m.start() + 1, code))
+        found.sort()
+    return found
+
+
+def has_unstorable(text: str) -> bool:
+    """True when :func:`unstorable` would find something (cheaply, for whole columns)."""
+    return bool(_UNSTORABLE.search(text)) or (
+        ("<U+" in text or "<u+" in text) and bool(unstorable(text))
+    )
+
+
+def code_name(code: int) -> str:
+    """``U+0001``: how a character is named in messages."""
+    return f"U+{code:04X}"
+
+
+def visible(text: str) -> str:
+    """``text`` with each character a workbook cannot store written as ``<U+0001>``."""
+    if not _UNSTORABLE.search(text):
+        return text
+    return _UNSTORABLE.sub(lambda m: _MARK.format(code=ord(m.group())), text)
 
 
 def by_value(
