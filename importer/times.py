@@ -25,6 +25,9 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t](.+))?$")
 _DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(.+))?$")
 _STAMP = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$")
 _FRACTION = re.compile(r"^0?\.\d+$|^0$")
+#: A negative number, or a negative duration (``-30:00:00``): a date or time cell that
+#: holds one shows ##### in Excel, and it is no time of day.
+_NEGATIVE = re.compile(r"^-\s*\d")
 
 
 @dataclass(frozen=True, order=True)
@@ -90,6 +93,13 @@ def _date(year: int, month: int, day: int) -> dt.date:
 def parse(text: str) -> WorkTime:
     """Parse one cell's text; raise :class:`TimeError` with a plain reason."""
     text = text.strip().casefold()
+    if _NEGATIVE.match(text):
+        raise TimeError(
+            _(
+                "a negative number, which is no time of day (Excel shows it as #####); "
+                "type the time, e.g. 08:00"
+            )
+        )
     if m := _STAMP.match(text):
         return WorkTime(
             _date(int(m[1]), int(m[2]), int(m[3])), _clock(int(m[4]), int(m[5]), int(m[6]), None)
