@@ -54,8 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
             "3 stopped by the API, 70 internal error, 130 interrupted."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # argparse 3.11 leaves the version action's help untranslated: given here.
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help=_("show program's version number and exit"),
+    )
+    commands = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
     run = commands.add_parser(
         "run", parents=[common], help=_("validate a spreadsheet and create its campaigns")
     )
@@ -69,11 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help=_("write a run's results and retry files again from its journal (sends nothing)"),
     )
-    report.add_argument("out", type=Path, help=_("the run's results workbook (its --out)"))
+    report.add_argument(
+        "out", type=Path, metavar=_("results"), help=_("the run's results workbook (its --out)")
+    )
     template = commands.add_parser(
         "template", parents=[common], help=_("write a blank spreadsheet (.xlsx or .csv)")
     )
-    template.add_argument("path", help=_("file to write, e.g. campaigns.xlsx"))
+    template.add_argument("path", metavar=_("path"), help=_("file to write, e.g. campaigns.xlsx"))
     _add_sandbox_parser(commands, common)
     from importer.web.options import add_web_options  # names only: no server is loaded
 
@@ -98,7 +106,7 @@ def _add_sandbox_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
 ) -> None:
-    from importer.sandbox_core import FAULTS  # names only: no server is loaded
+    from importer.sandbox_core import CALLS, FAULTS  # names only: no server is loaded
 
     box = commands.add_parser(
         "sandbox", parents=[common], help=_("run the local stand-in wolkvox server")
@@ -107,33 +115,49 @@ def _add_sandbox_parser(
         "--port",
         type=port_number,
         default=8765,
+        metavar=_("PORT"),
         help=_("port on 127.0.0.1 (default 8765; 0: any free)"),
     )
-    box.add_argument("--token", help=_("token the sandbox accepts (default: sandbox-token)"))
-    box.add_argument("--latency", type=float, default=0.0, help=_("seconds per create call"))
+    box.add_argument(
+        "--token",
+        metavar=_("TOKEN"),
+        help=_("token the sandbox accepts (default: sandbox-token)"),
+    )
+    box.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar=_("SECONDS"),
+        help=_("seconds each create, add_record, start, stop and delete call takes"),
+    )
     box.add_argument(
         "--hang",
         type=float,
         default=90.0,
+        metavar=_("SECONDS"),
         help=_("seconds a hang_created fault keeps the client waiting"),
     )
     box.add_argument(
-        "--quota", type=int, help=_("create calls allowed before TOKEN LIMIT EXCEEDED")
+        "--quota",
+        type=int,
+        metavar="N",
+        help=_("calls allowed per day before TOKEN LIMIT EXCEEDED"),
     )
     box.add_argument(
         "--fault",
         action="append",
         default=[],
-        metavar="NAME=KIND",
-        help=_("fail the campaign NAME the KIND way (repeatable); KIND is one of {kinds}").format(
-            kinds=", ".join(FAULTS)
-        ),
+        metavar=_("NAME=[CALL:]KIND"),
+        help=_(
+            "fail the next CALL (default: create) for campaign NAME (* for any) the KIND way "
+            "(repeatable); CALL is one of {calls}, KIND one of {kinds}"
+        ).format(calls=", ".join(CALLS), kinds=", ".join(FAULTS)),
     )
     box.add_argument(
         "--existing",
         action="append",
         default=[],
-        metavar="NAME",
+        metavar=_("NAME"),
         help=_("a campaign that exists from the start (repeatable)"),
     )
     box.add_argument(
@@ -144,7 +168,7 @@ def _add_sandbox_parser(
     box.add_argument(
         "--skills",
         type=Path,
-        metavar="FILE",
+        metavar=_("FILE"),
         help=_("know only the skills listed in FILE (a skill_id column)"),
     )
     box.add_argument("--verbose", action="store_true", help=_("log every request"))
@@ -169,7 +193,7 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--skills",
         type=Path,
-        metavar="FILE",
+        metavar=_("FILE"),
         help=_(
             "the operation's skills (CSV or workbook with a skill_id column, as exported from "
             "wolkvox manager); rows with other skill ids are invalid"
@@ -182,29 +206,50 @@ def add_server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--server",
         default=os.environ.get("WOLKVOX_SERVER"),
+        metavar="NNNN",
         help=_("server nomenclature, e.g. 0032 (or WOLKVOX_SERVER)"),
     )
-    p.add_argument("--base-url", help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"))
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"),
+    )
     p.add_argument(
         "--token-file",
         type=Path,
+        metavar=_("PATH"),
         help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
     )
 
 
 def _add_input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", type=Path, help=_("the spreadsheet (.xlsx, .xls, .ods or .csv)"))
+    p.add_argument(
+        "input",
+        type=Path,
+        metavar=_("input"),
+        help=_("the spreadsheet (.xlsx, .xls, .ods or .csv)"),
+    )
     p.add_argument(
         "--out",
         type=Path,
+        metavar=_("PATH"),
         help=_("results workbook (default: <input>.results.xlsx beside the input)"),
     )
     p.add_argument(
         "--sheet",
+        metavar=_("SHEET"),
         help=_("the workbook sheet to read (default: 'campaigns' or the first visible one)"),
     )
-    p.add_argument("--encoding", help=_("the CSV's text encoding (default: detected)"))
-    p.add_argument("--delimiter", help=_("the CSV's delimiter (default: detected)"))
+    p.add_argument(
+        "--encoding",
+        metavar=_("ENCODING"),
+        help=_("the CSV's text encoding (default: detected)"),
+    )
+    p.add_argument(
+        "--delimiter",
+        metavar=_("CHARACTER"),
+        help=_("the CSV's delimiter (default: detected)"),
+    )
     add_check_options(p)
     p.add_argument("--quiet", action="store_true", help=_("no progress bar"))
 

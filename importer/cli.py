@@ -12,7 +12,7 @@ import enum
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from importer import i18n
@@ -109,20 +109,34 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _sandbox(args: argparse.Namespace, out: TextIO) -> int:
-    from importer.sandbox import DEFAULT_TOKEN, DEMO_SKILLS, FAULTS, Config, Sandbox
+    from importer.sandbox import (
+        CALLS,
+        DEFAULT_TOKEN,
+        DEMO_SKILLS,
+        FAULTS,
+        Config,
+        Sandbox,
+        parse_fault,
+    )
 
     faults: dict[str, list[str]] = {}
     for spec in args.fault:
-        name, _sep, kind = spec.rpartition("=")
-        if not name or kind not in FAULTS:
-            message = _("--fault {spec}: write NAME=KIND, KIND one of {kinds}")
-            raise UsageError(message.format(spec=repr(spec), kinds=", ".join(FAULTS)))
+        try:
+            name, kind = parse_fault(spec)
+        except ValueError:
+            message = _(
+                "--fault {spec}: write NAME=KIND or NAME=CALL:KIND, CALL one of {calls}, KIND "
+                "one of {kinds} (no_id only with create and add_record)"
+            )
+            raise UsageError(
+                message.format(spec=repr(spec), calls=", ".join(CALLS), kinds=", ".join(FAULTS))
+            ) from None
         faults.setdefault(name, []).append(kind)
-    skills = DEMO_SKILLS if args.demo_skills else None
+    skills: Collection[str] | None = DEMO_SKILLS if args.demo_skills else None
     if args.skills is not None:
         from importer.load import load_skills
 
-        skills = frozenset(load_skills(args.skills))
+        skills = load_skills(args.skills)  # with their names, for information.php?api=skills
     config = Config(
         tokens=frozenset({args.token or DEFAULT_TOKEN}), latency=args.latency, hang=args.hang,
         quota=args.quota, faults=faults, existing=list(args.existing), skills=skills,

@@ -80,8 +80,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "campaign_name": ("nombre_campaña", "nombre de la campaña", "nombre", "campaña", "campaign"),
     "campaign_description": ("descripción", "descripción de la campaña", "description"),
     "type_campaign": ("tipo_campaña", "tipo de campaña", "tipo", "type", "campaign_type"),
-    "start_time": ("hora_inicio", "hora de inicio", "inicio"),
-    "end_time": ("hora_fin", "hora de fin", "hora final", "fin"),
+    # Start and end are written the same ways, word for word (tests/test_columns.py
+    # checks that every start spelling has its end spelling).
+    "start_time": (
+        "hora_inicio",
+        "hora de inicio",
+        "hora inicial",
+        "horario de inicio",
+        "inicio",
+        "start time",
+    ),
+    "end_time": ("hora_fin", "hora de fin", "hora final", "horario de fin", "fin", "end time"),
     "skill_id": ("id_skill", "skill", "id del skill"),
     "enable_edition": ("habilitar_edición", "habilitar edición", "edición", "editable"),
     **{f"opt{i}": (f"opción {i}", f"opcion{i}", f"option {i}") for i in range(1, 13)},

@@ -76,8 +76,9 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
         if result.status in {Status.FAILED, Status.UNKNOWN}:
             line = _("  row {row} ({name}): {status}: {message}")
             shown = line.format(
-                row=result.row, name=result.name, status=result.status, message=result.message
-            )
+                row=result.row, name=result.name, status=_status_word(result.status),
+                message=result.message,
+            )  # fmt: skip
             print(shown, file=out)
     counts = ", ".join(_count(status, n) for status, n in report.counts.items() if n)
     print((_("dry run, nothing sent: ") if report.dry_run else "") + counts, file=out)
@@ -94,6 +95,12 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
         print(text.format(path=report.retry, n=report.retry_rows), file=out)
     if report.ended == Ended.INTERRUPTED:
         print(_("interrupted: run the same command with --resume to finish"), file=out)
+
+
+def _status_word(status: str) -> str:
+    """The status as a person reads it: the code in English (it is an English word), the
+    words of the language otherwise."""
+    return status if i18n.current() == i18n.DEFAULT else label(status)
 
 
 def _count(status: str, n: int) -> str:

@@ -38,8 +38,10 @@ def read_csv(
     except csv.Error as exc:
         raise _unreadable(name, exc) from None
     header = head[-1] if head else []
-    body = _parse(name, _drop_lines(text, lines), delimiter, max(len(header), 1))
+    body_text = _drop_lines(text, lines)
+    body = _parse(name, body_text, delimiter, max(len(header), 1))
     named = _named_width(header)
+    wider = _wider_than_usual(body_text, delimiter, len(header), body)
     shown = {"\t": "tab"}.get(delimiter, delimiter)
     return Sheet(
         head,
@@ -47,7 +49,7 @@ def read_csv(
         _('CSV ({encoding}, "{delimiter}")').format(encoding=used, delimiter=shown),
         encoding=used,
         delimiter=delimiter,
-        overflow=_overflow(body, named, delimiter),
+        overflow=_overflow(body, named, delimiter, wider),
     )
 
 
@@ -181,22 +183,53 @@ def _named_width(header: list[str]) -> int:
     return len(cells)
 
 
-def _overflow(body: pd.DataFrame, named: int, delimiter: str) -> list[Overflow]:
-    """Records with text beyond the header's last named column.
+def _wider_than_usual(text: str, delimiter: str, header: int, body: pd.DataFrame) -> dict[int, int]:
+    """Records with more fields than the file's records usually have: position -> fields.
+
+    Excel pads every record of a file to the same width, so empty fields beyond the
+    header are harmless when most records have them. One record wider than the others
+    holds an unquoted delimiter even when its last field is empty (``Cartera 30; 60 y
+    90 días;...;``): its cells are shifted. Counting needs a pass over the text, made
+    only when some record is wider than the header.
+    """
+    if body.shape[1] <= header or body.empty:
+        return {}
+    counts = np.fromiter(
+        (len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)), dtype=np.int64
+    )
+    if len(counts) != len(body):  # the two parsers disagree: rely on the cells' text alone
+        return {}
+    tally = np.bincount(counts)
+    # The most common width; of equally common ones the widest, since nothing then
+    # tells the shifted records from the padded ones.
+    usual = max(header, len(tally) - 1 - int(np.argmax(tally[::-1])))
+    return {int(p): int(counts[p]) for p in np.flatnonzero(counts > usual)}
+
+
+def _overflow(
+    body: pd.DataFrame, named: int, delimiter: str, wider: dict[int, int] | None = None
+) -> list[Overflow]:
+    """Records with text beyond the header's last named column, or wider than usual.
 
     Empty fields there are harmless (Excel writes them when some cell further right
-    was ever used); text there would be lost, so the record is reported.
+    was ever used) unless the record has more of them than the file's records usually
+    have (``wider``: position -> fields); text there would be lost, so the record is
+    reported.
     """
     beyond = list(range(named, body.shape[1]))
     if not beyond or body.empty:
         return []
+    wider = wider or {}
     cells = np.column_stack([clean_values(body[c].to_numpy(dtype=object)) for c in beyond])
     found = []
-    for position in np.flatnonzero((cells != "").any(axis=1)):
+    with_text = set(np.flatnonzero((cells != "").any(axis=1)).tolist())
+    for position in sorted(with_text | set(wider)):
         values = cells[position].tolist()
-        last = max(i for i, v in enumerate(values) if v)
-        extra = delimiter.join(values[: last + 1])
-        found.append(Overflow(int(position), named + last + 1, extra))
+        if position in with_text:
+            last = max(i for i, v in enumerate(values) if v)
+            found.append(Overflow(position, named + last + 1, delimiter.join(values[: last + 1])))
+        else:
+            found.append(Overflow(position, wider[position], ""))
     return found
 
 

@@ -2,7 +2,10 @@
 
 It is a real HTTP server on 127.0.0.1 (``with Sandbox() as box: box.url``). This
 module only frames HTTP: what the server answers, and the record of what it
-created, is :mod:`importer.sandbox_core`. A request is read whole, handed to
+created and loaded, is :mod:`importer.sandbox_core`. Two addresses outside the API
+show that record to tests in another process: ``GET /_sandbox/state`` (campaigns,
+calls, batches, deletions, overlaps) and ``GET /_sandbox/records?campaign_id=ID``
+(the records loaded into one campaign). A request is read whole, handed to
 :class:`~importer.sandbox_core.Api`, and its :class:`~importer.sandbox_core.Reply`
 written back, or the connection dropped when a fault says so.
 """
@@ -17,16 +20,22 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from importer.sandbox_core import (
+    CALLS,
     DEFAULT_TOKEN,
     DEMO_SKILLS,
     FAULTS,
     Api,
+    Call,
     Config,
     Reply,
     State,
+    parse_fault,
 )
 
-__all__ = ["DEFAULT_TOKEN", "DEMO_SKILLS", "FAULTS", "Api", "Config", "Sandbox", "State"]
+__all__ = [
+    "CALLS", "DEFAULT_TOKEN", "DEMO_SKILLS", "FAULTS", "Api", "Call", "Config", "Sandbox", "State",
+    "parse_fault",
+]  # fmt: skip
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -51,12 +60,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve("POST")
 
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if method == "GET" and url.path == "/_sandbox/state":
             reply = Reply(200, self.server.state.snapshot())
+        elif method == "GET" and url.path == "/_sandbox/records":
+            ident = dict(parse_qsl(url.query)).get("campaign_id", "")
+            reply = Reply(
+                200, {"campaign_id": ident, "records": self.server.state.records_of(ident)}
+            )
         else:
             token = self.headers.get("wolkvox-token") or ""
             query = dict(parse_qsl(url.query))

@@ -24,7 +24,18 @@ from importer.columns import BODY_FIELDS, FIELDS
 from importer.i18n import N_, _, ngettext
 from importer.policy import MAX_NAME_LENGTH
 from importer.problems import Problem, Rule, describe, shown
-from importer.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
+from importer.words import (
+    CAMPAIGN_TYPES,
+    NO_WORDS,
+    TYPE_WORDS,
+    YES_WORDS,
+    campaign_type,
+    describe_non_digits,
+    is_yes_or_no,
+    nearest_type,
+    nearest_yes_or_no,
+    yes_or_no,
+)
 
 __all__ = [
     "Campaign", "Campaigns", "Checked", "Options", "Problem", "Rule",
@@ -306,8 +317,24 @@ def validate(
         except SchemaErrors as err:
             cases.append(err.failure_cases)
 
-    def explain(rule: str, value: str) -> str:
-        return _message(rule, value, options, time_errors)
+    same_names = _rows_by_duplicated_name(clean["_name_key"])
+
+    said: dict[tuple[str, str], str] = {}
+
+    def explain(rule: str, value: str, row: int) -> str:
+        if rule == Rule.DUPLICATE_NAME:
+            key = name_key(value)
+            rows = same_names.get(key, [])
+            if row in rows[: SHOWN_SAME_NAME_ROWS + 1]:
+                return _duplicate_message(row, rows)
+            # Its other rows all list the same first few rows: one message for them all.
+            if (rule, key) not in said:
+                said[rule, key] = _duplicate_message(row, rows)
+            return said[rule, key]
+        # Sheets repeat the same few wrong values: each is put in words once.
+        if (rule, value) not in said:
+            said[rule, value] = _message(rule, value, options, time_errors)
+        return said[rule, value]
 
     found = _problems(pd.concat(cases), frame, explain) if cases else []
     # In sheet order; on a row, a problem from reading first: it is often the cause
@@ -323,6 +350,68 @@ def validate(
     return Checked(_campaigns(valid, options), problems, invalid)
 
 
+def _rows_by_duplicated_name(keys: pd.Series) -> dict[str, list[int]]:
+    """Each name that appears more than once -> the rows it appears on, in sheet order."""
+    repeated = keys[keys.duplicated(keep=False) & keys.ne("")]
+    rows: dict[str, list[int]] = {}
+    for row, key in zip(repeated.index.tolist(), repeated.tolist(), strict=True):
+        rows.setdefault(key, []).append(int(row))
+    return rows
+
+
+#: How many other rows a duplicate name's message lists.
+SHOWN_SAME_NAME_ROWS = 5
+
+
+def _duplicate_message(row: int, rows: list[int]) -> str:
+    """Which rows hold the same name as ``row``: a person fixes one by looking at the other."""
+    # Only the first few rows are looked at: a name repeated on every row of a big
+    # sheet must not cost a pass over the whole group for each of its rows.
+    count = len(rows) - 1  # ``rows`` holds ``row`` itself
+    others = [str(r) for r in rows[: SHOWN_SAME_NAME_ROWS + 1] if r != row][:SHOWN_SAME_NAME_ROWS]
+    shown = ", ".join(others) + ", …" if count > SHOWN_SAME_NAME_ROWS else _listed(others)
+    return ngettext(
+        "same campaign_name as row {rows}; names must be unique within the file",
+        "same campaign_name as rows {rows}; names must be unique within the file",
+        count,
+    ).format(rows=shown)
+
+
+def _listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``, in the current language."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("{first} and {last}").format(first=", ".join(items[:-1]), last=items[-1])
+
+
+def _suggestion(spelling: str, meaning: str) -> str:
+    """An accepted spelling, with the value it stands for when that is another word."""
+    return spelling if spelling == meaning else f"{spelling} ({meaning})"
+
+
+def _fixed_value_message(rule: str, value: str) -> str:
+    """A value outside a fixed set: the accepted ones, and the nearest one if it is close."""
+    if rule == Rule.TYPE_VALUE:
+        near = nearest_type(value)
+        if near:
+            return _(
+                "type_campaign must be preview or predictive; did you mean {suggestion}?"
+            ).format(suggestion=_suggestion(*near))
+        others = [w for w in TYPE_WORDS if w not in CAMPAIGN_TYPES]
+        return _("type_campaign must be preview or predictive ({others} are read too)").format(
+            others=_listed(others)
+        )
+    near = nearest_yes_or_no(value)
+    accepted = _("yes: {yes}; no: {no}; empty means no").format(
+        yes=", ".join(YES_WORDS), no=", ".join(NO_WORDS)
+    )
+    if near:
+        return _(
+            "enable_edition must be yes or no; did you mean {suggestion}? ({accepted})"
+        ).format(suggestion=_suggestion(*near), accepted=accepted)
+    return _("enable_edition must be yes or no ({accepted})").format(accepted=accepted)
+
+
 def _message(rule: str, value: str, options: Options, time_errors: dict[str, str]) -> str:
     """The problem in words, in the current language."""
     skills = options.skills
@@ -332,6 +421,10 @@ def _message(rule: str, value: str, options: Options, time_errors: dict[str, str
         return _(MESSAGES[rule]).format(length=len(value), limit=options.max_name_length)
     if rule in (Rule.START_TIME_FORMAT, Rule.END_TIME_FORMAT) and value in time_errors:
         return time_errors[value]  # times.parse said why, already translated
+    if rule == Rule.SKILL_DIGITS and value:
+        return _("skill_id must be digits only: {why}").format(why=describe_non_digits(value))
+    if rule in (Rule.TYPE_VALUE, Rule.EDITION_VALUE) and value:
+        return _fixed_value_message(rule, value)
     if rule == Rule.SKILL_EXISTS and skills:
         hint = _nearest_skills(value, skills)
         if hint:
@@ -383,7 +476,7 @@ _RULE_IDS = frozenset(Rule)
 
 
 def _problems(
-    cases: pd.DataFrame, frame: pd.DataFrame, explain: Callable[[str, str], str]
+    cases: pd.DataFrame, frame: pd.DataFrame, explain: Callable[[str, str, int], str]
 ) -> list[Problem]:
     """Pandera's failure cases as plain problems: one per cell and rule."""
     position = dict(zip(frame.index.tolist(), range(len(frame)), strict=True))
@@ -405,7 +498,7 @@ def _problems(
             rules = {Rule.EXCEL_ERROR: rules[Rule.EXCEL_ERROR]}
         for check, value in rules.items():
             rule = Rule(check) if check in _RULE_IDS else check
-            out.append(Problem(row, column, value, explain(check, value), rule))
+            out.append(Problem(row, column, value, explain(check, value, row), rule))
     return out
 
 

@@ -217,12 +217,26 @@ def _overflow_problems(
     delimiter = {"\t": "tab"}.get(read.delimiter or ",", read.delimiter or ",")
     problems = []
     for o in read.overflow:
-        message = _(
-            'this row has {fields} fields but the header has {columns}, so "{extra}" is left '
-            'over: a cell holds "{delimiter}" without quotes, which shifts the cells after it. '
-            'Put text that holds "{delimiter}" in double quotes, or save the file again from '
-            "Excel."
-        ).format(fields=o.fields, columns=columns, extra=shown(o.extra), delimiter=delimiter)
+        if o.extra:
+            text = _(
+                'this row has {fields} fields but the header has {columns}, so "{extra}" is '
+                'left over: a cell holds "{delimiter}" without quotes, which shifts the cells '
+                'after it. Put text that holds "{delimiter}" in double quotes, or save the file '
+                "again from Excel."
+            )
+        else:  # only empty fields are left over, but more of them than other rows have
+            text = _(
+                "this row has {fields} fields, more than the header ({columns}) and the other "
+                'rows: a cell holds "{delimiter}" without quotes, which shifts the cells after '
+                'it. Put text that holds "{delimiter}" in double quotes, or save the file again '
+                "from Excel."
+            )
+        message = text.format(
+            fields=o.fields,
+            columns=columns,
+            extra=shown(o.extra),
+            delimiter=delimiter,
+        )
         value = cells[o.position]
         value = clean_cell(value) if isinstance(value, str) else ""
         problems.append(

@@ -19,6 +19,15 @@ TIME_FORMATS = ("hhmmss", "datetime")
 _MERIDIEM = re.compile(r"\s*([ap])\.?\s*m\.?\s*$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?(?:\s*([ap])m)?$")
 _HOUR_ONLY = re.compile(r"^(\d{1,2})\s*([ap])m$")
+#: A bare hour, 0-23: what a number cell holding 8 shows.
+_HOUR = re.compile(r"^(\d{1,2})$")
+#: 8h, 8 h, 8hs, 8h30, 8 h 30 min: the way hours are written in much of Latin America.
+_H_MARK = re.compile(r"^(\d{1,2})\s*h(?:rs|s)?\.?(?:\s*(\d{2})\s*(?:min|m)?\.?)?(?:\s*([ap])m)?$")
+#: 8.30 or 8,30 for 08:30. The hour is 1-23: 0.30 is Excel's fraction of a day, and
+#: 0,30 would be the same fraction written by a Spanish Excel, so neither is read this way.
+_DECIMAL = re.compile(r"^(0?[1-9]|1\d|2[0-3])[.,](\d{2})(?:\s*([ap])m)?$")
+#: 8.5 or 8,5: 8:05, 8:30 or eight and a half hours? Refused with that question.
+_ONE_DECIMAL = re.compile(r"^(\d{1,2})[.,](\d)$")
 _COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})?$")
 _COMPACT3 = re.compile(r"^(\d)(\d{2})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t](.+))?$")
@@ -70,6 +79,10 @@ def _parse_clock(text: str) -> dt.time:
         return _clock(int(m[1]), int(m[2]), int(m[3] or 0), m[4])
     if m := _HOUR_ONLY.match(text):
         return _clock(int(m[1]), 0, 0, m[2])
+    if m := _HOUR.match(text):
+        return _clock(int(m[1]), 0, 0, None)
+    if m := _H_MARK.match(text):
+        return _clock(int(m[1]), int(m[2] or 0), 0, m[3])
     if m := _COMPACT.match(text):
         return _clock(int(m[1]), int(m[2]), int(m[3] or 0), None)
     if m := _COMPACT3.match(text):
@@ -80,7 +93,36 @@ def _parse_clock(text: str) -> dt.time:
         if seconds >= 86400:
             raise TimeError(_("not a valid time of day; times go from 00:00 to 23:59"))
         return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
-    raise TimeError(_("not a time; write it like 08:00 or 08:00:00"))
+    if m := _DECIMAL.match(text):
+        return _clock(int(m[1]), int(m[2]), 0, m[3])
+    if m := _ONE_DECIMAL.match(text):
+        raise TimeError(
+            _("not a time: {text} is unclear ({hour}:0{digit}? {hour}:{digit}0?); write the "
+              "minutes with two digits, e.g. {hour}:{digit}0").format(
+                text=text, hour=m[1], digit=m[2]
+            )
+        )  # fmt: skip
+    raise _NotATime(_("not a time; write it like 08:00 or 08:00:00"))
+
+
+class _NotATime(TimeError):
+    """No accepted form matched at all (rather than a form with an impossible value)."""
+
+
+def _refuse_lookalikes(text: str) -> None:
+    """A time typed with a letter for a digit (``8:3O``) is refused naming that letter."""
+    # Imported here: importer.words brings pandas along, and --help reads TIME_FORMATS.
+    from importer.words import LOOKALIKE_DIGITS, describe_lookalike
+
+    fixed = "".join(LOOKALIKE_DIGITS.get(ch, ch) for ch in text)
+    if fixed == text:
+        return
+    try:
+        parse(fixed)
+    except TimeError:
+        return
+    pos, ch = next((i, ch) for i, ch in enumerate(text, start=1) if ch in LOOKALIKE_DIGITS)
+    raise TimeError(_("not a time: {why}").format(why=describe_lookalike(pos, ch)))
 
 
 def _date(year: int, month: int, day: int) -> dt.date:
@@ -92,7 +134,7 @@ def _date(year: int, month: int, day: int) -> dt.date:
 
 def parse(text: str) -> WorkTime:
     """Parse one cell's text; raise :class:`TimeError` with a plain reason."""
-    text = text.strip().casefold()
+    text = text.strip()
     if _NEGATIVE.match(text):
         raise TimeError(
             _(
@@ -100,6 +142,14 @@ def parse(text: str) -> WorkTime:
                 "type the time, e.g. 08:00"
             )
         )
+    try:
+        return _parse(text.casefold())
+    except _NotATime:
+        _refuse_lookalikes(text)
+        raise
+
+
+def _parse(text: str) -> WorkTime:
     if m := _STAMP.match(text):
         return WorkTime(
             _date(int(m[1]), int(m[2]), int(m[3])), _clock(int(m[4]), int(m[5]), int(m[6]), None)

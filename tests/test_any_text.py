@@ -301,7 +301,8 @@ def test_a_name_with_a_direction_mark_is_a_duplicate_in_the_file(tmp_path):
     result = run_cli("validate", src, "--lang", "en")
     assert result.code == 1
     assert statuses(tmp_path / "c.results.xlsx") == {2: "invalid", 3: "invalid", 4: "invalid"}
-    assert result.out.count("appears more than once") == 3
+    assert "row 2, campaign_name 'abc': same campaign_name as rows 3 and 4" in result.out
+    assert result.out.count("same campaign_name as rows") == 3
 
 
 def test_a_server_name_with_invisible_marks_exists(tmp_path, make_sandbox, monkeypatch):

@@ -76,7 +76,10 @@ def test_validate_reports_every_problem_and_exits_1(tmp_path):
     result = run_cli("validate", ROOT / "sample_data/campaigns-with-mistakes.csv", "--out", out)
     assert result.code == ExitCode.ROWS_NOT_CREATED
     assert "12 problem(s) in 10 row(s); these rows are not sent:" in result.out
-    assert "  row 8, skill_id '10A': skill_id must be digits only, e.g. 101" in result.out
+    assert (
+        "  row 8, skill_id '10A': skill_id must be digits only: \"A\" at position 3 is not a digit"
+        in result.out
+    )
     assert "warning: ignored columns not used by wolkvox: notas internas" in result.err
     assert statuses(out)[12] == "valid"
     assert (tmp_path / "new-folder" / "mistakes.results.retry.xlsx").exists()
@@ -279,7 +282,7 @@ def test_an_internal_fault_exits_70_without_a_traceback(tmp_path, monkeypatch):
 
 def _stopped_by_quota(tmp_path, make_sandbox, *extra):
     """A finished run that the quota stopped after one row, ready to be resumed."""
-    box = make_sandbox(quota=1)
+    box = make_sandbox(quota=2)  # every call counts: the campaign list read, then one row
     src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres"))
     first = run_cli("run", src, "--base-url", box.url, *extra)
     assert first.code == ExitCode.API_STOPPED, first.out + first.err
@@ -398,3 +401,36 @@ def test_output_cut_short_by_its_reader_is_no_internal_error(tmp_path):
     err = child.stderr.read()
     assert child.wait(timeout=60) == ExitCode.ROWS_NOT_CREATED, err
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_failed_row_line_names_its_status_in_spanish(tmp_path, make_sandbox, token):
+    box = make_sandbox(faults={"Dos": ["required"]})
+    src = sheet(tmp_path, row("Uno"), row("Dos"))
+    result = run_cli("run", src, "--base-url", box.url, "--lang", "es")
+    assert result.code == ExitCode.ROWS_NOT_CREATED
+    assert "  fila 3 (Dos): fallida: HTTP 400 SOME PARAMETERS ARE REQUIRED" in result.out
+
+
+@pytest.mark.parametrize(
+    "args", [("--help",), ("run", "--help"), ("validate", "--help"), ("report", "--help"),
+             ("template", "--help"), ("sandbox", "--help")],
+)  # fmt: skip
+def test_help_in_spanish_has_no_english_left(args):
+    result = run_cli(*args, "--lang", "es")
+    english = ["show program's version", "COMMAND", "positional arguments", "options:",
+               "usage:", " PATH", " SHEET", " ENCODING", " CHARACTER", " SECONDS", " FILE",
+               " PORT", " NAME", " input", " results", " path"]  # fmt: skip
+    assert [w for w in english if w in result.out] == []
+    assert result.out.startswith("uso: wolkvox-import")
+
+
+def test_top_level_help_in_spanish_names_commands_and_version():
+    out = run_cli("--help", "--lang", "es").out
+    assert "COMANDO" in out and "mostrar la versión del programa y salir" in out
+
+
+def test_the_dry_run_is_called_a_validation_in_spanish(tmp_path):
+    src = sheet(tmp_path, row("Uno"))
+    result = run_cli("validate", src, "--lang", "es")
+    assert "solo validación, no se envió nada: 1 valid (válida)" in result.out
+    assert "simulación" not in result.out + result.err

@@ -1,3 +1,5 @@
+import pytest
+
 from importer.columns import fold, header_score, match_header
 
 
@@ -57,3 +59,26 @@ def test_column_descriptions_follow_the_language():
     assert description("skill_id").startswith("Required.")
     with i18n.using("es"):
         assert description("skill_id").startswith("Obligatorio.")
+
+
+def test_start_and_end_headers_are_written_the_same_ways():
+    from importer.columns import ALIASES
+
+    assert match_header(["Hora Inicial", "Hora Final"]).positions == {
+        "start_time": 0, "end_time": 1,
+    }  # fmt: skip
+    starts = {fold(a).replace("inicial", "final").replace("inicio", "fin").replace("start", "end")
+              for a in ALIASES["start_time"]}  # fmt: skip
+    assert starts == {fold(a) for a in ALIASES["end_time"]}
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [("Hora inicio", "start_time"), ("Hora de inicio", "start_time"),
+     ("HORA INICIAL", "start_time"), ("Horario de inicio", "start_time"),
+     ("Start time", "start_time"), ("Hora fin", "end_time"),
+     ("Hora de fin", "end_time"), ("hora_final", "end_time"), ("Horario de fin", "end_time"),
+     ("End time", "end_time")],
+)  # fmt: skip
+def test_working_hour_headers_in_spanish_and_english(header, field):
+    assert match_header([header]).positions == {field: 0}

@@ -68,8 +68,8 @@ REFUSED = {
     "encrypted.xlsx": (2, "encrypted.xlsx is protected with a password."),
     "binary-garbage.csv": (2, "binary-garbage.csv: the text encoding could not be recognised. "
                               'Save it from Excel as "CSV UTF-8"'),
-    "nfc-duplicates.csv": (1, "row 3, campaign_name 'Retención': this campaign_name appears "
-                              "more than once in the file"),
+    "nfc-duplicates.csv": (1, "row 3, campaign_name 'Retención': same campaign_name as row 2; "
+                              "names must be unique within the file"),
     "excel-errors.xlsx": (1, "row 2, skill_id '#N/A': the cell holds the Excel error #N/A; "
                              "fix the formula or type the value"),
     "date-only.xlsx": (1, "row 2, start_time '2026-12-01': a date without a time; write the "

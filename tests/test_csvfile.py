@@ -83,3 +83,48 @@ def test_the_problem_is_worded_in_spanish_when_asked(tmp_path):
     with i18n.using("es"):
         (problem,) = load_table(FILES / "unquoted-comma.csv").problems
     assert problem.message.startswith("esta fila tiene 5 campos pero el encabezado tiene 4")
+
+
+SEMICOLON_HEADER = (
+    "campaign_name;campaign_description;type_campaign;start_time;end_time;skill_id;enable_edition\n"
+)
+
+
+def test_an_unquoted_delimiter_before_an_empty_last_field_is_a_row_problem(tmp_path):
+    # The empty enable_edition makes the shifted row end in ";": only empty fields are left
+    # over, but the row has one field more than the header and every other row.
+    path = _csv(
+        tmp_path,
+        SEMICOLON_HEADER
+        + "Cobranza Mora;Cartera;predictive;08:00;18:00;101;no\n"
+        + "Cobranza Cartera 30; 60 y 90 días;Cartera;predictive;08:00;18:00;101;\n"
+        + "Ventas;Nuevas;preview;;;102;\n",
+    )
+    table = load_table(path)
+    assert [(p.row, p.column, p.rule) for p in table.problems] == [
+        (3, "enable_edition", Rule.EXTRA_FIELDS),
+    ]
+    assert table.problems[0].message == (
+        'this row has 8 fields, more than the header (7) and the other rows: a cell holds ";" '
+        'without quotes, which shifts the cells after it. Put text that holds ";" in double '
+        "quotes, or save the file again from Excel."
+    )
+    checked = validate(table.frame, extra=table.problems)
+    assert checked.invalid[3][0].rule == Rule.EXTRA_FIELDS  # the cause comes first
+    assert [c.row for c in checked.campaigns] == [2, 4]
+
+
+def test_a_row_wider_than_the_others_is_reported_in_spanish_too(tmp_path):
+    path = _csv(tmp_path, "campaign_name;skill_id\nUno;101\nDos 1; 2;\nTres;103\n")
+    with i18n.using("es"):
+        (problem,) = load_table(path).problems
+    assert problem.row == 3
+    assert problem.message.startswith(
+        "esta fila tiene 3 campos, más que el encabezado (2) y las demás filas"
+    )
+
+
+def test_empty_fields_every_row_has_are_excel_padding_not_a_problem(tmp_path):
+    # Excel pads every record to the widest column ever used, the header row included or not.
+    path = _csv(tmp_path, "campaign_name;skill_id\nUno;101;;\nDos;102;;\nTres;103;;\n")
+    assert load_table(path).problems == []

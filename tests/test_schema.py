@@ -43,11 +43,13 @@ def test_every_problem_is_reported_at_once_with_sheet_rows():
         first_row=5,
     ))  # fmt: skip
     assert messages(checked) == [
-        (5, "skill_id", "skill_id must be digits only, e.g. 101"),
+        (5, "skill_id", 'skill_id must be digits only: "a" at position 3 is not a digit'),
         (6, "campaign_name", "campaign_name is empty; every campaign needs a name"),
-        (6, "type_campaign", "type_campaign must be preview or predictive"),
-        (7, "enable_edition", "enable_edition must be yes or no"),
-    ]
+        (6, "type_campaign", "type_campaign must be preview or predictive (vista previa, "
+         "predictiva and predictivo are read too)"),
+        (7, "enable_edition", "enable_edition must be yes or no (yes: yes, y, sí, si, s, true, "
+         "verdadero, 1; no: no, n, false, falso, 0; empty means no)"),
+    ]  # fmt: skip
     assert len(checked.campaigns) == 0
 
 
@@ -62,7 +64,9 @@ def test_duplicate_names_are_an_error_on_each_duplicate_whatever_the_case():
     assert [(p.row, p.column) for p in checked.problems] == [
         (2, "campaign_name"), (4, "campaign_name"),
     ]  # fmt: skip
-    assert "appears more than once" in checked.problems[0].message
+    assert checked.problems[0].message == (
+        "same campaign_name as row 4; names must be unique within the file"
+    )
 
 
 def test_type_is_case_insensitive_and_defaults_from_the_option():
@@ -189,9 +193,11 @@ def test_messages_are_in_the_language_of_the_moment_they_are_made():
         spanish = messages(validate(rows))
     assert spanish == [
         (2, "start_time", "no es una hora del día válida; las horas van de 00:00 a 23:59"),
-        (2, "skill_id", "skill_id debe tener solo dígitos, p. ej. 101"),
+        (2, "skill_id", 'skill_id debe tener solo dígitos: "a" en la posición 3 no es un dígito'),
     ]
-    assert messages(validate(rows))[1][2] == "skill_id must be digits only, e.g. 101"
+    assert messages(validate(rows))[1][2] == (
+        'skill_id must be digits only: "a" at position 3 is not a digit'
+    )
 
 
 def test_describe_names_a_rule_for_counting():
@@ -274,3 +280,90 @@ def test_a_negative_number_in_a_time_cell_is_a_problem_not_midnight():
         "a negative number, which is no time of day (Excel shows it as #####); type the "
         "time, e.g. 08:00"
     ))]  # fmt: skip
+
+
+def test_a_letter_o_in_a_skill_id_is_named_with_its_position():
+    checked = validate(frame(good(skill_id="1O1")))
+    assert messages(checked) == [
+        (2, "skill_id", 'skill_id must be digits only: "O" at position 2 is the letter O, not '
+         "the digit 0"),
+    ]  # fmt: skip
+    from importer import i18n
+
+    with i18n.using("es"):
+        assert messages(validate(frame(good(skill_id="1O1"))))[0][2] == (
+            'skill_id debe tener solo dígitos: "O" en la posición 2 es la letra O, no el dígito 0'
+        )
+
+
+def test_a_duplicate_name_says_which_rows_hold_the_same_name():
+    checked = validate(frame(good("Ventas"), good("B"), good("ventas "), good("VENTAS")))
+    by_row = {p.row: p.message for p in checked.problems}
+    assert by_row == {
+        2: "same campaign_name as rows 4 and 5; names must be unique within the file",
+        4: "same campaign_name as rows 2 and 5; names must be unique within the file",
+        5: "same campaign_name as rows 2 and 4; names must be unique within the file",
+    }
+    from importer import i18n
+
+    with i18n.using("es"):
+        spanish = validate(frame(good("Ventas"), good("Ventas"), first_row=6)).problems
+    assert [p.message for p in spanish] == [
+        "el mismo campaign_name que la fila 7; los nombres no se pueden repetir en el archivo",
+        "el mismo campaign_name que la fila 6; los nombres no se pueden repetir en el archivo",
+    ]
+
+
+def test_many_duplicates_list_the_first_few_rows():
+    checked = validate(frame(*(good("Ventas") for _ in range(8))))
+    assert checked.problems[0].message == (
+        "same campaign_name as rows 3, 4, 5, 6, 7, …; names must be unique within the file"
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "message"),
+    [("type_campaign", "predictva",
+      "type_campaign must be preview or predictive; did you mean predictiva (predictive)?"),
+     ("type_campaign", "previw", "type_campaign must be preview or predictive; did you mean "
+      "preview?"),
+     ("enable_edition", "sii", "enable_edition must be yes or no; did you mean sí (yes)? (yes: "
+      "yes, y, sí, si, s, true, verdadero, 1; no: no, n, false, falso, 0; empty means no)")],
+)  # fmt: skip
+def test_misspelt_fixed_values_get_a_did_you_mean(column, cell, message):
+    row = good(start_time="08:00", end_time="18:00", **{column: cell})
+    assert messages(validate(frame(row))) == [(2, column, message)]
+
+
+def test_did_you_mean_is_spanish_when_asked():
+    from importer import i18n
+
+    with i18n.using("es"):
+        found = messages(validate(frame(good(type_campaign="predictiba"),
+                                        good("B", enable_edition="x"))))  # fmt: skip
+    assert found == [
+        (2, "type_campaign", "type_campaign debe ser preview o predictive; ¿quiso decir "
+         "predictiva (predictive)?"),
+        (3, "enable_edition", "enable_edition debe ser yes o no (sí: yes, y, sí, si, s, true, "
+         "verdadero, 1; no: no, n, false, falso, 0; vacío equivale a no)"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("cell", ["x", "X", "✓", "ok"])
+def test_a_mark_in_enable_edition_is_a_problem_not_a_yes(cell):
+    checked = validate(frame(good(enable_edition=cell)))
+    assert [(p.column, p.rule) for p in checked.problems] == [("enable_edition", "edition_value")]
+    assert len(checked.campaigns) == 0
+
+
+@pytest.mark.parametrize(("cell", "sent"), [("verdadero", "yes"), ("FALSO", "no"), ("s", "yes")])
+def test_spreadsheet_booleans_in_spanish_still_mean_yes_and_no(cell, sent):
+    (campaign,) = validate(frame(good(enable_edition=cell))).campaigns
+    assert campaign.body["enable_edition"] == sent
+
+
+@pytest.mark.parametrize(("cell", "sent"), [("8", "080000"), ("8h", "080000"), ("8.30", "083000")])
+def test_bare_hours_and_decimal_times_are_sent(cell, sent):
+    row = good(type_campaign="predictive", start_time=cell, end_time="18h")
+    (campaign,) = validate(frame(row)).campaigns
+    assert (campaign.body["start_time"], campaign.body["end_time"]) == (sent, "180000")

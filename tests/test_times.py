@@ -47,7 +47,10 @@ def test_datetime_format_carries_the_date():
         ("2026-12-01", "a date without a time"),
         ("31/02/2026 08:00", "not a valid date"),
         ("mañana", "write it like 08:00"),
-        ("1.5", "write it like 08:00"),
+        ("1.5", r"1\.5 is unclear \(1:05\? 1:50\?\); write the minutes with two digits"),
+        ("0,30", "write it like 08:00"),  # Excel's fraction of a day, Spanish-style: unclear
+        ("24", "not a valid time of day"),
+        ("8h70", "not a valid time of day"),
     ],
 )
 def test_unusable_times_say_why(text, reason):
@@ -78,3 +81,49 @@ def test_a_negative_number_is_no_time_of_day(text):
     # A negative serial in an Excel time cell shows #####; read as a time it was 00:00.
     with pytest.raises(times.TimeError, match=r"a negative number, which is no time of day"):
         times.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "wire"),
+    [("8", "080000"), ("08", "080000"), ("0", "000000"), ("23", "230000"),
+     ("8h", "080000"), ("8 h", "080000"), ("8H", "080000"), ("8hs", "080000"),
+     ("8h30", "083000"), ("8 h 30", "083000"), ("8h30m", "083000"), ("18h05 min", "180500"),
+     ("8.30", "083000"), ("8,30", "083000"), ("08.30", "083000"), ("20.00", "200000"),
+     ("8.30 pm", "203000"), ("2,30 p. m.", "143000"), ("8h pm", "200000")],
+)  # fmt: skip
+def test_bare_hours_and_the_hour_mark_and_decimal_separators_are_times(text, wire):
+    assert times.parse(text).wire("hhmmss") == wire
+
+
+def test_a_fraction_of_a_day_keeps_its_meaning_next_to_the_decimal_forms():
+    # "0.30" is what Excel shows for 07:12 in a number-formatted cell; only 1-23 before
+    # the separator is an hour.
+    assert times.parse("0.30").wire("hhmmss") == "071200"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("8:3O", '"O" at position 4 is the letter O, not the digit 0'),
+     ("O8:00", '"O" at position 1 is the letter O, not the digit 0'),
+     ("1l:00", '"l" at position 2 is the letter l, not the digit 1'),
+     ("2026-12-01 8:3O", '"O" at position 15 is the letter O, not the digit 0')],
+)  # fmt: skip
+def test_a_letter_typed_for_a_digit_is_named_with_its_position(text, reason):
+    with pytest.raises(times.TimeError) as caught:
+        times.parse(text)
+    assert str(caught.value) == f"not a time: {reason}"
+
+
+def test_unclear_and_misspelt_times_are_explained_in_spanish_too():
+    from importer import i18n
+
+    with i18n.using("es"):
+        with pytest.raises(times.TimeError) as unclear:
+            times.parse("8.5")
+        with pytest.raises(times.TimeError) as letter:
+            times.parse("8:3O")
+    assert str(unclear.value) == (
+        "no es una hora: 8.5 no es clara (¿8:05? ¿8:50?); escriba los minutos con dos "
+        "cifras, p. ej. 8:50"
+    )
+    assert str(letter.value) == 'no es una hora: "O" en la posición 4 es la letra O, no el dígito 0'

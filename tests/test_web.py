@@ -20,13 +20,14 @@ from importer.web.app import Context, create_app, make_context
 from importer.web.config import Launch
 
 from .conftest import FILES, row, write_csv, write_xlsx
+from .webkey import at_root
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
 
 
 class Page:
-    """A browser stand-in: holds the key cookie and adds the CSRF token to every POST."""
+    """A browser stand-in: speaks to the page under its key, adds the CSRF token to each POST."""
 
     def __init__(self, client: TestClient, ctx: Context) -> None:
         self.client = client
@@ -82,7 +83,7 @@ class Page:
 def page_for(
     workdir: Path, *, sandbox: Sandbox | None = None, simulate: bool = True, **launch: Any
 ) -> Iterator[Page]:
-    """The app of one start of the page, on ``workdir``, with its key cookie set."""
+    """The app of one start of the page, on ``workdir``, reached under its key."""
     own = sandbox is None and simulate
     box = Sandbox(Config(skills=DEMO_SKILLS)).start() if own else sandbox
     settings = Launch(
@@ -97,8 +98,7 @@ def page_for(
         remembered=workdir / "mappings.json",
     )
     try:
-        with TestClient(create_app(ctx), base_url=BASE) as client:
-            client.get(f"/?key={ctx.secrets.key}")
+        with TestClient(at_root(create_app(ctx), ctx.secrets.root), base_url=BASE) as client:
             yield Page(client, ctx)
             ctx.runs.wait(30)
     finally:

@@ -20,7 +20,15 @@ from importer.errors import InputError
 from importer.i18n import _
 from importer.web.config import Launch
 from importer.web.runs import Runs
-from importer.web.security import CSRF_FIELD, CSRF_HEADER, Forbidden, Guard, Secrets, check_csrf
+from importer.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    Forbidden,
+    Guard,
+    Secrets,
+    check_csrf,
+    keyed_html,
+)
 from importer.web.uploads import TooLarge, read_form
 from importer.web.workspace import Workspace
 
@@ -91,18 +99,26 @@ def context(request: Request) -> Context:
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    """A page in the request's language, with what every page needs."""
+    """A page in the request's language, with what every page needs.
+
+    Templates name the page's addresses from its root (``href="/review"``); every one of
+    them is put under the key here, in one place, so no link can forget it
+    (see :mod:`importer.web.security`).
+    """
     ctx = context(request)
     page = ctx.templates.get_template(template)
+    root = ctx.secrets.root
+    here = request.url.path[len(root) :] or "/"  # redirects are put under the key again
     html = page.render(
         lang=i18n.current(),
         csrf=ctx.secrets.csrf,
-        path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        root=root,
+        path=here + (f"?{request.url.query}" if request.url.query else ""),
         simulate=ctx.launch.simulate,
         steps=steps(ctx, template),
         **values,
     )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(keyed_html(html, root), status_code=status)
 
 
 def steps(ctx: Context, template: str) -> list[dict[str, Any]]:
@@ -178,6 +194,9 @@ def create_app(ctx: Context) -> Starlette:
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes)
+    # Its redirects would be absolute addresses built from the request; the page's own are
+    # paths the Guard keeps on the page.
+    app.router.redirect_slashes = False
     app.state.ctx = ctx
     app.add_middleware(Guard, secrets_=ctx.secrets, default_language=ctx.launch.language)
     return app

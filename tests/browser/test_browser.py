@@ -223,17 +223,7 @@ def test_a_second_tab_follows_the_same_run_and_cannot_start_another(
     assert journal_creations(server.workdir) == Counter(range(2, n + 2))
 
 
-# --- 5. the secret ---------------------------------------------------------------------------
-
-
-def test_the_secret_travels_in_an_http_only_strict_cookie(start_web, page, context):
-    server = start_web()
-    page.goto(server.url)
-    cookies = [c for c in context.cookies() if c["value"]]
-    assert cookies, "no cookie carries the secret"
-    assert any(c["httpOnly"] and c["sameSite"] == "Strict" for c in cookies), cookies
-    page.goto(server.origin + "/")
-    expect(find(page, "file-input")).to_be_attached()
+# --- 5. the secret: see test_secret.py ------------------------------------------------------
 
 
 # --- 6. the token never leaves ---------------------------------------------------------------

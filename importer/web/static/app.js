@@ -4,9 +4,11 @@
 
 (function () {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // Every address of the page starts with its key (the links in the page already do).
+  const root = document.querySelector('meta[name="page-root"]').content;
 
   function post(url, body) {
-    return fetch(url, {
+    return fetch(root + url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
@@ -247,7 +249,7 @@
           if (p.state === "running") {
             setTimeout(tick, every);
           } else if (started === "running") {
-            window.location.assign("/results");
+            window.location.assign(root + "/results");
           }
         })
         .catch(function () { setTimeout(tick, every * 4); });
