@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import requests
 
 from importer import load, results, schema
-from importer.client import WolkvoxClient
+from importer.client import ListRefused, WolkvoxClient
 from importer.errors import ApiStopped, JournalError, UsageError
 from importer.i18n import _
 from importer.journal import (
@@ -225,7 +225,7 @@ class _Importer:
 
     def _open(
         self, loaded: Loaded, names: dict[int, str]
-    ) -> tuple[Journal, Listing | None, str | None]:
+    ) -> tuple[Journal, Listing | None, ApiStopped | None]:
         """The journal; the campaign list read for a new run (None on a resume, or when it
         could not be read); and why it could not be read, if that stops the run."""
         settings = self.settings
@@ -246,7 +246,13 @@ class _Importer:
         journal = Journal.start(path, hashes=hashes, info=info, now=self.clock.now)
         return journal, listing, why if listing is None and settings.skip_existing else None
 
-    def _list_unreadable(self, journal: Journal, why: str) -> Ended:
+    def _list_unreadable(self, journal: Journal, why: ApiStopped) -> Ended:
+        if isinstance(why, ListRefused) and why.answer.reason:
+            # Every call would meet the same refusal (a wrong token): say what to fix,
+            # never to send without the check.
+            reason = Ended(why.answer.reason)
+            journal.stop(reason, _("not sent: {why}").format(why=why.answer.message))
+            return reason
         message = _(
             "not sent: {why} Nothing was sent. Check the token and server, or run with "
             "--no-skip-existing to send without this check."
@@ -280,6 +286,7 @@ class _Importer:
             if listing is None:  # a resume: the list may have changed since the run began
                 listing, why = _read_listing(self.client, (c.name for c in pending))
                 if listing is None:
+                    assert why is not None  # _read_listing gives one or the other
                     return self._list_unreadable(journal, why)
             pending = skip_existing(pending, listing, journal)
         if len(pending) > DAILY_CALLS:
@@ -314,14 +321,14 @@ class _Importer:
             bar.close()
 
 
-def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, str]:
-    """The campaigns that exist before the run, for this file's names; None if unreadable."""
+def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, ApiStopped | None]:
+    """The campaigns that exist before the run, for this file's names; else None and why."""
     try:
         listing = index_by_name(client.list_campaigns())
     except ApiStopped as exc:
-        return None, str(exc)
+        return None, exc
     wanted = {schema.name_key(n) for n in names}
-    return {k: v for k, v in listing.items() if k in wanted}, ""
+    return {k: v for k, v in listing.items() if k in wanted}, None
 
 
 def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock) -> Journal:

@@ -6,6 +6,7 @@ import sys
 import zipfile
 
 import pytest
+import responses
 
 from importer.cli import ExitCode
 from importer.sandbox import DEFAULT_TOKEN
@@ -49,7 +50,10 @@ def test_failed_row_exits_1_and_goes_to_a_retry_file_that_runs_unchanged(
     src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres"))
     result = run_cli("run", src, "--base-url", box.url)
     assert result.code == ExitCode.ROWS_NOT_CREATED
-    assert "row 3 (Dos): failed: HTTP 400 SOME PARAMETERS ARE REQUIRED" in result.out
+    assert (
+        "row 3 (Dos): failed: wolkvox says a required field of this row is missing; fill it in "
+        "and send the row again (wolkvox: HTTP 400 SOME PARAMETERS ARE REQUIRED)" in result.out
+    )
     retry = tmp_path / "campaigns.results.retry.xlsx"
     assert f"retry file: {retry} (1 row)" in result.out
     again = run_cli("run", retry, "--base-url", box.url)
@@ -139,9 +143,9 @@ def test_plain_http_to_another_host_is_refused(tmp_path, token):
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
-        ("bad_token", "HTTP 403 PLEASE VALIDATE TOKEN: the token is not valid"),
-        ("no_api", "the API address is wrong; check --server/--base-url"),
-        ("quota", "today's quota of API calls is used up"),
+        ("bad_token", "wolkvox did not accept the token; check it"),
+        ("no_api", "wolkvox does not know this API address"),
+        ("quota", "today's quota of wolkvox API calls is used up"),
     ],
 )
 def test_api_stops_exit_3_and_leave_the_rest_not_sent(
@@ -167,14 +171,29 @@ def test_wrong_token_exits_3(tmp_path, sandbox, monkeypatch):
     assert sandbox.state.created_names() == {}
 
 
-def test_unreadable_campaign_list_stops_before_sending_and_names_the_option(
+def test_a_token_refused_on_the_campaign_list_says_so_and_never_to_skip_the_check(
     tmp_path, sandbox, monkeypatch
 ):
     monkeypatch.setenv("WOLKVOX_TOKEN", "not-the-token")
     result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", sandbox.url)
     assert result.code == ExitCode.API_STOPPED
-    assert "run with --no-skip-existing to send without this check" in result.out
+    assert (
+        "not sent: wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file)"
+        in result.out
+    )
+    assert "(wolkvox: HTTP 403 PLEASE VALIDATE TOKEN)" in result.out
+    assert "--no-skip-existing" not in result.out  # skipping the check fixes no token
     assert sandbox.state.create_calls == 0
+
+
+@responses.activate
+def test_unreadable_campaign_list_stops_before_sending_and_names_the_option(tmp_path, token):
+    base = "https://wv0032.wolkvox.com"
+    responses.get(f"{base}/api/v2/information.php", status=500, body="Internal Server Error")
+    result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", base)
+    assert result.code == ExitCode.API_STOPPED
+    assert "run with --no-skip-existing to send without this check" in result.out
+    assert [c.request.method for c in responses.calls] == ["GET"]  # nothing was created
 
 
 def test_token_file_is_read_and_the_token_appears_nowhere(tmp_path, make_sandbox):

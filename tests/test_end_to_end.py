@@ -34,7 +34,10 @@ def test_sample_data_imports_with_one_failed_row(tmp_path, make_sandbox):
     )
     assert done.returncode == 1, done.stderr
     assert "19 created, 1 failed" in done.stdout
-    assert "row 21 (Prospección Bogotá): failed: HTTP 400 SKILL ID NOT FOUND" in done.stdout
+    assert (
+        "row 21 (Prospección Bogotá): failed: wolkvox did not find skill 999 in the operation; "
+        "correct skill_id and send the row again (wolkvox: HTTP 400 SKILL ID NOT FOUND)"
+    ) in done.stdout
     assert "Traceback" not in done.stderr
     assert set(box.state.created_names().values()) == {1}
     assert box.state.overlaps == 0
@@ -55,12 +58,12 @@ def test_rerunning_a_complete_import_creates_nothing(tmp_path, sandbox):
 @pytest.mark.parametrize(
     ("fault", "status", "code", "message"),
     [
-        ("required", "failed", 1, "HTTP 400 SOME PARAMETERS ARE REQUIRED"),
+        ("required", "failed", 1, "(wolkvox: HTTP 400 SOME PARAMETERS ARE REQUIRED)"),
         ("busy", "created", 0, ""),
         ("maintenance", "created", 0, ""),
-        ("quota", "not_sent", 3, "today's quota of API calls is used up"),
-        ("bad_token", "not_sent", 3, "the token is not valid"),
-        ("no_api", "not_sent", 3, "the API address is wrong"),
+        ("quota", "not_sent", 3, "today's quota of wolkvox API calls is used up"),
+        ("bad_token", "not_sent", 3, "wolkvox did not accept the token; check it"),
+        ("no_api", "not_sent", 3, "wolkvox does not know this API address"),
         ("error", "failed", 1, "the campaign list does not show it; safe to send again"),
         ("error_created", "created", 0, "confirmed by the campaign list"),
         ("html", "failed", 1, "the campaign list does not show it"),
@@ -287,7 +290,11 @@ def test_busy_token_past_the_retry_bound_stops_the_run(tmp_path, make_sandbox):
     src = write_csv(tmp_path / "c.csv", names(2))
     done = run_process("run", src, "--base-url", box.url, "--retry-for", "0.5")
     assert done.returncode == 3
-    assert "the token is busy elsewhere; still so after 0 s of retries" in done.stdout
+    assert (
+        "wolkvox says the token is busy with other requests; make sure nobody else is using it "
+        "at the same time (wolkvox: HTTP 403 EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER "
+        "TOKEN (2)); still so after 0 s of retries"
+    ) in done.stdout
     assert set(statuses(tmp_path / "c.results.xlsx").values()) == {"not_sent"}
     assert box.state.created_names() == {}
 
@@ -318,7 +325,10 @@ def test_sandbox_started_with_a_skills_file_refuses_other_skills(tmp_path):
         src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos", skill_id="102")])
         done = run_process("run", src, "--base-url", f"http://127.0.0.1:{port}")
         assert done.returncode == 1
-        assert "row 3 (Dos): failed: HTTP 400 SKILL ID NOT FOUND" in done.stdout
+        assert (
+            "row 3 (Dos): failed: wolkvox did not find skill 102 in the operation; correct "
+            "skill_id and send the row again (wolkvox: HTTP 400 SKILL ID NOT FOUND)"
+        ) in done.stdout
     finally:
         box.terminate()
         box.wait(timeout=10)

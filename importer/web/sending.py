@@ -1,7 +1,13 @@
-"""Steps 4 and 5: send (with live progress, Stop and Resume), then results and downloads."""
+"""Steps 4 and 5: send (with live progress, Stop and Resume), then results and downloads.
+
+While a run of the working folder is unfinished no other starts: the page offers to
+resume it or to close it (its results written from its journal), so that no row of
+it is ever left without a status.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -9,14 +15,18 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from importer import load
 from importer import results as results_module
 from importer.client import base_url_for
+from importer.columns import RETRY_COLUMNS, match_header
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
 from importer.status import Status, label
 from importer.web.app import Context, Data, context, post, render
-from importer.web.runs import Run, human_seconds
+from importer.web.corrected import write_corrected
+from importer.web.runs import CORRECTED_NAME, Run, cannot_write, human_seconds, unfinished_message
 from importer.web.uploads import content_disposition, download_name
+from importer.web.workspace import check_reads_back
 
 POLL_MS = 250
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,6 +39,7 @@ def routes() -> list[BaseRoute]:
         post("/send", send),
         post("/stop", stop),
         post("/resume", resume),
+        post("/close", close),
         Route("/progress", progress),
         Route("/results", results_page),
         Route("/download/{what}", download),
@@ -46,10 +57,12 @@ def _destination(ctx: Context) -> str:
 
 
 async def send_page(request: Request, error: str = "", status: int = 200) -> Response:
-    """Step 4: what will be sent and where, or the run going on."""
+    """Step 4: what will be sent and where, or the run going on; while a run is
+    unfinished, the choice to resume or close it instead."""
     ctx = context(request)
     ws, run = ctx.workspace, ctx.runs.current
-    if run is None and ws.table is None:
+    unfinished = ctx.runs.interrupted()
+    if run is None and ws.table is None and unfinished is None:
         return _see("/")
     valid = invalid = 0
     if ws.checked is not None:
@@ -67,6 +80,7 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
         token_source=ctx.launch.token_source(),
         error=error,
         poll_ms=POLL_MS,
+        interrupted=unfinished,
     )
 
 
@@ -78,17 +92,28 @@ async def send(request: Request, data: Data) -> Response:
         return _see("/")
     if ctx.runs.active:
         return _see("/send")
+    unfinished = ctx.runs.interrupted()
+    if unfinished is not None:
+        return await send_page(request, unfinished_message(unfinished), 409)
     if not ws.checked.campaigns:
         return await send_page(request, _("No row can be sent: fix the marked cells first."), 400)
+    folder: Path | None = None
     try:
         token, base_url = _where(ctx, data)
         folder = ctx.runs.new_folder()
         run = Run(folder=folder, name=ws.upload.name if ws.upload else "", base_url=base_url,
                   simulate=ctx.launch.simulate)  # fmt: skip
-        await run_in_threadpool(ws.locked, ws.write_corrected, run.input)
+        # The rows the review checked, as the run will read them; read back by the
+        # engine and compared before anything is sent.
+        reviewed = await run_in_threadpool(ws.locked, ws.write_run_input, run.input)
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
+        await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
-    except ImporterError as exc:
+    except (ImporterError, OSError) as exc:
+        if folder is not None:  # nothing was sent from it: no run to keep
+            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, OSError):
+            return await send_page(request, cannot_write(ctx.launch.workdir, exc), 507)
         return await send_page(request, str(exc), 400)
     return _see("/send")
 
@@ -135,12 +160,26 @@ async def resume(request: Request, data: Data) -> Response:
         # the server the run began with, never another
         token, base_url = _where(ctx, data, base_url=found.base_url)
         run = Run(folder=found.folder, name=found.name, base_url=base_url,
-                  simulate=found.simulate, resume=True)  # fmt: skip
+                  simulate=found.simulate, resume=True, input_file=found.input)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:
         return await upload_error(request, 400, str(exc))
     return _see("/send")
+
+
+async def close(request: Request, data: Data) -> Response:
+    """Close the unfinished run without resuming it: its results, from its journal."""
+    from importer.web.pages import upload_error
+
+    ctx = context(request)
+    try:
+        await run_in_threadpool(ctx.runs.close)
+    except ImporterError as exc:
+        return await upload_error(request, 400, str(exc))
+    except OSError as exc:
+        return await upload_error(request, 507, cannot_write(ctx.launch.workdir, exc))
+    return _see("/results")
 
 
 async def progress(request: Request) -> Response:
@@ -180,11 +219,15 @@ async def results_page(request: Request) -> Response:
         return _see("/send" if run is not None else "/")
     report = run.report
     snap = run.progress.snapshot(since=1 << 30)
+    sent = f"{snap['done']}/{snap['total']}"
+    if run.closed and report is not None:  # no progress of this start: the journal's count
+        answered = sum(1 for r in report.results if r.status not in _NEVER_SENT)
+        sent = f"{answered}/{sum(1 for r in report.results if r.status != Status.INVALID)}"
     return render(
         request,
         "results.html",
         run=run,
-        sent=f"{snap['done']}/{snap['total']}",
+        sent=sent,
         report=report,
         counts={s: n for s, n in report.counts.items() if n} if report else {},
         labels=_labels(),
@@ -193,6 +236,10 @@ async def results_page(request: Request) -> Response:
         token_source=ctx.launch.token_source(),
         ask_server=False,
     )
+
+
+#: Statuses of rows no request went out for.
+_NEVER_SENT = frozenset({Status.NOT_SENT, Status.INVALID, Status.EXISTS})
 
 
 def _labels() -> dict[str, str]:
@@ -206,6 +253,13 @@ async def download(request: Request) -> Response:
     if what == "edited":
         return await _edited(ctx)
     path, suffix = _download_path(ctx, what)
+    if what == "corrected" and path is not None:
+        try:
+            path = await run_in_threadpool(_corrected, path)
+        except (ImporterError, OSError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else str(exc)
+            message = _("The corrected spreadsheet could not be written ({why}).")
+            return JSONResponse({"error": message.format(why=why)}, status_code=409)
     if path is None or not path.exists():
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
     run = ctx.runs.current
@@ -217,13 +271,32 @@ async def download(request: Request) -> Response:
     )
 
 
+def _corrected(run_input: Path) -> Path:
+    """The corrected spreadsheet of a run: its input, as a workbook (made once)."""
+    if run_input.suffix.lower() == ".xlsx":  # runs of older pages: already one
+        return run_input
+    path = run_input.with_name(CORRECTED_NAME)
+    if not path.exists():
+        table = load.load_table(run_input)
+        positions = match_header(table.header).positions
+        fields = sorted(positions, key=positions.__getitem__)
+        fields = [f for f in fields if f not in RETRY_COLUMNS]
+        fields += [c for c in RETRY_COLUMNS if c in table.frame.columns]
+        write_corrected(path, table.frame, table.header_row, fields)
+    return path
+
+
 async def _edited(ctx: Context) -> Response:
     """The spreadsheet being reviewed, with the edits so far (before any run)."""
     ws = ctx.workspace
     if ws.table is None or ws.upload is None:
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
     path = ctx.launch.workdir / "edited.xlsx"
-    await run_in_threadpool(ws.locked, ws.write_corrected, path)
+    try:
+        await run_in_threadpool(ws.locked, ws.write_corrected, path)
+    except OSError as exc:
+        message = cannot_write(ctx.launch.workdir, exc)
+        return JSONResponse({"error": message}, status_code=507)
     name = download_name(ws.upload.name, ".corrected.xlsx")
     return FileResponse(
         path, media_type=XLSX, headers={"content-disposition": content_disposition(name)}
