@@ -190,8 +190,8 @@ def test_validate_reports_a_control_character_and_writes_the_results(tmp_path, c
         f"row 2, campaign_name 'Bad<{code}>Name': the cell holds {code} at position 4, an "
         "invisible character that a workbook cannot store"
     ) in result.out
-    assert statuses(tmp_path / "c.results.xlsx") == {2: "invalid", 3: "valid"}
-    assert cells(retry_path(tmp_path / "c.results.xlsx"), "campaigns")[1][0] == f"Bad<{code}>Name"
+    assert statuses(tmp_path / "c.check.xlsx") == {2: "invalid", 3: "valid"}
+    assert cells(retry_path(tmp_path / "c.check.xlsx"), "campaigns")[1][0] == f"Bad<{code}>Name"
 
 
 def test_an_xlsx_cell_holding_the_escape_of_a_control_character(tmp_path):
@@ -201,7 +201,7 @@ def test_an_xlsx_cell_holding_the_escape_of_a_control_character(tmp_path):
     result = run_cli("validate", src, "--lang", "en")
     assert result.code == 1, result.err
     assert "the cell holds U+0001 at position 4" in result.out
-    assert statuses(tmp_path / "c.results.xlsx") == {2: "invalid", 3: "valid"}
+    assert statuses(tmp_path / "c.check.xlsx") == {2: "invalid", 3: "valid"}
 
 
 def row_values(name: str) -> list[str]:
@@ -300,7 +300,7 @@ def test_a_name_with_a_direction_mark_is_a_duplicate_in_the_file(tmp_path):
     src = write_csv(tmp_path / "c.csv", [row("abc"), row("\u200fabc"), row("a\u2066bc\u2069")])
     result = run_cli("validate", src, "--lang", "en")
     assert result.code == 1
-    assert statuses(tmp_path / "c.results.xlsx") == {2: "invalid", 3: "invalid", 4: "invalid"}
+    assert statuses(tmp_path / "c.check.xlsx") == {2: "invalid", 3: "invalid", 4: "invalid"}
     assert "row 2, campaign_name 'abc': same campaign_name as rows 3 and 4" in result.out
     assert result.out.count("same campaign_name as rows") == 3
 
@@ -328,9 +328,9 @@ def test_a_name_over_the_limit_is_refused_with_its_length(tmp_path):
     result = run_cli("validate", src, "--lang", "en")
     assert result.code == 1
     assert "campaign_name has 101 characters, more than the 100 accepted" in result.out
-    assert statuses(tmp_path / "c.results.xlsx") == {2: "invalid", 3: "valid"}
+    assert statuses(tmp_path / "c.check.xlsx") == {2: "invalid", 3: "valid"}
     # The whole name stays in the results' cell; the message quotes a shortened one.
-    assert read_results(tmp_path / "c.results.xlsx")[0]["campaign_name"] == "C" * 101
+    assert read_results(tmp_path / "c.check.xlsx")[0]["campaign_name"] == "C" * 101
     assert f"'{'C' * 59}…'" in result.out
 
 
@@ -366,7 +366,7 @@ def test_a_huge_number_in_a_time_cell_is_quoted_short(tmp_path):
     assert result.code == 1
     (line,) = [x for x in result.out.splitlines() if x.startswith("  row 2")]
     assert len(line) < 160 and "…'" in line
-    assert len(str(read_results(tmp_path / "c.results.xlsx")[0]["start_time"])) == 301
+    assert len(str(read_results(tmp_path / "c.check.xlsx")[0]["start_time"])) == 301
 
 
 # --- the page -------------------------------------------------------------------------
