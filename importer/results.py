@@ -2,19 +2,17 @@
 
 Both show each problem in its cell (see :mod:`importer.workbook_style`), and both are
 written atomically (a temporary file in the same folder, then a rename), so a crash
-can never leave a half-written workbook where the last good one was.
+can never leave a half-written workbook where the last good one was. Any text can be
+written, whatever the sheet or the server held (see ``workbook_style.storable``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile
 
 import pandas as pd
 from openpyxl import Workbook
@@ -22,7 +20,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
 
 from importer import schema, status
 from importer.columns import FIELDS, RETRY_COLUMNS
@@ -36,8 +33,10 @@ from importer.workbook_style import (
     Entry,
     Marker,
     cell_marks,
+    save_atomically,
     sheet,
     text_cell,
+    write_only_workbook,
 )
 
 COLOURS = {
@@ -93,9 +92,16 @@ def derive(
     *,
     dry_run: bool,
 ) -> list[RowResult]:
-    """Each row's status, from validation and (for a real run) the journal."""
+    """Each row's status, from validation and (for a real run) the journal.
+
+    What the journal says a row came to wins over validation: a row that was sent
+    keeps its outcome (and an unanswered one stays unknown) even if this version of
+    the checks finds it invalid, so that it is never put in the retry file and sent
+    twice.
+    """
     # Only a dry run shows the bodies; a real run must not build every campaign again.
     bodies = {c.row: c for c in checked.campaigns} if dry_run or state is None else {}
+    sent = None if dry_run else state
     unanswered = _(
         "sent, but the run ended before the answer was recorded; run again with "
         "--resume to check it against the campaign list"
@@ -105,17 +111,18 @@ def derive(
     for row, name in zip(frame.index, frame["campaign_name"].str.strip(), strict=True):
         row = int(row)
         problems = checked.invalid.get(row)
-        if problems:
+        done = sent.outcomes.get(row) if sent is not None else None
+        if done is not None and (done.status != Status.NOT_SENT or not problems):
+            code, ident, message = done.status, done.id_campaign, done.message
+        elif sent is not None and done is None and row in sent.attempted_at:
+            code, ident, message = Status.UNKNOWN, "", unanswered
+        elif problems:
             message = "; ".join(f"{p.column}: {p.message}" for p in problems)
             code, ident = Status.INVALID, ""
-        elif dry_run or state is None:
+        elif sent is None:
             code, ident, message = Status.VALID, "", bodies[row].body_json()
-        elif (done := state.outcomes.get(row)) is not None:
-            code, ident, message = done.status, done.id_campaign, done.message
-        elif row in state.attempted_at:
-            code, ident, message = Status.UNKNOWN, "", unanswered
         else:
-            code, ident, message = Status.NOT_SENT, "", state.stop_message or _("not sent")
+            code, ident, message = Status.NOT_SENT, "", sent.stop_message or _("not sent")
         out.append(RowResult(row, code, ident, message, name))
     return out
 
@@ -171,37 +178,6 @@ def _input_rows(
         yield [column[i] for column in values]
 
 
-def _atomic_save(book: Workbook, path: Path) -> None:
-    """Save ``book`` over ``path`` only once it is complete on disk.
-
-    The temporary file and its archive are opened here rather than by openpyxl, so
-    that both are closed even when the save fails halfway: a file still open cannot
-    be removed on Windows, and an archive left open would complain when collected.
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            archive = ZipFile(fh, "w", ZIP_DEFLATED, allowZip64=True)
-            try:
-                ExcelWriter(book, archive).save()  # closes the archive when done
-            except BaseException:
-                _abandon(archive)
-                raise
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _abandon(archive: ZipFile) -> None:
-    """Close a half-written archive without letting a second error hide the first."""
-    with contextlib.suppress(Exception):
-        archive.close()
-    archive.fp = None  # closed or not, it must never write to the file again
-
-
 def write_results(
     path: Path,
     frame: pd.DataFrame,
@@ -218,7 +194,20 @@ def write_results(
     cell of its column. The summary counts the rows of each kind of problem and warning.
     """
     problems, notes = list(problems), list(notes)
-    book = Workbook(write_only=True)
+    with write_only_workbook() as book:
+        _fill_results(book, frame, results, summary, problems, notes)
+        save_atomically(book, path)
+
+
+def _fill_results(
+    book: Workbook,
+    frame: pd.DataFrame,
+    results: Sequence[RowResult],
+    summary: Sequence[tuple[str, str]],
+    problems: list[CellIssue],
+    notes: list[CellIssue],
+) -> None:
+    """The results and summary sheets of :func:`write_results`."""
     header = [*RESULT_HEADER, LABEL_COLUMN, *FIELDS]
     ws = sheet(book, "results", header)
     last = len(results) + 1
@@ -238,8 +227,8 @@ def write_results(
     for line, (result, values) in enumerate(rows, start=2):
         cells: list[Entry] = [
             result.row,
-            result.status,
-            result.id_campaign or None,
+            text_cell(ws, result.status),
+            text_cell(ws, result.id_campaign),  # the server's text: anything at all
             text_cell(ws, result.message),
             labels.get(result.status),
             *(text_cell(ws, v) for v in values),
@@ -252,7 +241,6 @@ def write_results(
     if marker.unnoted:
         summary = [*summary, _unnoted(marker.unnoted)]
     _summary_sheet(book, summary, kinds(problems), kinds(notes))
-    _atomic_save(book, path)
 
 
 def _unnoted(count: int) -> tuple[str, str]:
@@ -316,7 +304,20 @@ def write_retry(
         if path.exists():
             path.unlink()
         return 0
-    book = Workbook(write_only=True)
+    with write_only_workbook() as book:
+        _fill_retry(book, frame, chosen, problems, notes)
+        save_atomically(book, path)
+    return len(chosen)
+
+
+def _fill_retry(
+    book: Workbook,
+    frame: pd.DataFrame,
+    chosen: Sequence[RowResult],
+    problems: Iterable[CellIssue],
+    notes: Iterable[CellIssue],
+) -> None:
+    """The one sheet of :func:`write_retry`."""
     header = [*FIELDS, *RETRY_COLUMNS]
     ws = sheet(book, "campaigns", header)
     lines = {r.row: i for i, r in enumerate(chosen, start=2)}
@@ -330,9 +331,8 @@ def write_retry(
         original = values[len(FIELDS)] if len(values) > len(FIELDS) else ""
         cells: list[Entry] = [
             *(text_cell(ws, v) for v in values[: len(FIELDS)]),
-            str(original or result.row),  # a retry of a retry keeps the first row number
+            # a retry of a retry keeps the first row number
+            text_cell(ws, str(original or result.row)),
             text_cell(ws, result.message),
         ]
         ws.append(marker.row(cells, line, positions))
-    _atomic_save(book, path)
-    return len(chosen)

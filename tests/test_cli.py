@@ -427,7 +427,8 @@ def test_a_failed_row_line_names_its_status_in_spanish(tmp_path, make_sandbox, t
     src = sheet(tmp_path, row("Uno"), row("Dos"))
     result = run_cli("run", src, "--base-url", box.url, "--lang", "es")
     assert result.code == ExitCode.ROWS_NOT_CREATED
-    assert "  fila 3 (Dos): fallida: HTTP 400 SOME PARAMETERS ARE REQUIRED" in result.out
+    assert "  fila 3 (Dos): fallida: wolkvox indica que falta un campo obligatorio" in result.out
+    assert "(wolkvox: HTTP 400 SOME PARAMETERS ARE REQUIRED)" in result.out
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,17 @@ CASES = [
     Case(Rule.START_REQUIRED, _rows(_predictive(start_time=None))),
     Case(Rule.END_REQUIRED, _rows(_predictive(end_time=None))),
     Case(Rule.END_AFTER_START, _rows(_predictive(start_time="18:00", end_time="08:00"))),
+    # a workbook cannot hold the character, so the sheet is a CSV
+    Case(
+        Rule.UNSTORABLE_CHARACTER,
+        _csv_text(
+            "campaign_name,skill_id,type_campaign\nBad\x01Name,101,preview\nGood,101,preview\n"
+        ),
+    ),
+    Case(
+        Rule.NAME_TOO_LONG,
+        _rows({"campaign_name": "C" * 101, "type_campaign": "preview", "skill_id": "101"}),
+    ),
 ]
 
 

@@ -7,7 +7,6 @@ are the same. It is the input of the run, read again by the same loader.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from importer.workbook_style import text_cell
+from importer.workbook_style import save_atomically, text_cell, write_only_workbook
 
 SHEET = "campaigns"
 
@@ -25,8 +24,17 @@ SHEET = "campaigns"
 def write_corrected(
     path: Path, frame: pd.DataFrame, header_row: int, columns: Sequence[str]
 ) -> None:
-    """Write ``frame``'s ``columns`` under their field names; rows at their own numbers."""
-    book = Workbook(write_only=True)
+    """Write ``frame``'s ``columns`` under their field names; rows at their own numbers.
+
+    Any text can be written: what a workbook cannot store shows as ``<U+0001>`` (see
+    ``workbook_style.storable``), and the row keeps its problem when read back.
+    """
+    with write_only_workbook() as book:
+        _fill(book, frame, header_row, columns)
+        save_atomically(book, path)
+
+
+def _fill(book: Workbook, frame: pd.DataFrame, header_row: int, columns: Sequence[str]) -> None:
     ws = book.create_sheet(SHEET)
     for i, name in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = 30 if name.startswith("campaign") else 14
@@ -47,10 +55,3 @@ def write_corrected(
             at += 1
         ws.append([text_cell(ws, str(column[i])) for column in values])
         at += 1
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        book.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
