@@ -329,3 +329,20 @@ def test_empty_trailing_header_columns_are_not_allocated_for_every_row(tmp_path)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     table = load_table(path)
     assert len(table.frame) == 20_000 and not table.problems
+
+
+def test_the_page_tells_an_ods_by_the_start_of_its_mimetype_part():
+    import tracemalloc
+
+    from importer.web.uploads import kind_of
+
+    mimetype = b"application/vnd.oasis.opendocument.spreadsheet"
+    bomb = hostile.Member.repeated("mimetype", mimetype, b" " * 2**20, 512, b"")
+    data = hostile.raw_zip([bomb, hostile.Member.deflated("content.xml", [b"<x/>"])])
+    tracemalloc.start()
+    try:
+        assert kind_of(data) == "ods"
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20  # not the 512 MB the part unpacks to
