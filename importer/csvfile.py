@@ -64,24 +64,27 @@ def read_csv(
 def _check_lines(name: str, text: str) -> None:
     """Refuse a line longer than :data:`MAX_LINE_CHARS`: no sheet's row is that long, and
     a parser holds each field of a line at once (200 MB of commas is 200 million)."""
-    if len(text) <= MAX_LINE_CHARS:
-        return
-    start, number = 0, 1
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        if end - start > MAX_LINE_CHARS and text.find("\r", start, end) < 0:
+    start = 0
+    while len(text) - start > MAX_LINE_CHARS:
+        # The last line break within reach: every line before it is short enough, so the
+        # next one that could be too long starts after it (a few steps for a whole file).
+        end = start + MAX_LINE_CHARS + 1
+        cut = max(text.rfind("\n", start, end), text.rfind("\r", start, end))
+        if cut < 0:
+            line = text.count("\n", 0, start) + 1
+            stop = min(i for i in (text.find("\n", start), text.find("\r", start), len(text))
+                       if i >= 0)  # fmt: skip
             raise InputError(
                 _(
                     "{name}: line {line} is {length} characters long, longer than any row "
                     "of a spreadsheet ({limit} at most). The file is not a campaign sheet, "
                     "or it is damaged: open it in Excel and save it again as CSV."
                 ).format(
-                    name=name, line=f"{number:,}", length=f"{end - start:,}",
+                    name=name, line=f"{line:,}", length=f"{stop - start:,}",
                     limit=f"{MAX_LINE_CHARS:,}",
                 )
             )  # fmt: skip
-        start, number = end + 1, number + 1
+        start = cut + 1
 
 
 def _width(name: str, text: str, header: int, named: int) -> int:
