@@ -18,6 +18,7 @@ from importer.cells import clean_header, clean_values
 from importer.columns import header_score
 from importer.errors import InputError
 from importer.i18n import _
+from importer.policy import MAX_CELLS, MAX_COLUMNS, MAX_LINE_CHARS
 from importer.sheet import HEADER_SEARCH_ROWS, Overflow, Score, Sheet, header_index
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -30,18 +31,25 @@ SAMPLE_CHARS = 200_000
 def read_csv(
     name: str, data: bytes, encoding: str | None, delimiter: str | None, score: Score
 ) -> Sheet:
-    """Read CSV bytes into a :class:`Sheet`; the header is the best-``score`` early record."""
+    """Read CSV bytes into a :class:`Sheet`; the header is the best-``score`` early record.
+
+    Time and memory grow with the file's size, never with its rows times its widest
+    row: a line too long for any sheet, or more cells than :data:`MAX_CELLS`, is refused
+    with a message before parsing; a record wider than the header is kept to the
+    header's width, its extra text reported.
+    """
     text, used = decode(data, name, encoding)
     text, delimiter = _delimiter(text.lstrip("\ufeff"), delimiter)
+    _check_lines(name, text)
     try:
         head, lines = _find_header(text, delimiter, score)
     except csv.Error as exc:
         raise _unreadable(name, exc) from None
     header = head[-1] if head else []
-    body_text = _drop_lines(text, lines)
-    body = _parse(name, body_text, delimiter, max(len(header), 1))
     named = _named_width(header)
-    wider = _wider_than_usual(body_text, delimiter, len(header), body)
+    rest = _drop_lines(text, lines)
+    width = _width(name, rest, len(header), named)
+    body, overflow = _parse(name, rest, delimiter, width, named, len(header))
     shown = {"\t": "tab"}.get(delimiter, delimiter)
     return Sheet(
         head,
@@ -49,8 +57,62 @@ def read_csv(
         _('CSV ({encoding}, "{delimiter}")').format(encoding=used, delimiter=shown),
         encoding=used,
         delimiter=delimiter,
-        overflow=_overflow(body, named, delimiter, wider),
+        overflow=overflow,
     )
+
+
+def _check_lines(name: str, text: str) -> None:
+    """Refuse a line longer than :data:`MAX_LINE_CHARS`: no sheet's row is that long, and
+    a parser holds each field of a line at once (200 MB of commas is 200 million)."""
+    start = 0
+    while len(text) - start > MAX_LINE_CHARS:
+        # The last line break within reach: every line before it is short enough, so the
+        # next one that could be too long starts after it (a few steps for a whole file).
+        end = start + MAX_LINE_CHARS + 1
+        cut = max(text.rfind("\n", start, end), text.rfind("\r", start, end))
+        if cut < 0:
+            line = text.count("\n", 0, start) + 1
+            stop = min(i for i in (text.find("\n", start), text.find("\r", start), len(text))
+                       if i >= 0)  # fmt: skip
+            raise InputError(
+                _(
+                    "{name}: line {line} is {length} characters long, longer than any row "
+                    "of a spreadsheet ({limit} at most). The file is not a campaign sheet, "
+                    "or it is damaged: open it in Excel and save it again as CSV."
+                ).format(
+                    name=name, line=f"{line:,}", length=f"{stop - start:,}",
+                    limit=f"{MAX_LINE_CHARS:,}",
+                )
+            )  # fmt: skip
+        start = cut + 1
+
+
+def _width(name: str, text: str, header: int, named: int) -> int:
+    """How many columns to parse: the header's, empty ones at its end included when the
+    cells that makes stay within :data:`MAX_CELLS` (each is held), else the named ones."""
+    # Records are at most the lines (a quoted line break only joins two).
+    rows = (text.count("\n") or text.count("\r")) + 1
+    width = max(header, 1)
+    if rows * width > MAX_CELLS or width > MAX_COLUMNS:
+        width = max(named, 1)
+    if width > MAX_COLUMNS:
+        raise InputError(
+            _(
+                "{name}: the header has {columns} columns, more than a spreadsheet can hold "
+                "({limit}). Check that the file is a campaign sheet saved as CSV."
+            ).format(name=name, columns=f"{width:,}", limit=f"{MAX_COLUMNS:,}")
+        )
+    if rows * width > MAX_CELLS:
+        raise InputError(
+            _(
+                "{name} has about {rows} rows of {columns} columns ({cells} cells), more "
+                "than the {limit} the importer reads. Split it into smaller files."
+            ).format(
+                name=name, rows=f"{rows:,}", columns=width, cells=f"{rows * width:,}",
+                limit=f"{MAX_CELLS:,}",
+            )
+        )  # fmt: skip
+    return width
 
 
 def _delimiter(text: str, delimiter: str | None) -> tuple[str, str]:
@@ -123,27 +185,86 @@ def _decode_as(data: bytes, name: str, encoding: str) -> str:
         ) from None
 
 
-def _parse(name: str, text: str, delimiter: str, width: int) -> pd.DataFrame:
-    """The records below the header as text, one column per field, at least ``width`` wide.
+def _parse(
+    name: str, text: str, delimiter: str, width: int, named: int, header: int
+) -> tuple[pd.DataFrame, list[Overflow]]:
+    """The records below the header as text, one column per field, and those wider than
+    the header's ``named`` columns.
 
-    The C parser refuses a record wider than the columns it was given (or, for the first
-    record, takes the extra fields as an index); only then is the text counted record by
-    record, to give it the widest record's width.
+    The C parser takes the common file whole. It refuses a record wider than the
+    columns it was given (or, for the first record, takes the extra fields as an index):
+    then the records are read one by one instead, each kept to the header's width, and
+    what a wider one holds beyond it reported. Either way the cost follows the text's
+    size, not the number of records times the widest one.
     """
     try:
         first = _parse_fast(text, delimiter, width)
         if isinstance(first.index, pd.RangeIndex):
-            return first
-        error: Exception = pd.errors.ParserError(_("a record has more fields than the header"))
-    except pd.errors.ParserError as exc:
-        error = exc
+            return first, _overflow(first, named, delimiter)
+    except pd.errors.ParserError:
+        pass
     try:
-        widest = _widest_record(text, delimiter)
-        if widest <= width:  # the csv module does not see what the C parser saw
-            raise _unreadable(name, error)
-        return _parse_fast(text, delimiter, widest)
-    except (pd.errors.ParserError, csv.Error) as exc:
+        return _parse_records(text, delimiter, max(named, 1), named, header)
+    except csv.Error as exc:
         raise _unreadable(name, exc) from None
+
+
+def _parse_records(
+    text: str, delimiter: str, width: int, named: int, header: int
+) -> tuple[pd.DataFrame, list[Overflow]]:
+    """Record by record (the csv module, in C): each cut or padded to ``width`` fields.
+
+    Besides text beyond the header, a record is reported when it has more fields than
+    the file's records usually have, even empty ones: Excel pads every record of a file
+    to the same width, so one wider than the others holds an unquoted delimiter
+    (``Cartera 30; 60 y 90 días;...;``) and its cells are shifted.
+    """
+    # A field may be as long as the text (the default limit, 128 KiB, is the csv
+    # module's guard against runaway quotes; here the whole text is in memory anyway).
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    rows: list[list[str]] = []
+    lengths: list[int] = []
+    overflow: dict[int, Overflow] = {}
+    padding = [""] * width
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for position, record in enumerate(records):
+        lengths.append(len(record))
+        if len(record) > named:
+            found = _beyond(position, record, named, delimiter)
+            if found is not None:
+                overflow[position] = found
+        if len(record) >= width:
+            rows.append(record[:width])
+        else:
+            rows.append(record + padding[len(record) :])
+    if lengths:
+        tally = np.bincount(np.array(lengths, dtype=np.int64))
+        # The most common width; of equally common ones the widest, since nothing then
+        # tells the shifted records from the padded ones.
+        usual = max(header, len(tally) - 1 - int(np.argmax(tally[::-1])))
+        for position in np.flatnonzero(np.array(lengths) > usual).tolist():
+            overflow.setdefault(position, Overflow(position, lengths[position], ""))
+    body = pd.DataFrame(rows, columns=range(width), dtype=object)
+    return body, [overflow[p] for p in sorted(overflow)]
+
+
+def _beyond(position: int, record: list[str], named: int, delimiter: str) -> Overflow | None:
+    """The record's text beyond the header's columns, if it has any (empty fields there
+    are harmless: Excel writes them)."""
+    cells = clean_values(np.array(record[named:], dtype=object))
+    filled = np.flatnonzero(cells != "")
+    if not len(filled):
+        return None
+    last = int(filled[-1])
+    return Overflow(position, named + last + 1, _shortened(delimiter.join(cells[: last + 1])))
+
+
+#: How much of the text beyond the header a message quotes.
+SHOWN_CHARS = 200
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
 
 
 def _unreadable(name: str, why: Exception) -> InputError:
@@ -171,10 +292,6 @@ def _parse_fast(text: str, delimiter: str, width: int) -> pd.DataFrame:
     )
 
 
-def _widest_record(text: str, delimiter: str) -> int:
-    return max((len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)), default=0)
-
-
 def _named_width(header: list[str]) -> int:
     """How many columns the header has, not counting empty cells at its end."""
     cells = [clean_header(c) for c in header]
@@ -183,53 +300,23 @@ def _named_width(header: list[str]) -> int:
     return len(cells)
 
 
-def _wider_than_usual(text: str, delimiter: str, header: int, body: pd.DataFrame) -> dict[int, int]:
-    """Records with more fields than the file's records usually have: position -> fields.
-
-    Excel pads every record of a file to the same width, so empty fields beyond the
-    header are harmless when most records have them. One record wider than the others
-    holds an unquoted delimiter even when its last field is empty (``Cartera 30; 60 y
-    90 días;...;``): its cells are shifted. Counting needs a pass over the text, made
-    only when some record is wider than the header.
-    """
-    if body.shape[1] <= header or body.empty:
-        return {}
-    counts = np.fromiter(
-        (len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)), dtype=np.int64
-    )
-    if len(counts) != len(body):  # the two parsers disagree: rely on the cells' text alone
-        return {}
-    tally = np.bincount(counts)
-    # The most common width; of equally common ones the widest, since nothing then
-    # tells the shifted records from the padded ones.
-    usual = max(header, len(tally) - 1 - int(np.argmax(tally[::-1])))
-    return {int(p): int(counts[p]) for p in np.flatnonzero(counts > usual)}
-
-
-def _overflow(
-    body: pd.DataFrame, named: int, delimiter: str, wider: dict[int, int] | None = None
-) -> list[Overflow]:
-    """Records with text beyond the header's last named column, or wider than usual.
+def _overflow(body: pd.DataFrame, named: int, delimiter: str) -> list[Overflow]:
+    """Records with text beyond the header's last named column.
 
     Empty fields there are harmless (Excel writes them when some cell further right
-    was ever used) unless the record has more of them than the file's records usually
-    have (``wider``: position -> fields); text there would be lost, so the record is
-    reported.
+    was ever used); text there would be lost, so the record is reported. (Only for a
+    body the C parser read whole: no record there is wider than the header.)
     """
     beyond = list(range(named, body.shape[1]))
     if not beyond or body.empty:
         return []
-    wider = wider or {}
     cells = np.column_stack([clean_values(body[c].to_numpy(dtype=object)) for c in beyond])
     found = []
-    with_text = set(np.flatnonzero((cells != "").any(axis=1)).tolist())
-    for position in sorted(with_text | set(wider)):
+    for position in np.flatnonzero((cells != "").any(axis=1)):
         values = cells[position].tolist()
-        if position in with_text:
-            last = max(i for i, v in enumerate(values) if v)
-            found.append(Overflow(position, named + last + 1, delimiter.join(values[: last + 1])))
-        else:
-            found.append(Overflow(position, wider[position], ""))
+        last = max(i for i, v in enumerate(values) if v)
+        extra = _shortened(delimiter.join(values[: last + 1]))
+        found.append(Overflow(int(position), named + last + 1, extra))
     return found
 
 

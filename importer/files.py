@@ -13,6 +13,7 @@ from importer.columns import header_score
 from importer.csvfile import read_csv
 from importer.errors import InputError
 from importer.i18n import _
+from importer.policy import MAX_FILE_BYTES
 from importer.sheet import Score, Sheet
 from importer.workbook import read_workbook
 
@@ -75,6 +76,17 @@ def _read_bytes(path: Path) -> bytes:
             _("{path} is a folder, not a spreadsheet. Give the path of a file.").format(path=path)
         )
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                _(
+                    "{name} is {size} MB, more than the {limit} MB the importer reads. "
+                    "Split it into smaller files."
+                ).format(
+                    name=path.name, size=f"{size / 2**20:,.0f}",
+                    limit=f"{MAX_FILE_BYTES / 2**20:,.0f}",
+                )
+            )  # fmt: skip
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(
@@ -82,7 +94,9 @@ def _read_bytes(path: Path) -> bytes:
                 path=path, why=exc.strerror
             )
         ) from None
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    blank = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
+    # The start first: stripping a large file whole would copy it.
+    if not data[:65536].strip(blank) and not data.strip(blank):
         raise InputError(
             _("{name} is empty. Fill in at least one campaign under the header row.").format(
                 name=path.name

@@ -91,3 +91,29 @@ def check_policy(base_url: str, timeout: float, policy: Policy) -> None:
             raise UsageError(
                 message.format(option=name, value=f"{value:g}", limit=f"{SERVER_LIMIT:g}")
             )
+
+
+# --- what a file may cost to read --------------------------------------------------------
+# A spreadsheet says of itself how large it is, and a few kilobytes can claim a sheet of
+# 17 billion cells or gigabytes of XML. The readers hold every cell of a sheet's used
+# area, so these limits keep any file well under 1 GiB of memory; past them the file
+# is refused with a message, before anything is read.
+
+#: Excel's own sheet size.
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+#: The most cells (rows times columns, empty ones included) of the area a sheet uses. Four
+#: million is 200,000 rows of every column the importer knows, or all of Excel's rows
+#: with four columns.
+MAX_CELLS = 4_000_000
+#: Columns this far (or farther) right of the rest of a sheet hold stray cells, which are
+#: left out rather than read with all the empty columns between.
+STRAY_GAP = 64
+#: The largest file read at all (a 100,000-row sheet is about 10 MB).
+MAX_FILE_BYTES = 256 * 2**20
+#: The most bytes a workbook's parts may unpack to, all together, and the most parts.
+MAX_UNPACKED = 256 * 2**20
+MAX_PARTS = 10_000
+#: The longest line of a CSV file, in characters: Excel's 16,384 columns of about 500
+#: characters each. A longer one is not a row of a sheet.
+MAX_LINE_CHARS = 8 * 2**20

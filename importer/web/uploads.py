@@ -63,10 +63,13 @@ def kind_of(data: bytes) -> str | None:
                 names = set(book.namelist())
                 if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
                     return "xlsx"
-                if "mimetype" in names and book.read("mimetype").startswith(
-                    b"application/vnd.oasis.opendocument.spreadsheet"
-                ):
-                    return "ods"
+                # Only the start: a part can unpack to gigabytes (the reader measures it).
+                if "mimetype" in names:
+                    with book.open("mimetype") as part:
+                        if part.read(64).startswith(
+                            b"application/vnd.oasis.opendocument.spreadsheet"
+                        ):
+                            return "ods"
         except (zipfile.BadZipFile, OSError, KeyError):
             return "xlsx"  # a damaged workbook: the reader says so in its own words
         return None
