@@ -31,6 +31,9 @@ def token(monkeypatch):
     return DEFAULT_TOKEN
 
 
+_REAL_WRITE_ALL = journal_module._write_all
+
+
 def _fill_after(monkeypatch, lines: int) -> list[int]:
     """Let the journal write ``lines`` lines, then fail as a full disk does: the next
     line goes half onto the disk, then ENOSPC. Returns the count of calls made."""
@@ -46,6 +49,12 @@ def _fill_after(monkeypatch, lines: int) -> list[int]:
 
     monkeypatch.setattr(journal_module, "_write_all", writing)
     return calls
+
+
+def _disk_freed(monkeypatch) -> None:
+    """Writes succeed again. Only the journal's writer is restored: undoing every patch
+    would also drop this test's own lock folder for the machine's shared one."""
+    monkeypatch.setattr(journal_module, "_write_all", _REAL_WRITE_ALL)
 
 
 @pytest.mark.parametrize("lines", [3, 4, 9, 10])
@@ -69,8 +78,7 @@ def test_a_disk_full_mid_run_stops_with_a_message_and_resume_finishes(
     assert sum(created.values()) == lines // 2  # no request left once a write failed
     state = read(journal_path(out))  # the torn half line is not read
     assert sorted(state.attempted_at) == [r + 2 for r in range(len(created))]
-    monkeypatch.undo()
-    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    _disk_freed(monkeypatch)
     resumed = run_cli("run", src, "--base-url", box.url, "--resume", "--reconcile-after", "0")
     assert resumed.code == ExitCode.OK, resumed.out + resumed.err
     assert box.state.created_names() == {n: 1 for n in NAMES}
@@ -92,8 +100,7 @@ def test_a_journal_header_that_does_not_fit_sends_nothing(
     )
     assert box.state.create_calls == 0
     assert journal_path(tmp_path / "c.results.xlsx").read_bytes() == b""  # no half header
-    monkeypatch.undo()
-    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    _disk_freed(monkeypatch)
     assert run_cli("run", src, "--base-url", box.url).code == ExitCode.OK
 
 
@@ -107,7 +114,7 @@ def test_nothing_is_written_after_a_failed_line(tmp_path, monkeypatch):
     _fill_after(monkeypatch, 0)
     with pytest.raises(JournalError, match="every request sent so far is recorded"):
         journal.attempt(2)
-    monkeypatch.undo()
+    _disk_freed(monkeypatch)
     with pytest.raises(JournalError, match="every request sent so far is recorded"):
         journal.attempt(3)
     journal.close()
