@@ -50,11 +50,13 @@ class Sizes:
     latency_rows: int
     big: int
     report: int
+    records: int
 
 
 FULL = Sizes(repeat=3, send_small=500, send_large=2000, latency_rows=300, big=100_000,
-             report=10_000)  # fmt: skip
-QUICK = Sizes(repeat=1, send_small=50, send_large=150, latency_rows=20, big=2_000, report=1_000)
+             report=10_000, records=1_000_000)  # fmt: skip
+QUICK = Sizes(repeat=1, send_small=50, send_large=150, latency_rows=20, big=2_000, report=1_000,
+              records=2_000)  # fmt: skip
 
 
 def median_of(repeat: int, fn: Callable[[], float]) -> float:
@@ -275,6 +277,22 @@ def error_report(sizes: Sizes, work: Path) -> Case:
     )
 
 
+# --- 11: records -------------------------------------------------------------------------
+
+
+def record_validation(sizes: Sizes, work: Path) -> list[Case]:
+    """Load + check a contact list of records (20 columns, two phones each) vs a bare read."""
+    path = data.write_records_csv(work / "records.csv", data.record_rows(sizes.records))
+    ours, ours_mem = child_median(sizes.repeat, "load_validate_records", path)
+    bare, bare_mem = child_median(sizes.repeat, "bare_csv", path)
+    return [
+        Case(f"11. load + validate {sizes.records:,} records (20 columns, 2 phones) vs bare "
+             "read_csv", ours, bare, ours / bare, 4.0),
+        Case("11. peak memory of load + validate records vs bare read_csv", ours_mem, bare_mem,
+             ours_mem / max(bare_mem, 1e-9), 3.0, unit="MiB"),
+    ]  # fmt: skip
+
+
 # --- 5: start-up -------------------------------------------------------------------------
 
 
@@ -326,9 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("send", "files", "startup", "web"),
-        help="run one group of cases (send: 1-2, files: 3, 4, 6, startup: 5; web: 7-10, "
-        "only when asked, as it needs Playwright and Chromium)",
+        choices=("send", "files", "startup", "records", "web"),
+        help="run one group of cases (send: 1-2, files: 3, 4, 6, startup: 5, records: 11; "
+        "web: 7-10, only when asked, as it needs Playwright and Chromium)",
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -345,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
             cases += [*validation(sizes, work), error_report(sizes, work)]
         if args.only in (None, "startup"):
             cases += startup(sizes)
+        if args.only in (None, "records"):
+            cases += record_validation(sizes, work)
         if args.only == "web":
             from benchmarks import web
 

@@ -43,6 +43,20 @@ def load_validate(path: Path) -> None:
     schema.validate(table.frame)
 
 
+def load_validate_records(path: Path) -> None:
+    from benchmarks.data import CAMPAIGNS
+    from importer import record_schema, record_table
+
+    table = record_table.load_records(path)
+    campaigns = record_schema.known_campaigns(
+        [(f"Cobranza {i:02d}", "predictive") for i in range(CAMPAIGNS)]
+    )
+    options = record_schema.RecordOptions(campaigns=campaigns)
+    checked = record_schema.validate_records(table.frame, options, table.problems)
+    if not checked.records:
+        raise SystemExit("no valid records: the benchmark's data is wrong")
+
+
 def validate_command(path: Path) -> None:
     from importer import cli
 
@@ -110,7 +124,8 @@ def bare_dump(path: Path) -> None:
 
 
 CASES = {f.__name__: f for f in (bare_csv, bare_xlsx, load_validate, validate_command,
-                                 bare_read_and_dump, write_results, bare_dump)}  # fmt: skip
+                                 bare_read_and_dump, write_results, bare_dump,
+                                 load_validate_records)}  # fmt: skip
 
 
 def main() -> None:

@@ -129,3 +129,46 @@ def fold_accents(text: str) -> str:
     """``text`` case-folded and without accents: ``Predictíva`` -> ``predictiva``."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def clean_column(values: pd.Series | np.ndarray) -> np.ndarray:
+    """:func:`clean_values`, with one look at the whole column first.
+
+    Most columns of a big export are clean already (no spaces around the text, no
+    invisible marks, NFC): a few vectorised tests over the column's characters tell so,
+    and the column is returned as it is. Any other column is cleaned value by value. The
+    cells are joined with NUL, which is neither a space nor combines with its
+    neighbours, so each cell is judged as it stands.
+    """
+    cells = np.asarray(values, dtype=object)
+    texts = cells.tolist()
+    if not texts or not all(type(c) is str for c in texts):
+        return clean_values(cells)
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1 or joined[:1].isspace() or joined[-1:].isspace():
+        return clean_values(cells)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    breaks = np.flatnonzero(codes == 0)
+    around = np.concatenate(
+        [codes[breaks[breaks > 0] - 1], codes[breaks[breaks < len(codes) - 1] + 1]]
+    )
+    if (around >= _TABLE).any() or _SPACES[np.minimum(around, _TABLE - 1)].any():
+        return clean_values(cells)
+    if not joined.isascii():
+        high = codes[codes > 0x7F]
+        if (high >= _TABLE).any() or _INVISIBLE[high].any():
+            return clean_values(cells)
+        if not unicodedata.is_normalized("NFC", joined):
+            return clean_values(cells)
+    return cells
+
+
+#: Lookup tables over the Basic Multilingual Plane: the characters str.strip() removes,
+#: and the default-ignorable ones (:data:`IGNORABLE`). A character beyond the plane
+#: sends the column down the value-by-value path.
+_TABLE = 0x10000
+_SPACES = np.array([chr(c).isspace() for c in range(_TABLE)], dtype=bool)
+_INVISIBLE = np.array(
+    [bool(_IGNORABLE.match(chr(c))) if not 0xD800 <= c < 0xE000 else False for c in range(_TABLE)],
+    dtype=bool,
+)

@@ -110,12 +110,38 @@ def fold(text: str) -> str:
     return "".join(kept).casefold()
 
 
-_LOOKUP: dict[str, str] = {}
-for _field in (*FIELDS, *RETRY_COLUMNS):
-    _LOOKUP[fold(_field)] = _field
-for _field, _names in ALIASES.items():
-    for _name in _names:
-        _LOOKUP.setdefault(fold(_name), _field)
+@dataclass(frozen=True)
+class FieldTable:
+    """The columns one kind of sheet may have, and how their headers may be written.
+
+    Campaigns and records name their columns differently (``nombre`` is a campaign's
+    name on one sheet, a person's on the other): each kind has its table, and one
+    matching function serves them all.
+    """
+
+    #: the fields, in their usual order; these are what a header score counts
+    fields: tuple[str, ...]
+    #: field -> other spellings of its header (matched folded, see :func:`fold`)
+    aliases: Mapping[str, tuple[str, ...]]
+    #: columns that are read but are not fields (the retry file's own columns)
+    extra: tuple[str, ...] = ()
+    #: folded headers never offered as a misspelling (the results' own columns)
+    no_hints: frozenset[str] = frozenset()
+    #: folded header -> field, made from the above
+    lookup: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lookup: dict[str, str] = {}
+        for name in (*self.fields, *self.extra):
+            lookup[fold(name)] = name
+        for name, spellings in self.aliases.items():
+            for spelling in spellings:
+                lookup.setdefault(fold(spelling), name)
+        object.__setattr__(self, "lookup", lookup)
+
+
+#: The campaigns sheet's columns.
+CAMPAIGN_TABLE = FieldTable(FIELDS, ALIASES, RETRY_COLUMNS, EXCLUDED_FROM_HINTS)
 
 
 @dataclass(frozen=True)
@@ -137,14 +163,20 @@ class HeaderMatch:
     mapped: dict[str, str] = field(default_factory=dict)
 
 
-def match_header(cells: list[str], mapping: Mapping[str, str | None] | None = None) -> HeaderMatch:
+def match_header(
+    cells: list[str],
+    mapping: Mapping[str, str | None] | None = None,
+    table: FieldTable = CAMPAIGN_TABLE,
+) -> HeaderMatch:
     """Map header cells to fields, collecting aliases, unknown and misspelt columns.
 
     ``mapping`` (header text as written -> field, or None to ignore the column) comes
     before the names and aliases: a mapped column is its field's column, and a column
-    that would have claimed that field by its name is ignored instead.
+    that would have claimed that field by its name is ignored instead. ``table`` says
+    which kind of sheet this is (campaigns unless told).
     """
     mapping = mapping or {}
+    lookup = table.lookup
     texts = [str(raw).strip() for raw in cells]
     taken = {mapping[t] for t in texts if t in mapping and mapping[t] is not None}
     positions: dict[str, int] = {}
@@ -156,9 +188,9 @@ def match_header(cells: list[str], mapping: Mapping[str, str | None] | None = No
     for pos, text in enumerate(texts):
         if not text:
             continue
-        found = mapping[text] if text in mapping else _LOOKUP.get(fold(text))
+        found = mapping[text] if text in mapping else lookup.get(fold(text))
         if text not in mapping:
-            if found is None and (guess := _guess(text)):
+            if found is None and (guess := _guess(text, table)):
                 misspelt.append((text, guess))
                 continue
             if found in taken:  # the mapping gave this field to another column
@@ -178,15 +210,16 @@ def match_header(cells: list[str], mapping: Mapping[str, str | None] | None = No
     return HeaderMatch(positions, aliases, ignored, misspelt, duplicated, mapped)
 
 
-def _guess(text: str) -> str | None:
+def _guess(text: str, table: FieldTable = CAMPAIGN_TABLE) -> str | None:
     """The field an unknown header probably means, if it is close to one."""
     folded = fold(text)
-    if folded in EXCLUDED_FROM_HINTS:
+    if folded in table.no_hints:
         return None
-    guess = difflib.get_close_matches(folded, _LOOKUP.keys(), n=1, cutoff=0.8)
-    return _LOOKUP[guess[0]] if guess else None
+    guess = difflib.get_close_matches(folded, table.lookup.keys(), n=1, cutoff=0.8)
+    return table.lookup[guess[0]] if guess else None
 
 
-def header_score(cells: list[str]) -> int:
+def header_score(cells: list[str], table: FieldTable = CAMPAIGN_TABLE) -> int:
     """How many distinct known fields a row names: used to find the header row."""
-    return len({_LOOKUP[f] for f in map(fold, cells) if f in _LOOKUP and _LOOKUP[f] in FIELDS})
+    lookup = table.lookup
+    return len({lookup[f] for f in map(fold, cells) if f in lookup and lookup[f] in table.fields})

@@ -54,6 +54,17 @@ class Rule(StrEnum):
     START_REQUIRED = "start_required"
     END_REQUIRED = "end_required"
     END_AFTER_START = "end_after_start"
+    # records (add_record), per cell
+    CAMPAIGN_REQUIRED = "campaign_required"
+    CAMPAIGN_UNKNOWN = "campaign_unknown"
+    PHONE_NUMBER = "phone_number"
+    PHONE_REQUIRED = "phone_required"
+    OPT_TOO_LONG = "opt_too_long"
+    RECALL_DATE_FORMAT = "recall_date_format"
+    EMAIL_FORMAT = "email_format"
+    AGE_DIGITS = "age_digits"
+    AGENT_NOT_PREVIEW = "agent_not_preview"
+    DUPLICATE_CUSTOMER = "duplicate_customer"
     # notes: worth a look, the row is still sent
     SKILL_ZERO_PADDED = "skill_zero_padded"
     HEADER_ALIAS = "header_alias"
@@ -80,6 +91,16 @@ DESCRIPTIONS: dict[str, str] = {
     Rule.START_REQUIRED: N_("start_time is missing on a predictive campaign"),
     Rule.END_REQUIRED: N_("end_time is missing on a predictive campaign"),
     Rule.END_AFTER_START: N_("end_time is not after start_time"),
+    Rule.CAMPAIGN_REQUIRED: N_("the record names no campaign"),
+    Rule.CAMPAIGN_UNKNOWN: N_("the record's campaign is not one records can go into"),
+    Rule.PHONE_NUMBER: N_("not a phone number of the country"),
+    Rule.PHONE_REQUIRED: N_("the record has no phone number"),
+    Rule.OPT_TOO_LONG: N_("an opt field is longer than wolkvox takes"),
+    Rule.RECALL_DATE_FORMAT: N_("recall_date is not a date and time"),
+    Rule.EMAIL_FORMAT: N_("email is not an e-mail address"),
+    Rule.AGE_DIGITS: N_("age must be digits only"),
+    Rule.AGENT_NOT_PREVIEW: N_("agent_id is filled in on a record for a predictive campaign"),
+    Rule.DUPLICATE_CUSTOMER: N_("customer_id appears more than once in a campaign"),
     Rule.SKILL_ZERO_PADDED: N_("skill_id lost its leading zeros to a number format"),
     Rule.HEADER_ALIAS: N_("column header matched to a field"),
 }

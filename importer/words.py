@@ -105,16 +105,22 @@ def nearest_yes_or_no(value: str) -> tuple[str, str] | None:
 LOOKALIKE_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1"}
 
 
-def non_digits(value: str) -> list[tuple[int, str]]:
-    """Each character of ``value`` that is not a digit 0-9, with its position (from 1)."""
-    return [(i, ch) for i, ch in enumerate(value, start=1) if not ("0" <= ch <= "9")]
+def non_digits(value: str, allowed: str = "") -> list[tuple[int, str]]:
+    """Each character of ``value`` that is not a digit 0-9 (nor in ``allowed``), with its
+    position (from 1)."""
+    return [
+        (i, ch)
+        for i, ch in enumerate(value, start=1)
+        if not ("0" <= ch <= "9") and ch not in allowed
+    ]
 
 
-def describe_non_digits(value: str, limit: int = 3) -> str:
+def describe_non_digits(value: str, limit: int = 3, allowed: str = "") -> str:
     """The characters of ``value`` that are not digits, in words: ``"a" at position 3 is
     not a digit``; a letter that passes for a digit is named as such (``"O" at position 2
-    is the letter O, not the digit 0``). Up to ``limit`` characters are named."""
-    found = non_digits(value)
+    is the letter O, not the digit 0``). Up to ``limit`` characters are named; those in
+    ``allowed`` (a phone number's spaces and dashes) are passed over."""
+    found = non_digits(value, allowed)
     if len(found) == 1 and found[0][1] in LOOKALIKE_DIGITS:
         return describe_lookalike(*found[0])
     named = [_character_at(pos, ch) for pos, ch in found[:limit]]

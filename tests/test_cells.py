@@ -4,6 +4,8 @@ import unicodedata
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from importer.cells import (
     by_value,
@@ -73,3 +75,24 @@ def test_characters_a_workbook_cannot_store_are_found_and_shown():
     assert visible("a\x01b\ud800") == "a<U+0001>b<U+D800>"
     assert visible("plain") == "plain"
     assert code_name(0x1F) == "U+001F"
+
+
+ODD_CELLS = [" a", "a ", "a\u200b", "e\u0301", "\u0301", "\x1c", "x\x85", "\U0001d173a",
+             "ab\u00a0", "\ud800", "María", "\x00", ""]  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(st.lists(st.text(max_size=8) | st.sampled_from(ODD_CELLS), max_size=6))
+def test_clean_column_is_clean_values_whatever_the_cells(cells):
+    from importer.cells import clean_column, clean_values
+
+    column = np.array(cells, dtype=object)
+    assert clean_column(column).tolist() == clean_values(column).tolist()
+
+
+def test_clean_column_returns_a_clean_column_as_it_is():
+    from importer.cells import clean_column
+
+    column = np.array(["María", "José", "3001234567"], dtype=object)
+    assert clean_column(column) is column
+    assert clean_column(np.array(["María ", "x"], dtype=object)).tolist() == ["María", "x"]
