@@ -103,6 +103,8 @@ class Run:
     error: str = ""
     messages: list[str] = field(default_factory=list)
     thread: threading.Thread | None = None
+    #: row -> the first sheet's row number, for a retry file's rows (what the page shows)
+    originals: dict[int, int] = field(default_factory=dict)
 
     @property
     def input(self) -> Path:

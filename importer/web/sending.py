@@ -13,13 +13,16 @@ from importer import results as results_module
 from importer.client import base_url_for
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
+from importer.layout import original_rows
 from importer.status import Status, label
+from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
 from importer.web.runs import Run, human_seconds
 from importer.web.uploads import content_disposition, download_name
 
 POLL_MS = 250
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
 
 
 def routes() -> list[BaseRoute]:
@@ -86,6 +89,11 @@ async def send(request: Request, data: Data) -> Response:
         run = Run(folder=folder, name=ws.upload.name if ws.upload else "", base_url=base_url,
                   simulate=ctx.launch.simulate)  # fmt: skip
         await run_in_threadpool(ws.locked, ws.write_corrected, run.input)
+        with ws.lock:
+            run.originals = original_rows(ws.table.frame)
+        # what the run's corrected download is made from, kept for after a restart
+        record = await run_in_threadpool(ws.locked, ws.corrections)
+        record.save(folder / corrected.RECORD_NAME)
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:
@@ -137,10 +145,21 @@ async def resume(request: Request, data: Data) -> Response:
         run = Run(folder=found.folder, name=found.name, base_url=base_url,
                   simulate=found.simulate, resume=True)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
+        run.originals = await run_in_threadpool(_originals_of, run.input)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:
         return await upload_error(request, 400, str(exc))
     return _see("/send")
+
+
+def _originals_of(path: Path) -> dict[int, int]:
+    """The first sheet's row numbers of a run's input, when it is a retry file."""
+    from importer.load import load_table
+
+    try:
+        return original_rows(load_table(path).frame)
+    except ImporterError:
+        return {}  # the run itself says what is wrong with its input
 
 
 async def progress(request: Request) -> Response:
@@ -155,7 +174,11 @@ async def progress(request: Request) -> Response:
         since = 0
     snap = run.progress.snapshot(since)
     left = snap.pop("left")
-    snap["rows"] = [[r, s, label(s), n] for r, s, n in snap["rows"]]
+    # a retry file's rows by the row numbers the person knows: the first sheet's
+    shown = run.originals
+    snap["rows"] = [[shown.get(r, r), s, label(s), n] for r, s, n in snap["rows"]]
+    if snap["current"]:
+        snap["current"][0] = shown.get(snap["current"][0], snap["current"][0])
     return JSONResponse(
         {
             **snap,
@@ -189,10 +212,20 @@ async def results_page(request: Request) -> Response:
         counts={s: n for s, n in report.counts.items() if n} if report else {},
         labels=_labels(),
         interrupted=ctx.runs.interrupted(),
+        corrected_kind=_corrected_kind(run),
         retry=report is not None and report.retry is not None and report.retry.exists(),
         token_source=ctx.launch.token_source(),
         ask_server=False,
     )
+
+
+def _corrected_kind(run: Run) -> str:
+    """The kind of file the run's corrected download is made from ("" if unknown)."""
+    kept = run.folder / corrected.RECORD_NAME
+    try:
+        return corrected.Corrections.load(kept).kind if kept.exists() else ""
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
 
 
 def _labels() -> dict[str, str]:
@@ -200,11 +233,12 @@ def _labels() -> dict[str, str]:
 
 
 async def download(request: Request) -> Response:
-    """The results workbook, the retry file, or the corrected spreadsheet."""
+    """The results workbook, the retry file, or the corrected spreadsheet (``edited``
+    before a run, ``corrected`` after it; ``-xlsx`` asks for a workbook with the marks)."""
     ctx = context(request)
     what = request.path_params["what"]
-    if what == "edited":
-        return await _edited(ctx)
+    if what in CORRECTED:
+        return await _corrected(ctx, what)
     path, suffix = _download_path(ctx, what)
     if path is None or not path.exists():
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
@@ -217,17 +251,37 @@ async def download(request: Request) -> Response:
     )
 
 
-async def _edited(ctx: Context) -> Response:
-    """The spreadsheet being reviewed, with the edits so far (before any run)."""
+#: The corrected spreadsheet's downloads: before a run (``edited``: the edits so far) and
+#: after it (``corrected``: the edits the run was sent with); ``-xlsx``: as a workbook.
+CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx")
+
+
+async def _corrected(ctx: Context, what: str) -> Response:
+    """The person's own spreadsheet with the cells changed on the page."""
     ws = ctx.workspace
-    if ws.table is None or ws.upload is None:
+    record: corrected.Corrections | None = None
+    if what.startswith("edited"):
+        if ws.table is not None and ws.upload is not None:
+            record = await run_in_threadpool(ws.locked, ws.corrections)
+        folder = ctx.launch.workdir
+    else:
+        run = ctx.runs.current
+        if run is None or run.running:
+            return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
+        kept = run.folder / corrected.RECORD_NAME
+        record = corrected.Corrections.load(kept) if kept.exists() else None
+        folder = run.folder
+    if record is None or not record.source.exists():
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
-    path = ctx.launch.workdir / "edited.xlsx"
-    await run_in_threadpool(ws.locked, ws.write_corrected, path)
-    name = download_name(ws.upload.name, ".corrected.xlsx")
+    marked = what.endswith("-xlsx")
+    suffix = ".corrected.xlsx" if marked else record.suffix
+    path = folder / f"{what}{Path(suffix).suffix}"
+    await run_in_threadpool(corrected.write_corrected, path, record, marked=marked)
+    media = CSV if suffix.endswith(".csv") else XLSX
     return FileResponse(
-        path, media_type=XLSX, headers={"content-disposition": content_disposition(name)}
-    )
+        path, media_type=media,
+        headers={"content-disposition": content_disposition(download_name(record.name, suffix))},
+    )  # fmt: skip
 
 
 def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:
@@ -237,7 +291,6 @@ def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:
     if what == "results":
         return run.out, ".results.xlsx"
     if what == "retry":
-        return results_module.retry_path(run.out), ".retry.xlsx"
-    if what == "corrected":
-        return run.input, ".corrected.xlsx"
+        # the name the command line gives it: one name for the file on both faces
+        return results_module.retry_path(run.out), ".results.retry.xlsx"
     return None, ""

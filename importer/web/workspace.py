@@ -18,12 +18,13 @@ from typing import Any
 
 from importer import load, schema
 from importer.cells import clean_cell, clean_header
-from importer.columns import FIELDS, REQUIRED_COLUMNS, RETRY_COLUMNS, match_header
+from importer.columns import FIELDS, REQUIRED_COLUMNS, match_header
 from importer.errors import InputError
 from importer.files import read_sheet
 from importer.i18n import _
 from importer.sheet import Sheet
-from importer.web.corrected import write_corrected
+from importer.table import header_scorer
+from importer.web.corrected import Corrections, Edit, write_run_input
 from importer.web.mappings import Remembered
 from importer.web.uploads import Upload
 
@@ -295,12 +296,38 @@ class Workspace:
         return tally.most_common()
 
     def write_corrected(self, path: Path) -> None:
-        """The rows with the person's edits, at their original row numbers (see corrected)."""
-        assert self.table is not None
-        frame = self.table.frame
-        fields = self.shown_fields()
-        fields += [c for c in RETRY_COLUMNS if c in frame.columns]
-        write_corrected(path, frame, self.reading().header_row, fields)
+        """The run's input: the sheet as read, with the person's edits, every row at its
+        own row number and the person's own columns (see :mod:`importer.web.corrected`)."""
+        assert self.table is not None and self.upload is not None
+        read = read_sheet(self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping))
+        write_run_input(
+            path, read.head, read.body, self.table.layout.columns,
+            self.corrections(read), self.table.sheet,
+        )  # fmt: skip
+
+    def corrections(self, read: Sheet | None = None) -> Corrections:
+        """The uploaded file and the cells changed in it, for the corrected download."""
+        assert self.table is not None and self.upload is not None
+        t = self.table
+        read = read or read_sheet(
+            self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping)
+        )
+        positions = {c.field: c.position for c in t.layout.columns if c.field in FIELDS}
+        edits = []
+        for (row, column), value in sorted(self.edits.items()):
+            place = positions.get(column)
+            at = row - t.header_row - 1
+            before = ""
+            if place is not None and place in read.body.columns and 0 <= at < len(read.body):
+                raw = read.body.at[at, place]
+                before = raw if isinstance(raw, str) else ""
+            if clean_cell(before) != value:
+                edits.append(Edit(row, column, before, value))
+        return Corrections(
+            source=self.upload.path, name=self.upload.name, kind=self.upload.path.suffix[1:],
+            sheet=t.sheet, encoding=t.encoding, delimiter=t.delimiter, header_row=t.header_row,
+            positions=positions, edits=edits, width=max(len(t.header), len(read.body.columns)),
+        )  # fmt: skip
 
 
 def _sheet_of(raw: Sheet | None) -> str | None:
