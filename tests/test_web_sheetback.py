@@ -131,6 +131,7 @@ def test_a_retry_file_on_the_page_keeps_its_rows_context(tmp_path):
         last = re.search(r'data-testid="last-message-2">([^<]*)<', review)[1]
         assert "SKILL ID NOT FOUND" in last or "skill" in last.lower()
         assert "último mensaje" in review.lower()
+        assert "Es un archivo de reintento" in review
 
         page.edit(2, "skill_id", "105")
         page.edit(3, "skill_id", "106")
@@ -183,3 +184,28 @@ def test_an_ods_or_xls_comes_back_as_an_xlsx_copy_with_its_sheets(tmp_path, page
     assert ws["A2"].value == "Oficina uno" and ws["B3"].value == "cambiada"
     assert ws["B3"].comment is not None and ws["A2"].comment is None
     assert "cannot be written back as it was" in page.get("/review").text
+
+
+def test_a_column_placed_on_the_page_reads_back_alone_in_the_retry_file(tmp_path, page):
+    from importer.load import load_table
+
+    from .conftest import write_csv
+
+    header = ["Campaña interna", "tipo", "id skill", "skill", "Notas"]
+    cells = [["Uno", "preview", "101", "7", "a"], ["Dos", "preview", "999", "8", "b"]]
+    rows = [dict(zip(header, r, strict=True)) for r in cells]
+    page.upload(write_csv(tmp_path / "m.csv", rows, header=header, delimiter=";"))
+    # the first column is the name; "skill" is set aside (it claims skill_id too)
+    answer = page.post("/columns", {"map-0": "campaign_name", "map-3": "", "map-4": ""})
+    assert answer.url.path == "/review"
+    page.post("/send")
+    assert page.wait_run()["counts"] == {"created": 1, "failed": 1}
+    retry = tmp_path / "m.results.retry.xlsx"
+    retry.write_bytes(page.get("/download/retry").content)
+    got = [c.value for c in book_of(retry.read_bytes()).active[1]]
+    assert got == ["campaign_name", "tipo", "id skill", "skill (not read)", "Notas",
+                   "original_row", "last_message"]  # fmt: skip
+    back = load_table(retry)  # no choices needed: it loads by itself
+    assert back.frame.loc[2, "campaign_name"] == "Dos" and back.frame.loc[2, "skill_id"] == "999"
+    results = book_of(page.get("/download/results").content)["results"]
+    assert [c.value for c in results[1]][len(FIXED) :] == got[:5]
