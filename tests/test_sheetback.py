@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from importer import i18n, job
@@ -189,3 +191,38 @@ def test_headers_that_would_not_read_back_alone_are_written_as_field_names():
     again = match_header(shown)
     assert again.positions == {"campaign_name": 0, "skill_id": 1}
     assert not again.misspelt and not again.duplicated
+
+
+HEADER_WORDS = ["Nombre", "nombre de la campaña", "tipo", "skill", "ID skill", "id", "Notas",
+                "hora inicial", "Hora Final", "opción 1", "campain_name", "skil", "descripción",
+                "observaciones", "edición", "", "original_row", "x"]  # fmt: skip
+
+
+@given(
+    texts=st.lists(st.sampled_from(HEADER_WORDS) | st.text(max_size=12), min_size=1, max_size=8),
+    ignore=st.sets(st.integers(0, 7)),
+    place=st.dictionaries(st.integers(0, 7), st.sampled_from(["campaign_name", "skill_id"])),
+)
+@settings(max_examples=200, deadline=None)
+def test_written_headers_always_read_back_as_the_same_columns(texts, ignore, place):
+    import pandas as pd
+
+    from importer.cells import clean_header
+    from importer.columns import match_header
+
+    header = [clean_header(t) for t in texts]
+    mapping: dict[str, str | None] = {}
+    for i, text in enumerate(header):
+        if text and i in ignore:
+            mapping[text] = None
+        elif text and i in place:
+            mapping[text] = place[i]
+    match = match_header(header, mapping)
+    if match.misspelt or match.duplicated:
+        return  # the loader refuses such a header: it is put right on the columns step
+    layout = sheet_layout(header, match, pd.DataFrame(), pd.RangeIndex(0), 1)
+    shown = readable_headers(layout.columns)
+    again = match_header(shown)  # alone: without the choices made on the page
+    assert not again.misspelt and not again.duplicated
+    wanted = {c.field: i for i, c in enumerate(layout.columns) if c.field is not None}
+    assert again.positions == wanted

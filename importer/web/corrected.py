@@ -124,7 +124,10 @@ def write_corrected(path: Path, corrections: Corrections, *, marked: bool = Fals
         _save_bytes(path, _csv_back(corrections))
         return
     if corrections.kind in OPENPYXL_KINDS:
-        book = load_workbook(corrections.source)
+        try:
+            book = load_workbook(corrections.source)
+        except Exception:  # a workbook openpyxl cannot open (xlsb): a copy of its values
+            book = _values_book(corrections.source)
     elif corrections.kind == "csv":
         book = _csv_book(corrections)
     else:
