@@ -2,15 +2,19 @@
 
 :data:`RULES` is the answer table of ``docs/wolkvox-api.md`` line by line, and
 :data:`TRANSPORT` its rows for calls that got no answer at all; a reviewer can hold
-one against the other. :func:`read_json` finds the JSON in a body that a PHP server
+one against the other. Every line carries the plain sentence the person reads (what
+happened, what to do), in their language; the server's own words stay beside it, as
+received, for support. :func:`read_json` finds the JSON in a body that a PHP server
 wrapped in a byte-order mark, whitespace or notices. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
-from collections.abc import Iterator
+import ssl
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -35,19 +39,28 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Answer:
-    """What one request came to: a :class:`Kind`, a message for the operator, the
-    campaign id when created, and for ``retry``/``stop`` the :class:`Ended` reason."""
+    """What one request came to: a :class:`Kind`, the row's message, the campaign id
+    when created, and for ``retry``/``stop`` the :class:`Ended` reason.
+
+    ``message`` is what the results, the retry file and the page show: ``sentence``
+    (what happened and what to do, in the person's language) with ``said`` beside it:
+    the server's own words, or the transport error, as received, for support.
+    """
 
     kind: Kind
     message: str
     id_campaign: str = ""
     reason: Ended | Literal[""] = ""
+    sentence: str = ""
+    said: str = ""
 
     def __post_init__(self) -> None:
         # Callers may pass the plain strings; the fields always hold the enums.
         object.__setattr__(self, "kind", Kind(self.kind))
         if self.reason:
             object.__setattr__(self, "reason", Ended(self.reason))
+        if not self.sentence:
+            object.__setattr__(self, "sentence", self.message)
 
 
 class Body(StrEnum):
@@ -68,53 +81,68 @@ class Rule:
     body: Body
     kind: Kind
     reason: Ended | Literal[""]
-    #: what the row's message says (an ``N_`` template); empty: the answer as received
-    #: ("HTTP 400 SOME PARAMETERS ARE REQUIRED"; for a 201, the server's words alone)
+    #: the sentence the person reads (an ``N_`` template); the server's words follow it
     message: str
 
 
 #: The answer table, in the order of ``docs/wolkvox-api.md``; the first matching rule wins.
-#: Placeholders: {shown} is "HTTP <status> <the server's words>", {said} the words alone.
+#: Placeholders: {id} the campaign id, {code} the body's code, {status} the HTTP status,
+#: {skill} the row's skill ("skill 101"), {proxy} the proxy ("the proxy http://…").
 RULES: tuple[Rule, ...] = (
     Rule("201", (), Body.OTHER_CODE, Kind.UNKNOWN, "", N_(
-        "HTTP 201 but the answer's code is {code}: {said}; check in wolkvox manager whether "
-        "the campaign exists")),
+        "wolkvox's answer contradicts itself (HTTP 201, but code {code}); the campaign list "
+        "will show whether the campaign was created")),
     Rule("201", (), Body.NOT_JSON, Kind.CREATED, "", N_(
-        "created (HTTP 201), but the answer was not JSON; the campaign id will be looked up in "
+        "created; wolkvox's answer could not be read, so the campaign id will be taken from "
         "the campaign list")),
     Rule("201", (), Body.NO_ID, Kind.CREATED, "", N_(
-        "created (HTTP 201), but the answer carried no campaign id; the id will be looked up in "
-        "the campaign list")),
-    Rule("201", (), Body.ANY, Kind.CREATED, "", ""),
+        "created; wolkvox's answer carried no campaign id, so it will be taken from the "
+        "campaign list")),
+    Rule("201", (), Body.ANY, Kind.CREATED, "", N_("created with id {id}")),
     Rule("2xx", (), Body.ANY, Kind.UNKNOWN, "", N_(
-        "{shown}: not the 201 that confirms creation; check in wolkvox manager whether the "
-        "campaign exists")),
+        "wolkvox answered HTTP {status}, not the 201 that confirms a new campaign; the "
+        "campaign list will show whether it was created")),
     Rule("3xx", (), Body.ANY, Kind.STOP, Ended.API, N_(
-        "{shown}: the server redirects; check --server/--base-url")),
+        "the server sends the request elsewhere (a redirect): the server address is wrong; "
+        "check --server/--base-url")),
     Rule("400", ("API", "DOES NOT EXIST"), Body.ANY, Kind.STOP, Ended.API, N_(
-        "{shown}: the API address is wrong; check --server/--base-url")),
-    Rule("400", ("SOME PARAMETERS ARE REQUIRED",), Body.ANY, Kind.FAILED, "", ""),
+        "wolkvox does not know this API address: the server address is wrong; check "
+        "--server/--base-url")),
+    Rule("400", ("SOME PARAMETERS ARE REQUIRED",), Body.ANY, Kind.FAILED, "", N_(
+        "wolkvox says a required field of this row is missing; fill it in and send the row "
+        "again")),
     Rule("401", (), Body.ANY, Kind.STOP, Ended.TOKEN, N_(
-        "{shown}: the token was not accepted; set WOLKVOX_TOKEN or --token-file")),
+        "wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file): a "
+        "wolkvox manager administrator can give you a valid one")),
     Rule("403", ("TOKEN LIMIT",), Body.ANY, Kind.STOP, Ended.QUOTA, N_(
-        "{shown}: today's quota of API calls is used up; run the retry file another day")),
+        "today's quota of wolkvox API calls is used up; send the retry file another day")),
     Rule("403", ("SIMULTANEOUS",), Body.ANY, Kind.RETRY, Ended.BUSY, N_(
-        "{shown}: the token is busy elsewhere")),
+        "wolkvox says the token is busy with other requests; make sure nobody else is using "
+        "it at the same time")),
     Rule("403", ("TOKEN",), Body.ANY, Kind.STOP, Ended.TOKEN, N_(
-        "{shown}: the token is not valid; check WOLKVOX_TOKEN or --token-file")),
+        "wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file): a "
+        "wolkvox manager administrator can give you a valid one")),
     Rule("403", (), Body.ANY, Kind.RETRY, Ended.MAINTENANCE, N_(
-        "{shown}: the server is unavailable (maintenance?)")),
+        "wolkvox is unavailable for now (maintenance?); nothing was created, the row can be "
+        "sent later")),
     Rule("404", (), Body.ANY, Kind.STOP, Ended.API, N_(
-        "{shown}: the API address was not found; check --server/--base-url")),
+        "wolkvox has no API at this address: the server address is wrong; check "
+        "--server/--base-url")),
     Rule("407", (), Body.ANY, Kind.STOP, Ended.UNREACHABLE, N_(
-        "{shown}: {proxy} asks for a login and passed nothing on to wolkvox; check the proxy "
+        "{proxy} asks for a login and passed nothing on to wolkvox; check the proxy "
         "settings (HTTPS_PROXY) with your network team")),
-    Rule("4xx", (), Body.ANY, Kind.FAILED, "", ""),
+    Rule("4xx", ("SKILL", "NOT FOUND"), Body.ANY, Kind.FAILED, "", N_(
+        "wolkvox did not find {skill} in the operation; correct skill_id and send the row "
+        "again")),
+    Rule("4xx", (), Body.ANY, Kind.FAILED, "", N_(
+        "wolkvox refused this row; correct it as wolkvox's words say and send the row "
+        "again")),
     Rule("5xx", (), Body.ANY, Kind.UNKNOWN, "", N_(
-        "{shown}: the server failed while handling the request; the campaign may or may not "
-        "exist")),
+        "wolkvox failed while handling the request; the campaign may or may not exist, and "
+        "the campaign list will show which")),
     Rule("other", (), Body.ANY, Kind.UNKNOWN, "", N_(
-        "{shown}: an answer the contract does not know; the campaign may or may not exist")),
+        "wolkvox gave an answer this tool does not know; the campaign may or may not exist, "
+        "and the campaign list will show which")),
 )  # fmt: skip
 
 
@@ -174,24 +202,30 @@ def rule_for(heard: Heard) -> Rule:
     raise AssertionError("the last rule matches every answer")
 
 
-def classify(status: int, text: str, *, proxy: str = "") -> Answer:
+def classify(
+    status: int, text: str, *, proxy: str = "", sent: Mapping[str, Any] | None = None
+) -> Answer:
     """Classify an HTTP answer to ``create_campaign`` by :data:`RULES`.
 
-    ``proxy`` is the proxy's address (no credentials), named when a proxy refused.
+    ``proxy`` is the proxy's address (no credentials), named when a proxy refused;
+    ``sent`` the request's body, whose fields a sentence may name (the skill).
     """
     heard = Heard.read(status, text)
     rule = rule_for(heard)
-    shown = f"HTTP {status} {heard.said}".strip()
-    if rule.message:
-        message = _(rule.message).format(
-            shown=shown, said=heard.said, code=heard.code, proxy=_proxy_named(proxy)
-        )
-    elif rule.kind is Kind.CREATED:
-        message = heard.said or _("created")
-    else:
-        message = shown
     ident = heard.id_campaign if rule.kind is Kind.CREATED else ""
-    return Answer(rule.kind, message, ident, rule.reason)
+    skill = str((sent or {}).get("skill_id") or "")
+    sentence = _(rule.message).format(
+        id=ident,
+        code=heard.code,
+        status=status,
+        skill=_("skill {skill_id}").format(skill_id=skill) if skill else _("the row's skill"),
+        proxy=_proxy_named(proxy),
+    )
+    said = f"HTTP {status} {heard.said}".strip()
+    # A proxy's login page is the proxy's words, not wolkvox's.
+    beside = _("{sentence} (proxy: {said})") if status == 407 else _("{sentence} (wolkvox: {said})")
+    message = beside.format(sentence=sentence, said=said)
+    return Answer(rule.kind, message, ident, rule.reason, sentence=sentence, said=said)
 
 
 # -- Reading what a PHP server sends ---------------------------------------------------
@@ -261,41 +295,184 @@ def campaign_id(payload: Any) -> str:
     return ""
 
 
-# -- Transport failures: was the request possibly received, or surely not? -------------
+# -- Transport failures: could the request have reached the server? -------------------
 
-_TransportRule = tuple[tuple[type[BaseException], ...], Kind, Ended | Literal[""], str]
-#: (exceptions looked for in the error's chain, kind, reason, message); first match wins.
-#: Order matters: a proxy error or TLS failure is also a connection error, and a
-#: connection that existed (``ProtocolError``) may have carried the request.
-TRANSPORT: tuple[_TransportRule, ...] = (
-    ((requests.exceptions.ProxyError, u3.ProxyError), Kind.STOP, Ended.UNREACHABLE, N_(
+
+class Failure(StrEnum):
+    """How a call that got no HTTP answer failed, and so whether its request can have left."""
+
+    PROXY = "proxy"  #: the proxy could not be reached, or refused the tunnel
+    NAME = "name"  #: the server's name could not be resolved
+    REFUSED = "refused"  #: nothing listens at the address, or a firewall said no
+    CONNECT_TIMEOUT = "connect timeout"  #: no reply while connecting
+    HANDSHAKE = "handshake"  #: TLS could not be set up (certificate, handshake)
+    READ_TIMEOUT = "read timeout"  #: the request was sent; no answer in time
+    TLS_BROKE = "tls broke"  #: the request was sent; then a TLS error (a broken record)
+    CLOSED = "closed"  #: the request was sent; then the connection closed or reset
+    OTHER = "other"  #: anything else, or where it failed cannot be told
+
+
+@dataclass(frozen=True)
+class TransportRule:
+    """One line of the contract's "No answer" table (``docs/wolkvox-api.md``)."""
+
+    failure: Failure
+    #: could the request have reached the server? Only a failure proven to come before
+    #: the request was written may say no, and only such a failure stops as unreachable.
+    reached: bool
+    kind: Kind
+    reason: Ended | Literal[""]
+    #: the sentence the person reads (an ``N_`` template); the error follows it
+    message: str
+
+
+#: The "No answer" table, in the order of ``docs/wolkvox-api.md``; one line per
+#: :class:`Failure`. Placeholders: {proxy}, {answer} (the proxy's tunnel answer),
+#: {timeout} (seconds).
+TRANSPORT: tuple[TransportRule, ...] = (
+    TransportRule(Failure.PROXY, False, Kind.STOP, Ended.UNREACHABLE, N_(
         "could not get through {proxy}{answer}; nothing reached wolkvox: check the proxy "
         "settings (HTTPS_PROXY) with your network team")),
-    ((requests.exceptions.SSLError, u3.SSLError), Kind.STOP, Ended.UNREACHABLE, N_(
-        "the secure connection to the server failed; check --server/--base-url")),
-    ((requests.ConnectTimeout,), Kind.STOP, Ended.UNREACHABLE, N_(
-        "could not connect to the server; check the network and --server/--base-url")),
-    ((requests.ReadTimeout, u3.ReadTimeoutError), Kind.UNKNOWN, "", N_(
-        "no answer within {timeout} s; the campaign may or may not exist")),
-    ((u3.ProtocolError,), Kind.UNKNOWN, "", N_(
-        "the connection closed before the server answered; the campaign may or may not exist")),
-    ((u3.NewConnectionError, u3.NameResolutionError), Kind.STOP, Ended.UNREACHABLE, N_(
-        "could not connect to the server; check the network and --server/--base-url")),
-    ((BaseException,), Kind.UNKNOWN, "", N_(
-        "the connection broke after the request was sent; the campaign may or may not exist")),
+    TransportRule(Failure.NAME, False, Kind.STOP, Ended.UNREACHABLE, N_(
+        "could not connect to the server: its name was not found, so nothing was sent; "
+        "check --server/--base-url and the network")),
+    TransportRule(Failure.REFUSED, False, Kind.STOP, Ended.UNREACHABLE, N_(
+        "could not connect to the server: the connection was refused, so nothing was sent; "
+        "check --server/--base-url and the network")),
+    TransportRule(Failure.CONNECT_TIMEOUT, False, Kind.STOP, Ended.UNREACHABLE, N_(
+        "could not connect to the server: it did not reply, so nothing was sent; check the "
+        "network and --server/--base-url")),
+    TransportRule(Failure.HANDSHAKE, False, Kind.STOP, Ended.UNREACHABLE, N_(
+        "the secure connection to the server could not be set up (for example, its "
+        "certificate is not trusted), so nothing was sent; check --server/--base-url, or the "
+        "certificate settings with your network team")),
+    TransportRule(Failure.READ_TIMEOUT, True, Kind.UNKNOWN, "", N_(
+        "the request was sent but no answer came within {timeout} s; the campaign may or "
+        "may not exist, and the campaign list will show which")),
+    TransportRule(Failure.TLS_BROKE, True, Kind.UNKNOWN, "", N_(
+        "the secure connection broke after the request was sent; the campaign may or may "
+        "not exist, and the campaign list will show which")),
+    TransportRule(Failure.CLOSED, True, Kind.UNKNOWN, "", N_(
+        "the connection closed before the server answered, after the request was sent; the "
+        "campaign may or may not exist, and the campaign list will show which")),
+    TransportRule(Failure.OTHER, True, Kind.UNKNOWN, "", N_(
+        "the call failed, and it cannot be told whether the request reached the server; the "
+        "campaign may or may not exist, and the campaign list will show which")),
 )  # fmt: skip
+
+_TRANSPORT = {rule.failure: rule for rule in TRANSPORT}
 
 
 def classify_exception(exc: BaseException, timeout: float, *, proxy: str = "") -> Answer:
-    """Classify a transport error by :data:`TRANSPORT`."""
+    """Classify a transport error by :data:`TRANSPORT`: see :func:`failure_of`."""
     chain = list(_chain(exc))
-    for types, kind, reason, template in TRANSPORT:
-        if any(isinstance(item, types) for item in chain):
-            message = _(template).format(
-                timeout=f"{timeout:g}", proxy=_proxy_named(proxy), answer=_tunnel_answer(chain)
-            )
-            return Answer(kind, message, reason=reason)
-    raise AssertionError("the last transport rule matches every error")
+    rule = _TRANSPORT[failure_of(exc)]
+    sentence = _(rule.message).format(
+        timeout=f"{timeout:g}", proxy=_proxy_named(proxy), answer=_tunnel_answer(chain)
+    )
+    said = _error_named(chain)
+    message = _("{sentence} (error: {said})").format(sentence=sentence, said=said)
+    return Answer(rule.kind, message if said else sentence, reason=rule.reason,
+                  sentence=sentence, said=said)  # fmt: skip
+
+
+class _Phase(StrEnum):
+    OPENING = "opening"  #: connecting, resolving, the proxy's tunnel, the TLS handshake
+    TALKING = "talking"  #: writing the request or reading the answer
+
+
+#: Functions of the standard library, urllib3 and requests (module, name) that a
+#: failure's traceback passes through, by the phase of the call they belong to. The
+#: innermost one names the phase the failure was raised in: an HTTP connection is opened
+#: from inside ``send`` (hence "innermost"), an HTTPS one before the request is begun.
+_PHASES: Mapping[tuple[str, str], _Phase] = {
+    **dict.fromkeys([
+        ("socket", "getaddrinfo"), ("socket", "create_connection"),
+        ("urllib3.util.connection", "create_connection"),
+        ("urllib3.connection", "_new_conn"), ("urllib3.connection", "connect"),
+        ("urllib3.connection", "_tunnel"), ("urllib3.connection", "_connect_tls_proxy"),
+        ("urllib3.connection", "_ssl_wrap_socket_and_match_hostname"),
+        ("urllib3.connectionpool", "_validate_conn"), ("urllib3.connectionpool", "_new_conn"),
+        ("http.client", "_tunnel"), ("http.client", "connect"), ("ssl", "do_handshake"),
+    ], _Phase.OPENING),
+    **dict.fromkeys([
+        ("http.client", "send"), ("http.client", "getresponse"), ("http.client", "begin"),
+        ("http.client", "_read_status"), ("http.client", "read"), ("http.client", "readinto"),
+        ("urllib3.connection", "getresponse"), ("urllib3.response", "read"),
+        ("urllib3.response", "_raw_read"), ("urllib3.response", "stream"),
+        ("urllib3.response", "read_chunked"), ("urllib3.response", "_error_catcher"),
+        ("requests.models", "generate"), ("socket", "readinto"), ("ssl", "read"),
+        ("ssl", "recv_into"), ("ssl", "recv"), ("ssl", "send"), ("ssl", "sendall"),
+        ("ssl", "write"),
+    ], _Phase.TALKING),
+}  # fmt: skip
+
+
+def _phase(chain: list[BaseException]) -> _Phase | None:
+    """When in the call the failure was raised: TALKING if any error of the chain was
+    raised while the request was being written or its answer read, else OPENING if one
+    was raised while connecting, else None (no traceback tells)."""
+    found: set[_Phase] = set()
+    for item in chain:
+        innermost = None
+        tb = item.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            where = (str(frame.f_globals.get("__name__")), frame.f_code.co_name)
+            innermost = _PHASES.get(where, innermost)
+            tb = tb.tb_next
+        if innermost is not None:
+            found.add(innermost)
+    if _Phase.TALKING in found:
+        return _Phase.TALKING
+    return _Phase.OPENING if found else None
+
+
+def failure_of(exc: BaseException) -> Failure:
+    """Which :class:`Failure` a transport error is; see the module's table.
+
+    The one question is whether the request can have reached the server. The error's
+    type alone does not tell: urllib3 reports a TLS error as ``SSLError`` whether the
+    handshake failed or a broken record came with the answer, and a connection that a
+    proxy closed after the request as ``ProxyError``. So where it was raised decides
+    (:func:`_phase`); a failure counts as before the request only with a proof: raised
+    while opening the connection, or a type that only the opening raises.
+    """
+    chain = list(_chain(exc))
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(item, types) for item in chain)
+
+    phase = _phase(chain)
+    if phase is _Phase.TALKING:
+        if has(requests.ReadTimeout, u3.ReadTimeoutError, TimeoutError):
+            return Failure.READ_TIMEOUT
+        if has(requests.exceptions.SSLError, u3.SSLError, ssl.SSLError):
+            return Failure.TLS_BROKE
+        if has(u3.ProtocolError, http.client.HTTPException, ConnectionError):
+            return Failure.CLOSED
+        return Failure.OTHER
+    opening = phase is _Phase.OPENING
+    if has(requests.exceptions.ProxyError, u3.ProxyError) and (
+        opening or _tunnel_answer(chain) or has(u3.NewConnectionError)
+    ):
+        return Failure.PROXY
+    if has(u3.NameResolutionError):
+        return Failure.NAME
+    if has(u3.NewConnectionError):
+        return Failure.REFUSED
+    # requests documents its ConnectTimeout as "safe to retry": raised while connecting.
+    if has(u3.ConnectTimeoutError, requests.ConnectTimeout):
+        return Failure.CONNECT_TIMEOUT
+    if opening:
+        # An HTTPS connection's handshake (or a reset, or its timeout) before the request.
+        return Failure.HANDSHAKE
+    # No traceback tells where: only the type is left, and it proves nothing was not sent.
+    if has(requests.ReadTimeout, u3.ReadTimeoutError):
+        return Failure.READ_TIMEOUT
+    if has(u3.ProtocolError):
+        return Failure.CLOSED
+    return Failure.OTHER
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -308,7 +485,30 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(item))
         yield item
-        stack.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+        stack.extend(_inner(item))
+
+
+_WRAPPERS = (requests.RequestException, u3.MaxRetryError, u3.ProxyError, u3.ProtocolError)
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s'\"]*@")
+
+
+def _error_named(chain: list[BaseException]) -> str:
+    """The error beneath the wrappers, for support (``SSLCertVerificationError: [SSL:
+    CERTIFICATE_VERIFY_FAILED] …``): on one line, short, never a proxy's login."""
+    leaves = [item for item in chain if not isinstance(item, _WRAPPERS) and not _inner(item)]
+    if not leaves:
+        return ""
+    item = leaves[0]
+    kind = type(item)
+    named = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    text = _CREDENTIALS.sub("", " ".join(f"{named}: {item}".split()))
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def _inner(item: BaseException) -> list[BaseException]:
+    """The errors ``item`` wraps directly."""
+    wrapped = (*item.args, getattr(item, "reason", None), item.__cause__, item.__context__)
+    return [x for x in wrapped if isinstance(x, BaseException)]
 
 
 def _tunnel_answer(chain: list[BaseException]) -> str:

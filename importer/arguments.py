@@ -76,7 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("write a run's results and retry files again from its journal (sends nothing)"),
     )
     report.add_argument(
-        "out", type=Path, metavar=_("results"), help=_("the run's results workbook (its --out)")
+        "out",
+        type=Path,
+        metavar=_("RESULTS_OR_JOURNAL"),
+        help=_(
+            "the run's results workbook (its --out, or one kept under its date when a new run "
+            "took its place) or its journal (.jsonl)"
+        ),
     )
     template = commands.add_parser(
         "template", parents=[common], help=_("write a blank spreadsheet (.xlsx or .csv)")
@@ -233,7 +239,10 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         metavar=_("PATH"),
-        help=_("results workbook (default: <input>.results.xlsx beside the input)"),
+        help=_(
+            "results workbook (default: <input>.results.xlsx beside the input; a dry run's "
+            "check: <input>.check.xlsx)"
+        ),
     )
     p.add_argument(
         "--sheet",

@@ -1,8 +1,14 @@
 """Cell text as it is meant, and column helpers that work once per distinct value.
 
 Both reading and validation use these, so validation does not depend on the file
-readers. A cell as meant is trimmed (non-breaking spaces too), without zero-width
-marks and in Unicode NFC, so ``Retención`` typed two ways is one name.
+readers. A cell as meant is trimmed (non-breaking spaces too), without invisible
+marks (zero-width spaces, direction marks and Unicode's other default-ignorable
+code points) and in Unicode NFC, so ``Retención`` typed two ways is one name, and
+``abc`` with a right-to-left mark pasted in front is ``abc``.
+
+Some characters cannot be stored in a workbook at all (XML 1.0 forbids them): most
+control characters, U+FFFE, U+FFFF and lone surrogates. Validation reports them as a
+row problem; the workbook writers show them as ``<U+0001>``.
 """
 
 from __future__ import annotations
@@ -15,25 +21,86 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Invisible characters people paste along with text; removed like spaces.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
-_HAS_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+#: Unicode's Default_Ignorable_Code_Point: characters that show as nothing (zero-width
+#: spaces and joiners, direction marks and embeddings, the soft hyphen, variation
+#: selectors, fillers, tags). People paste them along with text; they are removed like
+#: spaces, so that two names that look the same are the same.
+IGNORABLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+_IGNORABLE = re.compile(f"[{IGNORABLE}]+")
+
+#: What a workbook cannot hold: XML 1.0 allows tab, line feed and carriage return of
+#: the control characters, and no U+FFFE, U+FFFF or surrogate.
+UNSTORABLE = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_UNSTORABLE = re.compile(f"[{UNSTORABLE}]")
+#: How the workbooks show such a character (``<U+0001>``), and that mark read back.
+_MARK = "<U+{code:04X}>"
+_MARK_READ = re.compile(r"<U\+([0-9A-Fa-f]{4,6})>")
+
+
+def _unseen(text: str) -> str:
+    """``text`` without its default-ignorable code points (see :data:`IGNORABLE`)."""
+    return _IGNORABLE.sub("", text)
 
 
 def clean_header(text: str) -> str:
-    """Header text without invisible spaces, in NFC."""
-    text = unicodedata.normalize("NFC", str(text))
-    return text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").strip()
+    """Header text without invisible marks and spaces around it, in NFC."""
+    text = unicodedata.normalize("NFC", _unseen(str(text)))
+    return text.replace("\u00a0", " ").strip()
 
 
 def clean_cell(text: str) -> str:
-    """A cell as it is meant: trimmed (non-breaking spaces too), no zero-width marks, NFC."""
+    """A cell as it is meant: trimmed (non-breaking spaces too), no invisible marks, NFC."""
     if text.isascii():
         return text.strip()
-    if _HAS_INVISIBLE.search(text):
-        text = text.translate(_INVISIBLE)
-    text = text.strip()
+    text = _unseen(text).strip()
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def name_key(name: str) -> str:
+    """THE definition of "the same campaign name": the name as meant, case-insensitive.
+
+    Duplicates in the sheet, campaigns already on the server and reconciliation all
+    compare names through this one function, so a name with a direction mark or a
+    zero-width space in it is the name without.
+    """
+    return clean_cell(str(name)).casefold()
+
+
+def unstorable(text: str) -> list[tuple[int, int]]:
+    """(1-based position, code point) of each character ``text`` holds that a workbook
+    cannot store; ``<U+0001>``, the mark the workbooks write for one, counts as one too,
+    so that a retry file sent back unchanged keeps the cell's problem."""
+    found = [(m.start() + 1, ord(m.group())) for m in _UNSTORABLE.finditer(text)]
+    if "<U+" in text or "<u+" in text:
+        for m in _MARK_READ.finditer(text):
+            code = int(m.group(1), 16)
+            if code <= 0x10FFFF and _UNSTORABLE.match(chr(code)):
+                found.append((m.start() + 1, code))
+        found.sort()
+    return found
+
+
+def has_unstorable(text: str) -> bool:
+    """True when :func:`unstorable` would find something (cheaply, for whole columns)."""
+    return bool(_UNSTORABLE.search(text)) or (
+        ("<U+" in text or "<u+" in text) and bool(unstorable(text))
+    )
+
+
+def code_name(code: int) -> str:
+    """``U+0001``: how a character is named in messages."""
+    return f"U+{code:04X}"
+
+
+def visible(text: str) -> str:
+    """``text`` with each character a workbook cannot store written as ``<U+0001>``."""
+    if not _UNSTORABLE.search(text):
+        return text
+    return _UNSTORABLE.sub(lambda m: _MARK.format(code=ord(m.group())), text)
 
 
 def by_value(

@@ -8,6 +8,7 @@ table. It never retries and never decides what to do with a row; that is
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "Answer",
     "Kind",
+    "ListRefused",
     "WolkvoxClient",
     "base_url_for",
     "check_base_url",
@@ -93,6 +95,15 @@ def check_token(token: str) -> str:
     return token
 
 
+class ListRefused(ApiStopped):
+    """The campaign list was refused the way every call would be (a refused token, the
+    day's quota, a wrong address, an unreachable server): ``answer`` says which."""
+
+    def __init__(self, message: str, answer: Answer) -> None:
+        super().__init__(message)
+        self.answer = answer
+
+
 class WolkvoxClient:
     """Talks to one wolkvox server with one token over one keep-alive session."""
 
@@ -138,30 +149,45 @@ class WolkvoxClient:
             return classify_exception(exc, self.timeout, proxy=self.proxy)
         # Only a proxy answers 407; the proxy is looked up for that answer alone.
         proxy = self.proxy if response.status_code == 407 else ""
-        return classify(response.status_code, _text(response), proxy=proxy)
+        return classify(response.status_code, _text(response), proxy=proxy, sent=_fields(body_json))
 
     def list_campaigns(self) -> list[dict[str, Any]]:
         """Read the operation's campaigns (``information.php?api=campaigns``).
 
-        Raises :class:`ApiStopped` when the list cannot be read.
+        Raises :class:`ApiStopped` when the list cannot be read, :class:`ListRefused`
+        when it was refused the way any call would be.
         """
         cannot = N_("the campaign list could not be read: {why}")
         try:
             response = self._call("GET", "information.php", params={"api": "campaigns"})
         except requests.RequestException as exc:
-            why = classify_exception(exc, self.timeout, proxy=self.proxy).message
-            raise ApiStopped(_(cannot).format(why=why)) from None
+            answer = classify_exception(exc, self.timeout, proxy=self.proxy)
+            if answer.kind is Kind.STOP:
+                raise ListRefused(_(cannot).format(why=answer.message), answer) from None
+            raise ApiStopped(_(cannot).format(why=answer.message)) from None
         text = _text(response)
         payload = read_json(text, lists=True)
         if response.status_code != 200:
+            proxy = self.proxy if response.status_code == 407 else ""
+            answer = classify(response.status_code, text, proxy=proxy)
+            if answer.kind in (Kind.STOP, Kind.RETRY):
+                # A refused token or quota refuses every call, not only this one.
+                raise ListRefused(_(cannot).format(why=answer.message), answer)
             why = f"HTTP {response.status_code} {server_message(payload, text)}".rstrip()
-            if response.status_code == 407:
-                why = classify(response.status_code, text, proxy=self.proxy).message
             raise ApiStopped(_(cannot).format(why=why))
         data = payload.get("data") if isinstance(payload, dict) else payload
         if not isinstance(data, list):
             raise ApiStopped(_(cannot).format(why=_("the answer held no list.")))
         return [c for c in data if isinstance(c, dict)]
+
+
+def _fields(body_json: str) -> dict[str, Any]:
+    """The request body's fields, for the sentences that name one (the skill)."""
+    try:
+        fields = json.loads(body_json)
+    except ValueError:
+        return {}
+    return fields if isinstance(fields, dict) else {}
 
 
 def _session_for(base_url: str) -> requests.Session:

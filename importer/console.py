@@ -92,7 +92,11 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
     if report.ended != Ended.DONE:
         why = report.ended_message or report.ended
         print(_("the run stopped early: {why}").format(why=why), file=out)
-    print(_("results: {path}").format(path=report.out), file=out)
+    if report.dry_run:
+        text = _("check: {path} (a dry run's own file: it never replaces a run's results)")
+        print(text.format(path=report.out), file=out)
+    else:
+        print(_("results: {path}").format(path=report.out), file=out)
     if report.retry is not None:
         text = ngettext(
             "retry file: {path} ({n} row); fix what its messages say, then run it as the input",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,21 +20,31 @@ from typing import Any, Protocol
 import requests
 
 from importer import load, results, schema
-from importer.client import WolkvoxClient
+from importer.client import ListRefused, WolkvoxClient
 from importer.errors import ApiStopped, JournalError, UsageError
-from importer.i18n import _
+from importer.i18n import _, ngettext
 from importer.journal import (
     Journal,
     JournalState,
     check_resumable,
     journal_path,
     read,
+    results_for,
     row_hash,
 )  # fmt: skip
 from importer.lock import TokenLock
 from importer.policy import DEFAULT_TIMEOUT, Policy, check_policy
 from importer.report import Loaded, Report, finish
-from importer.send import Clock, Listing, Sender, StopFlag, index_by_name, settle, skip_existing
+from importer.send import (
+    Clock,
+    Listing,
+    Sender,
+    Settled,
+    StopFlag,
+    index_by_name,
+    settle,
+    skip_existing,
+)
 from importer.status import Ended
 
 #: Calls one licence may make per day, per the contract.
@@ -92,7 +104,12 @@ class Settings:
 
     @property
     def results_path(self) -> Path:
-        return self.out or self.input.with_name(f"{self.input.stem}.results.xlsx")
+        """``--out``, else ``<input>.results.xlsx``; a dry run's check is ``<input>.check.xlsx``,
+        so that checking a sheet again never replaces the results of its real run."""
+        if self.out is not None:
+            return self.out
+        kind = "check" if self.dry_run else "results"
+        return self.input.with_name(f"{self.input.stem}.{kind}.xlsx")
 
     def record(self) -> dict[str, Any]:
         """The options a journal keeps, to rebuild the results and to check a resume."""
@@ -128,8 +145,12 @@ def run(
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
     started = dt.datetime.now().astimezone()
-    _make_folder(settings.results_path)
+    if settings.results_path.resolve() == settings.input.resolve():
+        message = _("--out {out} is the spreadsheet being read; choose another --out.")
+        raise UsageError(message.format(out=settings.results_path))
+    _check_folder(settings.results_path)
     if settings.dry_run:
+        _check_not_a_run(settings)
         loaded = _load(settings)
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
         return finish(settings, loaded, derived, started, Ended.DONE, "")
@@ -146,12 +167,40 @@ def run(
     return finish(settings, loaded, derived, started, ended, message)
 
 
-def _make_folder(out: Path) -> None:
+def _check_folder(out: Path) -> None:
+    """Make the results' folder and prove it can be written, before anything is read:
+    a run that could not keep its journal must not read the campaign list, let alone
+    send. Trying is the only test that holds everywhere (a read-only drive, a network
+    share, Windows' permissions, a superuser)."""
+    folder = out.parent
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         message = _("cannot create the folder {folder} ({why}).")
-        raise UsageError(message.format(folder=out.parent, why=exc.strerror)) from None
+        raise UsageError(message.format(folder=folder, why=exc.strerror)) from None
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".wolkvox-import-", suffix=".tmp", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        message = _(
+            "cannot write in the folder {folder} ({why}); nothing was read or sent. Choose "
+            "another --out, or check the folder's permissions."
+        )
+        raise UsageError(message.format(folder=folder, why=exc.strerror or exc)) from None
+
+
+def _check_not_a_run(settings: Settings) -> None:
+    """A dry run must not replace what a real run wrote: its ids exist nowhere else."""
+    journal = journal_path(settings.results_path)
+    if journal.exists():
+        check = settings.input.with_name(f"{settings.input.stem}.check.xlsx")
+        message = _(
+            "{out} holds the results of a real run (its journal {journal} is beside it), and "
+            "a dry run never replaces them: leave out --out (the check is then written to "
+            "{check}) or choose another --out."
+        )
+        raise UsageError(message.format(out=settings.results_path, journal=journal, check=check))
 
 
 def _check_can_send(settings: Settings, token: str | None) -> tuple[str, str]:
@@ -225,7 +274,7 @@ class _Importer:
 
     def _open(
         self, loaded: Loaded, names: dict[int, str]
-    ) -> tuple[Journal, Listing | None, str | None]:
+    ) -> tuple[Journal, Listing | None, ApiStopped | None]:
         """The journal; the campaign list read for a new run (None on a resume, or when it
         could not be read); and why it could not be read, if that stops the run."""
         settings = self.settings
@@ -243,10 +292,23 @@ class _Importer:
             "existing": listing,
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
-        journal = Journal.start(path, hashes=hashes, info=info, now=self.clock.now)
+        out = settings.results_path
+        journal = Journal.start(
+            path, hashes=hashes, info=info, now=self.clock.now,
+            keep=(out, results.retry_path(out)),
+        )  # fmt: skip
+        if journal.archived:
+            message = _("the previous run's files were kept under their date: {files}")
+            self.say(message.format(files=", ".join(p.name for p in journal.archived)))
         return journal, listing, why if listing is None and settings.skip_existing else None
 
-    def _list_unreadable(self, journal: Journal, why: str) -> Ended:
+    def _list_unreadable(self, journal: Journal, why: ApiStopped) -> Ended:
+        if isinstance(why, ListRefused) and why.answer.reason:
+            # Every call would meet the same refusal (a wrong token): say what to fix,
+            # never to send without the check.
+            reason = Ended(why.answer.reason)
+            journal.stop(reason, _("not sent: {why}").format(why=why.answer.message))
+            return reason
         message = _(
             "not sent: {why} Nothing was sent. Check the token and server, or run with "
             "--no-skip-existing to send without this check."
@@ -254,10 +316,11 @@ class _Importer:
         journal.stop(Ended.LIST, message.format(why=why))
         return Ended.LIST
 
-    def _settle(self, journal: Journal, names: dict[int, str]) -> None:
-        settle(
+    def _settle(self, journal: Journal, names: dict[int, str], *, resending: bool) -> Settled:
+        return settle(
             names, self.client, journal, self.clock, after=self.settings.policy.reconcile_after,
             before=journal.state.header.get("existing"), stop=self.stop, say=self.say,
+            resending=resending,
         )  # fmt: skip
 
     def _send(
@@ -270,16 +333,30 @@ class _Importer:
         """Settle what an earlier run left unclear, send what is left, settle again.
 
         ``listing`` is the campaign list a new run read as it started: the same read
-        serves to skip existing names (the API asks for as few reads as possible).
+        serves to skip existing names (the API asks for as few reads as possible). A
+        resume reads it to settle the rows an earlier run left unclear; the rows it then
+        proves never reached wolkvox are sent with the rest, so the resume finishes the
+        job. The settling waits until the server's time for those calls has passed.
         """
         state = journal.state
         if self.settings.resume:
-            self._settle(journal, names)
+            settled = self._settle(journal, names, resending=True)
+            listing = settled.listing  # read after the earlier run: fresh enough to skip names
+            if settled.absent:
+                text = ngettext(
+                    "{n} row was sent before the run stopped but never reached wolkvox (the "
+                    "campaign list does not show it); it is sent now",
+                    "{n} rows were sent before the run stopped but never reached wolkvox (the "
+                    "campaign list does not show them); they are sent now",
+                    len(settled.absent),
+                )
+                self.say(text.format(n=len(settled.absent)))
         pending = [c for c in campaigns if state.sendable(c.row)]
         if pending and self.settings.skip_existing:
             if listing is None:  # a resume: the list may have changed since the run began
                 listing, why = _read_listing(self.client, (c.name for c in pending))
                 if listing is None:
+                    assert why is not None  # _read_listing gives one or the other
                     return self._list_unreadable(journal, why)
             pending = skip_existing(pending, listing, journal)
         if len(pending) > DAILY_CALLS:
@@ -291,7 +368,7 @@ class _Importer:
             self.say(warning.format(n=len(pending), limit=DAILY_CALLS))
         ended = self._send_pending(journal, pending)
         if ended != Ended.INTERRUPTED:
-            self._settle(journal, names)
+            self._settle(journal, names, resending=False)
             if self.stop and state.unsettled():
                 # Ctrl-C while waiting to check: the rows stay unknown for --resume.
                 journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
@@ -314,14 +391,14 @@ class _Importer:
             bar.close()
 
 
-def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, str]:
-    """The campaigns that exist before the run, for this file's names; None if unreadable."""
+def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, ApiStopped | None]:
+    """The campaigns that exist before the run, for this file's names; else None and why."""
     try:
         listing = index_by_name(client.list_campaigns())
     except ApiStopped as exc:
-        return None, str(exc)
+        return None, exc
     wanted = {schema.name_key(n) for n in names}
-    return {k: v for k, v in listing.items() if k in wanted}, ""
+    return {k: v for k, v in listing.items() if k in wanted}, None
 
 
 def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock) -> Journal:
@@ -351,13 +428,37 @@ def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock
     return Journal.reopen(path, now=clock.now)
 
 
-def rebuild(out: Path) -> Report:
+def run_files(target: Path) -> tuple[Path, Path]:
+    """The results workbook and the journal of the run ``target`` names.
+
+    ``target`` is a results workbook (a run's ``--out``, or one kept under its date
+    when a new run started in its place) or a journal, an archived one included.
+    """
+    if target.suffix.lower() == ".jsonl":
+        out = results_for(target)
+        if out is None:
+            message = _(
+                "{path} is not named like a journal of wolkvox-import (NAME.journal.jsonl); "
+                "give the run's results workbook or its journal."
+            )
+            raise UsageError(message.format(path=target))
+        return out, target
+    path = journal_path(target)
+    base, _dot, tag = target.stem.rpartition(".")
+    older = target.with_name(f"{base}.journal.{tag}.jsonl")  # an older version's dated name
+    if not path.exists() and base and older.exists():
+        return target, older
+    return target, path
+
+
+def rebuild(target: Path) -> Report:
     """Write the results and retry files of a run again from its journal; send nothing.
 
     For when they could not be written at the end of the run (the workbook was open
-    in Excel). The input must be the one the run read.
+    in Excel), or to see again a run kept under its date. ``target``: see
+    :func:`run_files`. The input must be the one the run read.
     """
-    path = journal_path(out)
+    out, path = run_files(target)
     if not path.exists():
         message = _("there is no journal at {path}: give the --out (results file) of the run.")
         raise UsageError(message.format(path=path))

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
+import io
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -45,9 +48,43 @@ def row_hash(values: Iterable[str]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
+#: How a journal's name ends, after its results workbook's stem.
+SUFFIX = ".journal.jsonl"
+#: ``campaigns.results`` + ``.journal.jsonl``; older versions kept a finished journal as
+#: ``campaigns.results.journal.<date>.jsonl``, a name that is read here too.
+_JOURNAL_NAME = re.compile(r"(?P<base>.+?)\.journal(?P<tag>\.[^.]+)?\.jsonl", re.IGNORECASE)
+
+
 def journal_path(out: Path) -> Path:
     """``campaigns.results.xlsx`` -> ``campaigns.results.journal.jsonl``."""
-    return out.with_name(out.stem + ".journal.jsonl")
+    return out.with_name(out.stem + SUFFIX)
+
+
+def results_for(journal: Path) -> Path | None:
+    """The results workbook a journal belongs to, by its name; None for another name.
+
+    ``x.results.journal.jsonl`` and an archived ``x.results.<date>.journal.jsonl`` are
+    the journals of ``x.results.xlsx`` and ``x.results.<date>.xlsx``; so is an older
+    version's ``x.results.journal.<date>.jsonl`` of ``x.results.<date>.xlsx``.
+    """
+    found = _JOURNAL_NAME.fullmatch(journal.name)
+    if found is None:
+        return None
+    return journal.with_name(found["base"] + (found["tag"] or "") + ".xlsx")
+
+
+def _base(journal: Path) -> str:
+    """The name a journal and its run's other files share: ``campaigns.results``."""
+    name = journal.name
+    return name[: -len(SUFFIX)] if name.endswith(SUFFIX) else journal.stem
+
+
+def archived(path: Path, base: str, tag: str) -> Path:
+    """Where a finished run's file goes when a new run starts in its place: the date
+    after the shared name, so the set stays together and reads like a run of its own
+    (``campaigns.results.retry.xlsx`` -> ``campaigns.results.<tag>.retry.xlsx``)."""
+    rest = path.name[len(base) :] if path.name.startswith(base) else path.suffix
+    return path.with_name(f"{base}.{tag}{rest}")
 
 
 def torn_path(journal: Path) -> Path:
@@ -188,21 +225,33 @@ def _busy(path: Path) -> str:
 
 
 class Journal:
-    """An open journal file, locked by this process and appended to line by line."""
+    """An open journal file, locked by this process and appended to line by line.
 
-    def __init__(self, path: Path, file: BinaryIO, held: Hold, *, now: Callable[[], float]) -> None:
+    The file is unbuffered: each line goes to the system in one call, so no bytes wait
+    in a buffer that a later flush (or closing the file) could write after a failure.
+    """
+
+    def __init__(
+        self, path: Path, file: io.FileIO, held: Hold, *, now: Callable[[], float]
+    ) -> None:
         self.path = path
         self.state = JournalState()
         #: Where a torn tail was set aside when the journal was opened, if one was.
         self.set_aside: Path | None = None
+        #: The previous run's files, kept under dated names when this run started.
+        self.archived: list[Path] = []
         self._file = file
         self._held = held
         self._now = now
+        #: Set once a write failed: the file may end in part of a line, and a line
+        #: written after it would be read as damage. Nothing more is written.
+        self._failed: JournalError | None = None
 
     @classmethod
     def _open(cls, path: Path, now: Callable[[], float]) -> tuple[Journal, bytes]:
         """Open and lock ``path``; return the journal and what the file holds."""
-        file = open(path, "a+b")  # noqa: SIM115 - kept open for the run
+        with _writing(path):
+            file = open(path, "a+b", buffering=0)  # noqa: SIM115 - kept open for the run
         try:
             held = hold(file.fileno(), path)
             if held is None:
@@ -213,7 +262,7 @@ class Journal:
         journal = cls(path, file, held, now=now)
         try:
             file.seek(0)
-            data = file.read()  # through our own handle: Windows hides a locked byte from others
+            data = file.readall()  # through our own handle: Windows hides a locked byte
         except BaseException:
             journal.close()
             raise
@@ -227,9 +276,12 @@ class Journal:
         hashes: Mapping[int, str],
         info: Mapping[str, Any],
         now: Callable[[], float],
+        keep: Sequence[Path] = (),
     ) -> Journal:
-        """Begin a new journal. An old one at ``path`` is kept under a dated name:
-        copied there, then emptied through the handle this process holds."""
+        """Begin a new journal. A finished run's journal at ``path`` is kept under a
+        dated name (copied there, then emptied through the handle this process holds),
+        and so are the files in ``keep`` (its results and retry file), under the same
+        date: a new run never replaces what an earlier one recorded."""
         journal, old = cls._open(path, now)
         header = {
             "event": "start",
@@ -238,10 +290,16 @@ class Journal:
             "rows": {str(k): v for k, v in hashes.items()},
         }
         try:
-            if old:
-                journal._archive(old)
+            kept = [p for p in (*keep, torn_path(path)) if p.exists()]
+            if old or kept:
+                journal._archive(old, kept)
+        except BaseException:
+            journal.close()
+            raise
+        try:
             journal.append(header, durable=True)
         except BaseException:
+            journal._forget_header()  # the file was empty before it: nothing else is lost
             journal.close()
             raise
         return journal
@@ -261,27 +319,37 @@ class Journal:
             raise
         return journal
 
-    def _archive(self, old: bytes) -> None:
-        """Copy the old journal to a dated name (durably), then empty this one."""
-        with _writing(self.path):
-            self._copy_then_empty(old)
-
-    def _copy_then_empty(self, old: bytes) -> None:
-        mtime = os.fstat(self._file.fileno()).st_mtime
-        stamp = dt.datetime.fromtimestamp(mtime).strftime("%Y%m%dT%H%M%S")
+    def _archive(self, old: bytes, files: Sequence[Path]) -> None:
+        """Keep the previous run's journal and ``files`` under one dated name each
+        (``x.results.<date>.journal.jsonl``, ``x.results.<date>.xlsx``, ...), then
+        empty the journal. The files are moved first: should this stop halfway, the
+        journal is still here, and the next run dates it the same way, beside them."""
+        source = self._file.fileno() if old else files[0]
+        when = os.stat(source).st_mtime
+        stamp = dt.datetime.fromtimestamp(when).strftime("%Y%m%dT%H%M%S")
+        base = _base(self.path)
+        moving = [*files, *([self.path] if old else [])]
         for n in range(1, 1000):
-            suffix = "" if n == 1 else f"-{n}"
-            target = self.path.with_name(f"{self.path.stem}.{stamp}{suffix}{self.path.suffix}")
+            tag = stamp if n == 1 else f"{stamp}-{n}"
+            if not any(archived(p, base, tag).exists() for p in moving):
+                break
+        else:
+            raise JournalError(_busy(self.path))  # never empty a journal we could not copy
+        for file in files:
+            target = archived(file, base, tag)
             try:
+                os.replace(file, target)
+            except OSError as exc:
+                raise JournalError(_cannot_move(file, exc)) from None
+            self.archived.append(target)
+        if old:
+            target = archived(self.path, base, tag)
+            with _writing(target):
                 with open(target, "xb") as copy:
                     _write_durably(copy, old)
-                break
-            except FileExistsError:
-                continue
-        else:
-            raise FileExistsError(target)  # never empty a journal we could not copy
-        self._file.truncate(0)
-        _sync(self._file.fileno())
+                self._file.truncate(0)
+                _sync(self._file.fileno())
+            self.archived.append(target)
 
     def _set_aside(self, tail: bytes, end: int) -> None:
         """Keep a torn tail in the side file (durably), then cut it from the journal."""
@@ -293,14 +361,40 @@ class Journal:
             _sync(self._file.fileno())
         self.set_aside = side
 
+    def _forget_header(self) -> None:
+        """A header that did not fit is cut off again: the journal records no run."""
+        with contextlib.suppress(OSError):
+            self._file.truncate(0)
+
     def append(self, event: dict[str, Any], *, durable: bool = False) -> None:
-        """Write one line. ``durable`` forces it (and all before it) to disk first."""
+        """Write one line. ``durable`` forces it (and all before it) to disk first.
+
+        A failed write (a full disk, the drive gone) raises :class:`JournalError` with
+        what to do, and the journal writes nothing more: the caller must not send.
+        """
+        if self._failed is not None:
+            raise self._failed
         event.setdefault("at", round(self._now(), 3))
-        self._file.write((json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8"))
-        self._file.flush()  # into the OS: survives a crash or kill -9 of this process
-        if durable:
-            _sync(self._file.fileno())  # onto the disk: survives a power cut too
+        line = (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            _write_all(self._file, line)  # into the OS: survives a crash or kill -9
+            if durable:
+                _sync(self._file.fileno())  # onto the disk: survives a power cut too
+        except OSError as exc:
+            self._failed = JournalError(self._cannot_write(exc))
+            raise self._failed from None
         self.state.apply(event)
+
+    def _cannot_write(self, exc: OSError) -> str:
+        why = exc.strerror or str(exc)
+        if not self.state.header:  # the run's first line: nothing was sent
+            return _nothing_sent(self.path, exc)
+        return _(
+            "cannot write the journal {path} ({why}). The run stopped: every request sent "
+            "so far is recorded in the journal, and nothing more was sent. Free some disk "
+            "space, then run the same command with --resume to finish the run and write "
+            "its results."
+        ).format(path=self.path, why=why)
 
     def attempt(self, row: int, name: str = "") -> None:
         """Record, durably, that ``row`` (campaign ``name``) is about to be sent. Call
@@ -344,18 +438,37 @@ class Journal:
             self._file.close()
 
 
+def _write_all(file: io.FileIO, data: bytes) -> None:
+    """Write all of ``data``: an unbuffered write may take only part of it."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if not written:  # nothing taken and no error: treat it as the full disk it is
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
+def _cannot_move(path: Path, exc: OSError) -> str:
+    return _(
+        "cannot move the previous run's {path} aside ({why}); nothing was sent. Close it if "
+        "it is open in Excel, then run the same command again."
+    ).format(path=path, why=exc.strerror or exc)
+
+
 @contextlib.contextmanager
 def _writing(path: Path) -> Iterator[None]:
     """Turn a failure to write ``path`` into a message for the operator."""
     try:
         yield
     except OSError as exc:
-        raise JournalError(
-            _(
-                "cannot write {path} ({why}); nothing was sent. Free some disk space or check the "
-                "folder's permissions, then run the same command again."
-            ).format(path=path, why=exc.strerror or exc)
-        ) from None
+        raise JournalError(_nothing_sent(path, exc)) from None
+
+
+def _nothing_sent(path: Path, exc: OSError) -> str:
+    return _(
+        "cannot write {path} ({why}); nothing was sent. Free some disk space or check the "
+        "folder's permissions, then run the same command again."
+    ).format(path=path, why=exc.strerror or exc)
 
 
 def _write_durably(file: BinaryIO, data: bytes) -> None:

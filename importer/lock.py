@@ -1,8 +1,9 @@
 """Locks that the system drops when their process ends, however it ends.
 
 Two locks keep runs apart. The token lock: one importer per token per machine,
-since wolkvox refuses concurrent use of a token; its file is named after a hash of
-the token, never the token, and lives in a folder every user of the machine shares.
+since wolkvox refuses concurrent use of a token; its file is named after a slow
+keyed hash of the token (:func:`lock_name`), never the token, and lives in a folder
+every user of the machine shares.
 The journal lock: one run writing a journal (see :mod:`importer.journal`).
 
 Both are taken with filelock's native primitive on a file we open ourselves:
@@ -153,12 +154,34 @@ def grant_users(folder: Path, run: Callable[..., object] = subprocess.run) -> No
         run(command, capture_output=True, timeout=30, check=False)
 
 
+#: scrypt's salt and costs for lock names. Fixed, so that every user's run names one
+#: token's lock alike; the project's own, so that no table made for another use fits.
+#: n=2**14, r=8 (16 MiB) costs about 50-100 ms per guess on an ordinary PC.
+_SALT = b"wolkvox-import token lock name v1"
+_COST = 2**14
+_BLOCK = 8
+
+
+def lock_name(token: str) -> str:
+    """The lock file's name for ``token``: the same for every user with that token.
+
+    The folder is readable by every local user, so the name must not let one check
+    guesses at a token quickly, as a plain hash would (a GPU tries billions a second):
+    scrypt makes each guess cost what it costs here, once per run (:class:`TokenLock`
+    computes it once). The salt cannot be secret (other users' runs must find the same
+    name), so it slows guessing without stopping it: a long token is what protects one.
+    """
+    digest = hashlib.scrypt(
+        token.encode("utf-8"), salt=_SALT, n=_COST, r=_BLOCK, p=1, maxmem=64 * 2**20, dklen=16
+    )
+    return f"{digest.hex()}.lock"
+
+
 class TokenLock:
     """An exclusive lock on one token for every user of this machine."""
 
     def __init__(self, token: str, directory: Path | None = None) -> None:
-        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()[:20]
-        self.name = f"{digest}.lock"
+        self.name = lock_name(token)
         self.path = (directory or lock_dir()) / self.name
         self._fd: int | None = None
         self._hold: Hold | None = None

@@ -15,6 +15,12 @@ SERVER_LIMIT = 60.0
 DEFAULT_TIMEOUT = 75.0
 #: Seconds to wait for the connection itself.
 CONNECT_TIMEOUT = 15.0
+#: The longest campaign_name accepted, in characters. The contract states no limit,
+#: but a server that silently cut a longer name would store a name the importer never
+#: sent, and "exists" and the check of unclear outcomes, which find campaigns by name,
+#: would miss it: such a row could be created twice. 100 is the shortest text limit the
+#: API documents (opt1-opt6 of add_record) and a common column size.
+MAX_NAME_LENGTH = 100
 
 
 @dataclass

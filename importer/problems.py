@@ -11,7 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from importer.cells import visible
 from importer.i18n import N_, _
+
+#: How much of a cell's value a message quotes: a 300-digit number or a pasted page
+#: would drown the message (the results' cells keep the whole value).
+SHOWN_CHARS = 60
+
+
+def shown(value: str, limit: int = SHOWN_CHARS) -> str:
+    """``value`` as a message quotes it: at most ``limit`` characters, cut with an
+    ellipsis, and characters a workbook cannot store written as ``<U+0001>``.
+
+    Every problem message that quotes a cell goes through here.
+    """
+    value = visible(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 class Rule(StrEnum):
@@ -21,7 +36,9 @@ class Rule(StrEnum):
     EXTRA_FIELDS = "extra_fields"
     # validation, per cell
     EXCEL_ERROR = "excel_error"
+    UNSTORABLE_CHARACTER = "unstorable_character"
     NAME_REQUIRED = "name_required"
+    NAME_TOO_LONG = "name_too_long"
     DUPLICATE_NAME = "duplicate_name"
     TYPE_REQUIRED = "type_required"
     TYPE_VALUE = "type_value"
@@ -46,7 +63,9 @@ class Rule(StrEnum):
 DESCRIPTIONS: dict[str, str] = {
     Rule.EXTRA_FIELDS: N_("the row has more fields than the header"),
     Rule.EXCEL_ERROR: N_("the cell holds an Excel error"),
+    Rule.UNSTORABLE_CHARACTER: N_("the cell holds a character a workbook cannot store"),
     Rule.NAME_REQUIRED: N_("campaign_name is empty"),
+    Rule.NAME_TOO_LONG: N_("campaign_name is too long"),
     Rule.DUPLICATE_NAME: N_("campaign_name appears more than once"),
     Rule.TYPE_REQUIRED: N_("type_campaign is empty"),
     Rule.TYPE_VALUE: N_("type_campaign must be preview or predictive"),
@@ -89,7 +108,10 @@ class Problem:
     def __str__(self) -> str:
         if self.value:
             return _("row {row}, {column} {value}: {message}").format(
-                row=self.row, column=self.column, value=repr(self.value), message=self.message
+                row=self.row,
+                column=self.column,
+                value=repr(shown(self.value)),
+                message=self.message,
             )
         return _("row {row}, {column}: {message}").format(
             row=self.row, column=self.column, message=self.message

@@ -2,20 +2,18 @@
 
 Both show each problem in its cell (see :mod:`importer.workbook_style`), and both are
 written atomically (a temporary file in the same folder, then a rename), so a crash
-can never leave a half-written workbook where the last good one was.
+can never leave a half-written workbook where the last good one was. Any text can be
+written, whatever the sheet or the server held (see ``workbook_style.storable``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile
 
 import pandas as pd
 from openpyxl import Workbook
@@ -24,7 +22,6 @@ from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
 
 from importer import schema, status
 from importer.columns import FIELDS, ID_COLUMNS, RETRY_COLUMNS
@@ -39,8 +36,11 @@ from importer.workbook_style import (
     Entry,
     Marker,
     cell_marks,
+    save_atomically,
     sheet,
+    storable,
     text_cell,
+    write_only_workbook,
 )
 
 COLOURS = {
@@ -105,9 +105,16 @@ def derive(
     *,
     dry_run: bool,
 ) -> list[RowResult]:
-    """Each row's status, from validation and (for a real run) the journal."""
+    """Each row's status, from validation and (for a real run) the journal.
+
+    What the journal says a row came to wins over validation: a row that was sent
+    keeps its outcome (and an unanswered one stays unknown) even if this version of
+    the checks finds it invalid, so that it is never put in the retry file and sent
+    twice.
+    """
     # Only a dry run shows the bodies; a real run must not build every campaign again.
     bodies = {c.row: c for c in checked.campaigns} if dry_run or state is None else {}
+    sent = None if dry_run else state
     unanswered = _(
         "sent, but the run ended before the answer was recorded; run again with "
         "--resume to check it against the campaign list"
@@ -118,17 +125,18 @@ def derive(
     for row, name in zip(frame.index, frame["campaign_name"].str.strip(), strict=True):
         row = int(row)
         problems = checked.invalid.get(row)
-        if problems:
+        done = sent.outcomes.get(row) if sent is not None else None
+        if done is not None and (done.status != Status.NOT_SENT or not problems):
+            code, ident, message = done.status, done.id_campaign, done.message
+        elif sent is not None and done is None and row in sent.attempted_at:
+            code, ident, message = Status.UNKNOWN, "", unanswered
+        elif problems:
             message = "; ".join(f"{p.column}: {p.message}" for p in problems)
             code, ident = Status.INVALID, ""
-        elif dry_run or state is None:
+        elif sent is None:
             code, ident, message = Status.VALID, "", bodies[row].body_json()
-        elif (done := state.outcomes.get(row)) is not None:
-            code, ident, message = done.status, done.id_campaign, done.message
-        elif row in state.attempted_at:
-            code, ident, message = Status.UNKNOWN, "", unanswered
         else:
-            code, ident, message = Status.NOT_SENT, "", state.stop_message or _("not sent")
+            code, ident, message = Status.NOT_SENT, "", sent.stop_message or _("not sent")
         out.append(RowResult(row, code, ident, message, name, originals.get(row)))
     return out
 
@@ -200,7 +208,7 @@ def _id_cells(ws: Any, keys: Sequence[str]) -> tuple[set[int], Any]:
     styles: dict[str, Any] = {}
 
     def make(value: str) -> Entry:
-        cell = WriteOnlyCell(ws, value or None)
+        cell = WriteOnlyCell(ws, storable(value) if value else None)  # any text, as elsewhere
         cell.data_type = "s"
         if "style" in styles:
             cell._style = copy(styles["style"])  # type: ignore[attr-defined]
@@ -219,37 +227,6 @@ def _as_text(cells: list[Entry], ids: set[int]) -> list[Entry]:
         if isinstance(cell, Cell) and cell.number_format != "@":
             cell.number_format = "@"
     return cells
-
-
-def _atomic_save(book: Workbook, path: Path) -> None:
-    """Save ``book`` over ``path`` only once it is complete on disk.
-
-    The temporary file and its archive are opened here rather than by openpyxl, so
-    that both are closed even when the save fails halfway: a file still open cannot
-    be removed on Windows, and an archive left open would complain when collected.
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            archive = ZipFile(fh, "w", ZIP_DEFLATED, allowZip64=True)
-            try:
-                ExcelWriter(book, archive).save()  # closes the archive when done
-            except BaseException:
-                _abandon(archive)
-                raise
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _abandon(archive: ZipFile) -> None:
-    """Close a half-written archive without letting a second error hide the first."""
-    with contextlib.suppress(Exception):
-        archive.close()
-    archive.fp = None  # closed or not, it must never write to the file again
 
 
 def write_results(
@@ -274,11 +251,25 @@ def write_results(
     """
     problems, notes = list(problems), list(notes)
     layout = layout if layout is not None and layout.columns else default_layout()
+    with write_only_workbook() as book:
+        _fill_results(book, frame, results, summary, problems, notes, layout)
+        save_atomically(book, path)
+
+
+def _fill_results(
+    book: Workbook,
+    frame: pd.DataFrame,
+    results: Sequence[RowResult],
+    summary: Sequence[tuple[str, str]],
+    problems: list[CellIssue],
+    notes: list[CellIssue],
+    layout: Layout,
+) -> None:
+    """The results and summary sheets of :func:`write_results`."""
     originals = {r.row: r.original for r in results if r.original is not None}
     fixed = [*RESULT_HEADER, LABEL_COLUMN, *([RETRY_ROW_COLUMN] if originals else [])]
     data = [c.key for c in layout.columns]
     header = [*fixed, *data]
-    book = Workbook(write_only=True)
     ws = sheet(book, "results", header)
     ids, id_cell = _id_cells(ws, header)
     last = len(results) + 1
@@ -298,8 +289,8 @@ def write_results(
     for line, (result, values) in enumerate(rows, start=2):
         cells: list[Entry] = [
             result.shown_row,
-            result.status,
-            result.id_campaign or None,
+            text_cell(ws, result.status),
+            text_cell(ws, result.id_campaign),  # the server's text: anything at all
             text_cell(ws, result.message),
             labels.get(result.status),
             *([result.row if result.original is not None else None] if originals else []),
@@ -315,7 +306,6 @@ def write_results(
     if marker.unnoted:
         summary = [*summary, _unnoted(marker.unnoted)]
     _summary_sheet(book, summary, kinds(problems, originals), kinds(notes, originals))
-    _atomic_save(book, path)
 
 
 def _unnoted(count: int) -> tuple[str, str]:
@@ -386,6 +376,21 @@ def write_retry(
         return 0
     problems, notes = list(problems), list(notes)
     layout = layout if layout is not None and layout.columns else default_layout()
+    with write_only_workbook() as book:
+        _fill_retry(book, frame, chosen, problems, notes, layout)
+        save_atomically(book, path)
+    return len(chosen)
+
+
+def _fill_retry(
+    book: Workbook,
+    frame: pd.DataFrame,
+    chosen: Sequence[RowResult],
+    problems: list[CellIssue],
+    notes: list[CellIssue],
+    layout: Layout,
+) -> None:
+    """The one sheet of :func:`write_retry`."""
     columns = [c for c in layout.columns if c.field not in RETRY_COLUMNS]
     rows_kept = {r.row for r in chosen}
     have = {c.field for c in columns}
@@ -393,7 +398,6 @@ def write_retry(
     columns += [Column(f, f, -1) for f in FIELDS if f in wanted and f not in have]
     data = [c.key for c in columns]
     header = [*data, *RETRY_COLUMNS]
-    book = Workbook(write_only=True)
     ws = sheet(book, "campaigns", header)
     ids, id_cell = _id_cells(ws, header)
     lines = {r.row: i for i, r in enumerate(chosen, start=2)}
@@ -407,11 +411,10 @@ def write_retry(
         original = values[len(data)] if len(values) > len(data) else ""
         cells: list[Entry] = [
             *(text_cell(ws, v) for v in values[: len(data)]),
-            str(original or result.row),  # a retry of a retry keeps the first row number
+            # a retry of a retry keeps the first row number
+            text_cell(ws, str(original or result.row)),
             text_cell(ws, result.message),
         ]
         for i in ids:
             cells[i] = id_cell(values[i])
         ws.append(_as_text(marker.row(cells, line, positions), ids))
-    _atomic_save(book, path)
-    return len(chosen)

@@ -8,7 +8,6 @@ still are. Problems found while reading the file come in as ``extra`` and count 
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +19,12 @@ from pandera.errors import SchemaErrors
 
 from importer import times
 from importer.campaigns import Campaign, Campaigns
-from importer.cells import by_value
+from importer.cells import by_value, code_name, has_unstorable, name_key, unstorable
 from importer.columns import BODY_FIELDS, FIELDS
 from importer.i18n import N_, _, ngettext
 from importer.layout import original_rows
-from importer.problems import Problem, Rule, describe
+from importer.policy import MAX_NAME_LENGTH
+from importer.problems import Problem, Rule, describe, shown
 from importer.words import (
     CAMPAIGN_TYPES,
     NO_WORDS,
@@ -60,6 +60,8 @@ class Options:
     enable_edition_default: str = "no"
     #: Known skills (id -> name), when the operation's skill list was given.
     skills: dict[str, str] | None = None
+    #: The longest campaign_name accepted (see :data:`importer.policy.MAX_NAME_LENGTH`).
+    max_name_length: int = MAX_NAME_LENGTH
 
 
 @dataclass
@@ -70,15 +72,6 @@ class Checked:
     problems: list[Problem]
     #: row number -> the problems of that row, for rows that are invalid
     invalid: dict[int, list[Problem]] = field(default_factory=dict)
-
-
-def name_key(name: str) -> str:
-    """THE definition of "the same campaign name": NFC, trimmed, case-insensitive.
-
-    Duplicates in the sheet, campaigns already on the server and reconciliation all
-    compare names through this one function.
-    """
-    return unicodedata.normalize("NFC", name).strip().casefold()
 
 
 # --- preparation: derived columns the checks look at ----------------------------------
@@ -117,6 +110,10 @@ MESSAGES: dict[str, str] = {
         "the cell holds the Excel error {value}; fix the formula or type the value"
     ),
     Rule.NAME_REQUIRED: N_("campaign_name is empty; every campaign needs a name"),
+    Rule.NAME_TOO_LONG: N_(
+        "campaign_name has {length} characters, more than the {limit} accepted: a server "
+        "that cut it short would hold a name the importer cannot find again. Shorten it."
+    ),
     Rule.DUPLICATE_NAME: N_(
         "this campaign_name appears more than once in the file; names must be unique"
     ),
@@ -190,8 +187,13 @@ def _column(checks: list[pa.Check]) -> pa.Column:
     return pa.Column(checks=checks, nullable=True)
 
 
+def _storable(value: str) -> bool:
+    return not has_unstorable(value)
+
+
 def _column_checks(options: Options, time_errors: dict[str, str]) -> dict[str, list[pa.Check]]:
     """Each column's own checks, in the order their problems are reported."""
+    limit = options.max_name_length
 
     def time_ok(s: pd.Series) -> pd.Series:
         # An Excel error is the Excel-error check's to report, not this one's.
@@ -207,7 +209,10 @@ def _column_checks(options: Options, time_errors: dict[str, str]) -> dict[str, l
             _check(Rule.SKILL_EXISTS, lambda s: s.isin(known) | ~_holds(_digits)(s))
         )
     checks = {
-        "campaign_name": [_check(Rule.NAME_REQUIRED, _not_empty)],
+        "campaign_name": [
+            _check(Rule.NAME_REQUIRED, _not_empty),
+            _check(Rule.NAME_TOO_LONG, _holds(lambda v: len(v) <= limit)),
+        ],
         "_name_key": [_check(Rule.DUPLICATE_NAME, _unique_or_empty)],
         "type_campaign": [
             _check(Rule.TYPE_REQUIRED, _not_empty),
@@ -257,20 +262,29 @@ ROW_CHECK_COLUMNS = ["type_campaign", "start_time", "end_time", "_start_time", "
 
 
 def build_schema(
-    options: Options, time_errors: dict[str, str], excel_columns: Iterable[str] = FIELDS
+    options: Options,
+    time_errors: dict[str, str],
+    excel_columns: Iterable[str] = FIELDS,
+    unstorable_columns: Iterable[str] = FIELDS,
 ) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     """The pandera schemas of a prepared frame: per column, and whole-row checks.
 
-    In each column the Excel-error check comes first, then the column's own checks.
-    It is only attached to ``excel_columns``, the columns that hold an error value at
-    all: elsewhere it cannot fail, and it would cost a pass each.
+    In each column the check for characters a workbook cannot store comes first, then
+    the Excel-error check, then the column's own checks. The first two are only
+    attached to the columns that need them (``unstorable_columns``, ``excel_columns``):
+    elsewhere they cannot fail, and they would cost a pass each.
     """
     with_excel_check = set(excel_columns)
+    with_storable_check = set(unstorable_columns)
     own = _column_checks(options, time_errors)
     columns: dict[str, pa.Column] = {}
     for name in dict.fromkeys([*FIELDS, *own]):
-        excel = [_check(Rule.EXCEL_ERROR, _no_excel_error)] if name in with_excel_check else []
-        checks = excel + own.get(name, [])
+        checks = []
+        if name in with_storable_check:
+            checks.append(_check(Rule.UNSTORABLE_CHARACTER, _holds(_storable)))
+        if name in with_excel_check:
+            checks.append(_check(Rule.EXCEL_ERROR, _no_excel_error))
+        checks += own.get(name, [])
         if checks:
             columns[name] = _column(checks)
     per_row = [_check(rule, fn) for rule, _column_name, fn in ROW_CHECKS]
@@ -294,7 +308,9 @@ def validate(
     options = options or Options()
     clean, time_errors = _prepare(frame, options)
     excel_columns = [f for f in FIELDS if clean[f].isin(EXCEL_ERRORS).any()]
-    per_column, per_row = build_schema(options, time_errors, excel_columns)
+    # One search over a column's text joined up finds the few columns worth a check.
+    odd_columns = [f for f in FIELDS if has_unstorable("".join(clean[f].tolist()))]
+    per_column, per_row = build_schema(options, time_errors, excel_columns, odd_columns)
     cases = []
     for schema, data in ((per_column, clean), (per_row, clean[ROW_CHECK_COLUMNS])):
         try:
@@ -304,7 +320,7 @@ def validate(
 
     same_names = _rows_by_duplicated_name(clean["_name_key"])
     # a retry file's rows are named by the row the person knows: the first sheet's
-    shown = original_rows(frame)
+    first_rows = original_rows(frame)
 
     said: dict[tuple[str, str], str] = {}
 
@@ -313,14 +329,14 @@ def validate(
             key = name_key(value)
             rows = same_names.get(key, [])
             if row in rows[: SHOWN_SAME_NAME_ROWS + 1]:
-                return _duplicate_message(row, rows, shown)
+                return _duplicate_message(row, rows, first_rows)
             # Its other rows all list the same first few rows: one message for them all.
             if (rule, key) not in said:
-                said[rule, key] = _duplicate_message(row, rows, shown)
+                said[rule, key] = _duplicate_message(row, rows, first_rows)
             return said[rule, key]
         # Sheets repeat the same few wrong values: each is put in words once.
         if (rule, value) not in said:
-            said[rule, value] = _message(rule, value, options.skills, time_errors)
+            said[rule, value] = _message(rule, value, options, time_errors)
         return said[rule, value]
 
     found = _problems(pd.concat(cases), frame, explain) if cases else []
@@ -403,10 +419,13 @@ def _fixed_value_message(rule: str, value: str) -> str:
     return _("enable_edition must be yes or no ({accepted})").format(accepted=accepted)
 
 
-def _message(
-    rule: str, value: str, skills: dict[str, str] | None, time_errors: dict[str, str]
-) -> str:
+def _message(rule: str, value: str, options: Options, time_errors: dict[str, str]) -> str:
     """The problem in words, in the current language."""
+    skills = options.skills
+    if rule == Rule.UNSTORABLE_CHARACTER:
+        return unstorable_message(value)
+    if rule == Rule.NAME_TOO_LONG:
+        return _(MESSAGES[rule]).format(length=len(value), limit=options.max_name_length)
     if rule in (Rule.START_TIME_FORMAT, Rule.END_TIME_FORMAT) and value in time_errors:
         return time_errors[value]  # times.parse said why, already translated
     if rule == Rule.SKILL_DIGITS and value:
@@ -422,7 +441,32 @@ def _message(
     template = MESSAGES.get(rule)
     if template is None:
         return _("failed the check {rule}").format(rule=rule)
-    return _(template).format(value=value)
+    return _(template).format(value=shown(value))
+
+
+def unstorable_message(value: str) -> str:
+    """What is wrong with a cell holding characters a workbook cannot store.
+
+    The same words for the character and for the ``<U+0001>`` the workbooks write in
+    its place, so a retry file read back says what the review said.
+    """
+    found = unstorable(value)
+    if not found:
+        return describe(Rule.UNSTORABLE_CHARACTER)
+    position, code = found[0]
+    message = _(
+        "the cell holds {char} at position {position}, an invisible character that a "
+        "workbook cannot store (the workbooks show it as <{char}>) and wolkvox may not "
+        "receive intact. Delete it: type the text again."
+    ).format(char=code_name(code), position=position)
+    if len(found) > 1:
+        more = ngettext(
+            "{count} more such character in the cell.",
+            "{count} more such characters in the cell.",
+            len(found) - 1,
+        ).format(count=len(found) - 1)
+        message = f"{message} {more}"
+    return message
 
 
 def _nearest_skills(value: str, skills: dict[str, str]) -> str:

@@ -25,7 +25,9 @@ from importer.policy import Policy
 from importer.schema import Campaign, name_key
 from importer.status import Ended, Status
 
-__all__ = ["Clock", "Policy", "Sender", "StopFlag", "index_by_name", "settle", "skip_existing"]
+__all__ = [
+    "Clock", "Policy", "Sender", "Settled", "StopFlag", "index_by_name", "settle", "skip_existing",
+]  # fmt: skip
 
 #: name key -> ids of the campaigns of that name, as the campaign list shows them.
 Listing = dict[str, list[str]]
@@ -187,6 +189,16 @@ def skip_existing(
     return remaining
 
 
+@dataclass
+class Settled:
+    """What :func:`settle` found out."""
+
+    #: The campaign list it read (every name), or None if it read none.
+    listing: Listing | None = None
+    #: Rows it proved never created (sent, and the list does not show them).
+    absent: list[int] = field(default_factory=list)
+
+
 def settle(
     names: Mapping[int, str],
     client: WolkvoxClient,
@@ -197,14 +209,16 @@ def settle(
     before: Listing | None,
     stop: StopFlag | None = None,
     say: Callable[[str], None] = lambda text: None,
-) -> None:
+    resending: bool = False,
+) -> Settled:
     """Settle what only the campaign list can tell, reading it once.
 
     ``unknown`` rows (and rows sent without a recorded answer) become ``created`` when
     the list shows a campaign of that name that was not there before the run
-    (``before``), else ``failed``: safe to send again. Created rows whose answer
-    carried no readable id get it from the list. If the list cannot be read, unclear
-    rows stay ``unknown`` with a message saying so.
+    (``before``), else ``failed``: safe to send again; with ``resending`` (a resume,
+    which goes on to send them) they become ``not_sent`` instead, like any row still
+    to send. Created rows whose answer carried no readable id get it from the list.
+    If the list cannot be read, unclear rows stay ``unknown`` with a message saying so.
     """
     stop = stop if stop is not None else StopFlag()
     state = journal.state
@@ -215,7 +229,7 @@ def settle(
         if r in names and o.status == Status.CREATED and not o.id_campaign
     ]
     if not unclear and not no_id:
-        return
+        return Settled()
     if unclear:
         wait = max(state.attempted_at.get(r, 0.0) for r in unclear) + after - clock.now()
         if wait > 0:
@@ -237,11 +251,24 @@ def settle(
                 "({why}); look for it in wolkvox manager before sending it again"
             )
             journal.outcome(row, Status.UNKNOWN, message=message.format(why=exc))
-        return
-    for row in unclear:
-        _settle_unclear(row, names[row], listing, before, journal)
+        return Settled()
+    absent = [row for row in unclear if _settle_unclear(row, names[row], listing, before, journal)]
+    for row in absent:
+        if resending:
+            message = _(
+                "not sent: the request never reached wolkvox (the campaign list does not "
+                "show it); safe to send again"
+            )
+            journal.outcome(row, Status.NOT_SENT, message=message)
+        else:
+            message = _(
+                "not created: the answer was unclear and the campaign list does not show it; "
+                "safe to send again"
+            )
+            journal.outcome(row, Status.FAILED, message=message)
     for row in no_id:
         _fill_in_id(row, names[row], listing, before, journal)
+    return Settled(listing, absent)
 
 
 def _new_ids(name: str, listing: Listing, before: Listing | None) -> list[str]:
@@ -253,7 +280,9 @@ def _new_ids(name: str, listing: Listing, before: Listing | None) -> list[str]:
 
 def _settle_unclear(
     row: int, name: str, listing: Listing, before: Listing | None, journal: Journal
-) -> None:
+) -> bool:
+    """Record what the list says of an unclear row; True when it proves the row absent
+    (the caller records that, as the run goes on)."""
     new = _new_ids(name, listing, before)
     if before is None and listing.get(name_key(name)):
         # Without the list from before the run, a campaign of this name may be an older one.
@@ -273,11 +302,8 @@ def _settle_unclear(
         )
         journal.outcome(row, Status.CREATED, "", message.format(n=len(new), ids=", ".join(new)))
     else:
-        message = _(
-            "not created: the answer was unclear and the campaign list does not show it; "
-            "safe to send again"
-        )
-        journal.outcome(row, Status.FAILED, message=message)
+        return True
+    return False
 
 
 def _fill_in_id(

@@ -28,7 +28,7 @@ from importer.columns import (
 from importer.errors import InputError
 from importer.i18n import _, ngettext
 from importer.layout import Layout, sheet_layout
-from importer.problems import Problem, Rule
+from importer.problems import Problem, Rule, shown
 from importer.sheet import Score, Sheet
 
 TEMPLATE_HINT = "wolkvox-import template campaigns.xlsx"
@@ -236,7 +236,12 @@ def _overflow_problems(
                 'it. Put text that holds "{delimiter}" in double quotes, or save the file again '
                 "from Excel."
             )
-        message = text.format(fields=o.fields, columns=columns, extra=o.extra, delimiter=delimiter)
+        message = text.format(
+            fields=o.fields,
+            columns=columns,
+            extra=shown(o.extra),
+            delimiter=delimiter,
+        )
         value = cells[o.position]
         value = clean_cell(value) if isinstance(value, str) else ""
         problems.append(

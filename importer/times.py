@@ -34,6 +34,9 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t](.+))?$")
 _DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(.+))?$")
 _STAMP = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$")
 _FRACTION = re.compile(r"^0?\.\d+$|^0$")
+#: A negative number, or a negative duration (``-30:00:00``): a date or time cell that
+#: holds one shows ##### in Excel, and it is no time of day.
+_NEGATIVE = re.compile(r"^-\s*\d")
 
 
 @dataclass(frozen=True, order=True)
@@ -131,10 +134,18 @@ def _date(year: int, month: int, day: int) -> dt.date:
 
 def parse(text: str) -> WorkTime:
     """Parse one cell's text; raise :class:`TimeError` with a plain reason."""
+    text = text.strip()
+    if _NEGATIVE.match(text):
+        raise TimeError(
+            _(
+                "a negative number, which is no time of day (Excel shows it as #####); "
+                "type the time, e.g. 08:00"
+            )
+        )
     try:
-        return _parse(text.strip().casefold())
+        return _parse(text.casefold())
     except _NotATime:
-        _refuse_lookalikes(text.strip())
+        _refuse_lookalikes(text)
         raise
 
 

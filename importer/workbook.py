@@ -19,6 +19,8 @@ from importer.i18n import _
 from importer.sheet import HEADER_SEARCH_ROWS, Score, Sheet, header_index
 from importer.xlsx import ExcelXml
 
+#: What calamine makes of a date or time cell.
+_MOMENTS = (dt.date, dt.time, dt.timedelta)
 #: Sheet names that say "the campaigns are here", preferred over the first visible sheet.
 PREFERRED_SHEETS = ("campaigns", "campaign", "campañas", "campaña", "campanas", "campana")
 
@@ -42,6 +44,9 @@ def read_workbook(name: str, data: bytes, wanted: str | None, score: Score) -> S
     for r, c, error in excel.error_cells() if excel else ():
         if r < len(cells) and c < len(cells[r]):
             cells[r][c] = error  # calamine reads it as empty
+    for r, c, number in excel.negative_numbers() if excel else ():
+        if r < len(cells) and c < len(cells[r]) and isinstance(cells[r][c], _MOMENTS):
+            cells[r][c] = number  # calamine reads a negative date serial as a time of day
     top = [[cell_text(c) for c in row] for row in cells[:HEADER_SEARCH_ROWS]]
     at = header_index(top, score)
     # Most cells of a sheet are text already; only the others need converting.

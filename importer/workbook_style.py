@@ -5,16 +5,25 @@ with a warning is filled amber. Marks are styling only: the cell's value is writ
 exactly as it would be unmarked, so a retry file reads back the same with or without
 them. Only marked cells become styled cells, which keeps a 100,000-row workbook with
 a few thousand mistakes nearly as fast to write as a plain dump.
+
+Any text can be written (see :func:`storable`): what a workbook cannot hold is shown
+as ``<U+0001>``, never an error, so no odd byte in a cell or an answer can keep a
+run's results from being written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable, Sequence
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, Protocol
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
@@ -23,7 +32,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.writer.excel import ExcelWriter
 
+from importer.cells import UNSTORABLE, visible
 from importer.i18n import _
 
 #: Excel's own "Bad" and "Neutral" cell styles, which spreadsheet users already read.
@@ -58,6 +69,45 @@ MAX_NOTES = 20_000
 NOTE_WIDTH = 320
 NOTE_CHARS_PER_LINE = 48
 NOTE_LINE_HEIGHT = 16
+#: The most characters a cell holds in Excel; longer text is cut there, with an ellipsis.
+MAX_CELL_CHARS = 32_767
+#: What needs care on the way into a workbook: characters it cannot store, the carriage
+#: return (XML would read it back as a line feed) and text that looks like OOXML's own
+#: escape ``_x0041_`` (Excel would read it back as ``A``).
+_NEEDS_CARE = re.compile(f"[{UNSTORABLE}\r]|_x[0-9A-Fa-f]{{4}}_")
+_OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|\r")
+
+
+def _ooxml(text: str) -> str:
+    """``text`` in OOXML's escapes, for what XML itself would change."""
+    return _OOXML_ESCAPE.sub(lambda m: "_x000D_" if m.group() == "\r" else "_x005F_", text)
+
+
+def storable(text: str) -> str:
+    """``text`` as a cell or a note can hold it, to be read back as the same text.
+
+    Characters a workbook cannot store (most control characters, U+FFFE, U+FFFF, lone
+    surrogates) are written visibly as ``<U+0001>``; everything else reads back from
+    the workbook (in Excel, and by the importer) exactly as it was. Text over Excel's
+    32,767 characters per cell is cut there and ends in an ellipsis.
+    """
+    if len(text) <= MAX_CELL_CHARS and not _NEEDS_CARE.search(text):
+        return text
+    text = visible(text)
+    if len(text) > MAX_CELL_CHARS:
+        text = text[: MAX_CELL_CHARS - 1] + "…"
+    escaped = _ooxml(text)
+    if len(escaped) <= MAX_CELL_CHARS:
+        return escaped
+    # Escapes are longer than what they stand for: the longest beginning that fits.
+    low, high = 0, len(text) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_ooxml(text[:middle] + "…")) <= MAX_CELL_CHARS:
+            low = middle
+        else:
+            high = middle - 1
+    return _ooxml(text[:low] + "…")
 
 
 class CellIssue(Protocol):
@@ -136,10 +186,12 @@ def text_cell(ws: WriteOnlyWorksheet, value: str) -> Entry:
     """A cell that Excel shows as text even when it starts like a formula.
 
     An empty value becomes no cell at all: the sheet looks the same and most of a
-    campaign sheet's cells (opt1 ... opt12) are empty.
+    campaign sheet's cells (opt1 ... opt12) are empty. Any text can be given: it is
+    written as :func:`storable` makes it.
     """
     if not value:
         return None
+    value = storable(value)
     if value[0] in FORMULA_START:
         cell = WriteOnlyCell(ws, value)
         cell.data_type = "s"  # never a formula: a sheet from outside must not run code
@@ -160,7 +212,9 @@ class Marker:
 
     def cell(self, value: Any, mark: Mark, *, bold: bool = False) -> Cell:
         """A cell filled red or amber with its note; the value is written as
-        :func:`text_cell` would write it, so marks never change what is read back."""
+        :func:`text_cell` would write it, so marks never change what is read back.
+
+        ``value`` is already as :func:`text_cell` made it (storable)."""
         cell = WriteOnlyCell(self.ws, value if value not in ("", None) else None)
         if isinstance(value, str) and value and value[0] in FORMULA_START:
             cell.data_type = "s"
@@ -219,7 +273,7 @@ class Marker:
 
 def note(lines: Sequence[str]) -> Comment:
     """A cell note holding ``lines``, sized so that they can be read without resizing."""
-    text = "\n".join(lines)
+    text = storable("\n".join(lines))
     rows = sum(max(1, math.ceil(len(line) / NOTE_CHARS_PER_LINE)) for line in lines)
     return Comment(text, AUTHOR, height=NOTE_LINE_HEIGHT * (rows + 1), width=NOTE_WIDTH)
 
@@ -235,3 +289,65 @@ def sheet(book: Workbook, title: str, header: Sequence[str]) -> Any:
         ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 14)
     ws.freeze_panes = "A2"
     return ws
+
+
+@contextlib.contextmanager
+def write_only_workbook() -> Iterator[Workbook]:
+    """A write-only workbook that is discarded cleanly when writing it fails.
+
+    A write-only sheet streams its rows into a temporary file through a generator;
+    left open after a failure, the generator would be collected later and write to a
+    closed file ("Exception ignored in ... _write_rows"), and the temporary file
+    would stay until the process ends.
+    """
+    book = Workbook(write_only=True)
+    try:
+        yield book
+    except BaseException:
+        _discard(book)
+        raise
+
+
+def _discard(book: Workbook) -> None:
+    """Close the streams of a workbook that will not be saved, and remove their files."""
+    for ws in book.worksheets:
+        rows = getattr(ws, "_rows", None)
+        writer = getattr(ws, "_writer", None)
+        with contextlib.suppress(Exception):
+            if rows is not None:
+                rows.close()  # ends the sheet's rows while its file is still open
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.close()
+                writer.cleanup()
+
+
+def save_atomically(book: Workbook, path: Path) -> None:
+    """Save ``book`` over ``path`` only once it is complete on disk.
+
+    The temporary file and its archive are opened here rather than by openpyxl, so
+    that both are closed even when the save fails halfway: a file still open cannot
+    be removed on Windows, and an archive left open would complain when collected.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            archive = ZipFile(fh, "w", ZIP_DEFLATED, allowZip64=True)
+            try:
+                ExcelWriter(book, archive).save()  # closes the archive when done
+            except BaseException:
+                _abandon(archive)
+                raise
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _abandon(archive: ZipFile) -> None:
+    """Close a half-written archive without letting a second error hide the first."""
+    with contextlib.suppress(Exception):
+        archive.close()
+    archive.fp = None  # closed or not, it must never write to the file again

@@ -120,3 +120,17 @@ class ExcelXml:
             if code and text.isdigit() and len(text) < len(code):
                 out.append((int(row), text, code))
         return out
+
+    def negative_numbers(self) -> list[tuple[int, int, str]]:
+        """(row, column, value) of each number cell holding a negative value, 0-based.
+
+        A negative serial in a date or time cell is no moment at all (Excel shows
+        #####), yet calamine reads it as a time of day (-1 as 00:00).
+        """
+        if b"<v>-" not in self.xml:
+            return []
+        return [
+            (int(row) - 1, column_index(letters.decode()), value.decode())
+            for letters, row, attrs, value in _NUMBER_CELL.findall(self.xml)
+            if value.startswith(b"-") and dict(_ATTR.findall(attrs)).get(b"t", b"n") == b"n"
+        ]

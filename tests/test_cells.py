@@ -1,8 +1,21 @@
 """Cells as meant, shared by reading and validation."""
 
-import numpy as np
+import unicodedata
 
-from importer.cells import by_value, clean_cell, clean_header, clean_values, fold_accents
+import numpy as np
+import pytest
+
+from importer.cells import (
+    by_value,
+    clean_cell,
+    clean_header,
+    clean_values,
+    code_name,
+    fold_accents,
+    name_key,
+    unstorable,
+    visible,
+)
 
 
 def test_cells_lose_invisible_marks_and_take_one_unicode_form():
@@ -23,3 +36,40 @@ def test_by_value_calls_once_per_distinct_value():
 
 def test_fold_accents_drops_case_and_accents():
     assert fold_accents("PREDICTÍVA") == "predictiva"
+
+
+# Every default-ignorable code point the importer removes, one per range end.
+IGNORABLE_SAMPLES = [
+    "\u00ad", "\u034f", "\u061c", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u180b", "\u180f",
+    "\u200b", "\u200e", "\u200f", "\u202a", "\u202e", "\u2060", "\u2066", "\u2069", "\u206f",
+    "\u3164", "\ufe00", "\ufe0f", "\ufeff", "\uffa0", "\ufff0", "\ufff8", "\U0001bca0",
+    "\U0001bca3", "\U0001d173", "\U0001d17a", "\U000e0000", "\U000e0001", "\U000e0fff",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mark", IGNORABLE_SAMPLES)
+def test_names_that_look_alike_are_alike(mark):
+    assert clean_cell(f"{mark}abc") == clean_cell(f"a{mark}bc") == "abc"
+    assert name_key(f"{mark}ABC{mark}") == name_key("abc") == name_key(" Abc ")
+    assert clean_header(f"{mark}skill_id") == "skill_id"
+
+
+def test_the_ignorable_list_is_unicodes_own():
+    """Exactly Default_Ignorable_Code_Point: DerivedCoreProperties.txt counts 4,174 code
+    points (format characters, variation selectors, fillers and unassigned reserves)."""
+    removed = [c for c in map(chr, range(0x110000)) if clean_cell(f"a{c}b") == "ab"]
+    assert len(removed) == 4174
+    assert {unicodedata.category(c) for c in removed} == {"Cf", "Mn", "Lo", "Cn"}
+    assert clean_cell("a\u00a0b") == "a\u00a0b"  # spaces inside a name are kept
+    assert clean_cell("a\u200db") == "ab"
+
+
+def test_characters_a_workbook_cannot_store_are_found_and_shown():
+    assert unstorable("Bad\x01Name") == [(4, 1)]
+    assert unstorable("a\x00b\x1f\ufffe") == [(2, 0), (4, 0x1F), (5, 0xFFFE)]
+    assert unstorable("tab\tline\nreturn\r") == []
+    assert unstorable("Bad<U+0001>Name") == [(4, 1)]  # the mark the workbooks write
+    assert unstorable("<U+0041> is A") == []
+    assert visible("a\x01b\ud800") == "a<U+0001>b<U+D800>"
+    assert visible("plain") == "plain"
+    assert code_name(0x1F) == "U+001F"

@@ -6,6 +6,7 @@ import sys
 import zipfile
 
 import pytest
+import responses
 
 from importer.cli import ExitCode
 from importer.sandbox import DEFAULT_TOKEN
@@ -49,7 +50,10 @@ def test_failed_row_exits_1_and_goes_to_a_retry_file_that_runs_unchanged(
     src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres"))
     result = run_cli("run", src, "--base-url", box.url)
     assert result.code == ExitCode.ROWS_NOT_CREATED
-    assert "row 3 (Dos): failed: HTTP 400 SOME PARAMETERS ARE REQUIRED" in result.out
+    assert (
+        "row 3 (Dos): failed: wolkvox says a required field of this row is missing; fill it in "
+        "and send the row again (wolkvox: HTTP 400 SOME PARAMETERS ARE REQUIRED)" in result.out
+    )
     retry = tmp_path / "campaigns.results.retry.xlsx"
     assert f"retry file: {retry} (1 row)" in result.out
     again = run_cli("run", retry, "--base-url", box.url)
@@ -66,7 +70,7 @@ def test_dry_run_sends_nothing_and_shows_each_body(tmp_path, sandbox, token):
     assert result.code == ExitCode.OK
     assert "dry run, nothing sent: 2 valid" in result.out
     assert sandbox.state.create_calls == 0
-    first = read_results(tmp_path / "campaigns.results.xlsx")[0]
+    first = read_results(tmp_path / "campaigns.check.xlsx")[0]
     assert first["status"] == "valid"
     assert json.loads(first["message"])["skill_id"] == "0042"
 
@@ -139,9 +143,9 @@ def test_plain_http_to_another_host_is_refused(tmp_path, token):
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
-        ("bad_token", "HTTP 403 PLEASE VALIDATE TOKEN: the token is not valid"),
-        ("no_api", "the API address is wrong; check --server/--base-url"),
-        ("quota", "today's quota of API calls is used up"),
+        ("bad_token", "wolkvox did not accept the token; check it"),
+        ("no_api", "wolkvox does not know this API address"),
+        ("quota", "today's quota of wolkvox API calls is used up"),
     ],
 )
 def test_api_stops_exit_3_and_leave_the_rest_not_sent(
@@ -167,14 +171,29 @@ def test_wrong_token_exits_3(tmp_path, sandbox, monkeypatch):
     assert sandbox.state.created_names() == {}
 
 
-def test_unreadable_campaign_list_stops_before_sending_and_names_the_option(
+def test_a_token_refused_on_the_campaign_list_says_so_and_never_to_skip_the_check(
     tmp_path, sandbox, monkeypatch
 ):
     monkeypatch.setenv("WOLKVOX_TOKEN", "not-the-token")
     result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", sandbox.url)
     assert result.code == ExitCode.API_STOPPED
-    assert "run with --no-skip-existing to send without this check" in result.out
+    assert (
+        "not sent: wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file)"
+        in result.out
+    )
+    assert "(wolkvox: HTTP 403 PLEASE VALIDATE TOKEN)" in result.out
+    assert "--no-skip-existing" not in result.out  # skipping the check fixes no token
     assert sandbox.state.create_calls == 0
+
+
+@responses.activate
+def test_unreadable_campaign_list_stops_before_sending_and_names_the_option(tmp_path, token):
+    base = "https://wv0032.wolkvox.com"
+    responses.get(f"{base}/api/v2/information.php", status=500, body="Internal Server Error")
+    result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", base)
+    assert result.code == ExitCode.API_STOPPED
+    assert "run with --no-skip-existing to send without this check" in result.out
+    assert [c.request.method for c in responses.calls] == ["GET"]  # nothing was created
 
 
 def test_token_file_is_read_and_the_token_appears_nowhere(tmp_path, make_sandbox):
@@ -408,7 +427,8 @@ def test_a_failed_row_line_names_its_status_in_spanish(tmp_path, make_sandbox, t
     src = sheet(tmp_path, row("Uno"), row("Dos"))
     result = run_cli("run", src, "--base-url", box.url, "--lang", "es")
     assert result.code == ExitCode.ROWS_NOT_CREATED
-    assert "  fila 3 (Dos): fallida: HTTP 400 SOME PARAMETERS ARE REQUIRED" in result.out
+    assert "  fila 3 (Dos): fallida: wolkvox indica que falta un campo obligatorio" in result.out
+    assert "(wolkvox: HTTP 400 SOME PARAMETERS ARE REQUIRED)" in result.out
 
 
 @pytest.mark.parametrize(
@@ -434,3 +454,148 @@ def test_the_dry_run_is_called_a_validation_in_spanish(tmp_path):
     result = run_cli("validate", src, "--lang", "es")
     assert "solo validación, no se envió nada: 1 valid (válida)" in result.out
     assert "simulación" not in result.out + result.err
+
+
+# Ctrl-C while the command is still loading: the moments are the imports the child
+# reports finishing (-X importtime), from the command line's own modules to pandas.
+EARLY_MOMENTS = [
+    ("importer.i18n", "SIGINT"),
+    ("importer.errors", "SIGINT"),
+    ("importer.arguments", "SIGINT"),
+    ("importer.cli", "SIGINT"),
+    ("numpy", "SIGINT"),
+    ("importer.job", "SIGINT"),
+    ("importer.arguments", "SIGTERM"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals to a child process")
+@pytest.mark.parametrize(("moment", "signame"), EARLY_MOMENTS)
+def test_an_interrupt_while_loading_ends_with_130_and_one_line(tmp_path, moment, signame):
+    import signal
+
+    src = sheet(tmp_path, row("Uno"))
+    child = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "importer", "validate", str(src),
+         "--out", str(tmp_path / "r.xlsx"), "--lang", "es"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines = []
+    for line in child.stderr:  # the import report comes line by line as imports finish
+        lines.append(line)
+        if line.rsplit("|", 1)[-1].strip() == moment:
+            child.send_signal(getattr(signal, signame))
+            break
+    else:
+        pytest.fail(f"{moment} was never imported: {''.join(lines)[-2000:]}")
+    lines += child.stderr.read().splitlines(keepends=True)
+    assert child.wait(timeout=60) == ExitCode.INTERRUPTED, "".join(lines)[-3000:]
+    said = [line for line in lines if not line.startswith("import time:")]
+    assert said == ["wolkvox-import: interrumpido.\n"], said
+
+
+# Results are never silently replaced.
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def test_a_dry_run_after_a_real_run_leaves_its_results_alone(tmp_path):
+    src = sheet(tmp_path, row("Uno"), row("Dos", skill_id="999"), name="campañas.csv")
+    real = run_cli("run", src, "--simulate", "--quiet")
+    assert real.code == ExitCode.ROWS_NOT_CREATED, real.out + real.err
+    before = _files(tmp_path)
+    assert {"campañas.results.xlsx", "campañas.results.retry.xlsx"} <= set(before)
+    check = run_cli("validate", src)
+    assert check.code == ExitCode.OK, check.err
+    check_file = tmp_path / "campañas.check.xlsx"
+    assert f"check: {check_file} (a dry run's own file: it never replaces a run's results)" in (
+        check.out
+    )
+    after = _files(tmp_path)
+    assert {name: after[name] for name in before} == before  # ids and retry file kept
+    assert statuses(check_file) == {2: "valid", 3: "valid"}
+    assert statuses(tmp_path / "campañas.results.xlsx") == {2: "created", 3: "failed"}
+
+
+def test_a_dry_run_refuses_an_out_that_holds_a_real_runs_results(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno"))
+    out = tmp_path / "campaigns.results.xlsx"
+    assert run_cli("run", src, "--base-url", sandbox.url).code == ExitCode.OK
+    before = out.read_bytes()
+    refused = run_cli("validate", src, "--out", out)
+    assert refused.code == ExitCode.BAD_INPUT
+    assert (
+        f"{out} holds the results of a real run (its journal "
+        f"{tmp_path / 'campaigns.results.journal.jsonl'} is beside it), and a dry run never "
+        f"replaces them: leave out --out (the check is then written to "
+        f"{tmp_path / 'campaigns.check.xlsx'}) or choose another --out."
+    ) in refused.err
+    assert out.read_bytes() == before
+
+
+def test_a_new_run_keeps_the_previous_runs_files_together_under_their_date(
+    tmp_path, make_sandbox, token
+):
+    box = make_sandbox(skills=frozenset({"101"}))
+    out = tmp_path / "out" / "import.results.xlsx"
+    first_src = sheet(tmp_path, row("Uno"), row("Dos", skill_id="102"), name="first.csv")
+    first = run_cli("run", first_src, "--base-url", box.url, "--out", out)
+    assert first.code == ExitCode.ROWS_NOT_CREATED, first.err
+    first_files = _files(out.parent)
+    second_src = sheet(tmp_path, row("Tres"), name="second.csv")
+    second = run_cli("run", second_src, "--base-url", box.url, "--out", out)
+    assert second.code == ExitCode.OK, second.err
+    kept = sorted(set(_files(out.parent)) - {"import.results.xlsx", "import.results.journal.jsonl"})
+    (stamp,) = {name.split(".")[2] for name in kept}
+    assert kept == [
+        f"import.results.{stamp}.journal.jsonl",
+        f"import.results.{stamp}.retry.xlsx",
+        f"import.results.{stamp}.xlsx",
+    ]
+    assert f"the previous run's files were kept under their date: import.results.{stamp}.xlsx" in (
+        second.err
+    )
+    for name, old in (
+        ("import.results.xlsx", f"import.results.{stamp}.xlsx"),
+        ("import.results.retry.xlsx", f"import.results.{stamp}.retry.xlsx"),
+        ("import.results.journal.jsonl", f"import.results.{stamp}.journal.jsonl"),
+    ):
+        assert (out.parent / old).read_bytes() == first_files[name]
+    assert statuses(out) == {2: "created"}  # the second run's own results
+    assert not (out.parent / "import.results.retry.xlsx").exists()
+
+    # report rebuilds the first run from its kept journal, named either way.
+    archived = out.parent / f"import.results.{stamp}.xlsx"
+    archived.unlink()
+    for target in (out.parent / f"import.results.{stamp}.journal.jsonl", archived):
+        rebuilt = run_cli("report", target)
+        assert rebuilt.code == ExitCode.ROWS_NOT_CREATED, rebuilt.err
+        assert f"results: {archived}" in rebuilt.out
+        assert statuses(archived) == {2: "created", 3: "failed"}
+    # An older version kept the journal as import.results.journal.<date>.jsonl.
+    older = out.parent / f"import.results.journal.{stamp}.jsonl"
+    (out.parent / f"import.results.{stamp}.journal.jsonl").rename(older)
+    for target in (older, archived):
+        rebuilt = run_cli("report", target)
+        assert rebuilt.code == ExitCode.ROWS_NOT_CREATED, rebuilt.err
+        assert statuses(archived) == {2: "created", 3: "failed"}
+    assert box.state.create_calls == 3
+
+
+def test_report_names_what_it_accepts(tmp_path):
+    result = run_cli("report", tmp_path / "notes.jsonl")
+    assert result.code == ExitCode.BAD_INPUT
+    assert "is not named like a journal of wolkvox-import (NAME.journal.jsonl)" in result.err
+
+
+def test_out_naming_the_input_itself_is_refused(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno"))
+    before = src.read_bytes()
+    for command in (("validate",), ("run", "--base-url", sandbox.url)):
+        result = run_cli(command[0], src, *command[1:], "--out", src)
+        assert result.code == ExitCode.BAD_INPUT
+        assert f"--out {src} is the spreadsheet being read; choose another --out." in result.err
+    assert src.read_bytes() == before and sandbox.state.create_calls == 0

@@ -8,7 +8,14 @@ import pytest
 import requests
 import responses
 
-from importer.client import Kind, WolkvoxClient, base_url_for, check_base_url, classify
+from importer.client import (
+    Kind,
+    ListRefused,
+    WolkvoxClient,
+    base_url_for,
+    check_base_url,
+    classify,
+)
 from importer.errors import ApiStopped, UsageError
 from importer.sandbox import DEFAULT_TOKEN
 from importer.status import Ended
@@ -88,8 +95,8 @@ def test_id_in_old_spelling_is_read():
 def test_created_without_id_says_the_campaign_list_will_give_it():
     answer = classify(201, json.dumps(envelope(201, "ok")))
     assert answer.message == (
-        "created (HTTP 201), but the answer carried no campaign id; the id will be looked up in "
-        "the campaign list"
+        "created; wolkvox's answer carried no campaign id, so it will be taken from the "
+        "campaign list (wolkvox: HTTP 201 ok)"
     )
 
 
@@ -100,7 +107,8 @@ def test_malformed_json_with_201_is_created_without_id():
 
 def test_html_error_page_is_shown_by_its_title():
     answer = classify(502, "<html><head><title>502 Bad Gateway</title></head><body>x</body>")
-    assert answer.message.startswith("HTTP 502 502 Bad Gateway: the server failed")
+    assert answer.message.startswith("wolkvox failed while handling the request;")
+    assert answer.message.endswith("(wolkvox: HTTP 502 502 Bad Gateway)")
 
 
 @responses.activate
@@ -108,7 +116,10 @@ def test_read_timeout_is_unknown(client):
     responses.post(CREATE, body=requests.ReadTimeout("slow"))
     answer = client.create_campaign("preview", "{}")
     assert answer.kind == "unknown"
-    assert answer.message == "no answer within 5 s; the campaign may or may not exist"
+    assert answer.message == (
+        "the request was sent but no answer came within 5 s; the campaign may or may not "
+        "exist, and the campaign list will show which"
+    )
 
 
 @responses.activate
@@ -134,10 +145,23 @@ def test_campaign_list_accepts_envelope_and_bare_list(client):
 
 
 @responses.activate
-def test_campaign_list_failure_raises_api_stopped(client):
+def test_a_token_refused_on_the_campaign_list_is_the_tokens_refusal(client):
     responses.get(LIST, status=403, json=envelope(403, "PLEASE VALIDATE TOKEN"))
-    with pytest.raises(ApiStopped, match="HTTP 403 PLEASE VALIDATE TOKEN"):
+    with pytest.raises(ListRefused) as caught:
         client.list_campaigns()
+    assert caught.value.answer.reason == Ended.TOKEN
+    assert caught.value.answer.message == (
+        "wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file): a wolkvox "
+        "manager administrator can give you a valid one (wolkvox: HTTP 403 PLEASE VALIDATE TOKEN)"
+    )
+
+
+@responses.activate
+def test_a_campaign_list_that_fails_on_its_own_is_only_unreadable(client):
+    responses.get(LIST, status=500, body="<html><title>Internal error</title></html>")
+    with pytest.raises(ApiStopped, match="HTTP 500 Internal error") as caught:
+        client.list_campaigns()
+    assert not isinstance(caught.value, ListRefused)  # creating may still work
 
 
 def test_server_nomenclature_is_zero_padded():
@@ -183,7 +207,8 @@ def test_html_201_without_charset_is_read_as_utf8_with_its_id(client):
         content_type="text/html",
     )
     answer = client.create_campaign("preview", "{}")
-    assert (answer.kind, answer.id_campaign, answer.message) == ("created", "88", "Campaña creada")
+    assert (answer.kind, answer.id_campaign) == ("created", "88")
+    assert answer.message == "created with id 88 (wolkvox: HTTP 201 Campaña creada)"
 
 
 @responses.activate
@@ -286,6 +311,8 @@ def test_connection_closed_after_sending_is_unknown_over_real_http(make_sandbox)
     answer = client.create_campaign("preview", body)
     assert (answer.kind, answer.reason) == (Kind.UNKNOWN, "")
     assert answer.message == (
-        "the connection closed before the server answered; the campaign may or may not exist"
+        "the connection closed before the server answered, after the request was sent; the "
+        "campaign may or may not exist, and the campaign list will show which (error: "
+        "http.client.RemoteDisconnected: Remote end closed connection without response)"
     )
     assert box.state.created_names() == {"A": 1}

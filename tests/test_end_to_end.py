@@ -34,7 +34,10 @@ def test_sample_data_imports_with_one_failed_row(tmp_path, make_sandbox):
     )
     assert done.returncode == 1, done.stderr
     assert "19 created, 1 failed" in done.stdout
-    assert "row 21 (Prospección Bogotá): failed: HTTP 400 SKILL ID NOT FOUND" in done.stdout
+    assert (
+        "row 21 (Prospección Bogotá): failed: wolkvox did not find skill 999 in the operation; "
+        "correct skill_id and send the row again (wolkvox: HTTP 400 SKILL ID NOT FOUND)"
+    ) in done.stdout
     assert "Traceback" not in done.stderr
     assert set(box.state.created_names().values()) == {1}
     assert box.state.overlaps == 0
@@ -55,12 +58,12 @@ def test_rerunning_a_complete_import_creates_nothing(tmp_path, sandbox):
 @pytest.mark.parametrize(
     ("fault", "status", "code", "message"),
     [
-        ("required", "failed", 1, "HTTP 400 SOME PARAMETERS ARE REQUIRED"),
+        ("required", "failed", 1, "(wolkvox: HTTP 400 SOME PARAMETERS ARE REQUIRED)"),
         ("busy", "created", 0, ""),
         ("maintenance", "created", 0, ""),
-        ("quota", "not_sent", 3, "today's quota of API calls is used up"),
-        ("bad_token", "not_sent", 3, "the token is not valid"),
-        ("no_api", "not_sent", 3, "the API address is wrong"),
+        ("quota", "not_sent", 3, "today's quota of wolkvox API calls is used up"),
+        ("bad_token", "not_sent", 3, "wolkvox did not accept the token; check it"),
+        ("no_api", "not_sent", 3, "wolkvox does not know this API address"),
         ("error", "failed", 1, "the campaign list does not show it; safe to send again"),
         ("error_created", "created", 0, "confirmed by the campaign list"),
         ("html", "failed", 1, "the campaign list does not show it"),
@@ -222,12 +225,45 @@ def test_sigkill_at_many_moments_never_creates_twice_nor_loses_a_row(tmp_path, m
     print(f"kills: {len(kills)}; in-flight rows settled by the campaign list: {settled}")
     assert settled >= 5  # the dangerous moment (sent, answer not journaled) was hit often
     # Rows whose request never reached the server were checked against the campaign list
-    # and are "failed": the retry file holds them, and sending it completes the import.
+    # and sent by the resume: the import is complete, and only the invalid row is left.
+    assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(rows)}
+    assert box.state.overlaps == 0
+    assert set(seen.values()) <= {"created", "exists", "invalid"}  # none left "failed"
     retry = out.with_name("c.results.retry.xlsx")
     again = run_process("run", retry, "--base-url", box.url, "--quiet")
     assert again.returncode == 1, again.stdout + again.stderr  # the invalid row stays invalid
+    assert "1 invalid" in again.stdout
     assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(rows)}
+
+
+def test_a_resume_after_kill_9_sends_the_row_that_never_arrived_exactly_once(
+    tmp_path, make_sandbox
+):
+    """Killed while the server sat on a call it then dropped without creating anything
+    (``reset_before``, slowed by the latency): the resume proves from the list that the
+    row never arrived, and sends it itself."""
+    box = make_sandbox(latency=0.4, faults={"Campaña 001": ["reset_before"]})
+    src = write_csv(tmp_path / "c.csv", names(3))
+    out = tmp_path / "c.results.xlsx"
+    base = ["run", src, "--base-url", box.url, "--quiet", "--reconcile-after", "0"]
+    child = start_process(*base, capture=False)
+    _wait_for(lambda: box.state.create_calls >= 2 or child.poll() is not None)
+    child.kill()  # while the server holds the call for "Campaña 001"
+    child.wait(timeout=30)
+    assert child.returncode < 0, "the run ended before it was killed: nothing was tested"
+    _wait_for(lambda: not box.state.busy())  # the server has dropped that call
+    assert box.state.created_names() == {"Campaña 000": 1}
+    state = read(journal_path(out))
+    assert 3 in state.attempted_at and 3 not in state.outcomes  # in flight when killed
+
+    resumed = run_process(*base, "--resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "1 row was sent before the run stopped but never reached wolkvox" in resumed.stderr
+    assert box.state.created_names() == {f"Campaña {i:03d}": 1 for i in range(3)}
     assert box.state.overlaps == 0
+    assert statuses(out) == {2: "created", 3: "created", 4: "created"}
+    assert not out.with_name("c.results.retry.xlsx").exists()
+    assert read(journal_path(out)).finished
 
 
 def _lines_of(stream):
@@ -287,7 +323,11 @@ def test_busy_token_past_the_retry_bound_stops_the_run(tmp_path, make_sandbox):
     src = write_csv(tmp_path / "c.csv", names(2))
     done = run_process("run", src, "--base-url", box.url, "--retry-for", "0.5")
     assert done.returncode == 3
-    assert "the token is busy elsewhere; still so after 0 s of retries" in done.stdout
+    assert (
+        "wolkvox says the token is busy with other requests; make sure nobody else is using it "
+        "at the same time (wolkvox: HTTP 403 EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER "
+        "TOKEN (2)); still so after 0 s of retries"
+    ) in done.stdout
     assert set(statuses(tmp_path / "c.results.xlsx").values()) == {"not_sent"}
     assert box.state.created_names() == {}
 
@@ -318,7 +358,10 @@ def test_sandbox_started_with_a_skills_file_refuses_other_skills(tmp_path):
         src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos", skill_id="102")])
         done = run_process("run", src, "--base-url", f"http://127.0.0.1:{port}")
         assert done.returncode == 1
-        assert "row 3 (Dos): failed: HTTP 400 SKILL ID NOT FOUND" in done.stdout
+        assert (
+            "row 3 (Dos): failed: wolkvox did not find skill 102 in the operation; correct "
+            "skill_id and send the row again (wolkvox: HTTP 400 SKILL ID NOT FOUND)"
+        ) in done.stdout
     finally:
         box.terminate()
         box.wait(timeout=10)

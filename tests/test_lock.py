@@ -3,6 +3,7 @@
 import errno
 import hashlib
 import os
+import re
 import shutil
 import stat
 import sys
@@ -37,6 +38,36 @@ def test_lock_file_name_does_not_reveal_the_token(tmp_path):
     assert "t0ken" not in lock_.path.name
     with lock_:
         assert "t0ken" not in lock_.path.read_text(encoding="ascii")
+
+
+def test_lock_file_name_is_no_plain_hash_of_the_token_yet_stable_per_token():
+    """Anyone on the machine can list the lock folder: a fast unsalted hash would let
+    them test guessed tokens by the billion against the names."""
+    token = "t0ken-visible"
+    name = lock.lock_name(token)
+    stem = name.removesuffix(".lock")
+    for algorithm in ("md5", "sha1", "sha256", "sha512", "blake2b", "sha3_256"):
+        plain = hashlib.new(algorithm, token.encode("utf-8")).hexdigest()
+        assert not plain.startswith(stem[:16]), algorithm  # not a prefix of a plain hash
+    assert re.fullmatch(r"[0-9a-f]{32}\.lock", name)
+    assert lock.lock_name(token) == name  # every run of every user finds the same file
+    assert lock.lock_name(token + "x") != name
+    assert TokenLock(token, Path("elsewhere")).name == name
+
+
+def test_lock_file_name_is_scrypt_with_the_projects_salt():
+    expected = hashlib.scrypt(
+        b"t0ken", salt=b"wolkvox-import token lock name v1", n=2**14, r=8, p=1,
+        maxmem=64 * 2**20, dklen=16,
+    )  # fmt: skip
+    assert lock.lock_name("t0ken") == f"{expected.hex()}.lock"
+
+
+def test_two_users_with_the_same_token_meet_on_one_lock(tmp_path):
+    first, second = TokenLock("shared-t0ken", tmp_path), TokenLock("shared-t0ken", tmp_path)
+    assert first.path == second.path
+    with first, pytest.raises(JournalError, match="already using this token"):
+        second.acquire()
 
 
 @POSIX
@@ -101,8 +132,8 @@ def test_the_holder_pid_is_left_out_when_it_cannot_be_read(tmp_path):
 # nobody (the interpreter may live where nobody cannot start it, hence fork).
 
 NOBODY = 65534
-#: The lock file of the token "shared-t0ken": a hash of it, never the token.
-LOCK_FILE = hashlib.sha256(b"shared-t0ken").hexdigest()[:20] + ".lock"
+#: The lock file of the token "shared-t0ken": a slow keyed hash of it, never the token.
+LOCK_FILE = lock.lock_name("shared-t0ken")
 
 
 def _take(user, hold, conn):

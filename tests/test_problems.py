@@ -1,7 +1,7 @@
 """A problem reads the same everywhere, in the reader's language, and its rule has a name."""
 
 from importer import i18n
-from importer.problems import Problem, Rule, describe
+from importer.problems import SHOWN_CHARS, Problem, Rule, describe, shown
 
 
 def test_a_problem_reads_row_column_value_and_message():
@@ -31,3 +31,17 @@ def test_every_rule_has_a_description_in_both_languages():
     with i18n.using("es"):
         assert describe("skill_digits") == "skill_id debe tener solo dígitos"
     assert describe("no_such_rule") == "no_such_rule"
+
+
+def test_a_long_value_is_shortened_in_the_message():
+    huge = str(10**300)
+    text = str(Problem(5, "start_time", huge, "not a time"))
+    assert text == f"row 5, start_time '{huge[:59]}…': not a time"
+    assert shown("x" * 60) == "x" * 60
+    assert len(shown("x" * 61)) == SHOWN_CHARS
+
+
+def test_a_value_with_an_unstorable_character_is_shown_visibly():
+    assert str(Problem(2, "campaign_name", "Bad\x01Name", "m")) == (
+        "row 2, campaign_name 'Bad<U+0001>Name': m"
+    )

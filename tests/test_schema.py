@@ -3,6 +3,7 @@ import json
 import pandas as pd
 import pytest
 
+from importer import i18n
 from importer.columns import BODY_FIELDS, FIELDS
 from importer.schema import Options, validate
 
@@ -203,6 +204,82 @@ def test_describe_names_a_rule_for_counting():
     from importer.schema import describe
 
     assert describe("duplicate_name") == "campaign_name appears more than once"
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\ufffe"])
+@pytest.mark.parametrize("column", ["campaign_name", "campaign_description", "skill_id", "opt12"])
+def test_a_character_a_workbook_cannot_store_is_a_row_problem(char, column):
+    value = f"Bad{char}Name" if column != "skill_id" else f"10{char}1"
+    checked = validate(frame(good("A"), good("B", **{column: value})))
+    assert [c.row for c in checked.campaigns] == [2]  # the row is not sent
+    (problem, *others) = checked.invalid[3]
+    code = f"U+{ord(char):04X}"
+    position = 4 if column != "skill_id" else 3
+    assert (problem.column, problem.rule) == (column, "unstorable_character")
+    assert problem.message == (
+        f"the cell holds {code} at position {position}, an invisible character that a workbook "
+        f"cannot store (the workbooks show it as <{code}>) and wolkvox may not receive intact. "
+        "Delete it: type the text again."
+    )
+    assert [p.rule for p in others] == (["skill_digits"] if column == "skill_id" else [])
+
+
+def test_the_mark_written_for_such_a_character_keeps_the_problem_and_its_words():
+    raw = validate(frame(good("Bad\x01Na\x02me")))
+    marked = validate(frame(good("Bad<U+0001>Na<U+0002>me")))
+    assert [p.message for p in raw.problems] == [p.message for p in marked.problems]
+    assert raw.problems[0].message.endswith(
+        "Delete it: type the text again. 1 more such character in the cell."
+    )
+    assert not marked.campaigns
+    with i18n.using("es"):
+        (spanish,) = validate(frame(good("Bad\x01Name"))).problems
+    assert spanish.message.startswith("la celda tiene U+0001 en la posición 4")
+
+
+@pytest.mark.parametrize("mark", ["\u200f", "\u200e", "\u202b", "\u2066", "\u00ad", "\ufe0f"])
+def test_names_that_differ_only_by_an_invisible_mark_are_duplicates(mark):
+    # As a frame built without the loader (a server's list, the page) has them.
+    checked = validate(frame(good("abc"), good(f"{mark}abc"), good(f"ab{mark}c")))
+    assert [(p.row, p.rule) for p in checked.problems] == [
+        (2, "duplicate_name"), (3, "duplicate_name"), (4, "duplicate_name"),
+    ]  # fmt: skip
+
+
+def test_a_name_longer_than_the_limit_is_refused():
+    from importer.policy import MAX_NAME_LENGTH
+
+    assert MAX_NAME_LENGTH == 100
+    checked = validate(frame(good("n" * 100), good("ñ" * 101)))
+    assert [c.row for c in checked.campaigns] == [2]
+    (problem,) = checked.problems
+    assert (problem.row, problem.rule) == (3, "name_too_long")
+    assert problem.message == (
+        "campaign_name has 101 characters, more than the 100 accepted: a server that cut it "
+        "short would hold a name the importer cannot find again. Shorten it."
+    )
+    assert len(str(problem)) < 250  # the value is shortened in the message
+    assert validate(frame(good("n" * 30)), Options(max_name_length=20)).problems[0].rule == (
+        "name_too_long"
+    )
+
+
+def test_a_huge_number_in_a_time_cell_is_shortened_in_the_message():
+    checked = validate(frame(good(start_time=str(10**300))))
+    (problem,) = checked.problems
+    assert problem.value == str(10**300)  # the cell keeps its value
+    assert str(problem) == (
+        f"row 2, start_time '{str(10**300)[:59]}…': not a time; write it like 08:00 or 08:00:00"
+    )
+
+
+def test_a_negative_number_in_a_time_cell_is_a_problem_not_midnight():
+    checked = validate(frame(good(type_campaign="predictive", start_time="-1", end_time="18:00")))
+    assert not checked.campaigns
+    assert messages(checked) == [(2, "start_time", (
+        "a negative number, which is no time of day (Excel shows it as #####); type the "
+        "time, e.g. 08:00"
+    ))]  # fmt: skip
 
 
 def test_a_letter_o_in_a_skill_id_is_named_with_its_position():

@@ -229,3 +229,26 @@ def test_existing_names_are_marked_and_not_sent(journal, clock):
     assert [c.row for c in remaining] == [2]
     assert journal.state.outcomes[3].status == "exists"
     assert journal.state.outcomes[3].id_campaign == "9"
+
+
+def test_a_resume_records_rows_the_list_proves_absent_as_still_to_send(journal, clock):
+    journal.attempt(2)
+    journal.attempt(3)
+    listed = [{"campaign_id": "555", "campaign_name": "row 2"}]
+    client = ScriptedClient(journal.path, listed=listed)
+    settled = settle(
+        {2: "row 2", 3: "row 3"}, client, journal, clock, after=60, before={}, resending=True
+    )
+    assert sum(clock.slept) == pytest.approx(60)  # the server's time for the call first
+    assert settled.absent == [3] and settled.listing == {"row 2": ["555"]}
+    assert status(journal) == {2: "created", 3: "not_sent"}
+    assert journal.state.sendable(3) and not journal.state.sendable(2)
+    assert "the request never reached wolkvox" in journal.state.outcomes[3].message
+
+
+def test_a_list_that_cannot_be_read_proves_nothing_absent(journal, clock):
+    journal.attempt(2)
+    client = ScriptedClient(journal.path, listed=ApiStopped("HTTP 403"))
+    settled = settle({2: "row 2"}, client, journal, clock, after=60, before={}, resending=True)
+    assert settled.absent == [] and settled.listing is None
+    assert status(journal) == {2: "unknown"} and not journal.state.sendable(2)

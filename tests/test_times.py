@@ -76,6 +76,13 @@ def test_reasons_are_given_in_spanish_when_asked():
         times.parse("25:00")
 
 
+@pytest.mark.parametrize("text", ["-1", "-0.5", "-30:00:00", "- 2"])
+def test_a_negative_number_is_no_time_of_day(text):
+    # A negative serial in an Excel time cell shows #####; read as a time it was 00:00.
+    with pytest.raises(times.TimeError, match=r"a negative number, which is no time of day"):
+        times.parse(text)
+
+
 @pytest.mark.parametrize(
     ("text", "wire"),
     [("8", "080000"), ("08", "080000"), ("0", "000000"), ("23", "230000"),

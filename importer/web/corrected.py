@@ -1,5 +1,5 @@
-"""The person's own sheet, with the cells changed on the page: what the run reads, and
-the "corrected spreadsheet" the page gives back.
+"""The person's own sheet, with the cells changed on the page: the "corrected
+spreadsheet" the page gives back.
 
 The download is their file, not a copy in the importer's shape: an Excel workbook is
 opened and the changed cells are set in place (every other cell, sheet, title row,
@@ -8,10 +8,9 @@ what it held before; a CSV comes back as a CSV in its own encoding and delimiter
 on request, as a workbook with the marks); an .xls or .ods workbook, which cannot be
 written back as it was, comes back as an .xlsx copy of its values with the marks.
 
-The run reads its own copy (:func:`write_run_input`): the sheet as read, every row at
-its own row number, the header texts that the loader reads back alone (see
-:func:`importer.layout.readable_headers`), so that the results and the retry file are
-laid out like the person's sheet too.
+Any text can be written: what a workbook cannot store shows as ``<U+0001>`` (see
+``workbook_style.storable``). The run itself reads its own copy of the rows as
+reviewed (``workspace.write_run_input``), not this file.
 """
 
 from __future__ import annotations
@@ -20,12 +19,10 @@ import csv
 import io
 import json
 import os
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
@@ -34,8 +31,7 @@ from openpyxl.styles import PatternFill
 from importer.columns import ID_COLUMNS
 from importer.csvfile import decode
 from importer.i18n import _
-from importer.layout import Column, readable_headers
-from importer.workbook_style import AUTHOR, text_cell
+from importer.workbook_style import AUTHOR, save_atomically, storable
 
 SHEET = "campaigns"
 #: The fill of a cell changed on the page: Excel's "Check cell"-like blue, unlike the
@@ -147,7 +143,7 @@ def _apply(ws: Any, corrections: Corrections) -> None:
         cell = ws.cell(row=e.row, column=places[e.field] + 1)
         if isinstance(cell, MergedCell):
             continue  # only a merged range's first cell holds a value
-        cell.value = e.after or None
+        cell.value = storable(e.after) or None
         if e.after:
             cell.data_type = "s"  # text as typed: never a formula, never a number
         if e.field in ID_COLUMNS:
@@ -157,7 +153,7 @@ def _apply(ws: Any, corrections: Corrections) -> None:
             text = _("Changed on the page; it was: {value}").format(value=e.before)
         else:
             text = _("Changed on the page; it was empty.")
-        cell.comment = Comment(text, AUTHOR, height=60, width=280)
+        cell.comment = Comment(storable(text), AUTHOR, height=60, width=280)
 
 
 def _records(corrections: Corrections) -> tuple[list[str], list[list[str]], str]:
@@ -225,7 +221,7 @@ def _csv_book(corrections: Corrections) -> Workbook:
     for number, record in enumerate(records, start=1):
         for place, value in enumerate(record, start=1):
             if value:
-                cell = ws.cell(row=number, column=place, value=value)
+                cell = ws.cell(row=number, column=place, value=storable(value))
                 cell.data_type = "s"
     return book
 
@@ -243,18 +239,13 @@ def _values_book(source: Path) -> Workbook:
         for r, row in enumerate(original.get_sheet_by_name(name).to_python(), start=1):
             for c, value in enumerate(row, start=1):
                 if value not in ("", None):
-                    ws.cell(row=r, column=c, value=value)
+                    ws.cell(row=r, column=c, value=storable(value) if isinstance(value, str)
+                            else value)  # fmt: skip
     return book
 
 
 def _save_book(book: Workbook, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        book.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    save_atomically(book, path)
 
 
 def _save_bytes(path: Path, data: bytes) -> None:
@@ -265,55 +256,3 @@ def _save_bytes(path: Path, data: bytes) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def write_run_input(
-    path: Path,
-    rows: Sequence[Sequence[Any]],
-    body: pd.DataFrame,
-    columns: Sequence[Column],
-    corrections: Corrections,
-    sheet: str | None,
-) -> None:
-    """The run's input: the sheet as read (``rows`` down to the header, then ``body``),
-    with the changed cells and the header texts the loader reads back alone.
-
-    Every row stays at its own row number, so the run's rows are the person's rows.
-    """
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    ws: Any = book.create_sheet((sheet or SHEET)[:31])
-    places = corrections.columns()
-    header = [str(c) for c in rows[-1]] if rows else []
-    header.extend([""] * (max(places.values(), default=-1) + 1 - len(header)))
-    for column, text in zip(columns, readable_headers(columns), strict=True):
-        header[column.position] = text
-    for f, place in places.items():
-        if f not in corrections.positions:
-            header[place] = f
-    changed: dict[int, dict[int, str]] = {}
-    for e in corrections.edits:
-        changed.setdefault(e.row, {})[places[e.field]] = e.after
-    for line in rows[:-1]:
-        ws.append([text_cell(ws, str(v)) for v in line])
-    bold = Font(bold=True)
-    cells = []
-    for text in header:
-        cell = WriteOnlyCell(ws, text or None)
-        cell.font = bold
-        cells.append(cell)
-    ws.append(cells)
-    first = len(rows) + 1
-    values = body.to_numpy(dtype=object).tolist() if len(body.columns) else [[]] * len(body)
-    cell_text: Callable[[Any], str] = lambda v: v if isinstance(v, str) else ""  # noqa: E731
-    for i, line in enumerate(values):
-        texts = [cell_text(v) for v in line]
-        edits = changed.get(first + i)
-        if edits:
-            texts.extend([""] * (max(edits) + 1 - len(texts)))
-            for place, value in edits.items():
-                texts[place] = value
-        ws.append([text_cell(ws, t) for t in texts])
-    _save_book(book, path)

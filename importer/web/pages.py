@@ -17,6 +17,7 @@ from importer.errors import InputError
 from importer.i18n import _
 from importer.layout import original_rows
 from importer.web.app import Data, context, post, render
+from importer.web.runs import cannot_write
 from importer.web.security import LANG_COOKIE
 from importer.web.uploads import store
 
@@ -85,6 +86,8 @@ async def upload(request: Request, data: Data) -> Response:
         await run_in_threadpool(ws.locked, ws.open, stored)
     except InputError as exc:
         return await upload_error(request, 400, str(exc))
+    except OSError as exc:  # the working folder is full or was made read-only
+        return await upload_error(request, 507, cannot_write(ctx.launch.workdir, exc))
     return _see("/columns" if ws.needs_columns() else "/review")
 
 

@@ -1,14 +1,20 @@
 """Runs started from the page: one at a time, in a background thread, through ``job.run``.
 
 A run keeps going when the tab is closed; every tab shows the same run. Its files
-live in ``runs/N/`` of the working folder, and ``run.json`` there names the latest
-one, so that a run interrupted by a crash (or by Stop) can be resumed after the
-page is started again on the same ``--workdir``. The token is handed to the
-run's thread and nowhere else: not to the run's record, not to any file.
+live in ``runs/N/`` of the working folder: its input (the rows as reviewed), results,
+retry file and journal, and ``about.json`` with what the page alone knows (the
+uploaded file's name, whether it was a simulation). Which run is unfinished is read
+from the journals themselves, never from a record of the page's: a run cut short by
+a crash, by Stop or by a fault is offered for resuming, or for closing (its results
+written from its journal, as ``wolkvox-import report`` does), after the page is
+started again on the same ``--workdir``; until then no other run starts there. A
+working folder belongs to one page at a time (:class:`FolderLock`). The token is
+handed to the run's thread and nowhere else: not to the run's record, not to any file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import json
@@ -24,12 +30,20 @@ from typing import Any
 from importer import job
 from importer.errors import ImporterError, JournalError, UsageError
 from importer.i18n import _
-from importer.journal import journal_path, read
+from importer.journal import Journal, JournalState, journal_path, read
+from importer.lock import Hold, hold
 from importer.send import StopFlag
+from importer.status import Ended
 
-MANIFEST = "run.json"
-INPUT_NAME = "campaigns.xlsx"
+#: The run's input: the rows as reviewed, as the engine reads them (see workspace).
+INPUT_NAME = "campaigns.csv"
 RESULTS_NAME = "campaigns.results.xlsx"
+#: What the page knows of a run that its journal does not say.
+ABOUT = "about.json"
+#: Where pages before ``about.json`` named their latest run (read, never written).
+LEGACY_MANIFEST = "run.json"
+#: The working folder's lock file; the page holding it writes its PID and address there.
+FOLDER_LOCK = "page.lock"
 
 
 class LiveProgress:
@@ -89,7 +103,7 @@ class LiveProgress:
 
 @dataclass
 class Run:
-    """One run started from the page (or resumed there)."""
+    """One run started from the page (or resumed, or closed, there)."""
 
     folder: Path
     name: str
@@ -105,10 +119,14 @@ class Run:
     thread: threading.Thread | None = None
     #: row -> the first sheet's row number, for a retry file's rows (what the page shows)
     originals: dict[int, int] = field(default_factory=dict)
+    #: the input the run reads; None: ``INPUT_NAME`` in its folder
+    input_file: Path | None = None
+    #: closed from the page without resuming: its results were written from its journal
+    closed: bool = False
 
     @property
     def input(self) -> Path:
-        return self.folder / INPUT_NAME
+        return self.input_file or self.folder / INPUT_NAME
 
     @property
     def out(self) -> Path:
@@ -124,7 +142,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Interrupted:
-    """A run whose journal is unfinished: it can be resumed."""
+    """A run whose journal is unfinished: it can be resumed, or closed."""
 
     folder: Path
     name: str
@@ -132,15 +150,30 @@ class Interrupted:
     simulate: bool
     done: int
     rows: int
+    #: the input the run read, as its journal names it
+    input: Path
+
+    @property
+    def out(self) -> Path:
+        return self.folder / RESULTS_NAME
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A journal as last read: its size and time, and what it said."""
+
+    stamp: tuple[int, int]
+    state: JournalState | None
 
 
 class Runs:
-    """The runs of the working folder: the current one, and the one that can be resumed."""
+    """The runs of the working folder: the current one, and an unfinished one."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.lock = threading.Lock()
         self.current: Run | None = None
+        self._seen: dict[Path, _Seen] = {}
 
     @property
     def active(self) -> bool:
@@ -151,17 +184,25 @@ class Runs:
         base = self.workdir / "runs"
         with self.lock:  # two Send presses at once must not pick the same number
             base.mkdir(parents=True, exist_ok=True)
-            taken = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
-            folder = base / str(max(taken, default=0) + 1)
+            folder = base / str(max(self._numbers(), default=0) + 1)
             folder.mkdir()
         return folder
+
+    def _numbers(self) -> list[int]:
+        base = self.workdir / "runs"
+        if not base.is_dir():
+            return []
+        return [int(p.name) for p in base.iterdir() if p.name.isdigit() and p.is_dir()]
 
     def start(self, run: Run, settings: job.Settings, token: str) -> None:
         """Start ``run`` in its thread; the token goes to that thread only."""
         with self.lock:
             if self.active:
                 raise UsageError(_("A run is going already. Wait for it to end, or stop it."))
-            self._write_manifest(run)
+            found = self._interrupted()
+            if found is not None and found.folder != run.folder:
+                raise UsageError(unfinished_message(found))
+            self._write_about(run)
             self.current = run
             context = contextvars.copy_context()  # the language of the page that started it
             run.thread = threading.Thread(
@@ -172,38 +213,100 @@ class Runs:
             )
             run.thread.start()
 
-    def _write_manifest(self, run: Run) -> None:
+    def _write_about(self, run: Run) -> None:
         data = {
-            "folder": run.folder.relative_to(self.workdir).as_posix(),
             "name": run.name,
             "base_url": run.base_url,
             "simulate": run.simulate,
+            "input": run.input.name,
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
-        tmp = self.workdir / (MANIFEST + ".tmp")
+        about = run.folder / ABOUT
+        if run.resume and about.exists():
+            return
+        tmp = run.folder / (ABOUT + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.workdir / MANIFEST)
+        os.replace(tmp, about)
 
     def interrupted(self) -> Interrupted | None:
-        """The latest run, when its journal says it did not finish (and none is going)."""
+        """The latest run whose journal says it did not finish (None while one is going)."""
         if self.active:
             return None
+        return self._interrupted()
+
+    def _interrupted(self) -> Interrupted | None:
+        for number in sorted(self._numbers(), reverse=True):
+            folder = self.workdir / "runs" / str(number)
+            state = self._state(journal_path(folder / RESULTS_NAME))
+            if state is None or state.finished or not state.header:
+                continue
+            about = self._about(folder)
+            recorded = state.header.get("options") or {}
+            return Interrupted(
+                folder=folder, name=str(about.get("name", "")),
+                base_url=str(recorded.get("base_url") or about.get("base_url") or ""),
+                simulate=bool(about.get("simulate")), rows=len(state.hashes),
+                done=sum(1 for o in state.outcomes.values() if o.status != "not_sent"),
+                input=_input_of(folder, state),
+            )  # fmt: skip
+        return None
+
+    def _state(self, path: Path) -> JournalState | None:
+        """The journal at ``path`` as it is now (read again only when it changed)."""
         try:
-            data = json.loads((self.workdir / MANIFEST).read_text(encoding="utf-8"))
-            folder = self.workdir / Path(data["folder"])
-            journal = journal_path(folder / RESULTS_NAME)
-            if not journal.exists():
-                return None
-            state = read(journal)
-        except (OSError, ValueError, KeyError, TypeError, JournalError):
+            info = path.stat()
+        except OSError:
             return None
-        if state.finished:
-            return None
-        return Interrupted(
-            folder=folder, name=str(data.get("name", "")), base_url=str(data.get("base_url", "")),
-            simulate=bool(data.get("simulate")), rows=len(state.hashes),
-            done=sum(1 for o in state.outcomes.values() if o.status != "not_sent"),
-        )  # fmt: skip
+        stamp = (info.st_mtime_ns, info.st_size)
+        seen = self._seen.get(path)
+        if seen is None or seen.stamp != stamp:
+            try:
+                state: JournalState | None = read(path)
+            except JournalError:
+                state = None  # damaged or held by another process: nothing the page can do
+            seen = self._seen[path] = _Seen(stamp, state)
+        return seen.state
+
+    def _about(self, folder: Path) -> dict[str, Any]:
+        """What the page recorded about the run in ``folder`` (older pages: ``run.json``)."""
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads((folder / ABOUT).read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                return data
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            data = json.loads((self.workdir / LEGACY_MANIFEST).read_text(encoding="utf-8"))
+            if (self.workdir / Path(data["folder"])).resolve() == folder.resolve():
+                return dict(data)
+        return {}
+
+    def close(self) -> Run:
+        """Close the unfinished run without resuming it: write its results from its
+        journal, as ``wolkvox-import report`` does (rows never sent ``not_sent``, rows
+        whose answer was lost ``unknown``), and mark the journal finished. Nothing is sent.
+        """
+        with self.lock:
+            if self.active:
+                raise UsageError(_("A run is going already. Wait for it to end, or stop it."))
+            found = self._interrupted()
+            if found is None:
+                raise UsageError(_("There is no unfinished run to close."))
+            # First the results as the journal has them: if they cannot be written, the
+            # run stays unfinished and can be closed (or resumed) later.
+            job.rebuild(found.out)
+            journal = Journal.reopen(journal_path(found.out), now=time.time)
+            try:
+                journal.stop(Ended.INTERRUPTED, _("not sent: the run was closed before this row"))
+                journal.finish()
+            finally:
+                journal.close()
+            report = job.rebuild(found.out)  # again, now saying why the rest was not sent
+            run = Run(
+                folder=found.folder, name=found.name, base_url=found.base_url,
+                simulate=found.simulate, state="finished", report=report,
+                input_file=found.input, closed=True,
+            )  # fmt: skip
+            self.current = run
+            return run
 
     def stop(self) -> None:
         """Finish the request in flight, then stop (what Ctrl-C does)."""
@@ -217,6 +320,106 @@ class Runs:
         run = self.current
         if run is not None and run.thread is not None:
             run.thread.join(timeout)
+
+
+def unfinished_message(found: Interrupted) -> str:
+    """Why no new run may start while ``found`` is unfinished, and what to do."""
+    return _(
+        "The run of {name} did not finish: {done} of its {rows} rows have an outcome. Resume "
+        "it, or close it (its results are then written with every row's status), before "
+        "sending another spreadsheet."
+    ).format(name=found.name or _("the last file"), done=found.done, rows=found.rows)
+
+
+def _input_of(folder: Path, state: JournalState) -> Path:
+    """The run's input as its journal names it (found in ``folder`` if that moved)."""
+    named = Path(str(state.header.get("input", "")))
+    if named.name and named.exists():
+        return named
+    return folder / (named.name or INPUT_NAME)
+
+
+class FolderLock:
+    """This page's hold on its working folder: one page per folder, for the page's life.
+
+    Two pages on one folder would each offer, resume or close the other's runs. The
+    lock is the system's (see :mod:`importer.lock`), dropped when the process ends
+    however it ends; after byte 0 (the byte Windows locks) the holder writes its PID
+    and address, for the page it refuses to name.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.path = workdir / FOLDER_LOCK
+        self._fd: int | None = None
+        self._hold: Hold | None = None
+
+    def acquire(self) -> FolderLock:
+        """Take the lock, or raise :class:`UsageError` naming the page holding it (also
+        when the folder cannot be written: the page keeps its files there)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
+        except OSError as exc:
+            raise UsageError(cannot_write(self.path.parent, exc)) from None
+        try:
+            held = hold(fd, self.path)
+        except BaseException:
+            os.close(fd)
+            raise
+        if held is None:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise UsageError(
+                _(
+                    "another wolkvox-import page is using the folder {folder} ({holder}). Open "
+                    "that page, or stop it first, or give another --workdir."
+                ).format(folder=self.path.parent, holder=holder)
+            )
+        self._fd, self._hold = fd, held
+        self.tell("")
+        return self
+
+    def tell(self, address: str) -> None:
+        """Write this page's PID and address (never its key) where a refused page reads."""
+        if self._fd is None:
+            return
+        record = f"\n{os.getpid()}\n{address}\n".encode()
+        with contextlib.suppress(OSError):
+            os.lseek(self._fd, 0, os.SEEK_SET)
+            os.write(self._fd, record)
+            os.ftruncate(self._fd, len(record))
+
+    def release(self) -> None:
+        """Drop the lock (ending the process would too)."""
+        if self._fd is not None:
+            try:
+                if self._hold is not None:
+                    self._hold.release()
+            finally:
+                os.close(self._fd)
+                self._fd = self._hold = None
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        os.lseek(fd, 1, os.SEEK_SET)
+        lines = os.read(fd, 4096).decode("utf-8", "replace").split("\n")
+    except OSError:
+        lines = []
+    pid = lines[0].strip() if lines and lines[0].strip().isdigit() else ""
+    address = lines[1].strip() if len(lines) > 1 else ""
+    if pid and address:
+        return _("process {pid}, at {address}").format(pid=pid, address=address)
+    if pid:
+        return _("process {pid}").format(pid=pid)
+    return _("another process")
+
+
+def cannot_write(folder: Path, exc: OSError) -> str:
+    """What to say when the working folder cannot be written."""
+    return _(
+        "cannot write in the folder {folder} ({why}): the page keeps the uploads and the runs "
+        "there. Free some disk space, or give a folder you can write to with --workdir."
+    ).format(folder=folder, why=exc.strerror or exc)
 
 
 def _work(run: Run, settings: job.Settings, token: str) -> None:

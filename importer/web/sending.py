@@ -1,7 +1,13 @@
-"""Steps 4 and 5: send (with live progress, Stop and Resume), then results and downloads."""
+"""Steps 4 and 5: send (with live progress, Stop and Resume), then results and downloads.
+
+While a run of the working folder is unfinished no other starts: the page offers to
+resume it or to close it (its results written from its journal), so that no row of
+it is ever left without a status.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -9,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from importer import load
 from importer import results as results_module
 from importer.client import base_url_for
 from importer.errors import ImporterError, UsageError
@@ -17,8 +24,9 @@ from importer.layout import original_rows
 from importer.status import Status, label
 from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
-from importer.web.runs import Run, human_seconds
+from importer.web.runs import Run, cannot_write, human_seconds, unfinished_message
 from importer.web.uploads import content_disposition, download_name
+from importer.web.workspace import Reviewed, Workspace, check_reads_back
 
 POLL_MS = 250
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,6 +40,7 @@ def routes() -> list[BaseRoute]:
         post("/send", send),
         post("/stop", stop),
         post("/resume", resume),
+        post("/close", close),
         Route("/progress", progress),
         Route("/results", results_page),
         Route("/download/{what}", download),
@@ -49,10 +58,12 @@ def _destination(ctx: Context) -> str:
 
 
 async def send_page(request: Request, error: str = "", status: int = 200) -> Response:
-    """Step 4: what will be sent and where, or the run going on."""
+    """Step 4: what will be sent and where, or the run going on; while a run is
+    unfinished, the choice to resume or close it instead."""
     ctx = context(request)
     ws, run = ctx.workspace, ctx.runs.current
-    if run is None and ws.table is None:
+    unfinished = ctx.runs.interrupted()
+    if run is None and ws.table is None and unfinished is None:
         return _see("/")
     valid = invalid = 0
     if ws.checked is not None:
@@ -70,6 +81,7 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
         token_source=ctx.launch.token_source(),
         error=error,
         poll_ms=POLL_MS,
+        interrupted=unfinished,
     )
 
 
@@ -81,22 +93,33 @@ async def send(request: Request, data: Data) -> Response:
         return _see("/")
     if ctx.runs.active:
         return _see("/send")
+    unfinished = ctx.runs.interrupted()
+    if unfinished is not None:
+        return await send_page(request, unfinished_message(unfinished), 409)
     if not ws.checked.campaigns:
         return await send_page(request, _("No row can be sent: fix the marked cells first."), 400)
+    folder: Path | None = None
     try:
         token, base_url = _where(ctx, data)
         folder = ctx.runs.new_folder()
         run = Run(folder=folder, name=ws.upload.name if ws.upload else "", base_url=base_url,
                   simulate=ctx.launch.simulate)  # fmt: skip
-        await run_in_threadpool(ws.locked, ws.write_corrected, run.input)
-        with ws.lock:
-            run.originals = original_rows(ws.table.frame)
-        # what the run's corrected download is made from, kept for after a restart
-        record = await run_in_threadpool(ws.locked, ws.corrections)
-        record.save(folder / corrected.RECORD_NAME)
+        # The rows the review checked, as the run will read them; read back by the
+        # engine and compared before anything is sent.
+        # With it, under the same hold on the workspace, what the run's corrected
+        # download is made from (the upload and its edits), kept for after a restart.
+        reviewed, record = await run_in_threadpool(ws.locked, _run_files, ws, run.input)
+        await run_in_threadpool(record.save, folder / corrected.RECORD_NAME)
+        # a retry file's rows are shown by the row numbers the person knows
+        run.originals = original_rows(reviewed.frame)
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
+        await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
-    except ImporterError as exc:
+    except (ImporterError, OSError) as exc:
+        if folder is not None:  # nothing was sent from it: no run to keep
+            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, OSError):
+            return await send_page(request, cannot_write(ctx.launch.workdir, exc), 507)
         return await send_page(request, str(exc), 400)
     return _see("/send")
 
@@ -143,7 +166,7 @@ async def resume(request: Request, data: Data) -> Response:
         # the server the run began with, never another
         token, base_url = _where(ctx, data, base_url=found.base_url)
         run = Run(folder=found.folder, name=found.name, base_url=base_url,
-                  simulate=found.simulate, resume=True)  # fmt: skip
+                  simulate=found.simulate, resume=True, input_file=found.input)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
         run.originals = await run_in_threadpool(_originals_of, run.input)
         ctx.runs.start(run, settings, token)
@@ -160,6 +183,20 @@ def _originals_of(path: Path) -> dict[int, int]:
         return original_rows(load_table(path).frame)
     except ImporterError:
         return {}  # the run itself says what is wrong with its input
+
+
+async def close(request: Request, data: Data) -> Response:
+    """Close the unfinished run without resuming it: its results, from its journal."""
+    from importer.web.pages import upload_error
+
+    ctx = context(request)
+    try:
+        await run_in_threadpool(ctx.runs.close)
+    except ImporterError as exc:
+        return await upload_error(request, 400, str(exc))
+    except OSError as exc:
+        return await upload_error(request, 507, cannot_write(ctx.launch.workdir, exc))
+    return _see("/results")
 
 
 async def progress(request: Request) -> Response:
@@ -203,11 +240,15 @@ async def results_page(request: Request) -> Response:
         return _see("/send" if run is not None else "/")
     report = run.report
     snap = run.progress.snapshot(since=1 << 30)
+    sent = f"{snap['done']}/{snap['total']}"
+    if run.closed and report is not None:  # no progress of this start: the journal's count
+        answered = sum(1 for r in report.results if r.status not in _NEVER_SENT)
+        sent = f"{answered}/{sum(1 for r in report.results if r.status != Status.INVALID)}"
     return render(
         request,
         "results.html",
         run=run,
-        sent=f"{snap['done']}/{snap['total']}",
+        sent=sent,
         report=report,
         counts={s: n for s, n in report.counts.items() if n} if report else {},
         labels=_labels(),
@@ -226,6 +267,10 @@ def _corrected_kind(run: Run) -> str:
         return corrected.Corrections.load(kept).kind if kept.exists() else ""
     except (OSError, ValueError, KeyError, TypeError):
         return ""
+
+
+#: Statuses of rows no request went out for.
+_NEVER_SENT = frozenset({Status.NOT_SENT, Status.INVALID, Status.EXISTS})
 
 
 def _labels() -> dict[str, str]:
@@ -268,20 +313,56 @@ async def _corrected(ctx: Context, what: str) -> Response:
         run = ctx.runs.current
         if run is None or run.running:
             return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
-        kept = run.folder / corrected.RECORD_NAME
-        record = corrected.Corrections.load(kept) if kept.exists() else None
+        try:
+            record = await run_in_threadpool(_run_corrections, run)
+        except (ImporterError, OSError) as exc:
+            return _not_written(exc)
         folder = run.folder
     if record is None or not record.source.exists():
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
     marked = what.endswith("-xlsx")
     suffix = ".corrected.xlsx" if marked else record.suffix
     path = folder / f"{what}{Path(suffix).suffix}"
-    await run_in_threadpool(corrected.write_corrected, path, record, marked=marked)
+    try:
+        await run_in_threadpool(corrected.write_corrected, path, record, marked=marked)
+    except OSError as exc:
+        return JSONResponse({"error": cannot_write(folder, exc)}, status_code=507)
+    except ImporterError as exc:
+        return _not_written(exc)
     media = CSV if suffix.endswith(".csv") else XLSX
     return FileResponse(
         path, media_type=media,
         headers={"content-disposition": content_disposition(download_name(record.name, suffix))},
     )  # fmt: skip
+
+
+def _run_corrections(run: Run) -> corrected.Corrections | None:
+    """What a finished run's corrected download is made from: the record kept at Send;
+    for a run without one (started by an older page), its input, which holds the rows
+    as they were sent."""
+    kept = run.folder / corrected.RECORD_NAME
+    if kept.exists():
+        return corrected.Corrections.load(kept)
+    if not run.input.exists():
+        return None
+    table = load.load_table(run.input)
+    return corrected.Corrections(
+        source=run.input, name=run.name or run.input.name, kind=run.input.suffix[1:].lower(),
+        sheet=table.sheet, encoding=table.encoding, delimiter=table.delimiter,
+        header_row=table.header_row, positions={}, edits=[],
+    )  # fmt: skip
+
+
+def _not_written(exc: Exception) -> Response:
+    why = exc.strerror if isinstance(exc, OSError) else str(exc)
+    message = _("The corrected spreadsheet could not be written ({why}).")
+    return JSONResponse({"error": message.format(why=why)}, status_code=409)
+
+
+def _run_files(ws: Workspace, path: Path) -> tuple[Reviewed, corrected.Corrections]:
+    """The run's input written at ``path`` with what the review checked, and the record
+    of the corrected download: taken together, so that both hold the same edits."""
+    return ws.write_run_input(path), ws.corrections()
 
 
 def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from importer.sandbox import Sandbox
     from importer.web.app import Context
+    from importer.web.runs import FolderLock
 
 #: How long the last run may take to finish its request in flight at Ctrl-C (seconds).
 STOP_WAIT = 120.0
@@ -41,6 +42,20 @@ def serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the page until Ctrl-C; return the exit code."""
     i18n.activate(i18n.choose(args.lang))
     launch = _launch(args)
+    from importer.web.runs import FolderLock
+
+    # One page per working folder, for as long as this one runs (and a folder it
+    # cannot write is refused now, not at the first upload).
+    folder_lock = FolderLock(launch.workdir).acquire()
+    try:
+        return _serve(args, launch, folder_lock, out, err)
+    finally:
+        folder_lock.release()
+
+
+def _serve(
+    args: argparse.Namespace, launch: Launch, folder_lock: FolderLock, out: TextIO, err: TextIO
+) -> int:
     sockets = _bind(args.host, args.port)
     port = sockets[0].getsockname()[1]
     from importer.web.app import create_app, make_context
@@ -58,6 +73,7 @@ def serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     shown = "127.0.0.1" if args.host is None or wildcard else _host_name(args.host)
     url = f"http://{shown}:{port}/?key={ctx.secrets.key}"
+    folder_lock.tell(f"http://{shown}:{port}/")  # never the key: the file can be read
     print(url, file=out, flush=True)
     _tell(args, launch, err)
     opener = _open_browser(url) if not args.no_browser else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -104,7 +105,12 @@ async def read_form(request: Request, max_bytes: int) -> dict[str, str | UploadF
     if not content_type.startswith("multipart/form-data"):
         form = await request.form(max_files=0, max_fields=50)
         return {k: v for k, v in form.items()}
-    parser = MultiPartParser(request.headers, _limited(request, limit), max_files=1, max_fields=20)
+    boundary = parse_options_header(content_type)[1].get(b"boundary", b"")
+    # The whole body, at most the limit: held in memory anyway (see below).
+    body = b"".join([chunk async for chunk in _limited(request, limit)])
+    parser = MultiPartParser(
+        request.headers, _once(shorten_file_names(body, boundary)), max_files=1, max_fields=20
+    )
     # Keep the file in memory (it is at most the limit) rather than in the system's
     # temporary folder: uploads live in the working folder only.
     parser.spool_max_size = limit + 1
@@ -113,6 +119,50 @@ async def read_form(request: Request, max_bytes: int) -> dict[str, str | UploadF
     except MultiPartException:
         raise InputError(_("The upload was cut short or malformed. Try again.")) from None
     return {k: v for k, v in form.items()}
+
+
+#: How much of a file name the form keeps (in bytes): the form parser refuses a header
+#: line over 4 KB, and the name is only ever shown, never used to store the file.
+MAX_NAME_BYTES = 1024
+_FILENAME = re.compile(rb'(;\s*filename=")([^"\r\n]*)(")', re.IGNORECASE)
+
+
+def shorten_file_names(body: bytes, boundary: bytes) -> bytes:
+    """``body`` with each part's over-long ``filename`` cut to its start and its end.
+
+    Only the parts' headers are touched (the text between a boundary line and the blank
+    line after it): the boundary never occurs inside a part's content.
+    """
+    if not boundary or len(body) < MAX_NAME_BYTES:
+        return body
+    delimiter = b"--" + boundary
+    pieces = []
+    at = 0
+    start = body.find(delimiter)
+    while start >= 0:
+        head = start + len(delimiter)
+        end = body.find(b"\r\n\r\n", head)
+        if end < 0:
+            break
+        pieces += [body[at:head], _FILENAME.sub(_shorter, body[head:end])]
+        at = end
+        start = body.find(delimiter, end)
+    pieces.append(body[at:])
+    return b"".join(pieces)
+
+
+def _shorter(match: re.Match[bytes]) -> bytes:
+    name = match.group(2)
+    if len(name) <= MAX_NAME_BYTES:
+        return match.group(0)
+    text = name.decode("utf-8", "replace")
+    keep = MAX_NAME_BYTES // 10  # characters each side: at most 4 bytes each in UTF-8
+    text = text[:keep] + "…" + text[-keep:]
+    return match.group(1) + text.encode("utf-8") + match.group(3)
+
+
+async def _once(data: bytes) -> AsyncGenerator[bytes, None]:
+    yield data
 
 
 async def store(file: UploadFile, folder: Path, number: int) -> Upload:
@@ -141,7 +191,9 @@ def display_name(raw: str) -> str:
     """A file name fit to show: its last part only, no control characters, not too long."""
     name = re.split(r"[\\/]", raw)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:120] or _("the file")
+    if len(name) > 120:  # its start and its end (the kind of file) stay readable
+        name = name[:90].rstrip() + "…" + name[-29:].lstrip()
+    return name or _("the file")
 
 
 def download_name(stem_from: str, suffix: str) -> str:

@@ -4,31 +4,50 @@ What the person did is kept (the upload, the sheet, the column choices, each edi
 cell); the table and its problems are derived from it by the engine
 (:func:`importer.load.load_table`, :func:`importer.schema.validate`), so a change of
 language or of columns simply derives them again.
+
+At Send the rows as reviewed become the run's input file, which the engine reads
+again (for the run, for a resume after a crash, for ``report``). That file is a CSV
+laid out like the upload, so that the engine's own reading of it gives back the
+review's table *and* its problems, those found while reading included (a row wider
+than its header stays that row's problem); :func:`check_reads_back` proves it
+before anything is sent.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer import load, schema
 from importer.cells import clean_cell, clean_header
 from importer.columns import FIELDS, REQUIRED_COLUMNS, match_header
-from importer.errors import InputError
+from importer.errors import InputError, UsageError
 from importer.files import read_sheet
 from importer.i18n import _
+from importer.layout import readable_headers
+from importer.problems import Problem, Rule
 from importer.sheet import Sheet
 from importer.table import header_scorer
-from importer.web.corrected import Corrections, Edit, write_run_input
+from importer.web.corrected import Corrections, Edit
 from importer.web.mappings import Remembered
 from importer.web.uploads import Upload
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from importer import job
+
 Mapping_ = dict[str, str | None]
+#: A problem as the run must find it again: (row, column, rule). The cells themselves are
+#: compared on their own; the message is words in the language of whoever read last.
+ProblemKey = tuple[int, str, str]
 
 
 @dataclass
@@ -295,16 +314,6 @@ class Workspace:
             tally[text] += 1
         return tally.most_common()
 
-    def write_corrected(self, path: Path) -> None:
-        """The run's input: the sheet as read, with the person's edits, every row at its
-        own row number and the person's own columns (see :mod:`importer.web.corrected`)."""
-        assert self.table is not None and self.upload is not None
-        read = read_sheet(self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping))
-        write_run_input(
-            path, read.head, read.body, self.table.layout.columns,
-            self.corrections(read), self.table.sheet,
-        )  # fmt: skip
-
     def corrections(self, read: Sheet | None = None) -> Corrections:
         """The uploaded file and the cells changed in it, for the corrected download."""
         assert self.table is not None and self.upload is not None
@@ -328,6 +337,166 @@ class Workspace:
             sheet=t.sheet, encoding=t.encoding, delimiter=t.delimiter, header_row=t.header_row,
             positions=positions, edits=edits, width=max(len(t.header), len(read.body.columns)),
         )  # fmt: skip
+
+    def write_run_input(self, path: Path) -> Reviewed:
+        """Write the rows as reviewed for the run to read (see :func:`write_run_input`);
+        return what the review checked, for :func:`check_reads_back`."""
+        assert self.table is not None and self.checked is not None
+        table = self.table
+        overflow: dict[int, list[str]] = {}
+        if any(p.rule == Rule.EXTRA_FIELDS for p in table.problems):
+            overflow = self._overflow_cells()
+        write_run_input(path, table, self.mapping, overflow)
+        return Reviewed(
+            frame=table.frame.copy(),
+            problems=problem_keys(self.checked.problems),
+            invalid=frozenset(self.checked.invalid),
+        )
+
+    def _overflow_cells(self) -> dict[int, list[str]]:
+        """Row -> the fields it has beyond the header, as the upload holds them."""
+        assert self.upload is not None and self.table is not None
+        # Read as the table was read (the column choices can move the header).
+        sheet = read_sheet(
+            self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping or None)
+        )
+        width = len(self.table.header)
+        out = {}
+        for o in sheet.overflow:
+            values = ["" if v is None else str(v) for v in sheet.body.iloc[o.position, width:]]
+            while values and not clean_cell(values[-1]):
+                values.pop()
+            out[self.table.header_row + 1 + o.position] = values
+        return out
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What the review checked at Send: the run must read back exactly this."""
+
+    frame: pd.DataFrame
+    problems: frozenset[ProblemKey]
+    invalid: frozenset[int]
+
+
+def problem_keys(problems: list[Problem]) -> frozenset[ProblemKey]:
+    """Problems as the run must find them again."""
+    return frozenset((p.row, p.column, str(p.rule)) for p in problems)
+
+
+def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[str | None]]:
+    """The run input's header cells, and the column under each (None: empty): a field
+    of the frame, or the key of a column the engine does not read (``table.layout``).
+
+    The upload's columns keep their places and, where the engine reads them so without
+    the person's choices, their names (``Nombre de la campaña``), so the run reads the
+    same header; a column the person placed is named by its field. A column the engine
+    does not read keeps its cells, under its own name where the engine ignores that on
+    its own (with the warning it gives), or under the name the results give it
+    (``Nombre (not read)``, see :func:`importer.layout.readable_headers`), so that the
+    run's results and retry file keep it too; one that neither name leaves unread is
+    left empty and without a name. A field edited on the page that the sheet lacked
+    is added.
+    """
+    match = match_header(table.header, mapping)
+    at = {pos: f for f, pos in match.positions.items()}
+    unread = [c for c in table.layout.columns if c.field is None]
+    named = {c.position: (c.key, t) for c, t in zip(unread, readable_headers(unread), strict=True)}
+    cells: list[str] = []
+    columns: list[str | None] = []
+    for pos, text in enumerate(table.header):
+        column = at.get(pos)
+        if column is not None:
+            cells.append(column if text in mapping else text)
+        else:
+            key, shown = named.get(pos, (None, ""))
+            for name in (text, shown):
+                if name and match_header([name]).ignored == [name]:
+                    cells.append(name)
+                    column = key
+                    break
+            else:
+                cells.append("")
+        columns.append(column)
+    frame = table.frame
+    added = [f for f in FIELDS if f not in match.positions and frame[f].ne("").any()]
+    # Before the sheet's last field: a row wider than its header is reported on that one.
+    last = max(p for f, p in match.positions.items() if f in FIELDS)
+    cells[last:last] = added
+    columns[last:last] = added
+    return cells, columns
+
+
+def write_run_input(
+    path: Path, table: load.Table, mapping: Mapping_, overflow: dict[int, list[str]]
+) -> None:
+    """Write ``table`` (edits included) as the CSV the run reads: the header at its own
+    row, every row at its own number, and a row wider than its header (``overflow``:
+    row -> its fields beyond the header) as wide as it was, so it keeps its problem.
+
+    Written beside ``path`` and then moved into place, so a run never reads half a file.
+    """
+    cells, columns = run_layout(table, mapping)
+    frame = table.frame
+    values = [table.layout.values(frame, c) if c is not None else None for c in columns]
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        # UTF-8 with a BOM: what Excel opens correctly, and the engine detects.
+        with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh, delimiter=table.delimiter or ",", lineterminator="\r\n")
+            for _blank in range(table.header_row - 1):
+                writer.writerow([])
+            writer.writerow(cells)
+            at = table.header_row + 1
+            for i, row in enumerate(frame.index.tolist()):
+                while at < row:  # the blank rows the loader skipped keep their place
+                    writer.writerow([])
+                    at += 1
+                line = ["" if v is None else str(v[i]) for v in values]
+                writer.writerow(line + overflow.get(row, []))
+                at += 1
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_reads_back(reviewed: Reviewed, settings: job.Settings) -> None:
+    """Refuse a run whose input does not read back as the review checked it.
+
+    The file is read by the engine's own loading and validation (what the run does a
+    moment later): the same rows with the same cells, the same problems in the same
+    cells, the same invalid rows. Any difference stops the run before anything is sent.
+    """
+    from importer import job
+
+    try:
+        loaded = job._load(settings)
+    except InputError as exc:
+        raise UsageError(_not_as_reviewed(_("the file could not be read: {why}").format(
+            why=exc))) from None  # fmt: skip
+    frame = loaded.table.frame
+    differ: set[int] = set()
+    if not frame.equals(reviewed.frame):
+        rows = set(map(int, frame.index)) ^ set(map(int, reviewed.frame.index))
+        same_shape = list(frame.columns) == list(reviewed.frame.columns)
+        if not rows and same_shape:
+            unequal = (frame != reviewed.frame.loc[frame.index]).any(axis=1)
+            rows = {int(r) for r in frame.index[unequal.to_numpy()]}
+        differ |= rows or {int(r) for r in frame.index}
+    found = problem_keys(loaded.checked.problems)
+    differ |= {key[0] for key in found ^ reviewed.problems}
+    differ |= set(loaded.checked.invalid) ^ reviewed.invalid
+    if differ:
+        shown = ", ".join(map(str, sorted(differ)[:10])) + (" ..." if len(differ) > 10 else "")
+        raise UsageError(_not_as_reviewed(_("rows {rows} differ").format(rows=shown)))
+
+
+def _not_as_reviewed(why: str) -> str:
+    return _(
+        "Nothing was sent: the copy of the sheet made for the run does not read back "
+        "exactly as it was reviewed ({why}). Upload the file again; if this happens again, "
+        "correct those rows in the file itself."
+    ).format(why=why)
 
 
 def _sheet_of(raw: Sheet | None) -> str | None:

@@ -127,6 +127,11 @@ class WebServer:
         return match.group(0)
 
     @property
+    def root(self) -> str:
+        """The page's own address: ``http://127.0.0.1:PORT/KEY``, which every page lives under."""
+        return f"{self.origin}/{self.secret}"
+
+    @property
     def secret(self) -> str:
         match = re.search(r"[?&]key=([^&#]+)", self.url)
         return match.group(1) if match else ""
