@@ -44,6 +44,10 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("campaign_name", "skill_id")
 #: warn about them, so a retry file is accepted unchanged as input.
 RETRY_COLUMNS: tuple[str, ...] = ("original_row", "last_message")
 
+#: Columns that hold ids: written as text cells, so that Excel keeps a retyped ``0042``
+#: as it is instead of turning it into the number 42.
+ID_COLUMNS: tuple[str, ...] = ("skill_id",)
+
 DESCRIPTIONS: dict[str, str] = {
     "campaign_name": "Required. The campaign's name; must be unique within the file.",
     "campaign_description": "Optional free text.",

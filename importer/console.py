@@ -6,6 +6,7 @@ cp1252 Windows console, output redirected to a file) gets a replacement mark.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
@@ -16,6 +17,7 @@ from importer.status import Ended, Status, label
 
 if TYPE_CHECKING:
     from importer.job import Report
+    from importer.problems import Problem
 
 #: How many row problems are printed before pointing at the results file.
 SHOWN_PROBLEMS = 30
@@ -66,18 +68,23 @@ class Bar:
 
 def print_report(report: Report, out: TextIO, err: TextIO) -> None:
     """The end of a run, in plain words: problems, failed rows, counts, files."""
+    from importer.layout import shown_row  # pandas: not for --help
+
     for warning in report.warnings:
         print(_("warning: {text}").format(text=warning), file=err)
     rows = len(report.results)
     read = ngettext("read {n} row from {source}", "read {n} rows from {source}", rows)
     print(read.format(n=rows, source=report.source), file=out)
-    _print_problems(report, out)
+    # A retry file's rows are named by the row the person knows (the first sheet's),
+    # the retry file's own beside it.
+    originals = {r.row: r.original for r in report.results if r.original is not None}
+    _print_problems(report, out, originals)
     for result in report.results:
         if result.status in {Status.FAILED, Status.UNKNOWN}:
             line = _("  row {row} ({name}): {status}: {message}")
             shown = line.format(
-                row=result.row, name=result.name, status=_status_word(result.status),
-                message=result.message,
+                row=shown_row(result.row, originals), name=result.name,
+                status=_status_word(result.status), message=result.message,
             )  # fmt: skip
             print(shown, file=out)
     counts = ", ".join(_count(status, n) for status, n in report.counts.items() if n)
@@ -101,6 +108,15 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
         print(_("interrupted: run the same command with --resume to finish"), file=out)
 
 
+def _problem_line(problem: Problem, originals: dict[int, int]) -> str:
+    """A problem, with a retry file's row named by the first sheet's row."""
+    original = originals.get(problem.row)
+    if original is None:
+        return str(problem)
+    where = _("(row {retry_row} of the retry file)").format(retry_row=problem.row)
+    return f"{dataclasses.replace(problem, row=original)} {where}"
+
+
 def _status_word(status: str) -> str:
     """The status as a person reads it: the code in English (it is an English word), the
     words of the language otherwise."""
@@ -114,7 +130,7 @@ def _count(status: str, n: int) -> str:
     return f"{n} {status} ({label(status)})"
 
 
-def _print_problems(report: Report, out: TextIO) -> None:
+def _print_problems(report: Report, out: TextIO, originals: dict[int, int]) -> None:
     if not report.problems:
         return
     invalid = sum(1 for r in report.results if r.status == Status.INVALID)
@@ -122,7 +138,7 @@ def _print_problems(report: Report, out: TextIO) -> None:
     print(text.format(problems=len(report.problems), rows=invalid), file=out)
     shown = report.problems[:SHOWN_PROBLEMS]
     for problem in shown:
-        print(f"  {problem}", file=out)
+        print(f"  {_problem_line(problem, originals)}", file=out)
     if len(report.problems) > len(shown):
         more = _("  ... and {n} more: see the results file")
         print(more.format(n=len(report.problems) - len(shown)), file=out)

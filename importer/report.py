@@ -88,10 +88,15 @@ def finish(
     summary = _summary(settings, loaded, derived, started, ended, message)
     frame = loaded.table.frame
     problems, notes = loaded.checked.problems, loaded.table.notes
+    layout = loaded.table.layout  # the person's own columns, in their files too
     try:
-        results.write_results(out, frame, derived, summary, problems=problems, notes=notes)
+        results.write_results(
+            out, frame, derived, summary, problems=problems, notes=notes, layout=layout
+        )
         retry_file = results.retry_path(out)
-        retry_rows = results.write_retry(retry_file, frame, derived, problems=problems, notes=notes)
+        retry_rows = results.write_retry(
+            retry_file, frame, derived, problems=problems, notes=notes, layout=layout
+        )
     except OSError as exc:
         if settings.dry_run:
             hint = _("Close the file if it is open in Excel, or choose another --out.")

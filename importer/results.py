@@ -9,7 +9,8 @@ written, whatever the sheet or the server held (see ``workbook_style.storable``)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,16 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 
 from importer import schema, status
-from importer.columns import FIELDS, RETRY_COLUMNS
+from importer.columns import FIELDS, ID_COLUMNS, RETRY_COLUMNS
 from importer.i18n import _, ngettext
 from importer.journal import JournalState
+from importer.layout import Column, Layout, default_layout, original_rows, readable_headers
 from importer.schema import Checked
 from importer.status import Status, label
 from importer.workbook_style import (
@@ -35,6 +38,7 @@ from importer.workbook_style import (
     cell_marks,
     save_atomically,
     sheet,
+    storable,
     text_cell,
     write_only_workbook,
 )
@@ -52,6 +56,8 @@ COLOURS = {
 RESULT_HEADER = ("row", "status", "id_campaign", "message")
 #: The status in words, after the stable columns so that they keep their places.
 LABEL_COLUMN = "status_label"
+#: For a retry file's rows, whose ``row`` is the first sheet's: their row in the retry file.
+RETRY_ROW_COLUMN = "retry_row"
 #: How many row numbers the summary names for each kind of problem.
 FIRST_ROWS = 5
 
@@ -65,6 +71,13 @@ class RowResult:
     id_campaign: str
     message: str
     name: str = ""
+    #: the row number in the first sheet, for a retry file's row (its ``original_row``)
+    original: int | None = None
+
+    @property
+    def shown_row(self) -> int:
+        """The row number the person knows: the first sheet's."""
+        return self.original if self.original is not None else self.row
 
 
 @dataclass
@@ -108,6 +121,7 @@ def derive(
     )
     out = []
     code: str
+    originals = original_rows(frame)
     for row, name in zip(frame.index, frame["campaign_name"].str.strip(), strict=True):
         row = int(row)
         problems = checked.invalid.get(row)
@@ -123,7 +137,7 @@ def derive(
             code, ident, message = Status.VALID, "", bodies[row].body_json()
         else:
             code, ident, message = Status.NOT_SENT, "", sent.stop_message or _("not sent")
-        out.append(RowResult(row, code, ident, message, name))
+        out.append(RowResult(row, code, ident, message, name, originals.get(row)))
     return out
 
 
@@ -133,12 +147,14 @@ def counts(results: Iterable[RowResult]) -> dict[str, int]:
     return {s: tally.get(s, 0) for s in Status}
 
 
-def kinds(problems: Iterable[CellIssue]) -> list[Kind]:
+def kinds(problems: Iterable[CellIssue], shown: Mapping[int, int] | None = None) -> list[Kind]:
     """Problems grouped by the rule they break, most rows first, each row counted once.
 
     A rule is named by ``schema.describe(rule)``; problems without a rule are grouped by
-    column and message.
+    column and message. ``shown`` gives the row number to name for a row (a retry file's
+    rows are named by their first sheet's row).
     """
+    shown = shown or {}
     describe = getattr(schema, "describe", None)
     found: dict[str, Kind] = {}
     seen: set[tuple[str, int]] = set()
@@ -151,7 +167,7 @@ def kinds(problems: Iterable[CellIssue]) -> list[Kind]:
             kind = found[key] = Kind(_describe(describe, rule) or named)
         if (key, p.row) not in seen:
             seen.add((key, p.row))
-            kind.rows.append(p.row)
+            kind.rows.append(shown.get(p.row, p.row))
     for kind in found.values():
         kind.rows.sort()
     return sorted(found.values(), key=lambda k: (-len(k.rows), k.rows[0]))
@@ -168,14 +184,49 @@ def _describe(describe: object, rule: str) -> str:
 
 
 def _input_rows(
-    frame: pd.DataFrame, results: Sequence[RowResult], columns: Sequence[str]
-) -> Iterator[list[str]]:
-    """The input cells of each result's row, read column by column rather than cell by cell."""
-    values = [frame[c].tolist() for c in columns]
+    frame: pd.DataFrame, results: Sequence[RowResult], columns: Sequence[str],
+    layout: Layout | None = None,
+) -> Iterator[list[str]]:  # fmt: skip
+    """The input cells of each result's row, read column by column rather than cell by cell.
+
+    ``columns`` are fields, or the keys of ``layout``'s columns that are not read.
+    """
+    layout = layout or Layout()
+    values = [layout.values(frame, c) for c in columns]
     position = {row: i for i, row in enumerate(frame.index.tolist())}
     for result in results:
         i = position[result.row]
         yield [column[i] for column in values]
+
+
+def _id_cells(ws: Any, keys: Sequence[str]) -> tuple[set[int], Any]:
+    """The places of ``keys`` that hold ids, their columns formatted as text; and a maker
+    of text cells for them, so that Excel keeps a retyped ``0042`` as it is."""
+    ids = {i for i, k in enumerate(keys) if k in ID_COLUMNS}
+    for i in ids:
+        ws.column_dimensions[get_column_letter(i + 1)].number_format = "@"
+    styles: dict[str, Any] = {}
+
+    def make(value: str) -> Entry:
+        cell = WriteOnlyCell(ws, storable(value) if value else None)  # any text, as elsewhere
+        cell.data_type = "s"
+        if "style" in styles:
+            cell._style = copy(styles["style"])  # type: ignore[attr-defined]
+        else:
+            cell.number_format = "@"
+            styles["style"] = copy(cell._style)  # type: ignore[attr-defined]
+        return cell
+
+    return ids, make
+
+
+def _as_text(cells: list[Entry], ids: set[int]) -> list[Entry]:
+    """Marked id cells keep the text format their unmarked neighbours have."""
+    for i in ids:
+        cell = cells[i]
+        if isinstance(cell, Cell) and cell.number_format != "@":
+            cell.number_format = "@"
+    return cells
 
 
 def write_results(
@@ -186,16 +237,22 @@ def write_results(
     *,
     problems: Iterable[CellIssue] = (),
     notes: Iterable[CellIssue] = (),
+    layout: Layout | None = None,
 ) -> None:
     """Write the results workbook: a ``results`` sheet and a ``summary`` sheet.
 
-    ``problems`` fill their cells red and ``notes`` (warnings) amber, each with its
-    text as a cell note; a note about a row that is not a data row marks the header
-    cell of its column. The summary counts the rows of each kind of problem and warning.
+    The fixed columns come first, then the row as it was read, in the sheet's own
+    ``layout`` (its header texts and the columns the importer does not read; every
+    field under its own name when there is none). For a retry file's rows ``row`` is
+    the first sheet's row number and ``retry_row`` the retry file's. ``problems`` fill
+    their cells red and ``notes`` (warnings) amber, each with its text as a cell note;
+    a note about a row that is not a data row marks the header cell of its column. The
+    summary counts the rows of each kind of problem and warning.
     """
     problems, notes = list(problems), list(notes)
+    layout = layout if layout is not None and layout.columns else default_layout()
     with write_only_workbook() as book:
-        _fill_results(book, frame, results, summary, problems, notes)
+        _fill_results(book, frame, results, summary, problems, notes, layout)
         save_atomically(book, path)
 
 
@@ -206,10 +263,15 @@ def _fill_results(
     summary: Sequence[tuple[str, str]],
     problems: list[CellIssue],
     notes: list[CellIssue],
+    layout: Layout,
 ) -> None:
     """The results and summary sheets of :func:`write_results`."""
-    header = [*RESULT_HEADER, LABEL_COLUMN, *FIELDS]
+    originals = {r.row: r.original for r in results if r.original is not None}
+    fixed = [*RESULT_HEADER, LABEL_COLUMN, *([RETRY_ROW_COLUMN] if originals else [])]
+    data = [c.key for c in layout.columns]
+    header = [*fixed, *data]
     ws = sheet(book, "results", header)
+    ids, id_cell = _id_cells(ws, header)
     last = len(results) + 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
     end = max(last, 2)
@@ -222,25 +284,28 @@ def _fill_results(
     marker = Marker(ws, cell_marks(problems, notes, lines, header, fallback="row"))
     positions = {name: i for i, name in enumerate(header)}
     labels = {str(code): label(code) for code in Status}
-    ws.append(marker.header(header))
-    rows = zip(results, _input_rows(frame, results, FIELDS), strict=True)
+    ws.append(marker.header(header, [*fixed, *(c.header for c in layout.columns)]))
+    rows = zip(results, _input_rows(frame, results, data, layout), strict=True)
     for line, (result, values) in enumerate(rows, start=2):
         cells: list[Entry] = [
-            result.row,
+            result.shown_row,
             text_cell(ws, result.status),
             text_cell(ws, result.id_campaign),  # the server's text: anything at all
             text_cell(ws, result.message),
             labels.get(result.status),
+            *([result.row if result.original is not None else None] if originals else []),
             *(text_cell(ws, v) for v in values),
         ]
-        ws.append(marker.row(cells, line, positions))
+        for i in ids:
+            cells[i] = id_cell(values[i - len(fixed)])
+        ws.append(_as_text(marker.row(cells, line, positions), ids))
     # Header warnings are on their header cells (and the run summary names the headers
     # read): counting them as rows would only confuse the counts.
     problems = [p for p in problems if p.row in lines]
     notes = [n for n in notes if n.row in lines]
     if marker.unnoted:
         summary = [*summary, _unnoted(marker.unnoted)]
-    _summary_sheet(book, summary, kinds(problems), kinds(notes))
+    _summary_sheet(book, summary, kinds(problems, originals), kinds(notes, originals))
 
 
 def _unnoted(count: int) -> tuple[str, str]:
@@ -290,22 +355,29 @@ def write_retry(
     *,
     problems: Iterable[CellIssue] = (),
     notes: Iterable[CellIssue] = (),
+    layout: Layout | None = None,
 ) -> int:
     """Write the rows that can be sent again, in input format; return how many.
 
-    Cells with a problem are red and cells with a warning amber, with their notes, so
-    the marked cells can be fixed in Excel and the file run as it is. The header is
-    the field names, not the input's, so warnings about the input's header are left
-    out. Removes a stale retry file when there is nothing to retry, so an old one is
-    never fed back in by mistake.
+    Laid out like the sheet (``layout``): its columns in its order, under its own
+    header texts wherever the loader reads them back alone (see
+    :func:`importer.layout.readable_headers`), the columns it does not read included;
+    then ``original_row`` and ``last_message``. A field the sheet lacks gets a column
+    when a row has a problem there, so that it can be filled in. Cells with a problem
+    are red and cells with a warning amber, with their notes, so the marked cells can
+    be fixed in Excel and the file run as it is; warnings about the input's header are
+    left out. Removes a stale retry file when there is nothing to retry, so an old one
+    is never fed back in by mistake.
     """
     chosen = [r for r in results if r.status in status.RETRY_STATUSES]
     if not chosen:
         if path.exists():
             path.unlink()
         return 0
+    problems, notes = list(problems), list(notes)
+    layout = layout if layout is not None and layout.columns else default_layout()
     with write_only_workbook() as book:
-        _fill_retry(book, frame, chosen, problems, notes)
+        _fill_retry(book, frame, chosen, problems, notes, layout)
         save_atomically(book, path)
     return len(chosen)
 
@@ -314,25 +386,35 @@ def _fill_retry(
     book: Workbook,
     frame: pd.DataFrame,
     chosen: Sequence[RowResult],
-    problems: Iterable[CellIssue],
-    notes: Iterable[CellIssue],
+    problems: list[CellIssue],
+    notes: list[CellIssue],
+    layout: Layout,
 ) -> None:
     """The one sheet of :func:`write_retry`."""
-    header = [*FIELDS, *RETRY_COLUMNS]
+    columns = [c for c in layout.columns if c.field not in RETRY_COLUMNS]
+    rows_kept = {r.row for r in chosen}
+    have = {c.field for c in columns}
+    wanted = {p.column for p in problems if p.row in rows_kept and p.column in FIELDS}
+    columns += [Column(f, f, -1) for f in FIELDS if f in wanted and f not in have]
+    data = [c.key for c in columns]
+    header = [*data, *RETRY_COLUMNS]
     ws = sheet(book, "campaigns", header)
+    ids, id_cell = _id_cells(ws, header)
     lines = {r.row: i for i, r in enumerate(chosen, start=2)}
     marks = cell_marks(problems, notes, lines, header, fallback="original_row", header_marks=False)
     marker = Marker(ws, marks)
     positions = {name: i for i, name in enumerate(header)}
-    ws.append(marker.header(header))
-    columns = [*FIELDS, "original_row"] if "original_row" in frame.columns else FIELDS
-    rows = zip(chosen, _input_rows(frame, chosen, columns), strict=True)
+    ws.append(marker.header(header, [*readable_headers(columns), *RETRY_COLUMNS]))
+    keys = [*data, "original_row"] if "original_row" in frame.columns else data
+    rows = zip(chosen, _input_rows(frame, chosen, keys, layout), strict=True)
     for line, (result, values) in enumerate(rows, start=2):
-        original = values[len(FIELDS)] if len(values) > len(FIELDS) else ""
+        original = values[len(data)] if len(values) > len(data) else ""
         cells: list[Entry] = [
-            *(text_cell(ws, v) for v in values[: len(FIELDS)]),
+            *(text_cell(ws, v) for v in values[: len(data)]),
             # a retry of a retry keeps the first row number
             text_cell(ws, str(original or result.row)),
             text_cell(ws, result.message),
         ]
-        ws.append(marker.row(cells, line, positions))
+        for i in ids:
+            cells[i] = id_cell(values[i])
+        ws.append(_as_text(marker.row(cells, line, positions), ids))

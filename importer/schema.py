@@ -8,7 +8,7 @@ still are. Problems found while reading the file come in as ``extra`` and count 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from importer.campaigns import Campaign, Campaigns
 from importer.cells import by_value, code_name, has_unstorable, name_key, unstorable
 from importer.columns import BODY_FIELDS, FIELDS
 from importer.i18n import N_, _, ngettext
+from importer.layout import original_rows
 from importer.policy import MAX_NAME_LENGTH
 from importer.problems import Problem, Rule, describe, shown
 from importer.words import (
@@ -318,6 +319,8 @@ def validate(
             cases.append(err.failure_cases)
 
     same_names = _rows_by_duplicated_name(clean["_name_key"])
+    # a retry file's rows are named by the row the person knows: the first sheet's
+    first_rows = original_rows(frame)
 
     said: dict[tuple[str, str], str] = {}
 
@@ -326,10 +329,10 @@ def validate(
             key = name_key(value)
             rows = same_names.get(key, [])
             if row in rows[: SHOWN_SAME_NAME_ROWS + 1]:
-                return _duplicate_message(row, rows)
+                return _duplicate_message(row, rows, first_rows)
             # Its other rows all list the same first few rows: one message for them all.
             if (rule, key) not in said:
-                said[rule, key] = _duplicate_message(row, rows)
+                said[rule, key] = _duplicate_message(row, rows, first_rows)
             return said[rule, key]
         # Sheets repeat the same few wrong values: each is put in words once.
         if (rule, value) not in said:
@@ -363,12 +366,16 @@ def _rows_by_duplicated_name(keys: pd.Series) -> dict[str, list[int]]:
 SHOWN_SAME_NAME_ROWS = 5
 
 
-def _duplicate_message(row: int, rows: list[int]) -> str:
-    """Which rows hold the same name as ``row``: a person fixes one by looking at the other."""
+def _duplicate_message(row: int, rows: list[int], names: Mapping[int, int]) -> str:
+    """Which rows hold the same name as ``row``: a person fixes one by looking at the other.
+
+    ``names`` names a row by another number (a retry file's row by the first sheet's).
+    """
     # Only the first few rows are looked at: a name repeated on every row of a big
     # sheet must not cost a pass over the whole group for each of its rows.
     count = len(rows) - 1  # ``rows`` holds ``row`` itself
-    others = [str(r) for r in rows[: SHOWN_SAME_NAME_ROWS + 1] if r != row][:SHOWN_SAME_NAME_ROWS]
+    others = [str(names.get(r, r)) for r in rows[: SHOWN_SAME_NAME_ROWS + 1] if r != row]
+    others = others[:SHOWN_SAME_NAME_ROWS]
     shown = ", ".join(others) + ", …" if count > SHOWN_SAME_NAME_ROWS else _listed(others)
     return ngettext(
         "same campaign_name as row {rows}; names must be unique within the file",

@@ -27,6 +27,7 @@ from importer.columns import (
 )
 from importer.errors import InputError
 from importer.i18n import _, ngettext
+from importer.layout import Layout, sheet_layout
 from importer.problems import Problem, Rule, shown
 from importer.sheet import Score, Sheet
 
@@ -64,6 +65,9 @@ class Table:
     delimiter: str | None = None
     #: The header cells as written (cleaned of invisible spaces), left to right.
     header: list[str] = field(default_factory=list)
+    #: The sheet's own columns (header texts, columns not read such as notes), so that
+    #: the files written from the table keep the person's layout.
+    layout: Layout = field(default_factory=Layout)
 
 
 def header_scorer(mapping: Mapping[str, str | None] | None = None) -> Score:
@@ -114,6 +118,7 @@ def build_table(name: str, read: Sheet, mapping: Mapping[str, str | None] | None
         aliases={**match.aliases, **{f: t for f, t in match.mapped.items() if t != f}},
         problems=problems, notes=notes, sheets=list(read.sheets), sheet=read.sheet,
         header_row=header_row, encoding=read.encoding, delimiter=read.delimiter, header=header,
+        layout=sheet_layout(header, match, read.body, frame.index, header_row),
     )  # fmt: skip
 
 

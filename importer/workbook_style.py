@@ -252,17 +252,21 @@ class Marker:
             cells[i] = self.cell(value, mark)
         return cells
 
-    def header(self, header: Sequence[str]) -> list[Entry]:
-        """The bold header cells, marked where a warning is about a column."""
+    def header(self, header: Sequence[str], texts: Sequence[str] | None = None) -> list[Entry]:
+        """The bold header cells, marked where a warning is about a column.
+
+        ``header`` names the columns as the marks do; ``texts``, when given, is what the
+        cells show (the person's own header texts).
+        """
         out: list[Entry] = []
         row = self.marks.get(HEADER, {})
-        for name in header:
+        for name, text in zip(header, texts or header, strict=True):
             mark = row.get(name)
             if mark is None:
-                cell = WriteOnlyCell(self.ws, name)
+                cell = WriteOnlyCell(self.ws, text)
                 cell.font = BOLD
             else:
-                cell = self.cell(name, mark, bold=True)
+                cell = self.cell(text, mark, bold=True)
             out.append(cell)
         return out
 

@@ -8,6 +8,8 @@ same name.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -29,7 +31,7 @@ from importer.problems import Problem
 from importer.results import RowResult, derive, retry_path, write_results, write_retry
 from importer.schema import Options, validate
 from importer.send import index_by_name
-from importer.web.corrected import write_corrected
+from importer.web.corrected import Corrections, Edit, write_corrected
 
 from .conftest import ROOT, read_results, row, run_cli, statuses, write_csv, write_xlsx
 
@@ -86,9 +88,26 @@ def test_every_writer_takes_any_text_and_reads_back_visibly(tmp_path_factory, gi
     assert back[:2] == [visible(name), visible(other)]
     assert back[-1] == visible(message)
 
+    # the corrected sheet: a CSV given back as a CSV holds the text exactly, and as a
+    # workbook with the marks, visibly
+    record = edited_csv(folder / "s.csv", name, other)
+    write_corrected(folder / "c.csv", record)
+    back_csv = (folder / "c.csv").read_text(encoding="utf-8-sig")
+    assert list(csv.reader(io.StringIO(back_csv, newline="")))[1] == [name, other]
     corrected = folder / "c.xlsx"
-    write_corrected(corrected, data, 1, ["campaign_name", "campaign_description"])
+    write_corrected(corrected, record, marked=True)
     assert cells(corrected, "campaigns")[1] == [visible(name), visible(other)]
+    load_workbook(corrected)  # its notes (what the cells held) are well-formed too
+
+
+def edited_csv(source: Path, name: str, other: str) -> Corrections:
+    """A CSV upload of one row whose two cells were changed on the page to these texts."""
+    source.write_text("campaign_name,campaign_description\r\nA,B\r\n", encoding="utf-8")
+    return Corrections(
+        source=source, name=source.name, kind="csv", sheet=None, encoding="utf-8",
+        delimiter=",", header_row=1, positions={"campaign_name": 0, "campaign_description": 1},
+        edits=[Edit(2, "campaign_name", "A", name), Edit(2, "campaign_description", "B", other)],
+    )  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None)
@@ -127,12 +146,12 @@ def test_text_longer_than_a_cell_holds_is_cut_with_an_ellipsis(tmp_path):
 
 FAILED_SAVE = textwrap.dedent(
     """
-    import sys, zipfile
+    import shutil, sys, tempfile, zipfile
     from pathlib import Path
     import pandas as pd
     from importer.columns import FIELDS
     from importer.results import RowResult, write_results, write_retry
-    from importer.web.corrected import write_corrected
+    from importer.web.corrected import Corrections, Edit, write_corrected
 
     which, fail_at, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     frame = pd.DataFrame([["A"] * len(FIELDS)], columns=list(FIELDS),
@@ -153,7 +172,16 @@ FAILED_SAVE = textwrap.dedent(
         elif which == "retry":
             write_retry(folder / "r.retry.xlsx", frame, rows)
         else:
-            write_corrected(folder / "c.xlsx", frame, 1, list(FIELDS))
+            source = Path(tempfile.mkdtemp()) / "s.csv"  # the upload, kept out of ``folder``
+            source.write_text("campaign_name\\nA\\n", encoding="utf-8")
+            record = Corrections(source=source, name="s.csv", kind="csv", sheet=None,
+                                 encoding="utf-8", delimiter=",", header_row=1,
+                                 positions={"campaign_name": 0},
+                                 edits=[Edit(2, "campaign_name", "A", "B")])
+            try:
+                write_corrected(folder / "c.xlsx", record, marked=True)
+            finally:
+                shutil.rmtree(source.parent)
     except OSError:
         print("failed as asked")
     from openpyxl.worksheet._writer import ALL_TEMP_FILES
@@ -383,9 +411,14 @@ def test_the_page_marks_such_a_cell_and_sends_and_downloads_the_rest(tmp_path):
         assert "the cell holds U+0001 at position 4" in review.text
         edited = page.edit(4, "campaign_description", "x\x1by")
         assert "the cell holds U+001B at position 2" in edited.text
-        download = page.get("/download/edited")
+        download = page.get("/download/edited")  # their CSV: the text as it is
         assert download.status_code == 200
-        assert [r[0] for r in sheet_rows(download.content)[1:]] == [
+        back = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"), newline="")))
+        assert [r[0] for r in back[1:]] == ["Bad\x01Name", "Good", "Tres"]
+        assert back[3][FIELDS.index("campaign_description")] == "x\x1by"
+        marked = page.get("/download/edited-xlsx")  # as a workbook: visibly
+        assert marked.status_code == 200
+        assert [r[0] for r in sheet_rows(marked.content)[1:]] == [
             "Bad<U+0001>Name", "Good", "Tres",
         ]  # fmt: skip
         assert page.post("/send").status_code in (200, 303)

@@ -192,13 +192,15 @@ def test_mistakes_fixed_in_place_then_sent_and_downloads_read_back(tmp_path, pag
     assert [r[retry[0].index("original_row")] for r in retry[1:]] == ["4"]
     corrected = page.get("/download/corrected")
     assert "attachment" in corrected.headers["content-disposition"]
-    assert (
-        "campa%C3%B1as%20con%20errores.corrected.xlsx" in corrected.headers["content-disposition"]
-    )
-    got = sheet_rows(corrected.content)
-    assert got[0] == ["campaign_name", "campaign_description", "type_campaign", "skill_id"]
+    # a CSV comes back as a CSV, with its own header, delimiter and notes column
+    assert "campa%C3%B1as%20con%20errores.corrected.csv" in corrected.headers["content-disposition"]
+    got = [line.split(";") for line in corrected.content.decode("utf-8").splitlines()]
+    assert got[0] == MISTAKES_HEADER
     assert got[5 - 1][3] == "105"  # row 5 is still row 5
     assert got[3 - 1][0] == "Cobranza febrero"
+    assert got[2 - 1] == rows[0]  # untouched rows as they were, notes included
+    marked = sheet_rows(page.get("/download/corrected-xlsx").content)
+    assert marked[5 - 1][3] == "105" and marked[0] == MISTAKES_HEADER
 
 
 def test_an_edit_is_checked_with_the_file_wide_rules(tmp_path, page):
@@ -333,7 +335,7 @@ def test_the_corrected_sheet_keeps_every_row_at_its_own_number(tmp_path, page):
 def test_a_cell_that_looks_like_a_formula_stays_text_in_the_corrected_sheet(tmp_path, page):
     page.upload(write_csv(tmp_path / "f.csv", [row("A")]))
     page.edit(2, "campaign_name", '=HYPERLINK("x")')
-    book = load_workbook(io.BytesIO(page.get("/download/edited").content))
+    book = load_workbook(io.BytesIO(page.get("/download/edited-xlsx").content))
     cell = book.worksheets[0]["A2"]
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("x")'
 

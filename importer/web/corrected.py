@@ -1,57 +1,258 @@
-"""The corrected spreadsheet: the rows as loaded, with the person's edits, as a workbook.
+"""The person's own sheet, with the cells changed on the page: the "corrected
+spreadsheet" the page gives back.
 
-Every data row goes back to its original row number (the header to its original
-row), so the row numbers of the run, of the results and of the person's own sheet
-are the same. It is the input of the run, read again by the same loader.
+The download is their file, not a copy in the importer's shape: an Excel workbook is
+opened and the changed cells are set in place (every other cell, sheet, title row,
+header text and format kept), each changed cell marked with a fill and a note saying
+what it held before; a CSV comes back as a CSV in its own encoding and delimiter (and,
+on request, as a workbook with the marks); an .xls or .ods workbook, which cannot be
+written back as it was, comes back as an .xlsx copy of its values with the marks.
+
+Any text can be written: what a workbook cannot store shows as ``<U+0001>`` (see
+``workbook_style.storable``). The run itself reads its own copy of the rows as
+reviewed (``workspace.write_run_input``), not this file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import io
+import json
+import os
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
 
-from importer.workbook_style import save_atomically, text_cell, write_only_workbook
+from importer.columns import ID_COLUMNS
+from importer.csvfile import decode
+from importer.i18n import _
+from importer.workbook_style import AUTHOR, save_atomically, storable
 
 SHEET = "campaigns"
+#: The fill of a cell changed on the page: Excel's "Check cell"-like blue, unlike the
+#: red and amber of problems and warnings.
+EDITED_FILL = PatternFill("solid", fgColor="BDD7EE")
+#: Where a run folder keeps what the corrected download is made from.
+RECORD_NAME = "corrections.json"
+#: Kinds of upload that openpyxl opens as they are.
+OPENPYXL_KINDS = ("xlsx",)
 
 
-def write_corrected(
-    path: Path, frame: pd.DataFrame, header_row: int, columns: Sequence[str]
-) -> None:
-    """Write ``frame``'s ``columns`` under their field names; rows at their own numbers.
+@dataclass(frozen=True)
+class Edit:
+    """One cell changed on the page."""
 
-    Any text can be written: what a workbook cannot store shows as ``<U+0001>`` (see
-    ``workbook_style.storable``), and the row keeps its problem when read back.
+    row: int
+    field: str
+    #: the cell as the file held it ("" when empty), and as it is now
+    before: str
+    after: str
+
+
+@dataclass
+class Corrections:
+    """What the corrected download is made from: the uploaded file and the changes."""
+
+    #: the uploaded file, and its name as the person gave it
+    source: Path
+    name: str
+    #: the file's kind, from its content: xlsx, csv, xls or ods
+    kind: str
+    sheet: str | None
+    encoding: str | None
+    delimiter: str | None
+    header_row: int
+    #: field -> its column's place in the sheet, from 0 (fields the sheet lacks are absent)
+    positions: dict[str, int]
+    edits: list[Edit] = field(default_factory=list)
+    #: the number of header cells, where the columns for fields the sheet lacks go
+    width: int = 0
+
+    @property
+    def suffix(self) -> str:
+        """The download's ending: the file's own for a workbook or CSV written back."""
+        return ".corrected.csv" if self.kind == "csv" else ".corrected.xlsx"
+
+    @property
+    def in_place(self) -> bool:
+        """Whether the download is the file itself with its cells changed."""
+        return self.kind in (*OPENPYXL_KINDS, "csv")
+
+    def save(self, path: Path) -> None:
+        """Keep the record beside a run (JSON), for its download after a restart."""
+        data = asdict(self)
+        data["source"] = str(self.source)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Corrections:
+        """The record :meth:`save` kept."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["source"] = Path(data["source"])
+        data["edits"] = [Edit(**e) for e in data["edits"]]
+        return cls(**data)
+
+    def columns(self) -> dict[str, int]:
+        """field -> place in the sheet, fields the sheet lacks but that were edited
+        placed after its last column."""
+        places = dict(self.positions)
+        at = self.width
+        for e in self.edits:
+            if e.field not in places:
+                places[e.field] = at
+                at += 1
+        return places
+
+
+def write_corrected(path: Path, corrections: Corrections, *, marked: bool = False) -> None:
+    """Write the corrected spreadsheet to ``path`` (see the module's docstring).
+
+    ``marked`` asks for a workbook with the marks, even for a CSV.
     """
-    with write_only_workbook() as book:
-        _fill(book, frame, header_row, columns)
-        save_atomically(book, path)
+    if corrections.kind == "csv" and not marked:
+        _save_bytes(path, _csv_back(corrections))
+        return
+    if corrections.kind in OPENPYXL_KINDS:
+        try:
+            book = load_workbook(corrections.source)
+        except Exception:  # a workbook openpyxl cannot open (xlsb): a copy of its values
+            book = _values_book(corrections.source)
+    elif corrections.kind == "csv":
+        book = _csv_book(corrections)
+    else:
+        book = _values_book(corrections.source)
+    ws = book[corrections.sheet] if corrections.sheet in book.sheetnames else book.worksheets[0]
+    _apply(ws, corrections)
+    _save_book(book, path)
 
 
-def _fill(book: Workbook, frame: pd.DataFrame, header_row: int, columns: Sequence[str]) -> None:
-    ws = book.create_sheet(SHEET)
-    for i, name in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = 30 if name.startswith("campaign") else 14
-    for _ in range(header_row - 1):
-        ws.append([None])
-    bold = Font(bold=True)
-    head = []
-    for name in columns:
-        cell = WriteOnlyCell(ws, name)
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
-    at = header_row + 1
-    values = [frame[c].tolist() for c in columns]
-    for i, row in enumerate(frame.index.tolist()):
-        while at < row:  # the blank rows the loader skipped
-            ws.append([None])
-            at += 1
-        ws.append([text_cell(ws, str(column[i])) for column in values])
-        at += 1
+def _apply(ws: Any, corrections: Corrections) -> None:
+    """Set the changed cells of ``ws`` in place and mark each with a fill and a note."""
+    places = corrections.columns()
+    for f, place in places.items():
+        if f not in corrections.positions:  # a column the sheet lacked: headed by its field
+            ws.cell(row=corrections.header_row, column=place + 1, value=f)
+    for e in corrections.edits:
+        cell = ws.cell(row=e.row, column=places[e.field] + 1)
+        if isinstance(cell, MergedCell):
+            continue  # only a merged range's first cell holds a value
+        cell.value = storable(e.after) or None
+        if e.after:
+            cell.data_type = "s"  # text as typed: never a formula, never a number
+        if e.field in ID_COLUMNS:
+            cell.number_format = "@"  # Excel keeps 0042 as typed
+        cell.fill = EDITED_FILL
+        if e.before:
+            text = _("Changed on the page; it was: {value}").format(value=e.before)
+        else:
+            text = _("Changed on the page; it was empty.")
+        cell.comment = Comment(storable(text), AUTHOR, height=60, width=280)
+
+
+def _records(corrections: Corrections) -> tuple[list[str], list[list[str]], str]:
+    """The CSV's ``sep=`` line (if any), its records, and its line ending."""
+    data = corrections.source.read_bytes()
+    text, _used = decode(data, corrections.name, corrections.encoding)
+    text = text.lstrip("\ufeff")
+    first, _newline, rest = text.partition("\n")
+    sep: list[str] = []
+    if first.strip().lower().startswith("sep=") and len(first.strip()) >= 5:
+        sep, text = [first.rstrip("\r")], rest  # Excel's hint line: not a row, kept as it was
+    ending = "\r\n" if "\r\n" in text[:100_000] else "\n"
+    records = list(
+        csv.reader(io.StringIO(text, newline=""), delimiter=corrections.delimiter or ",")
+    )
+    return sep, records, ending
+
+
+def _changed_records(corrections: Corrections) -> tuple[list[str], list[list[str]], str]:
+    sep, records, ending = _records(corrections)
+    places = corrections.columns()
+    for f, place in places.items():
+        if f not in corrections.positions:
+            _put(records, corrections.header_row, place, f)
+    for e in corrections.edits:
+        _put(records, e.row, places[e.field], e.after)
+    return sep, records, ending
+
+
+def _put(records: list[list[str]], row: int, place: int, value: str) -> None:
+    while len(records) < row:
+        records.append([])
+    record = records[row - 1]
+    record.extend([""] * (place + 1 - len(record)))
+    record[place] = value
+
+
+def _csv_back(corrections: Corrections) -> bytes:
+    """The CSV with its changed cells, in its own encoding and delimiter.
+
+    A changed cell that the file's encoding cannot hold (an emoji in a Windows-1252
+    file) makes the whole file UTF-8 with a byte-order mark, which Excel reads: a
+    character replaced by "?" would be a change nobody asked for.
+    """
+    sep, records, ending = _changed_records(corrections)
+    out = io.StringIO(newline="")
+    for line in sep:
+        out.write(line + ending)
+    writer = csv.writer(out, delimiter=corrections.delimiter or ",", lineterminator=ending)
+    writer.writerows(records)
+    text = out.getvalue()
+    encoding = corrections.encoding or "utf-8"
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.encode("utf-8-sig")
+
+
+def _csv_book(corrections: Corrections) -> Workbook:
+    """A workbook holding the CSV's records as text, each at its own row."""
+    _sep, records, _ending = _records(corrections)
+    book = Workbook()
+    ws: Any = book.active
+    ws.title = SHEET
+    for number, record in enumerate(records, start=1):
+        for place, value in enumerate(record, start=1):
+            if value:
+                cell = ws.cell(row=number, column=place, value=storable(value))
+                cell.data_type = "s"
+    return book
+
+
+def _values_book(source: Path) -> Workbook:
+    """An .xlsx copy of an .xls or .ods workbook: every sheet, its values (not its formats)."""
+    import python_calamine as calamine
+
+    original = calamine.CalamineWorkbook.from_path(str(source))
+    book = Workbook()
+    for blank in list(book.worksheets):
+        book.remove(blank)
+    for name in original.sheet_names:
+        ws = book.create_sheet(name[:31])
+        for r, row in enumerate(original.get_sheet_by_name(name).to_python(), start=1):
+            for c, value in enumerate(row, start=1):
+                if value not in ("", None):
+                    ws.cell(row=r, column=c, value=storable(value) if isinstance(value, str)
+                            else value)  # fmt: skip
+    return book
+
+
+def _save_book(book: Workbook, path: Path) -> None:
+    save_atomically(book, path)
+
+
+def _save_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from importer.columns import FIELDS, fold
+from importer.columns import FIELDS, RETRY_COLUMNS, fold
 
 FILE_NAME = "mappings.json"
 #: At most this many headers are remembered; the oldest are forgotten first.
@@ -35,8 +35,13 @@ def default_path(workdir: Path | None) -> Path:
 
 
 def header_key(header: Sequence[str]) -> str:
-    """The same key for the same columns however their case, accents or spaces vary."""
-    return "\x1f".join(fold(cell) for cell in header)
+    """The same key for the same columns however their case, accents or spaces vary.
+
+    The columns a retry file adds are left out: the retry file of a sheet is read with
+    the choices made for the sheet.
+    """
+    added = {fold(c) for c in RETRY_COLUMNS}
+    return "\x1f".join(f for f in map(fold, header) if f not in added)
 
 
 class Remembered:

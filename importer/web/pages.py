@@ -15,6 +15,7 @@ from importer import i18n
 from importer.columns import FIELDS
 from importer.errors import InputError
 from importer.i18n import _
+from importer.layout import original_rows
 from importer.web.app import Data, context, post, render
 from importer.web.runs import cannot_write
 from importer.web.security import LANG_COOKIE
@@ -152,6 +153,8 @@ async def review_page(request: Request) -> Response:
         shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         frame = ws.table.frame
         fields = ws.shown_fields()
+        # a retry file: its rows by the first sheet's numbers, and why they came back
+        last = frame["last_message"] if "last_message" in frame.columns else None
         return render(
             request,
             "review.html",
@@ -164,6 +167,9 @@ async def review_page(request: Request) -> Response:
             row_level=_row_level(ws, fields, shown),
             notes=ws.cell_notes,
             edited=ws.edits,
+            originals=original_rows(frame),
+            corrected_kind=ws.upload.path.suffix[1:] if ws.upload else "",
+            last_messages={r: str(last.at[r]) for r in shown} if last is not None else None,
             only=only,
             page=page,
             pages=pages,

@@ -38,8 +38,6 @@ from importer.status import Ended
 #: The run's input: the rows as reviewed, as the engine reads them (see workspace).
 INPUT_NAME = "campaigns.csv"
 RESULTS_NAME = "campaigns.results.xlsx"
-#: The corrected spreadsheet offered for download, made from the run's input.
-CORRECTED_NAME = "campaigns.corrected.xlsx"
 #: What the page knows of a run that its journal does not say.
 ABOUT = "about.json"
 #: Where pages before ``about.json`` named their latest run (read, never written).
@@ -119,6 +117,8 @@ class Run:
     error: str = ""
     messages: list[str] = field(default_factory=list)
     thread: threading.Thread | None = None
+    #: row -> the first sheet's row number, for a retry file's rows (what the page shows)
+    originals: dict[int, int] = field(default_factory=dict)
     #: the input the run reads; None: ``INPUT_NAME`` in its folder
     input_file: Path | None = None
     #: closed from the page without resuming: its results were written from its journal

@@ -18,18 +18,19 @@ from starlette.routing import BaseRoute, Route
 from importer import load
 from importer import results as results_module
 from importer.client import base_url_for
-from importer.columns import RETRY_COLUMNS, match_header
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
+from importer.layout import original_rows
 from importer.status import Status, label
+from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
-from importer.web.corrected import write_corrected
-from importer.web.runs import CORRECTED_NAME, Run, cannot_write, human_seconds, unfinished_message
+from importer.web.runs import Run, cannot_write, human_seconds, unfinished_message
 from importer.web.uploads import content_disposition, download_name
-from importer.web.workspace import check_reads_back
+from importer.web.workspace import Reviewed, Workspace, check_reads_back
 
 POLL_MS = 250
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
 
 
 def routes() -> list[BaseRoute]:
@@ -105,7 +106,12 @@ async def send(request: Request, data: Data) -> Response:
                   simulate=ctx.launch.simulate)  # fmt: skip
         # The rows the review checked, as the run will read them; read back by the
         # engine and compared before anything is sent.
-        reviewed = await run_in_threadpool(ws.locked, ws.write_run_input, run.input)
+        # With it, under the same hold on the workspace, what the run's corrected
+        # download is made from (the upload and its edits), kept for after a restart.
+        reviewed, record = await run_in_threadpool(ws.locked, _run_files, ws, run.input)
+        await run_in_threadpool(record.save, folder / corrected.RECORD_NAME)
+        # a retry file's rows are shown by the row numbers the person knows
+        run.originals = original_rows(reviewed.frame)
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
         await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
@@ -162,10 +168,21 @@ async def resume(request: Request, data: Data) -> Response:
         run = Run(folder=found.folder, name=found.name, base_url=base_url,
                   simulate=found.simulate, resume=True, input_file=found.input)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
+        run.originals = await run_in_threadpool(_originals_of, run.input)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:
         return await upload_error(request, 400, str(exc))
     return _see("/send")
+
+
+def _originals_of(path: Path) -> dict[int, int]:
+    """The first sheet's row numbers of a run's input, when it is a retry file."""
+    from importer.load import load_table
+
+    try:
+        return original_rows(load_table(path).frame)
+    except ImporterError:
+        return {}  # the run itself says what is wrong with its input
 
 
 async def close(request: Request, data: Data) -> Response:
@@ -194,7 +211,11 @@ async def progress(request: Request) -> Response:
         since = 0
     snap = run.progress.snapshot(since)
     left = snap.pop("left")
-    snap["rows"] = [[r, s, label(s), n] for r, s, n in snap["rows"]]
+    # a retry file's rows by the row numbers the person knows: the first sheet's
+    shown = run.originals
+    snap["rows"] = [[shown.get(r, r), s, label(s), n] for r, s, n in snap["rows"]]
+    if snap["current"]:
+        snap["current"][0] = shown.get(snap["current"][0], snap["current"][0])
     return JSONResponse(
         {
             **snap,
@@ -232,10 +253,20 @@ async def results_page(request: Request) -> Response:
         counts={s: n for s, n in report.counts.items() if n} if report else {},
         labels=_labels(),
         interrupted=ctx.runs.interrupted(),
+        corrected_kind=_corrected_kind(run),
         retry=report is not None and report.retry is not None and report.retry.exists(),
         token_source=ctx.launch.token_source(),
         ask_server=False,
     )
+
+
+def _corrected_kind(run: Run) -> str:
+    """The kind of file the run's corrected download is made from ("" if unknown)."""
+    kept = run.folder / corrected.RECORD_NAME
+    try:
+        return corrected.Corrections.load(kept).kind if kept.exists() else ""
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
 
 
 #: Statuses of rows no request went out for.
@@ -247,19 +278,13 @@ def _labels() -> dict[str, str]:
 
 
 async def download(request: Request) -> Response:
-    """The results workbook, the retry file, or the corrected spreadsheet."""
+    """The results workbook, the retry file, or the corrected spreadsheet (``edited``
+    before a run, ``corrected`` after it; ``-xlsx`` asks for a workbook with the marks)."""
     ctx = context(request)
     what = request.path_params["what"]
-    if what == "edited":
-        return await _edited(ctx)
+    if what in CORRECTED:
+        return await _corrected(ctx, what)
     path, suffix = _download_path(ctx, what)
-    if what == "corrected" and path is not None:
-        try:
-            path = await run_in_threadpool(_corrected, path)
-        except (ImporterError, OSError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else str(exc)
-            message = _("The corrected spreadsheet could not be written ({why}).")
-            return JSONResponse({"error": message.format(why=why)}, status_code=409)
     if path is None or not path.exists():
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
     run = ctx.runs.current
@@ -271,36 +296,73 @@ async def download(request: Request) -> Response:
     )
 
 
-def _corrected(run_input: Path) -> Path:
-    """The corrected spreadsheet of a run: its input, as a workbook (made once)."""
-    if run_input.suffix.lower() == ".xlsx":  # runs of older pages: already one
-        return run_input
-    path = run_input.with_name(CORRECTED_NAME)
-    if not path.exists():
-        table = load.load_table(run_input)
-        positions = match_header(table.header).positions
-        fields = sorted(positions, key=positions.__getitem__)
-        fields = [f for f in fields if f not in RETRY_COLUMNS]
-        fields += [c for c in RETRY_COLUMNS if c in table.frame.columns]
-        write_corrected(path, table.frame, table.header_row, fields)
-    return path
+#: The corrected spreadsheet's downloads: before a run (``edited``: the edits so far) and
+#: after it (``corrected``: the edits the run was sent with); ``-xlsx``: as a workbook.
+CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx")
 
 
-async def _edited(ctx: Context) -> Response:
-    """The spreadsheet being reviewed, with the edits so far (before any run)."""
+async def _corrected(ctx: Context, what: str) -> Response:
+    """The person's own spreadsheet with the cells changed on the page."""
     ws = ctx.workspace
-    if ws.table is None or ws.upload is None:
+    record: corrected.Corrections | None = None
+    if what.startswith("edited"):
+        if ws.table is not None and ws.upload is not None:
+            record = await run_in_threadpool(ws.locked, ws.corrections)
+        folder = ctx.launch.workdir
+    else:
+        run = ctx.runs.current
+        if run is None or run.running:
+            return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
+        try:
+            record = await run_in_threadpool(_run_corrections, run)
+        except (ImporterError, OSError) as exc:
+            return _not_written(exc)
+        folder = run.folder
+    if record is None or not record.source.exists():
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
-    path = ctx.launch.workdir / "edited.xlsx"
+    marked = what.endswith("-xlsx")
+    suffix = ".corrected.xlsx" if marked else record.suffix
+    path = folder / f"{what}{Path(suffix).suffix}"
     try:
-        await run_in_threadpool(ws.locked, ws.write_corrected, path)
+        await run_in_threadpool(corrected.write_corrected, path, record, marked=marked)
     except OSError as exc:
-        message = cannot_write(ctx.launch.workdir, exc)
-        return JSONResponse({"error": message}, status_code=507)
-    name = download_name(ws.upload.name, ".corrected.xlsx")
+        return JSONResponse({"error": cannot_write(folder, exc)}, status_code=507)
+    except ImporterError as exc:
+        return _not_written(exc)
+    media = CSV if suffix.endswith(".csv") else XLSX
     return FileResponse(
-        path, media_type=XLSX, headers={"content-disposition": content_disposition(name)}
-    )
+        path, media_type=media,
+        headers={"content-disposition": content_disposition(download_name(record.name, suffix))},
+    )  # fmt: skip
+
+
+def _run_corrections(run: Run) -> corrected.Corrections | None:
+    """What a finished run's corrected download is made from: the record kept at Send;
+    for a run without one (started by an older page), its input, which holds the rows
+    as they were sent."""
+    kept = run.folder / corrected.RECORD_NAME
+    if kept.exists():
+        return corrected.Corrections.load(kept)
+    if not run.input.exists():
+        return None
+    table = load.load_table(run.input)
+    return corrected.Corrections(
+        source=run.input, name=run.name or run.input.name, kind=run.input.suffix[1:].lower(),
+        sheet=table.sheet, encoding=table.encoding, delimiter=table.delimiter,
+        header_row=table.header_row, positions={}, edits=[],
+    )  # fmt: skip
+
+
+def _not_written(exc: Exception) -> Response:
+    why = exc.strerror if isinstance(exc, OSError) else str(exc)
+    message = _("The corrected spreadsheet could not be written ({why}).")
+    return JSONResponse({"error": message.format(why=why)}, status_code=409)
+
+
+def _run_files(ws: Workspace, path: Path) -> tuple[Reviewed, corrected.Corrections]:
+    """The run's input written at ``path`` with what the review checked, and the record
+    of the corrected download: taken together, so that both hold the same edits."""
+    return ws.write_run_input(path), ws.corrections()
 
 
 def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:
@@ -310,7 +372,6 @@ def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:
     if what == "results":
         return run.out, ".results.xlsx"
     if what == "retry":
-        return results_module.retry_path(run.out), ".retry.xlsx"
-    if what == "corrected":
-        return run.input, ".corrected.xlsx"
+        # the name the command line gives it: one name for the file on both faces
+        return results_module.retry_path(run.out), ".results.retry.xlsx"
     return None, ""

@@ -27,14 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from importer import load, schema
 from importer.cells import clean_cell, clean_header
-from importer.columns import FIELDS, REQUIRED_COLUMNS, RETRY_COLUMNS, match_header
+from importer.columns import FIELDS, REQUIRED_COLUMNS, match_header
 from importer.errors import InputError, UsageError
 from importer.files import read_sheet
 from importer.i18n import _
+from importer.layout import readable_headers
 from importer.problems import Problem, Rule
 from importer.sheet import Sheet
 from importer.table import header_scorer
-from importer.web.corrected import write_corrected
+from importer.web.corrected import Corrections, Edit
 from importer.web.mappings import Remembered
 from importer.web.uploads import Upload
 
@@ -313,13 +314,29 @@ class Workspace:
             tally[text] += 1
         return tally.most_common()
 
-    def write_corrected(self, path: Path) -> None:
-        """The rows with the person's edits, at their original row numbers (see corrected)."""
-        assert self.table is not None
-        frame = self.table.frame
-        fields = self.shown_fields()
-        fields += [c for c in RETRY_COLUMNS if c in frame.columns]
-        write_corrected(path, frame, self.reading().header_row, fields)
+    def corrections(self, read: Sheet | None = None) -> Corrections:
+        """The uploaded file and the cells changed in it, for the corrected download."""
+        assert self.table is not None and self.upload is not None
+        t = self.table
+        read = read or read_sheet(
+            self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping)
+        )
+        positions = {c.field: c.position for c in t.layout.columns if c.field in FIELDS}
+        edits = []
+        for (row, column), value in sorted(self.edits.items()):
+            place = positions.get(column)
+            at = row - t.header_row - 1
+            before = ""
+            if place is not None and place in read.body.columns and 0 <= at < len(read.body):
+                raw = read.body.at[at, place]
+                before = raw if isinstance(raw, str) else ""
+            if clean_cell(before) != value:
+                edits.append(Edit(row, column, before, value))
+        return Corrections(
+            source=self.upload.path, name=self.upload.name, kind=self.upload.path.suffix[1:],
+            sheet=t.sheet, encoding=t.encoding, delimiter=t.delimiter, header_row=t.header_row,
+            positions=positions, edits=edits, width=max(len(t.header), len(read.body.columns)),
+        )  # fmt: skip
 
     def write_run_input(self, path: Path) -> Reviewed:
         """Write the rows as reviewed for the run to read (see :func:`write_run_input`);
@@ -368,16 +385,23 @@ def problem_keys(problems: list[Problem]) -> frozenset[ProblemKey]:
 
 
 def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[str | None]]:
-    """The run input's header cells, and the frame column under each (None: empty).
+    """The run input's header cells, and the column under each (None: empty): a field
+    of the frame, or the key of a column the engine does not read (``table.layout``).
 
     The upload's columns keep their places and, where the engine reads them so without
     the person's choices, their names (``Nombre de la campaña``), so the run reads the
-    same header; a column the person placed is named by its field; a column the engine
-    ignores on its own keeps its name (and the warning it gives), any other one is left
-    without a name. A field edited on the page that the sheet lacked is added.
+    same header; a column the person placed is named by its field. A column the engine
+    does not read keeps its cells, under its own name where the engine ignores that on
+    its own (with the warning it gives), or under the name the results give it
+    (``Nombre (not read)``, see :func:`importer.layout.readable_headers`), so that the
+    run's results and retry file keep it too; one that neither name leaves unread is
+    left empty and without a name. A field edited on the page that the sheet lacked
+    is added.
     """
     match = match_header(table.header, mapping)
     at = {pos: f for f, pos in match.positions.items()}
+    unread = [c for c in table.layout.columns if c.field is None]
+    named = {c.position: (c.key, t) for c, t in zip(unread, readable_headers(unread), strict=True)}
     cells: list[str] = []
     columns: list[str | None] = []
     for pos, text in enumerate(table.header):
@@ -385,7 +409,14 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
         if column is not None:
             cells.append(column if text in mapping else text)
         else:
-            cells.append(text if match_header([text]).ignored == [text] else "")
+            key, shown = named.get(pos, (None, ""))
+            for name in (text, shown):
+                if name and match_header([name]).ignored == [name]:
+                    cells.append(name)
+                    column = key
+                    break
+            else:
+                cells.append("")
         columns.append(column)
     frame = table.frame
     added = [f for f in FIELDS if f not in match.positions and frame[f].ne("").any()]
@@ -407,7 +438,7 @@ def write_run_input(
     """
     cells, columns = run_layout(table, mapping)
     frame = table.frame
-    values = [frame[c].tolist() if c is not None else None for c in columns]
+    values = [table.layout.values(frame, c) if c is not None else None for c in columns]
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         # UTF-8 with a BOM: what Excel opens correctly, and the engine detects.
