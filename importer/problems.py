@@ -71,6 +71,13 @@ class Rule(StrEnum):
 
 
 #: Each rule's short description, for counting problems by rule.
+#: The rules of records (``add_record``); the others are the campaigns' rules.
+RECORD_RULES = frozenset({
+    Rule.CAMPAIGN_REQUIRED, Rule.CAMPAIGN_UNKNOWN, Rule.PHONE_NUMBER, Rule.PHONE_REQUIRED,
+    Rule.OPT_TOO_LONG, Rule.RECALL_DATE_FORMAT, Rule.EMAIL_FORMAT, Rule.AGE_DIGITS,
+    Rule.AGENT_NOT_PREVIEW, Rule.DUPLICATE_CUSTOMER,
+})  # fmt: skip
+
 DESCRIPTIONS: dict[str, str] = {
     Rule.EXTRA_FIELDS: N_("the row has more fields than the header"),
     Rule.EXCEL_ERROR: N_("the cell holds an Excel error"),

@@ -354,18 +354,23 @@ class Workspace:
         )
 
     def _overflow_cells(self) -> dict[int, list[str]]:
-        """Row -> the fields it has beyond the header, as the upload holds them."""
+        """Row -> the fields it has beyond the header, as the upload holds them.
+
+        The loader keeps only the header's width of each record and says what lay
+        beyond (:class:`importer.sheet.Overflow`): its field count and its text, so the
+        run's copy is written as wide as the record was and reads back with its problem.
+        """
         assert self.upload is not None and self.table is not None
         # Read as the table was read (the column choices can move the header).
         sheet = read_sheet(
             self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping or None)
         )
         width = len(self.table.header)
+        delimiter = self.table.delimiter or ","
         out = {}
         for o in sheet.overflow:
-            values = ["" if v is None else str(v) for v in sheet.body.iloc[o.position, width:]]
-            while values and not clean_cell(values[-1]):
-                values.pop()
+            values = o.extra.split(delimiter) if o.extra else []
+            values += [""] * max(0, o.fields - width - len(values))
             out[self.table.header_row + 1 + o.position] = values
         return out
 
