@@ -33,6 +33,11 @@ ENV_VAR = "WOLKVOX_IMPORT_LANG"
 SYSTEM_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 _language: ContextVar[str] = ContextVar("wolkvox_import_language", default=DEFAULT)
+_NO_VARIANTS: Mapping[str, str] = {}
+#: Texts said another way where they are read now (see :func:`variants`).
+_variants: ContextVar[Mapping[str, str]] = ContextVar(
+    "wolkvox_import_variants", default=_NO_VARIANTS
+)
 
 
 @functools.cache
@@ -44,13 +49,17 @@ def catalogue(language: str) -> gettext.NullTranslations:
 
 
 def _(message: str) -> str:
-    """``message`` in the current language."""
+    """``message`` in the current language (its variant, where one is in force)."""
+    message = _variants.get().get(message, message)
     return catalogue(_language.get()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for ``n``, in the current language."""
-    return catalogue(_language.get()).ngettext(singular, plural, n)
+    said = _variants.get()
+    return catalogue(_language.get()).ngettext(
+        said.get(singular, singular), said.get(plural, plural), n
+    )
 
 
 def N_(message: str) -> str:
@@ -76,6 +85,21 @@ def using(language: str) -> Iterator[None]:
         yield
     finally:
         _language.reset(token)
+
+
+@contextlib.contextmanager
+def variants(texts: Mapping[str, str]) -> Iterator[None]:
+    """Inside the ``with`` block (and in threads that copy its context), say each text that
+    is a key of ``texts`` as its value instead, translated as that value is.
+
+    The engine's messages end with advice for the command line ("run with --type"); the
+    web page puts its own advice in their place this way, without a second engine.
+    """
+    token = _variants.set({**_variants.get(), **texts})
+    try:
+        yield
+    finally:
+        _variants.reset(token)
 
 
 def language_of(value: str | None) -> str | None:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import requests
 
 from importer import load, results, schema
+from importer.answers import Answer
 from importer.client import ListRefused, WolkvoxClient
 from importer.errors import ApiStopped, JournalError, UsageError
 from importer.i18n import _, ngettext
@@ -33,7 +34,7 @@ from importer.journal import (
     row_hash,
 )  # fmt: skip
 from importer.lock import TokenLock
-from importer.policy import DEFAULT_TIMEOUT, Policy, check_policy
+from importer.policy import DAILY_CALLS, DEFAULT_TIMEOUT, Policy, check_policy
 from importer.report import Loaded, Report, finish
 from importer.send import (
     Clock,
@@ -47,8 +48,6 @@ from importer.send import (
 )
 from importer.status import Ended
 
-#: Calls one licence may make per day, per the contract.
-DAILY_CALLS = 1000
 #: What a resumed run must share with the run it resumes: any other value could
 #: make it send different campaigns, or check unclear rows against the wrong list.
 RESUME_MUST_MATCH = {
@@ -57,6 +56,37 @@ RESUME_MUST_MATCH = {
     "time_format": "--time-format",
     "skills": "--skills",
 }
+
+
+#: Refusals of the campaign list that every call would meet, and that a setting of the run
+#: causes (the token, the server's address): met before anything was sent, the run does
+#: not start (:class:`NothingSent`). The day's quota and a busy server are not among them:
+#: the rows then wait in the retry file for another day or hour, as the contract says.
+REFUSED_AT_START = frozenset({Ended.TOKEN, Ended.API, Ended.UNREACHABLE})
+
+
+class NothingSent(ApiStopped):
+    """The run's first call, the campaign list, was refused the way every call would be
+    (:data:`REFUSED_AT_START`): nothing was sent. A new run then writes nothing at all (no
+    journal, no results, no retry file: its rows were never at stake, and a retry file of
+    every row would only repeat the input); a resume leaves its journal unfinished, to be
+    resumed again. ``answer`` is the refusal (its sentence, the server's words, the reason).
+    """
+
+    def __init__(self, answer: Answer, *, resume: bool) -> None:
+        if resume:
+            message = _(
+                "{why}. Nothing was sent and the run is still unfinished: put that right, then "
+                "run the same command with --resume again."
+            )
+        else:
+            message = _(
+                "{why}. Nothing was sent and no file was written: put that right, then run the "
+                "same command again."
+            )
+        super().__init__(message.format(why=answer.message))
+        self.answer = answer
+        self.resume = resume
 
 
 class Progress(Protocol):
@@ -140,8 +170,14 @@ def run(
     stop: StopFlag | None = None,
     progress: Callable[[int], Progress] | None = None,
     say: Callable[[str], None] = lambda text: None,
+    known: Callable[[Mapping[int, str]], None] | None = None,
 ) -> Report:
-    """Run one import (or a dry run) and write its results; see the README for the flow."""
+    """Run one import (or a dry run) and write its results; see the README for the flow.
+
+    ``known``, when given, is called once just before the first row is sent, with the status
+    each row already has in the journal (rows found to exist, rows an earlier run of a resume
+    answered): with ``progress``'s count of the rows left, how far the whole run is.
+    """
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
     started = dt.datetime.now().astimezone()
@@ -159,7 +195,7 @@ def run(
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
         try:
-            importer = _Importer(settings, client, clock, stop, progress, say)
+            importer = _Importer(settings, client, clock, stop, progress, say, known)
             ended, message, state = importer.run(loaded)
         finally:
             client.session.close()
@@ -252,6 +288,7 @@ class _Importer:
     stop: StopFlag
     progress: Callable[[int], Progress] | None
     say: Callable[[str], None]
+    known: Callable[[Mapping[int, str]], None] | None = None
 
     def run(self, loaded: Loaded) -> tuple[str, str, JournalState]:
         """Open (or reopen) the journal and send what is left; return how it ended."""
@@ -285,6 +322,7 @@ class _Importer:
         # The list as it is before the run: an unclear row is later confirmed only by a
         # campaign that was not in it.
         listing, why = _read_listing(self.client, names.values())
+        _refused_at_start(why, resume=False)  # before the journal: nothing to strand
         info = {
             "input": str(settings.input),
             "source": loaded.table.source,
@@ -357,6 +395,7 @@ class _Importer:
                 listing, why = _read_listing(self.client, (c.name for c in pending))
                 if listing is None:
                     assert why is not None  # _read_listing gives one or the other
+                    _refused_at_start(why, resume=True)  # the journal stays unfinished
                     return self._list_unreadable(journal, why)
             pending = skip_existing(pending, listing, journal)
         if len(pending) > DAILY_CALLS:
@@ -376,6 +415,8 @@ class _Importer:
         return ended
 
     def _send_pending(self, journal: Journal, pending: list[schema.Campaign]) -> Ended:
+        if self.known is not None:
+            self.known({row: str(o.status) for row, o in journal.state.outcomes.items()})
         bar = (self.progress or (lambda total: _NoProgress()))(len(pending))
         sender = Sender(
             self.client, journal, self.clock, policy=self.settings.policy, stop=self.stop,
@@ -399,6 +440,13 @@ def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, Ap
         return None, exc
     wanted = {schema.name_key(n) for n in names}
     return {k: v for k, v in listing.items() if k in wanted}, None
+
+
+def _refused_at_start(why: ApiStopped | None, *, resume: bool) -> None:
+    """Raise :class:`NothingSent` when the campaign list, read before anything is sent, was
+    refused for a reason every call would meet (a wrong token or address)."""
+    if isinstance(why, ListRefused) and why.answer.reason in REFUSED_AT_START:
+        raise NothingSent(why.answer, resume=resume)
 
 
 def _reopen(settings: Settings, path: Path, hashes: dict[int, str], clock: Clock) -> Journal:

@@ -15,6 +15,12 @@ SERVER_LIMIT = 60.0
 DEFAULT_TIMEOUT = 75.0
 #: Seconds to wait for the connection itself.
 CONNECT_TIMEOUT = 15.0
+#: Calls one licence may make per day, per the contract.
+DAILY_CALLS = 1000
+#: Seconds one call usually takes, for estimates shown before a run only: the contract
+#: gives no typical figure (only the 60 s limit), so this is an estimate, said as one; the
+#: page measures the real pace once sending begins.
+ESTIMATED_CALL_SECONDS = 1.0
 #: The longest campaign_name accepted, in characters. The contract states no limit,
 #: but a server that silently cut a longer name would store a name the importer never
 #: sent, and "exists" and the check of unclear outcomes, which find campaigns by name,

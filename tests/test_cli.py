@@ -178,11 +178,13 @@ def test_a_token_refused_on_the_campaign_list_says_so_and_never_to_skip_the_chec
     result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", sandbox.url)
     assert result.code == ExitCode.API_STOPPED
     assert (
-        "not sent: wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file)"
-        in result.out
+        "wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file)" in result.err
     )
-    assert "(wolkvox: HTTP 403 PLEASE VALIDATE TOKEN)" in result.out
-    assert "--no-skip-existing" not in result.out  # skipping the check fixes no token
+    assert "(wolkvox: HTTP 403 PLEASE VALIDATE TOKEN)" in result.err
+    # nothing was sent: no retry file of every row, just what to do
+    assert "Nothing was sent and no file was written" in result.err
+    assert not (tmp_path / "campaigns.results.retry.xlsx").exists()
+    assert "--no-skip-existing" not in result.err  # skipping the check fixes no token
     assert sandbox.state.create_calls == 0
 
 

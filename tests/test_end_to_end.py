@@ -108,8 +108,10 @@ def test_unreachable_host_stops_the_run_with_nothing_sent(tmp_path):
     src = write_csv(tmp_path / "c.csv", names(2))
     done = run_process("run", src, "--base-url", f"http://127.0.0.1:{port}", "--no-skip-existing")
     assert done.returncode == 3
-    assert "could not connect to the server" in done.stdout
-    assert set(statuses(tmp_path / "c.results.xlsx").values()) == {"not_sent"}
+    # refused at the first call, the campaign list: nothing was sent and nothing is written
+    assert "could not connect to the server" in done.stderr
+    assert "Nothing was sent and no file was written" in done.stderr
+    assert not (tmp_path / "c.results.xlsx").exists()
 
 
 def test_second_run_with_the_same_token_is_refused(tmp_path, make_sandbox):

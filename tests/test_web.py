@@ -114,7 +114,7 @@ def page(tmp_path: Path) -> Iterator[Page]:
 
 def statuses(results_page: str) -> list[str]:
     """The status codes of the results page's rows, in row order."""
-    return re.findall(r'data-testid="row-status-\d+" class="code">(\w+)<', results_page)
+    return re.findall(r'data-testid="row-status-\d+" data-status="(\w+)"', results_page)
 
 
 def sheet_rows(content: bytes, sheet: str | None = None) -> list[list[Any]]:
@@ -137,8 +137,8 @@ def test_clean_sheet_goes_to_the_review_and_every_row_is_created(tmp_path, page)
     state = page.wait_run()
     assert state["state"] == "finished" and state["text"] == "2/2"
     results = page.get("/results").text
-    assert 'data-testid="row-status-2" class="code">created<' in results
-    assert 'data-testid="row-status-3" class="code">created<' in results
+    assert 'data-testid="row-status-2" data-status="created"' in results
+    assert 'data-testid="row-status-3" data-status="created"' in results
     assert 'data-testid="no-retry"' in results
 
 

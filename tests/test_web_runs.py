@@ -43,7 +43,7 @@ def test_a_run_interrupted_before_a_restart_is_offered_and_resumed(tmp_path):
             page.wait_run()
         with page_for(work, sandbox=box) as again:  # a new start on the same folder
             landing = again.get("/").text
-            assert 'data-testid="resume"' in landing and "rows sent and answered" in landing
+            assert 'data-testid="resume"' in landing and "rows to send are done" in landing
             again.post("/resume")
             assert again.wait_run()["state"] == "finished"
             assert statuses(again.get("/results").text) == ["created"] * 5

@@ -275,17 +275,16 @@ def test_the_token_is_in_no_page_cookie_download_or_file(tmp_path):
             assert TOKEN.encode() not in path.read_bytes(), path
 
 
-def test_a_wrong_token_ends_the_run_with_the_servers_words_and_no_token(tmp_path):
+def test_a_wrong_token_is_told_on_send_with_the_servers_words_and_no_token(tmp_path):
     with (
         Sandbox(Config(tokens=frozenset({TOKEN}))) as box,
         page_for(tmp_path / "work", simulate=False, base_url=box.url) as page,
     ):
         page.upload(write_csv(tmp_path / "t.csv", [row("A")]))
-        page.post("/send", {"token": "not-the-token"})
-        page.wait_run()
-        results = page.get("/results").text
-        assert "not-the-token" not in results
-        assert "PLEASE VALIDATE TOKEN" in results
+        told = page.post("/send", {"token": "not-the-token"})
+        assert told.url.path == "/send"
+        assert "not-the-token" not in told.text
+        assert "PLEASE VALIDATE TOKEN" in told.text
 
 
 def test_sending_without_a_token_says_what_to_do(tmp_path):

@@ -180,7 +180,7 @@ def test_a_simulated_run_killed_midway_is_resumed_after_a_restart(tmp_path):
         assert 'data-testid="resume"' in landing
         client.post("/resume", data={"csrf": csrf})
         assert _wait(client, lambda s: s["state"] != "running")["state"] == "finished"
-        found = re.findall(r'row-status-(\d+)" class="code">(\w+)<', client.get("/results").text)
+        found = re.findall(r'row-status-(\d+)" data-status="(\w+)"', client.get("/results").text)
         assert [int(r) for r, _s in found] == list(range(2, 8))
         # the row in flight at the kill died with the simulated server: not created, and
         # never sent twice; every other row was created exactly once

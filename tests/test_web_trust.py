@@ -292,7 +292,7 @@ def test_a_row_in_flight_at_a_crash_is_unknown_when_the_run_is_closed(tmp_path):
             fh.write(json.dumps({"event": "attempt", "row": pending, "at": 1.0}) + "\n")
         with page_for(work, sandbox=box) as again:
             results = again.post("/close").text
-            assert f'data-testid="row-status-{pending}" class="code">unknown<' in results
+            assert f'data-testid="row-status-{pending}" data-status="unknown"' in results
             assert 'data-testid="unknown-hint"' in results
             assert len(statuses(results)) == 5
 
@@ -418,7 +418,7 @@ def test_killed_mid_run_then_another_file_is_refused_until_the_run_is_closed(tmp
         assert refused.status_code == 409 and "The run of k.csv did not finish" in refused.text
         assert 'data-testid="close-run"' in refused.text
         closed = client.post("/close", data={"csrf": csrf}, follow_redirects=True)
-        found = re.findall(r'row-status-(\d+)" class="code">(\w+)<', closed.text)
+        found = re.findall(r'row-status-(\d+)" data-status="(\w+)"', closed.text)
         assert [int(r) for r, _s in found] == list(range(2, n + 2))
         counts = Counter(s for _r, s in found)
         assert set(counts) <= {"created", "unknown", "not_sent"} and counts["not_sent"] >= 1

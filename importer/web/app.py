@@ -10,10 +10,18 @@ from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from importer import i18n
 from importer.errors import InputError
@@ -23,13 +31,16 @@ from importer.web.runs import Runs
 from importer.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
+    SECURITY_HEADERS,
     Forbidden,
     Guard,
     Secrets,
     check_csrf,
     keyed_html,
+    language,
 )
 from importer.web.uploads import TooLarge, read_form
+from importer.web.wording import page_words
 from importer.web.workspace import Workspace
 
 HERE = Path(__file__).parent
@@ -89,7 +100,14 @@ def templates() -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n._, i18n.ngettext, newstyle=True
     )
+    env.filters["number"] = number
     return env
+
+
+def number(n: int) -> str:
+    """``1,000`` in English, ``1.000`` in Spanish."""
+    shown = f"{n:,}"
+    return shown.replace(",", ".") if i18n.current() == "es" else shown
 
 
 def context(request: Request) -> Context:
@@ -143,10 +161,84 @@ def steps(ctx: Context, template: str) -> list[dict[str, Any]]:
 
 
 async def plain_error(request: Request, status: int, message: str) -> Response:
-    """A refusal as JSON for the page's scripts, as text otherwise."""
+    """A refusal as JSON for the page's scripts, as a page of the page otherwise."""
     if request.headers.get("content-type", "").startswith("application/json"):
         return JSONResponse({"error": message}, status_code=status)
-    return PlainTextResponse(message, status_code=status)
+    return error_page(request, status, message)
+
+
+#: The form addresses of the page (POST only) and the page each belongs to: opened in the
+#: address bar (after a refused upload the bar shows ``/upload``), they lead there.
+FORM_PAGES = {
+    "/upload": "/", "/sheet": "/columns", "/columns": "/columns", "/cell": "/review",
+    "/lang": "/", "/send": "/send", "/stop": "/send", "/resume": "/", "/close": "/",
+}  # fmt: skip
+
+
+def error_page(request: Request, status: int, message: str = "") -> Response:
+    """An error as a page of the page: in the person's language, in its layout, with a way
+    on. If even that cannot be made, the message as text."""
+    titles = {
+        403: _("This request was refused"),
+        404: _("There is no such page here"),
+        405: _("This address takes a form of the page"),
+        413: _("The file is too large"),
+        500: _("Something went wrong on the page"),
+    }
+    defaults = {
+        404: _("The address may be mistyped, or from an earlier start of the page."),
+        405: _("It is used by the page's own buttons, not opened directly."),
+        500: _("Nothing was sent because of it, and any run's journal stays valid. Go back "
+               "to the page and try again; if it happens again, please report it."),
+    }  # fmt: skip
+    title = titles.get(status, _("This did not work"))
+    text = message or defaults.get(status, "")
+    try:
+        return render(request, "error.html", status=status, title=title, message=text,
+                      back="/", back_label=_("Back to the page"))  # fmt: skip
+    except Exception:  # the page itself is what failed: plain words still get out
+        return PlainTextResponse(f"{title}. {text}", status_code=status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 405 and request.method in {"GET", "HEAD"} and request.url.path:
+        here = request.url.path[len(context(request).secrets.root) :]
+        if here in FORM_PAGES:
+            return RedirectResponse(FORM_PAGES[here], status_code=303)
+    if request.headers.get("accept", "").startswith("application/json"):
+        return JSONResponse({"error": _("There is no such page here")}, status_code=status)
+    return error_page(request, status)
+
+
+async def _fault(request: Request, exc: Exception) -> Response:
+    """A fault of the importer while answering: its text could hold anything (a cell, a
+    path), so only its kind is named."""
+    message = _(
+        "Internal error ({kind}). Nothing was sent because of it, and any run's journal "
+        "stays valid. Go back to the page and try again; if it happens again, please "
+        "report it."
+    )
+    # This runs outside the Guard (Starlette answers faults last): its language and its
+    # headers are set here again.
+    ctx = context(request)
+    with i18n.using(language(request.headers, ctx.launch.language)):
+        response = error_page(request, 500, message.format(kind=type(exc).__name__))
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("cache-control", "no-store")
+    return response
+
+
+class PageWords:
+    """ASGI middleware: the page's own advice in the engine's messages (see wording)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with page_words():
+            await self.app(scope, receive, send)
 
 
 def post(path: str, handler: Handler, on_error: ErrorPage = plain_error) -> Route:
@@ -161,7 +253,7 @@ def post(path: str, handler: Handler, on_error: ErrorPage = plain_error) -> Rout
             data = await _body(request, ctx.launch.max_upload)
             check_csrf(ctx.secrets, request.headers.get(CSRF_HEADER), data.get(CSRF_FIELD))
         except Forbidden as exc:
-            return PlainTextResponse(str(exc), status_code=403)
+            return await plain_error(request, 403, str(exc))
         except TooLarge as exc:
             return await on_error(request, 413, str(exc))
         except InputError as exc:
@@ -193,10 +285,14 @@ def create_app(ctx: Context) -> Starlette:
         *sending.routes(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_error, Exception: _fault},
+    )
     # Its redirects would be absolute addresses built from the request; the page's own are
     # paths the Guard keeps on the page.
     app.router.redirect_slashes = False
     app.state.ctx = ctx
+    app.add_middleware(PageWords)
     app.add_middleware(Guard, secrets_=ctx.secrets, default_language=ctx.launch.language)
     return app

@@ -47,28 +47,35 @@ async def upload_page(request: Request) -> Response:
     ctx = context(request)
     if ctx.runs.active:
         return _see("/send")  # a second tab, or the page opened again: show the run
-    return render(
-        request,
-        "upload.html",
-        error="",
-        interrupted=ctx.runs.interrupted(),
-        token_source=ctx.launch.token_source(),
-        max_mb=f"{ctx.launch.max_upload / 1_000_000:g}",
-    )
+    replace = request.query_params.get("replace") == "1"
+    return render(request, "upload.html", **_upload_values(ctx, "", replace=replace))
 
 
 async def upload_error(request: Request, status: int, message: str) -> Response:
     """The upload page again, saying why the file (or the resume) was refused."""
     ctx = context(request)
-    return render(
-        request,
-        "upload.html",
-        status=status,
-        error=message,
-        interrupted=ctx.runs.interrupted(),
-        token_source=ctx.launch.token_source(),
-        max_mb=f"{ctx.launch.max_upload / 1_000_000:g}",
-    )
+    values = _upload_values(ctx, message, replace=True)
+    return render(request, "upload.html", status=status, **values)
+
+
+def _upload_values(ctx: Any, error: str, *, replace: bool) -> dict[str, Any]:
+    """What the upload page shows: the error, the run to finish, the help, and whether a
+    new upload would discard edits (then it asks first: ``replace`` is the answer)."""
+    ws = ctx.workspace
+    with ws.lock:
+        current = ws.upload.name if ws.upload is not None else ""
+        edited = len(ws.edits)
+    return {
+        "error": error,
+        "interrupted": ctx.runs.interrupted(),
+        "token_source": ctx.launch.token_source(),
+        "max_mb": f"{ctx.launch.max_upload / 1_000_000:g}",
+        "workdir": str(ctx.launch.workdir),
+        "current": current,
+        "edited": edited,
+        # a spreadsheet with edits is not replaced by a stray drop or click: asked first
+        "ask_first": bool(current and edited and not replace),
+    }
 
 
 async def upload(request: Request, data: Data) -> Response:

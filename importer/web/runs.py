@@ -19,10 +19,11 @@ import contextvars
 import datetime as dt
 import json
 import os
+import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,24 +47,103 @@ LEGACY_MANIFEST = "run.json"
 FOLDER_LOCK = "page.lock"
 
 
+#: Statuses of rows that were sent and answered (``exists``: found, not sent again).
+SENT_STATUSES = frozenset({"created", "failed", "unknown"})
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The one set of numbers every step of the page shows, from the review to the results.
+
+    ``rows`` = ``problems`` + ``to_send``; ``to_send`` = ``done`` + ``left``, where ``done``
+    = ``existing`` (found in wolkvox already, not sent again) + ``sent`` (sent and
+    answered, or sent without a recorded answer). ``counts`` has the statuses of the done
+    rows (``created``, ``failed``, ``unknown``, ``exists``).
+    """
+
+    rows: int
+    problems: int
+    existing: int = 0
+    sent: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def to_send(self) -> int:
+        return self.rows - self.problems
+
+    @property
+    def done(self) -> int:
+        return self.existing + self.sent
+
+    @property
+    def left(self) -> int:
+        return max(0, self.to_send - self.done)
+
+    @classmethod
+    def of(cls, rows: int, problems: int, statuses: Mapping[int, str]) -> Tally:
+        """From each done row's status (rows never sent, ``not_sent``, are left)."""
+        counts = Counter(s for s in statuses.values() if s != "not_sent")
+        return cls(
+            rows=rows, problems=problems, existing=counts.get("exists", 0),
+            sent=sum(n for s, n in counts.items() if s != "exists"), counts=dict(counts),
+        )  # fmt: skip
+
+    @classmethod
+    def of_results(cls, results: Iterable[Any]) -> Tally:
+        """From a report's rows (each with ``row`` and ``status``)."""
+        statuses = {r.row: str(r.status) for r in results}
+        problems = sum(1 for s in statuses.values() if s == "invalid")
+        done = {r: s for r, s in statuses.items() if s != "invalid"}
+        return cls.of(len(statuses), problems, done)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows, "problems": self.problems, "to_send": self.to_send,
+            "done": self.done, "existing": self.existing, "sent": self.sent,
+            "left": self.left, "counts": self.counts,
+        }  # fmt: skip
+
+
 class LiveProgress:
-    """The run's progress as the page shows it (a :class:`importer.job.Progress`)."""
+    """The run's progress as the page shows it (a :class:`importer.job.Progress`).
+
+    It counts the whole run, not only what this start of it sends: the engine tells it
+    (``known``) the rows that already have their outcome, found to exist or answered in
+    an earlier part of a resumed run, then how many rows are left (``start``). So the
+    page's ``done/to send`` reads the same before a Stop, after it and after the resume.
+    """
 
     def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._now = now
-        self.total = 0
+        #: rows the run sends in all; None until the engine says
+        self.to_send: int | None = None
+        #: the done rows' statuses when sending began (from the journal)
+        self.before: dict[int, str] = {}
         self.counts: Counter[str] = Counter()
         self.current: tuple[int, str] | None = None
         #: (row, status, campaign name) in the order the rows ended
         self.done: list[tuple[int, str, str]] = []
         self.started: float | None = None
         self.names: dict[int, str] = {}
+        #: set once the campaign list was read and the first row is about to go
+        self.begun = threading.Event()
+
+    @property
+    def total(self) -> int:
+        return self.to_send or 0
+
+    def known(self, outcomes: Mapping[int, str]) -> None:
+        """What the journal says before sending begins (``job.run``'s ``known``)."""
+        with self._lock:
+            self.before = {r: s for r, s in outcomes.items() if s != "not_sent"}
 
     def start(self, total: int) -> LiveProgress:
-        """The factory ``job.run`` calls once it knows how many rows it will send."""
+        """The factory ``job.run`` calls once it knows how many rows are left to send."""
         with self._lock:
-            self.total, self.started = total, self._now()
+            self.to_send = total + len(self.before)
+            self.started = self._now()
+        self.begun.set()
         return self
 
     def sending(self, row: int, name: str) -> None:
@@ -82,21 +162,31 @@ class LiveProgress:
         with self._lock:
             self.current = None
 
+    def statuses(self) -> dict[int, str]:
+        """Each done row's status as far as this run knows it now."""
+        with self._lock:
+            return {**self.before, **{r: s for r, s, _n in self.done}}
+
     def snapshot(self, since: int) -> dict[str, Any]:
         """The progress now, with the rows ended since the ``since``-th (for the page's polling)."""
         with self._lock:
-            done = len(self.done)
+            statuses = {**self.before, **{r: s for r, s, _n in self.done}}
+            done = sum(1 for s in statuses.values() if s != "not_sent")
+            answered_now = sum(1 for _r, s, _n in self.done if s != "not_sent")
             elapsed = self._now() - self.started if self.started is not None else 0.0
+            total = self.total
             left = None
-            if done and self.total > done:
-                left = elapsed / done * (self.total - done)
+            if answered_now and total > done:
+                left = elapsed / answered_now * (total - done)
+            counts = Counter(s for s in statuses.values() if s != "not_sent")
             return {
-                "total": self.total,
+                "total": total,
                 "done": done,
-                "counts": dict(self.counts),
+                "counts": dict(counts),
                 "current": list(self.current) if self.current else None,
                 "elapsed": elapsed,
                 "left": left,
+                "begun": self.started is not None,
                 "rows": [list(r) for r in self.done[since:]],
             }
 
@@ -112,7 +202,7 @@ class Run:
     resume: bool = False
     stop: StopFlag = field(default_factory=StopFlag)
     progress: LiveProgress = field(default_factory=LiveProgress)
-    state: str = "running"  # running, finished, failed
+    state: str = "running"  # running, finished, failed, refused
     report: job.Report | None = None
     error: str = ""
     messages: list[str] = field(default_factory=list)
@@ -123,6 +213,21 @@ class Run:
     input_file: Path | None = None
     #: closed from the page without resuming: its results were written from its journal
     closed: bool = False
+    #: the rows of the sheet, and how many of them have problems (never sent)
+    rows: int = 0
+    problems: int = 0
+    #: why wolkvox refused the run before anything was sent (a wrong token or address)
+    refusal: job.NothingSent | None = None
+
+    def tally(self) -> Tally:
+        """The run's numbers now: from its results once it has them, else from its progress."""
+        if self.report is not None:
+            return Tally.of_results(self.report.results)
+        statuses = self.progress.statuses()
+        problems = self.problems
+        if self.progress.to_send is not None and self.rows:
+            problems = self.rows - self.progress.to_send
+        return Tally.of(self.rows, problems, statuses)
 
     @property
     def input(self) -> Path:
@@ -148,14 +253,18 @@ class Interrupted:
     name: str
     base_url: str
     simulate: bool
-    done: int
-    rows: int
+    #: the run's numbers as its journal has them (rows and problems as recorded at Send)
+    tally: Tally
     #: the input the run read, as its journal names it
     input: Path
 
     @property
     def out(self) -> Path:
         return self.folder / RESULTS_NAME
+
+    @property
+    def done(self) -> int:
+        return self.tally.done
 
 
 @dataclass(frozen=True)
@@ -173,6 +282,8 @@ class Runs:
         self.workdir = workdir
         self.lock = threading.Lock()
         self.current: Run | None = None
+        #: a run refused before anything was sent, not yet told on the page
+        self.refused: Run | None = None
         self._seen: dict[Path, _Seen] = {}
 
     @property
@@ -204,10 +315,11 @@ class Runs:
                 raise UsageError(unfinished_message(found))
             self._write_about(run)
             self.current = run
+            self.refused = None  # an earlier refusal is no longer news
             context = contextvars.copy_context()  # the language of the page that started it
             run.thread = threading.Thread(
                 target=context.run,
-                args=(_work, run, settings, token),
+                args=(self._work, run, settings, token),
                 name="wolkvox-import-run",
                 daemon=True,
             )
@@ -219,6 +331,8 @@ class Runs:
             "base_url": run.base_url,
             "simulate": run.simulate,
             "input": run.input.name,
+            "rows": run.rows,
+            "problems": run.problems,
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
         about = run.folder / ABOUT
@@ -227,6 +341,24 @@ class Runs:
         tmp = run.folder / (ABOUT + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, about)
+
+    def _work(self, run: Run, settings: job.Settings, token: str) -> None:
+        _work(run, settings, token)
+        if run.refusal is not None:
+            # Nothing was sent: no run to show. A new run's folder holds no journal (the
+            # engine refused before starting one) and goes; a resumed run stays unfinished.
+            if not run.resume and not journal_path(run.out).exists():
+                shutil.rmtree(run.folder, ignore_errors=True)
+            with self.lock:
+                if self.current is run:
+                    self.current = None
+                self.refused = run
+
+    def take_refusal(self) -> Run | None:
+        """The run refused before anything was sent, once (the Send page says why)."""
+        with self.lock:
+            run, self.refused = self.refused, None
+            return run
 
     def interrupted(self) -> Interrupted | None:
         """The latest run whose journal says it did not finish (None while one is going)."""
@@ -245,8 +377,7 @@ class Runs:
             return Interrupted(
                 folder=folder, name=str(about.get("name", "")),
                 base_url=str(recorded.get("base_url") or about.get("base_url") or ""),
-                simulate=bool(about.get("simulate")), rows=len(state.hashes),
-                done=sum(1 for o in state.outcomes.values() if o.status != "not_sent"),
+                simulate=bool(about.get("simulate")), tally=_journal_tally(state, about),
                 input=_input_of(folder, state),
             )  # fmt: skip
         return None
@@ -303,7 +434,8 @@ class Runs:
             run = Run(
                 folder=found.folder, name=found.name, base_url=found.base_url,
                 simulate=found.simulate, state="finished", report=report,
-                input_file=found.input, closed=True,
+                input_file=found.input, closed=True, rows=found.tally.rows,
+                problems=found.tally.problems,
             )  # fmt: skip
             self.current = run
             return run
@@ -325,10 +457,24 @@ class Runs:
 def unfinished_message(found: Interrupted) -> str:
     """Why no new run may start while ``found`` is unfinished, and what to do."""
     return _(
-        "The run of {name} did not finish: {done} of its {rows} rows have an outcome. Resume "
-        "it, or close it (its results are then written with every row's status), before "
-        "sending another spreadsheet."
-    ).format(name=found.name or _("the last file"), done=found.done, rows=found.rows)
+        "The run of {name} did not finish: {done} of its {to_send} rows to send are done. "
+        "Resume it, or close it (its results are then written with every row's status), "
+        "before sending another spreadsheet."
+    ).format(name=found.name or _("the last file"), done=found.done, to_send=found.tally.to_send)
+
+
+def _journal_tally(state: JournalState, about: Mapping[str, Any]) -> Tally:
+    """An unfinished run's numbers, from its journal: a row sent without a recorded answer
+    counts as sent (closing the run makes it ``unknown``, a resume checks it)."""
+    statuses = {r: str(o.status) for r, o in state.outcomes.items()}
+    for row in state.attempted_at:
+        statuses.setdefault(row, "unknown")
+    rows = len(state.hashes)
+    try:
+        problems = int(about.get("problems", 0))
+    except (TypeError, ValueError):
+        problems = 0
+    return Tally.of(rows, min(max(problems, 0), rows), statuses)
 
 
 def _input_of(folder: Path, state: JournalState) -> Path:
@@ -426,9 +572,14 @@ def _work(run: Run, settings: job.Settings, token: str) -> None:
     """The run's thread: the engine does the work; this only records how it ended."""
     try:
         run.report = job.run(
-            settings, token=token, stop=run.stop, progress=run.progress.start, say=run.say
-        )
+            settings, token=token, stop=run.stop, progress=run.progress.start, say=run.say,
+            known=run.progress.known,
+        )  # fmt: skip
         run.state = "finished"
+    except job.NothingSent as exc:
+        run.refusal = exc
+        run.error = str(exc)
+        run.state = "refused"
     except ImporterError as exc:
         run.error = str(exc)
         run.state = "failed"

@@ -7,8 +7,12 @@ it is ever left without a status.
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,16 +25,24 @@ from importer.client import base_url_for
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
 from importer.layout import original_rows
-from importer.status import Status, label
+from importer.policy import DAILY_CALLS, ESTIMATED_CALL_SECONDS
+from importer.status import Ended, Status, label
 from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
-from importer.web.runs import Run, cannot_write, human_seconds, unfinished_message
+from importer.web.runs import Run, Tally, cannot_write, human_seconds, unfinished_message
 from importer.web.uploads import content_disposition, download_name
+from importer.web.wording import split_said
 from importer.web.workspace import Reviewed, Workspace, check_reads_back
 
 POLL_MS = 250
+#: How long Send waits for the run to read the campaign list before showing its progress:
+#: a token or an address refused there is told on the Send page itself, with the field
+#: ready. Past this the progress page shows the wait, and goes back to Send if refused.
+FIRST_CALL_WAIT = 10.0
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
+#: The blank template's name, in the working folder and as downloaded.
+TEMPLATE_NAME = "campaigns-template.xlsx"
 
 
 def routes() -> list[BaseRoute]:
@@ -57,32 +69,93 @@ def _destination(ctx: Context) -> str:
     return ctx.launch.base_url or ""
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a run will cost before it starts: its calls against the day's quota, and time."""
+
+    #: rows the run sends at most (rows found in wolkvox already are not sent)
+    rows: int
+    #: seconds per call the estimate assumes
+    per_call: float
+
+    @property
+    def calls(self) -> int:
+        """One read of the campaign list, then one call per row."""
+        return 1 + self.rows
+
+    @property
+    def days(self) -> int:
+        return max(1, math.ceil(self.calls / DAILY_CALLS))
+
+    @property
+    def seconds(self) -> float:
+        return self.calls * self.per_call
+
+    @property
+    def time(self) -> str:
+        return human_seconds(self.seconds)
+
+
+def _per_call(ctx: Context) -> float:
+    """The seconds one call takes, for the estimate: the simulation's own delay, else the
+    documented estimate for wolkvox."""
+    if ctx.launch.simulate:
+        latency = float(getattr(ctx.launch.args, "simulate_latency", 0.0) or 0.0)
+        return max(latency, 0.05)
+    return ESTIMATED_CALL_SECONDS
+
+
 async def send_page(request: Request, error: str = "", status: int = 200) -> Response:
     """Step 4: what will be sent and where, or the run going on; while a run is
-    unfinished, the choice to resume or close it instead."""
+    unfinished, the choice to resume or close it instead. A run wolkvox refused before
+    anything was sent (a wrong token or address) is told here, the field ready again."""
     ctx = context(request)
+    refused = ctx.runs.take_refusal()
     ws, run = ctx.workspace, ctx.runs.current
     unfinished = ctx.runs.interrupted()
     if run is None and ws.table is None and unfinished is None:
         return _see("/")
-    valid = invalid = 0
-    if ws.checked is not None:
-        valid, invalid = len(ws.checked.campaigns), len(ws.checked.invalid)
+    refusal = None
+    if refused is not None and refused.refusal is not None:
+        refusal = _refusal(refused.refusal)
+        status = 400
+    tally = None
+    if ws.checked is not None and ws.table is not None:
+        tally = Tally(rows=len(ws.table.frame), problems=len(ws.checked.invalid))
+    shown = run if (run is not None and (run.running or ws.table is None)) else None
     return render(
         request,
         "send.html",
         status=status,
-        run=run if (run is not None and (run.running or ws.table is None)) else None,
+        run=shown,
         running=ctx.runs.active,
-        valid=valid,
-        invalid=invalid,
+        tally=shown.tally() if shown is not None else tally,
+        plan=Plan(tally.to_send, _per_call(ctx)) if tally is not None else None,
+        daily=DAILY_CALLS,
+        valid=tally.to_send if tally is not None else 0,
+        invalid=tally.problems if tally is not None else 0,
         destination=_destination(ctx),
         ask_server=not ctx.launch.simulate and not ctx.launch.base_url,
         token_source=ctx.launch.token_source(),
         error=error,
+        refusal=refusal,
         poll_ms=POLL_MS,
         interrupted=unfinished,
+        labels=_labels(),
     )
+
+
+def _refusal(exc: Any) -> dict[str, str]:
+    """What the Send page says of a refusal: wolkvox's answer as a sentence, its own words
+    beside it, what was (not) done, and the field to put right."""
+    answer = exc.answer
+    field = {Ended.TOKEN: "token"}.get(answer.reason, "server")
+    if exc.resume:
+        after = _("Nothing was sent, and the run is still unfinished: put that right, then "
+                  "resume it again.")  # fmt: skip
+    else:
+        after = _("Nothing was sent and nothing was marked: put that right, then send again.")
+    return {"sentence": answer.sentence, "said": answer.said, "after": after, "field": field}
 
 
 async def send(request: Request, data: Data) -> Response:
@@ -103,7 +176,8 @@ async def send(request: Request, data: Data) -> Response:
         token, base_url = _where(ctx, data)
         folder = ctx.runs.new_folder()
         run = Run(folder=folder, name=ws.upload.name if ws.upload else "", base_url=base_url,
-                  simulate=ctx.launch.simulate)  # fmt: skip
+                  simulate=ctx.launch.simulate, rows=len(ws.table.frame),
+                  problems=len(ws.checked.invalid))  # fmt: skip
         # The rows the review checked, as the run will read them; read back by the
         # engine and compared before anything is sent.
         # With it, under the same hold on the workspace, what the run's corrected
@@ -121,7 +195,18 @@ async def send(request: Request, data: Data) -> Response:
         if isinstance(exc, OSError):
             return await send_page(request, cannot_write(ctx.launch.workdir, exc), 507)
         return await send_page(request, str(exc), 400)
+    await run_in_threadpool(_first_call, run)
     return _see("/send")
+
+
+def _first_call(run: Run) -> None:
+    """Wait (a little) until the run has read the campaign list: sending began, or it ended."""
+    thread = run.thread
+    deadline = FIRST_CALL_WAIT
+    while deadline > 0 and thread is not None and thread.is_alive():
+        if run.progress.begun.wait(0.05):
+            return
+        deadline -= 0.05
 
 
 def _where(ctx: Context, data: Data, base_url: str | None = None) -> tuple[str, str]:
@@ -166,12 +251,14 @@ async def resume(request: Request, data: Data) -> Response:
         # the server the run began with, never another
         token, base_url = _where(ctx, data, base_url=found.base_url)
         run = Run(folder=found.folder, name=found.name, base_url=base_url,
-                  simulate=found.simulate, resume=True, input_file=found.input)  # fmt: skip
+                  simulate=found.simulate, resume=True, input_file=found.input,
+                  rows=found.tally.rows, problems=found.tally.problems)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
         run.originals = await run_in_threadpool(_originals_of, run.input)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:
         return await upload_error(request, 400, str(exc))
+    await run_in_threadpool(_first_call, run)
     return _see("/send")
 
 
@@ -204,7 +291,8 @@ async def progress(request: Request) -> Response:
     ctx = context(request)
     run = ctx.runs.current
     if run is None:
-        return JSONResponse({"state": "none"})
+        # refused before anything was sent: the Send page says why
+        return JSONResponse({"state": "refused" if ctx.runs.refused is not None else "none"})
     try:
         since = max(0, int(request.query_params.get("since", "0")))
     except ValueError:
@@ -216,11 +304,13 @@ async def progress(request: Request) -> Response:
     snap["rows"] = [[shown.get(r, r), s, label(s), n] for r, s, n in snap["rows"]]
     if snap["current"]:
         snap["current"][0] = shown.get(snap["current"][0], snap["current"][0])
+    tally = run.tally()
     return JSONResponse(
         {
             **snap,
             "state": run.state,
-            "text": f"{snap['done']}/{snap['total']}",
+            "text": f"{tally.done}/{tally.to_send}" if snap["begun"] else "",
+            "tally": tally.as_json(),
             "elapsed_text": human_seconds(snap["elapsed"]),
             "left_text": _("about {time} left").format(time=human_seconds(left))
             if left is not None
@@ -239,18 +329,15 @@ async def results_page(request: Request) -> Response:
     if run is None or run.running:
         return _see("/send" if run is not None else "/")
     report = run.report
-    snap = run.progress.snapshot(since=1 << 30)
-    sent = f"{snap['done']}/{snap['total']}"
-    if run.closed and report is not None:  # no progress of this start: the journal's count
-        answered = sum(1 for r in report.results if r.status not in _NEVER_SENT)
-        sent = f"{answered}/{sum(1 for r in report.results if r.status != Status.INVALID)}"
+    tally = run.tally()
     return render(
         request,
         "results.html",
         run=run,
-        sent=sent,
+        tally=tally,
         report=report,
-        counts={s: n for s, n in report.counts.items() if n} if report else {},
+        rows=[(r, *split_said(r.message)) for r in report.results] if report else [],
+        ended=split_said(report.ended_message) if report and report.ended_message else None,
         labels=_labels(),
         interrupted=ctx.runs.interrupted(),
         corrected_kind=_corrected_kind(run),
@@ -284,6 +371,8 @@ async def download(request: Request) -> Response:
     what = request.path_params["what"]
     if what in CORRECTED:
         return await _corrected(ctx, what)
+    if what == "template":
+        return await _template(ctx)
     path, suffix = _download_path(ctx, what)
     if path is None or not path.exists():
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
@@ -299,6 +388,25 @@ async def download(request: Request) -> Response:
 #: The corrected spreadsheet's downloads: before a run (``edited``: the edits so far) and
 #: after it (``corrected``: the edits the run was sent with); ``-xlsx``: as a workbook.
 CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx")
+
+
+async def _template(ctx: Context) -> Response:
+    """The blank template, as ``wolkvox-import template`` writes it (made once per start)."""
+    from importer.template import write_template
+
+    path = ctx.launch.workdir / TEMPLATE_NAME
+    try:
+        if not path.exists():  # written aside, then moved: never served half-written
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{TEMPLATE_NAME}")
+            await run_in_threadpool(write_template, tmp)
+            os.replace(tmp, path)
+    except (ImporterError, OSError) as exc:
+        why = cannot_write(ctx.launch.workdir, exc) if isinstance(exc, OSError) else str(exc)
+        return JSONResponse({"error": why}, status_code=507)
+    return FileResponse(
+        path, media_type=XLSX, headers={"content-disposition": content_disposition(TEMPLATE_NAME)}
+    )
 
 
 async def _corrected(ctx: Context, what: str) -> Response:

@@ -14,6 +14,7 @@ import ipaddress
 import os
 import signal
 import socket
+import sys
 import tempfile
 import threading
 import webbrowser
@@ -179,6 +180,7 @@ def _bind(host: str | None, port: int) -> list[socket.socket]:
 def _listen(family: int, address: str, port: int, *, quiet: bool = False) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
+        _own_port(sock)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((address, port))
@@ -194,6 +196,23 @@ def _listen(family: int, address: str, port: int, *, quiet: bool = False) -> soc
         ) from None
     sock.setblocking(False)
     return sock
+
+
+def _own_port(sock: socket.socket) -> None:
+    """Let the page listen again on its port at once after it stopped, and keep any other
+    program off that port.
+
+    A stopped page leaves its closed connections in TIME-WAIT for a minute or two; without
+    SO_REUSEADDR a POSIX system refuses the port meanwhile ("Address already in use").
+    There SO_REUSEADDR never lets two programs listen on one address and port. On Windows
+    it means something else (binding over a port another program listens on), so it is not
+    set there; SO_EXCLUSIVEADDRUSE is, as anyio does, so that no other program can take
+    the page's port while it listens.
+    """
+    if sys.platform == "win32":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+    else:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 
 
 def _tell(args: argparse.Namespace, launch: Launch, err: TextIO) -> None:

@@ -159,7 +159,8 @@ def wait_progress_at_least(page: Any, done: int, deadline: float = STEP) -> None
 
 
 def row_status(page: Any, row: int) -> str:
-    return find(page, f"row-status-{row}").inner_text().strip()
+    """The row's status code (the page shows its words in the person's language)."""
+    return (find(page, f"row-status-{row}").get_attribute("data-status") or "").strip()
 
 
 def statuses(page: Any, rows: range | list[int]) -> dict[int, str]:
@@ -176,14 +177,14 @@ def expect_statuses(page: Any, expected: dict[int, str], deadline: float = STEP)
         page.wait_for_function(
             """(expected) => Object.entries(expected).every(([row, status]) => {
                 const el = document.querySelector(`[data-testid="row-status-${row}"]`);
-                return !!el && el.textContent.trim() === status;
+                return !!el && el.dataset.status === status;
             })""",
             arg={str(row): status for row, status in expected.items()},
             timeout=deadline * 1000,
         )
     for row, status in expected.items():
-        expect(find(page, f"row-status-{row}")).to_have_text(
-            re.compile(rf"^\s*{status}\s*$"), timeout=1000
+        expect(find(page, f"row-status-{row}")).to_have_attribute(
+            "data-status", status, timeout=1000
         )
 
 
@@ -192,7 +193,7 @@ def wait_all_final(page: Any, rows: range | list[int], deadline: float = STEP) -
     page.wait_for_function(
         """([rows, final]) => rows.every(r => {
             const el = document.querySelector(`[data-testid="row-status-${r}"]`);
-            return !!el && final.includes(el.textContent.trim());
+            return !!el && final.includes(el.dataset.status);
         })""",
         arg=[list(rows), sorted(FINAL)],
         timeout=deadline * 1000,

@@ -194,26 +194,48 @@
       const el = document.getElementById(id);
       if (el) el.textContent = value;
     }
+    // The one set of numbers (see _tally.html): done/to send, existing, sent, left.
+    function showTally(t, labels) {
+      text("tally-rows", t.rows);
+      text("tally-problems", t.problems);
+      text("tally-to-send", t.to_send);
+      text("tally-existing", t.existing);
+      text("tally-sent", t.sent);
+      text("tally-left", t.left);
+      const counts = document.getElementById("counts");
+      if (!counts) return;
+      counts.replaceChildren();
+      Object.keys(t.counts).forEach(function (status) {
+        const li = document.createElement("li");
+        li.className = "status-" + status;
+        li.dataset.status = status;
+        const n = document.createElement("strong");
+        n.textContent = t.counts[status];
+        li.append((labels[status] || status) + ": ", n);
+        counts.appendChild(li);
+      });
+    }
     function tick() {
       fetch(box.dataset.progress + "?since=" + since, { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (p) {
+          if (p.state === "refused") {
+            // wolkvox refused the run before anything was sent: Send says why
+            window.location.assign(root + "/send");
+            return;
+          }
           if (p.state === "none") return;
-          text("progress-text", p.text);
+          if (p.begun) {
+            text("phase", "");
+            text("progress-text", p.text);
+          }
           const bar = document.getElementById("progress-bar");
-          bar.max = Math.max(p.total, 1);
-          bar.value = p.done;
+          bar.max = Math.max(p.tally.to_send, 1);
+          bar.value = p.tally.done;
+          showTally(p.tally, p.counts_text);
           text("current", p.current ? p.current[0] + " · " + p.current[1] : "–");
           text("elapsed", p.elapsed_text);
           text("left", p.left_text || "–");
-          const counts = document.getElementById("counts");
-          counts.replaceChildren();
-          Object.keys(p.counts).forEach(function (status) {
-            const li = document.createElement("li");
-            li.className = "status-" + status;
-            li.textContent = p.counts_text[status] + ": " + p.counts[status];
-            counts.appendChild(li);
-          });
           const messages = document.getElementById("messages");
           if (messages.childElementCount !== p.messages.length) {
             messages.replaceChildren();
@@ -233,12 +255,12 @@
             const name = document.createElement("td");
             name.textContent = r[3];
             const status = document.createElement("td");
-            const code = document.createElement("span");
-            code.className = "code";
-            code.dataset.testid = "row-status-" + r[0];
-            code.textContent = r[1];
-            status.append(code);
-            if (r[2] !== r[1]) status.append(" " + r[2]);
+            const word = document.createElement("span");
+            word.className = "label";
+            word.dataset.testid = "row-status-" + r[0];
+            word.dataset.status = r[1];
+            word.textContent = r[2];
+            status.append(word);
             tr.append(th, name, status);
             body.prepend(tr);
           });
