@@ -348,6 +348,12 @@ CLI_ONLY = {
     "{path} is not named like a journal": "report",
     "{prog}: internal error": "the terminal's",
     "another wolkvox-import page is using the folder": "starting",
+    # the records' check stage: records do not reach the page yet
+    "--country must be": "records",
+    "--phone-format must be": "records",
+    "{name} has a header (row {row}) but no records": "records",
+    "{name}: the records need": "records",
+    "{value} is a number of country code": "records",
 }
 _ADVICE = re.compile(r"--[a-z]|run again|same command|wolkvox-import [a-z]|WOLKVOX_TOKEN")
 
