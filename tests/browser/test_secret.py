@@ -195,24 +195,27 @@ def _raw_get(origin: str, target: str) -> tuple[int, str]:
         conn.close()
 
 
-@pytest.mark.parametrize(
-    "target",
-    ["//evil.example/", "//evil.example", "/\\evil.example/", "/%2F%2Fevil.example/",
-     "/%5C%5Cevil.example/", "/%2F/evil.example", "///evil.example/", "/./..//evil.example/",
-     "/%09/evil.example/", "http://evil.example/"],
-)  # fmt: skip
-def test_the_key_redirect_never_leaves_the_page(start_web, target):
+# One page answers every hostile target: starting a page costs seconds, asking it costs nothing.
+HOSTILE_TARGETS = [
+    "//evil.example/", "//evil.example", "/\\evil.example/", "/%2F%2Fevil.example/",
+    "/%5C%5Cevil.example/", "/%2F/evil.example", "///evil.example/", "/./..//evil.example/",
+    "/%09/evil.example/", "http://evil.example/",
+]  # fmt: skip
+
+
+def test_the_key_redirect_never_leaves_the_page(start_web):
     server = start_web()
-    status, location = _raw_get(server.origin, f"{target}?key={server.secret}")
-    if status == 400:  # a target the HTTP layer refuses outright is fine too
-        assert not location
-        return
-    assert status == 303, (target, status)
-    assert location.startswith("/") and location[1:2] not in {"/", "\\"}, location
-    assert "evil.example" not in urlsplit(location).netloc
-    # a browser resolves it on the page's own origin
-    resolved = urlsplit(urllib.request.urljoin(f"{server.origin}/", location))
-    assert f"{resolved.scheme}://{resolved.netloc}" == server.origin, location
+    for target in HOSTILE_TARGETS:
+        status, location = _raw_get(server.origin, f"{target}?key={server.secret}")
+        if status == 400:  # a target the HTTP layer refuses outright is fine too
+            assert not location, target
+            continue
+        assert status == 303, (target, status)
+        assert location.startswith("/") and location[1:2] not in {"/", "\\"}, location
+        assert "evil.example" not in urlsplit(location).netloc, (target, location)
+        # a browser resolves it on the page's own origin
+        resolved = urlsplit(urllib.request.urljoin(f"{server.origin}/", location))
+        assert f"{resolved.scheme}://{resolved.netloc}" == server.origin, (target, location)
 
 
 def test_the_printed_address_lands_on_the_page(start_web):
