@@ -454,11 +454,18 @@ def unstorable_message(value: str) -> str:
     if not found:
         return describe(Rule.UNSTORABLE_CHARACTER)
     position, code = found[0]
-    message = _(
-        "the cell holds {char} at position {position}, an invisible character that a "
-        "workbook cannot store (the workbooks show it as <{char}>) and wolkvox may not "
-        "receive intact. Delete it: type the text again."
-    ).format(char=code_name(code), position=position)
+    if 0x7F <= code <= 0x9F:  # a workbook holds it, but it is as invisible and as risky
+        message = _(
+            "the cell holds {char} at position {position}, an invisible control character "
+            "that wolkvox may not receive intact (the workbooks show it as <{char}>). "
+            "Delete it: type the text again."
+        ).format(char=code_name(code), position=position)
+    else:
+        message = _(
+            "the cell holds {char} at position {position}, an invisible character that a "
+            "workbook cannot store (the workbooks show it as <{char}>) and wolkvox may not "
+            "receive intact. Delete it: type the text again."
+        ).format(char=code_name(code), position=position)
     if len(found) > 1:
         more = ngettext(
             "{count} more such character in the cell.",
