@@ -181,9 +181,7 @@ def run(
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
     started = dt.datetime.now().astimezone()
-    if settings.results_path.resolve() == settings.input.resolve():
-        message = _("--out {out} is the spreadsheet being read; choose another --out.")
-        raise UsageError(message.format(out=settings.results_path))
+    _check_out(settings)
     _check_folder(settings.results_path)
     if settings.dry_run:
         _check_not_a_run(settings)
@@ -201,6 +199,42 @@ def run(
             client.session.close()
     derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
     return finish(settings, loaded, derived, started, ended, message)
+
+
+def _check_out(settings: Settings) -> None:
+    """Refuse a results path whose writing would destroy something: the input, a retry
+    file or journal of a run, or any file that is not a results workbook of its own."""
+    out = settings.results_path
+    if out.resolve() == settings.input.resolve() or _same_file(out, settings.input):
+        message = _("--out {out} is the spreadsheet being read; choose another --out.")
+        raise UsageError(message.format(out=out))
+    if out.suffix.lower() != ".xlsx":
+        message = _(
+            "--out {out} must name an Excel workbook ending in .xlsx (the results are one); "
+            "choose another --out, such as {example}."
+        )
+        example = out.with_name(f"{out.stem or 'campaigns'}.results.xlsx")
+        raise UsageError(message.format(out=out, example=example))
+    if out.name.lower().endswith(".retry.xlsx"):
+        message = _(
+            "--out {out} is named like a run's retry file (NAME.retry.xlsx), which a run "
+            "writes beside its results and must not replace; choose another --out."
+        )
+        raise UsageError(message.format(out=out))
+    if out.exists() and not journal_path(out).exists() and not results.is_results_workbook(out):
+        message = _(
+            "--out {out} already exists and is not a results workbook of wolkvox-import, so "
+            "it is not replaced; choose another --out, or move that file away first."
+        )
+        raise UsageError(message.format(out=out))
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """True when both name one existing file (a link, or another case on Windows)."""
+    try:
+        return one.exists() and other.exists() and os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _check_folder(out: Path) -> None:

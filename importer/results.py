@@ -93,6 +93,25 @@ class Kind:
         return shown + (", …" if len(self.rows) > FIRST_ROWS else "")
 
 
+#: The sheets :func:`write_results` writes, in order: what marks a workbook as results.
+RESULTS_SHEETS = ["results", "summary"]
+
+
+def is_results_workbook(path: Path) -> bool:
+    """True when ``path`` is a workbook with exactly the sheets :func:`write_results`
+    writes: a results workbook (or a dry run's check), which ``--out`` may replace."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True)
+    except Exception:  # not a workbook openpyxl can open: not one this program wrote
+        return False
+    try:
+        return list(book.sheetnames) == RESULTS_SHEETS
+    finally:
+        book.close()
+
+
 def retry_path(out: Path) -> Path:
     """``x.results.xlsx`` -> ``x.results.retry.xlsx``."""
     return out.with_name(out.stem + ".retry.xlsx")
@@ -270,7 +289,7 @@ def _fill_results(
     fixed = [*RESULT_HEADER, LABEL_COLUMN, *([RETRY_ROW_COLUMN] if originals else [])]
     data = [c.key for c in layout.columns]
     header = [*fixed, *data]
-    ws = sheet(book, "results", header)
+    ws = sheet(book, RESULTS_SHEETS[0], header)
     ids, id_cell = _id_cells(ws, header)
     last = len(results) + 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
@@ -324,7 +343,7 @@ def _summary_sheet(
     book: Workbook, summary: Sequence[tuple[str, str]], problems: list[Kind], notes: list[Kind]
 ) -> None:
     """The run's summary on the left; beside it, the problems and warnings by rule."""
-    ws: Any = book.create_sheet("summary")
+    ws: Any = book.create_sheet(RESULTS_SHEETS[1])
     for letter, width in zip("ABCDEF", (24, 60, 3, 50, 8, 30), strict=True):
         ws.column_dimensions[letter].width = width
     side: list[list[Entry]] = []
