@@ -43,6 +43,7 @@ from importer.send import (
     Settled,
     StopFlag,
     index_by_name,
+    read_list,
     settle,
     skip_existing,
 )
@@ -355,7 +356,7 @@ class _Importer:
             return _reopen(settings, path, hashes, self.clock), None, None
         # The list as it is before the run: an unclear row is later confirmed only by a
         # campaign that was not in it.
-        listing, why = _read_listing(self.client, names.values())
+        listing, why = _read_listing(self, names.values())
         _refused_at_start(why, resume=False)  # before the journal: nothing to strand
         info = {
             "input": str(settings.input),
@@ -392,7 +393,7 @@ class _Importer:
         return settle(
             names, self.client, journal, self.clock, after=self.settings.policy.reconcile_after,
             before=journal.state.header.get("existing"), stop=self.stop, say=self.say,
-            resending=resending,
+            resending=resending, policy=self.settings.policy,
         )  # fmt: skip
 
     def _send(
@@ -426,7 +427,7 @@ class _Importer:
         pending = [c for c in campaigns if state.sendable(c.row)]
         if pending and self.settings.skip_existing:
             if listing is None:  # a resume: the list may have changed since the run began
-                listing, why = _read_listing(self.client, (c.name for c in pending))
+                listing, why = _read_listing(self, (c.name for c in pending))
                 if listing is None:
                     assert why is not None  # _read_listing gives one or the other
                     _refused_at_start(why, resume=True)  # the journal stays unfinished
@@ -466,10 +467,12 @@ class _Importer:
             bar.close()
 
 
-def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, ApiStopped | None]:
-    """The campaigns that exist before the run, for this file's names; else None and why."""
+def _read_listing(importer: _Importer, names: Any) -> tuple[Listing | None, ApiStopped | None]:
+    """The campaigns that exist before the run, for this file's names; else None and why.
+    A busy token or maintenance is waited out as for a send (``--retry-for``)."""
     try:
-        listing = index_by_name(client.list_campaigns())
+        found = read_list(importer.client, importer.clock, importer.settings.policy, importer.stop)
+        listing = index_by_name(found)
     except ApiStopped as exc:
         return None, exc
     wanted = {schema.name_key(n) for n in names}
