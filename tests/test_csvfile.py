@@ -1,5 +1,8 @@
 """CSV rows that do not fit the header: text beyond it is a row problem, empties are not."""
 
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
 from importer import i18n
 from importer.load import load_table
 from importer.problems import Rule
@@ -128,3 +131,74 @@ def test_empty_fields_every_row_has_are_excel_padding_not_a_problem(tmp_path):
     # Excel pads every record to the widest column ever used, the header row included or not.
     path = _csv(tmp_path, "campaign_name;skill_id\nUno;101;;\nDos;102;;\nTres;103;;\n")
     assert load_table(path).problems == []
+
+
+# Encoding: UTF-8 (a byte-order mark or not), UTF-16 with its mark, else Windows-1252.
+
+_SPANISH = list(
+    "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ,;0123456789áéíóúüñÁÉÍÓÚÜÑ¿¡ºª€"
+)
+
+
+def test_a_spanish_windows_file_a_detector_took_for_cp850_reads_as_written(tmp_path):
+    # A charset detector read these very bytes as cp850: "se±or Mu±oz, ma±ana".
+    text = "campaign_name,campaign_description,type_campaign,skill_id\r\n"
+    text += "Cobro señor Muñoz,Llamar mañana,preview,101\r\n"
+    path = tmp_path / "c.csv"
+    path.write_bytes(text.encode("cp1252"))
+    table = load_table(path)
+    assert table.source == 'CSV (cp1252, ",")'
+    assert table.frame.loc[2, "campaign_name"] == "Cobro señor Muñoz"
+    assert table.frame.loc[2, "campaign_description"] == "Llamar mañana"
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(_SPANISH), min_size=1, max_size=40))
+def test_spanish_text_saved_as_cp1252_reads_back_as_it_was(text):
+    from importer.csvfile import decode
+
+    data = text.encode("cp1252")
+    try:
+        data.decode("utf-8")
+        assume(False)  # bytes that happen to be valid UTF-8 too are read as UTF-8
+    except UnicodeDecodeError:
+        pass
+    assert decode(data, "c.csv") == (text, "cp1252")
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200))
+def test_any_bytes_decode_or_are_refused_in_words(data):
+    from importer.csvfile import decode
+    from importer.errors import InputError
+
+    try:
+        text, used = decode(data, "c.csv")
+    except InputError as refused:  # only a file holding NUL: binary, or UTF-16 without its mark
+        assert b"\x00" in data
+        assert "the text encoding could not be recognised" in str(refused)
+        return
+    assert isinstance(text, str)
+    if used == "cp1252":
+        assert len(text) == len(data)  # one character per byte, none lost or replaced
+
+
+def test_the_five_bytes_cp1252_leaves_undefined_read_as_latin1_and_mark_their_cell(tmp_path):
+    from importer.csvfile import decode
+
+    assert decode(b"a\x81\x8d\x8f\x90\x9d\xf1", "c.csv") == (
+        "a\x81\x8d\x8f\x90\x9d\u00f1",
+        "cp1252",
+    )
+    assert decode(b"a\x81", "c.csv", "cp1252") == ("a\x81", "cp1252")  # named, the same
+    text = (
+        b"campaign_name;type_campaign;skill_id\r\nCobro\x81 Ene;preview;101\r\nOtra;preview;101\r\n"
+    )
+    path = tmp_path / "c.csv"
+    path.write_bytes(text)
+    table = load_table(path)
+    checked = validate(table.frame, extra=table.problems)
+    assert [c.row for c in checked.campaigns] == [3]
+    (problem,) = checked.problems
+    assert (problem.row, problem.rule) == (2, Rule.UNSTORABLE_CHARACTER)
+    assert problem.message.startswith("the cell holds U+0081 at position 6, an invisible control")
