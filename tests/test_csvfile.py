@@ -202,3 +202,67 @@ def test_the_five_bytes_cp1252_leaves_undefined_read_as_latin1_and_mark_their_ce
     (problem,) = checked.problems
     assert (problem.row, problem.rule) == (2, Rule.UNSTORABLE_CHARACTER)
     assert problem.message.startswith("the cell holds U+0081 at position 6, an invisible control")
+
+
+# A quote left open, and cells longer than the csv module reads by default.
+
+
+def test_a_quote_that_is_never_closed_names_its_row_and_what_to_do(tmp_path):
+    import pytest
+
+    from importer.errors import InputError
+
+    text = (
+        "campaign_name,type_campaign,skill_id\r\nUno,preview,101\r\n"
+        'Dos,"preview,101\r\nTres,preview,101\r\nCuatro,preview,101\r\n'
+    )
+    path = _csv(tmp_path, text)
+    with pytest.raises(InputError) as refused:
+        load_table(path)
+    assert str(refused.value) == (
+        'c.csv: a quote (") opens a cell in row 3 and is never closed, so every row after it '
+        "would be read into that one cell. Close the quote in that cell (or delete it), or "
+        "check that the file was saved from Excel as CSV."
+    )
+    with i18n.using("es"), pytest.raises(InputError) as spanish:
+        load_table(path)
+    assert str(spanish.value).startswith(
+        'c.csv: unas comillas (") abren una celda en la fila 3 y nunca se cierran'
+    )
+
+
+def test_a_quote_left_open_after_a_quoted_line_break_counts_rows_as_records(tmp_path):
+    import pytest
+
+    from importer.errors import InputError
+
+    text = (
+        'campaign_name,campaign_description,type_campaign,skill_id\nUno,"dos\nlíneas",preview,101\n'
+        'Dos,"sin cerrar,preview,101\nTres,x,preview,101\n'
+    )
+    with pytest.raises(InputError, match="opens a cell in row 3 and is never closed"):
+        load_table(_csv(tmp_path, text))
+
+
+def test_quotes_inside_a_cell_and_doubled_quotes_are_not_an_open_quote(tmp_path):
+    text = (
+        "campaign_name,campaign_description,type_campaign,skill_id\n"
+        'Uno,"dice ""hola""",preview,101\nDos,5" pantalla,preview,101\n'
+    )
+    table = load_table(_csv(tmp_path, text))
+    assert table.frame.loc[2, "campaign_description"] == 'dice "hola"'
+    assert table.frame.loc[3, "campaign_description"] == '5" pantalla'
+
+
+def test_a_cell_of_4_mb_is_read_and_refused_as_a_cell_not_with_the_csv_modules_words(tmp_path):
+    import csv
+
+    csv.field_size_limit(131_072)  # the module's default, as a new process has it
+    long = "x" * 4_000_000
+    text = f'campaign_name,type_campaign,skill_id\nUno,preview,101\n"{long}",preview,101\n'
+    table = load_table(_csv(tmp_path, text))
+    checked = validate(table.frame, extra=table.problems)
+    assert [c.row for c in checked.campaigns] == [2]
+    (problem,) = checked.problems
+    assert (problem.row, problem.rule) == (3, Rule.NAME_TOO_LONG)
+    assert "4000000 characters" in problem.message
