@@ -138,6 +138,13 @@ def derive(
         "sent, but the run ended before the answer was recorded; run again with "
         "--resume to check it against the campaign list"
     )
+    if sent is not None and sent.finished:
+        # Only closing an unfinished run (the page's Close) finishes a journal with such
+        # a row: no resume will check it any more.
+        unanswered = _(
+            "sent, but the answer was never recorded, and the run was closed without "
+            "checking it; look for the campaign in wolkvox manager before sending it again"
+        )
     out = []
     code: str
     originals = original_rows(frame)

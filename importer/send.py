@@ -286,11 +286,13 @@ def settle(
         listing = index_by_name(read_list(client, clock, policy or Policy(), stop))
     except ApiStopped as exc:
         for row in unclear:
+            # One sentence: the cause alone, not the whole "list could not be read" again.
             message = _(
-                "sent, but the answer was unclear and the campaign list could not be checked "
-                "({why}); look for it in wolkvox manager before sending it again"
+                "sent, but the answer was unclear, and the campaign list that would tell "
+                "whether it was created could not be read ({why}); look for it in wolkvox "
+                "manager before sending it again"
             )
-            journal.outcome(row, Status.UNKNOWN, message=message.format(why=exc))
+            journal.outcome(row, Status.UNKNOWN, message=message.format(why=exc.why))
         return Settled()
     absent = [row for row in unclear if _settle_unclear(row, names[row], listing, before, journal)]
     for row in absent:

@@ -327,3 +327,17 @@ def test_settling_waits_out_a_busy_list_instead_of_leaving_rows_unknown(journal,
     settle({2: "row 2"}, client, journal, clock, after=0, before={}, policy=Policy(first_delay=2))
     assert journal.state.outcomes[2].status == "created"
     assert journal.state.outcomes[2].id_campaign == "555"
+
+
+def test_a_list_that_cannot_be_read_while_settling_is_said_in_one_sentence(journal, clock):
+    journal.attempt(2)
+    unreadable = ApiStopped("the campaign list could not be read: HTTP 500", why="HTTP 500")
+    client = ScriptedClient(journal.path, listed=unreadable)
+    settle({2: "row 2"}, client, journal, clock, after=0, before={})
+    message = journal.state.outcomes[2].message
+    assert message == (
+        "sent, but the answer was unclear, and the campaign list that would tell whether it "
+        "was created could not be read (HTTP 500); look for it in wolkvox manager before "
+        "sending it again"
+    )
+    assert message.count("campaign list") == 1

@@ -295,6 +295,14 @@ def test_a_row_in_flight_at_a_crash_is_unknown_when_the_run_is_closed(tmp_path):
             assert f'data-testid="row-status-{pending}" data-status="unknown"' in results
             assert 'data-testid="unknown-hint"' in results
             assert len(statuses(results)) == 5
+        closed = "the run was closed without checking it; look for the campaign in wolkvox manager"
+        assert closed in results and "resume" not in results.split(closed)[0][-200:]
+        (unknown,) = [r for r in read_results(journal.parent / "campaigns.results.xlsx")
+                      if r["status"] == "unknown"]  # fmt: skip
+        assert unknown["message"] == (
+            "sent, but the answer was never recorded, and the run was closed without checking "
+            "it; look for the campaign in wolkvox manager before sending it again"
+        )
 
 
 def test_the_journals_say_which_runs_are_unfinished_also_in_an_old_folder(tmp_path):
