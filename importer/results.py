@@ -99,17 +99,25 @@ RESULTS_SHEETS = ["results", "summary"]
 
 def is_results_workbook(path: Path) -> bool:
     """True when ``path`` is a workbook with exactly the sheets :func:`write_results`
-    writes: a results workbook (or a dry run's check), which ``--out`` may replace."""
-    from openpyxl import load_workbook
+    writes: a results workbook (or a dry run's check), which ``--out`` may replace.
+
+    Only the workbook's list of sheets is read (a results workbook of 100,000 rows is
+    not opened for that), and anything unreadable is not one of these."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    from importer.xlsx import NS
 
     try:
-        book = load_workbook(path, read_only=True)
-    except Exception:  # not a workbook openpyxl can open: not one this program wrote
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/workbook.xml")
+            if info.file_size > 2**20:  # a workbook's sheet list is a few hundred bytes
+                return False
+            book = ET.fromstring(archive.read(info))
+    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError, RuntimeError, ValueError):
         return False
-    try:
-        return list(book.sheetnames) == RESULTS_SHEETS
-    finally:
-        book.close()
+    names = [e.get("name") for e in book.iterfind("m:sheets/m:sheet", NS)]
+    return names == RESULTS_SHEETS
 
 
 def retry_path(out: Path) -> Path:
