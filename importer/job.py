@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +22,7 @@ import requests
 from importer import load, results, schema
 from importer.answers import Answer
 from importer.client import ListRefused, WolkvoxClient
-from importer.errors import ApiStopped, JournalError, UsageError
+from importer.errors import ApiStopped, ImporterError, JournalError, UsageError
 from importer.i18n import _, ngettext
 from importer.journal import (
     Journal,
@@ -190,7 +190,7 @@ def run(
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
         return finish(settings, loaded, derived, started, Ended.DONE, "")
     token, base_url = _check_can_send(settings, token)
-    loaded = _load(settings)
+    loaded = _load_as_recorded(settings) if settings.resume else _load(settings)
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
         try:
@@ -305,6 +305,33 @@ def _load(settings: Settings) -> Loaded:
         delimiter=settings.delimiter,
     )  # fmt: skip
     return Loaded(table, schema.validate(table.frame, settings.validation, extra=table.problems))
+
+
+#: What the CSV reader of older versions could guess for a file that is not UTF-8 (it
+#: now always reads Windows-1252): their runs' rows were read so, and are again for
+#: their resume and report.
+_LEGACY_ENCODINGS = ("cp850", "mac_roman", "latin_1")
+
+
+def _load_as_recorded(settings: Settings, recorded: Mapping[int, str] | None = None) -> Loaded:
+    """The input as the journal's run read it: for a CSV whose encoding an older version
+    guessed, that guess, so its rows are the ones sent (the check of their hashes then
+    says so); otherwise what :func:`_load` reads."""
+    loaded = _load(settings)
+    if settings.encoding is not None or loaded.table.encoding != "cp1252":
+        return loaded
+    if recorded is None:
+        recorded = read(journal_path(settings.results_path)).hashes
+    if _hashes(loaded.table) == recorded:
+        return loaded
+    for legacy in _LEGACY_ENCODINGS:
+        try:
+            again = _load(replace(settings, encoding=legacy))
+        except ImporterError:
+            continue
+        if _hashes(again.table) == recorded:
+            return again
+    return loaded
 
 
 def _hashes(table: load.Table) -> dict[int, str]:
@@ -565,7 +592,7 @@ def rebuild(target: Path) -> Report:
         if _fingerprint(settings.validation.skills) != recorded.get("skills"):
             message = _("the skills file {file} changed since the run; put the run's one back.")
             raise JournalError(message.format(file=settings.skills_file))
-    loaded = _load(settings)
+    loaded = _load_as_recorded(settings, state.hashes)
     if _hashes(loaded.table) != state.hashes:
         message = _("{file} changed since the run; put the file the run read back in place.")
         raise JournalError(message.format(file=source))

@@ -167,3 +167,34 @@ def test_a_busy_list_while_settling_an_unclear_row_is_waited_out(tmp_path, make_
     assert box.state.config.faults["*"] == []  # both faults were met
     assert statuses(report.out) == {2: "created", 3: "created"}
     assert box.state.create_calls == 2
+
+
+def test_a_run_of_an_older_versions_encoding_guess_still_resumes_and_reports(
+    tmp_path, make_sandbox, monkeypatch
+):
+    """Older versions guessed the encoding of a CSV that is not UTF-8, and could take a
+    Spanish Windows file for cp850; their journals keep the rows as read so."""
+    from importer import csvfile
+
+    box = make_sandbox()
+    src = tmp_path / "c.csv"
+    text = "campaign_name,type_campaign,skill_id\r\nCobro señor Muñoz,preview,101\r\n"
+    text += "Dos,preview,101\r\n"
+    src.write_bytes(text.encode("cp1252"))
+    guessed = csvfile.decode
+    monkeypatch.setattr(
+        csvfile, "decode", lambda data, name, encoding=None: guessed(data, name, "cp850")
+    )
+    stop = StopFlag()
+    first = job.run(
+        job.Settings(input=src, base_url=box.url), token="sandbox-token", stop=stop,
+        known=lambda rows: stop.set(),  # stopped before its first row: an unfinished run
+    )  # fmt: skip
+    assert first.ended == "interrupted"
+    monkeypatch.undo()  # this version: Windows-1252, no guess
+
+    resumed = job.run(job.Settings(input=src, base_url=box.url, resume=True), token="sandbox-token")
+    assert statuses(resumed.out) == {2: "created", 3: "created"}
+    assert sorted(box.state.created_names()) == ["Cobro se±or Mu±oz", "Dos"]  # as that run read it
+    (resumed.out).unlink()
+    assert statuses(job.rebuild(resumed.out).out) == {2: "created", 3: "created"}
