@@ -266,3 +266,23 @@ def test_a_cell_of_4_mb_is_read_and_refused_as_a_cell_not_with_the_csv_modules_w
     (problem,) = checked.problems
     assert (problem.row, problem.rule) == (3, Rule.NAME_TOO_LONG)
     assert "4000000 characters" in problem.message
+
+
+def test_a_4_mb_description_is_refused_as_longer_than_any_spreadsheet_cell(tmp_path):
+    text = "campaign_name,campaign_description,type_campaign,skill_id\n"
+    text += f"Uno,{'x' * 4_000_000},preview,101\nDos,corta,preview,101\n"
+    table = load_table(_csv(tmp_path, text))
+    checked = validate(table.frame, extra=table.problems)
+    assert [c.row for c in checked.campaigns] == [3]  # never sent
+    (problem,) = checked.problems
+    assert (problem.row, problem.column, problem.rule) == (
+        2,
+        "campaign_description",
+        Rule.CELL_TOO_LONG,
+    )
+    assert problem.message.startswith(
+        "the cell holds 4,000,000 characters, more than a spreadsheet"
+    )
+    with i18n.using("es"):
+        (spanish,) = validate(table.frame, extra=table.problems).problems
+    assert spanish.message.startswith("la celda tiene 4,000,000 caracteres")

@@ -245,6 +245,21 @@ def test_del_and_c1_control_characters_are_a_row_problem_too(char, column):
     assert marked.message == problem.message
 
 
+@pytest.mark.parametrize("column", ["campaign_description", "opt12", "skill_id"])
+def test_a_cell_longer_than_a_spreadsheet_cell_is_a_row_problem(column):
+    checked = validate(frame(good("A"), good("B", **{column: "x" * 32_768})))
+    assert [c.row for c in checked.campaigns] == [2]
+    problem = next(p for p in checked.invalid[3] if p.rule == "cell_too_long")
+    assert problem.column == column
+    assert problem.message == (
+        "the cell holds 32,768 characters, more than a spreadsheet cell can hold (32,767): in "
+        "a CSV, usually a quote left open. Shorten the cell, or check that the file was saved "
+        "from Excel as CSV."
+    )
+    fits = validate(frame(good("A", campaign_description="x" * 32_767)))
+    assert not fits.problems
+
+
 def test_the_mark_written_for_such_a_character_keeps_the_problem_and_its_words():
     raw = validate(frame(good("Bad\x01Na\x02me")))
     marked = validate(frame(good("Bad<U+0001>Na<U+0002>me")))

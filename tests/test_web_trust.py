@@ -142,6 +142,14 @@ CASES = [
             "campaign_name,skill_id,type_campaign\nBad\x01Name,101,preview\nGood,101,preview\n"
         ),
     ),
+    # no workbook holds such a cell: only a CSV can
+    Case(
+        Rule.CELL_TOO_LONG,
+        _csv_text(
+            "campaign_name,skill_id,type_campaign,campaign_description\n"
+            f"Bad,101,preview,{'d' * 40_000}\nGood,101,preview,x\n"
+        ),
+    ),
     Case(
         Rule.NAME_TOO_LONG,
         _rows({"campaign_name": "C" * 101, "type_campaign": "preview", "skill_id": "101"}),
