@@ -7,8 +7,10 @@ code points) and in Unicode NFC, so ``Retención`` typed two ways is one name, a
 ``abc`` with a right-to-left mark pasted in front is ``abc``.
 
 Some characters cannot be stored in a workbook at all (XML 1.0 forbids them): most
-control characters, U+FFFE, U+FFFF and lone surrogates. Validation reports them as a
-row problem; the workbook writers show them as ``<U+0001>``.
+control characters, U+FFFE, U+FFFF and lone surrogates. DEL and the C1 controls
+(U+007F to U+009F) can be stored but are invisible and may not reach wolkvox intact.
+Validation reports all of them as a row problem; the workbook writers show them as
+``<U+0001>``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ _IGNORABLE = re.compile(f"[{IGNORABLE}]+")
 
 #: What a workbook cannot hold: XML 1.0 allows tab, line feed and carriage return of
 #: the control characters, and no U+FFFE, U+FFFF or surrogate.
-UNSTORABLE = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+NOT_IN_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+#: DEL and the C1 controls: XML holds them, but they show as nothing, and a campaign
+#: name holding U+0085 (a line break to some systems) may not reach wolkvox intact.
+CONTROL = "\x7f-\x9f"
+#: What is never sent, and written visibly as ``<U+0085>`` wherever it reaches a workbook.
+UNSTORABLE = NOT_IN_XML + CONTROL
 _UNSTORABLE = re.compile(f"[{UNSTORABLE}]")
 #: How the workbooks show such a character (``<U+0001>``), and that mark read back.
 _MARK = "<U+{code:04X}>"

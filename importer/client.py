@@ -100,7 +100,7 @@ class ListRefused(ApiStopped):
     day's quota, a wrong address, an unreachable server): ``answer`` says which."""
 
     def __init__(self, message: str, answer: Answer) -> None:
-        super().__init__(message)
+        super().__init__(message, why=answer.message)
         self.answer = answer
 
 
@@ -164,7 +164,7 @@ class WolkvoxClient:
             answer = classify_exception(exc, self.timeout, proxy=self.proxy)
             if answer.kind is Kind.STOP:
                 raise ListRefused(_(cannot).format(why=answer.message), answer) from None
-            raise ApiStopped(_(cannot).format(why=answer.message)) from None
+            raise ApiStopped(_(cannot).format(why=answer.message), why=answer.message) from None
         text = _text(response)
         payload = read_json(text, lists=True)
         if response.status_code != 200:
@@ -174,10 +174,11 @@ class WolkvoxClient:
                 # A refused token or quota refuses every call, not only this one.
                 raise ListRefused(_(cannot).format(why=answer.message), answer)
             why = f"HTTP {response.status_code} {server_message(payload, text)}".rstrip()
-            raise ApiStopped(_(cannot).format(why=why))
+            raise ApiStopped(_(cannot).format(why=why), why=why)
         data = payload.get("data") if isinstance(payload, dict) else payload
         if not isinstance(data, list):
-            raise ApiStopped(_(cannot).format(why=_("the answer held no list.")))
+            held = _("the answer held no list.")
+            raise ApiStopped(_(cannot).format(why=held), why=held)
         return [c for c in data if isinstance(c, dict)]
 
 

@@ -1,15 +1,19 @@
 """What the terminal shows: the progress bar and the report at the end of a run.
 
 Output never crashes a run: a console whose encoding cannot show a character (a
-cp1252 Windows console, output redirected to a file) gets a replacement mark.
+cp1252 Windows console, output redirected to a file) gets a replacement mark. Nor does
+it drive the terminal: messages quote what the person's files hold (headers, cells,
+file names), and a control character there (an ESC sequence that clears the screen, a
+bell) is shown as ``<U+001B>``, as the workbooks show it, on every line written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from importer import i18n
 from importer.i18n import _, ngettext
@@ -23,16 +27,48 @@ if TYPE_CHECKING:
 SHOWN_PROBLEMS = 30
 
 
+#: What a terminal takes as a command rather than text: the C0 controls but tab and line
+#: feed (a carriage return rewrites the line), DEL, and the C1 controls (U+009B is CSI).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown_on_terminal(text: str) -> str:
+    """``text`` with each control character a terminal would obey written as ``<U+001B>``."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
+class _Shown:
+    """A text stream that writes :func:`shown_on_terminal` of what it is given; all else
+    (flush, isatty, encoding) is the stream's own. ``raw`` is the stream itself, for the
+    progress bar, whose own carriage returns are meant."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.raw = stream
+
+    def write(self, text: str) -> int:
+        self.raw.write(shown_on_terminal(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
 def forgiving(stream: TextIO) -> TextIO:
-    """``stream``, set to replace characters its encoding cannot show instead of raising."""
+    """``stream``, set to replace characters its encoding cannot show instead of raising,
+    and to show control characters visibly (see :func:`shown_on_terminal`)."""
+    if isinstance(stream, _Shown):
+        return cast(TextIO, stream)
     if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
         stream.reconfigure(errors="replace")
-    return stream
+    return cast(TextIO, _Shown(stream))
 
 
 def progress_factory(err: TextIO, quiet: bool) -> Callable[[int], Bar]:
     """Progress bars on ``err``, drawn only on a terminal and unless ``quiet``."""
     enabled = not quiet and hasattr(err, "isatty") and err.isatty()
+    err = getattr(err, "raw", err)  # the bar's own control characters are meant
 
     def make(total: int) -> Bar:
         return Bar(total, err, enabled)

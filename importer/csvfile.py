@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import encodings.cp1252
 import io
 
 import numpy as np
@@ -49,7 +50,7 @@ def read_csv(
     named = _named_width(header)
     rest = _drop_lines(text, lines)
     width = _width(name, rest, len(header), named)
-    body, overflow = _parse(name, rest, delimiter, width, named, len(header))
+    body, overflow = _parse(name, rest, delimiter, width, named, len(header), len(head) + 1)
     shown = {"\t": "tab"}.get(delimiter, delimiter)
     return Sheet(
         head,
@@ -135,8 +136,30 @@ def _delimiter(text: str, delimiter: str | None) -> tuple[str, str]:
     return text, delimiter
 
 
+#: Windows-1252 as Excel on a Spanish (or any Western) Windows writes it, with the five
+#: bytes it leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) read as Latin-1 does, as
+#: the C1 controls of the same number: any byte decodes, and such a cell is then
+#: refused as an invisible control character instead of the whole file.
+_CP1252 = "".join(
+    chr(byte) if char == "\ufffe" else char
+    for byte, char in enumerate(encodings.cp1252.decoding_table)
+)
+
+
+def decode_cp1252(data: bytes) -> str:
+    """``data`` as Windows-1252, every byte readable (see :data:`_CP1252`)."""
+    return codecs.charmap_decode(data, "strict", _CP1252)[0]
+
+
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode CSV bytes; return (text, encoding used). BOMs win, then UTF-8, then detection."""
+    """Decode CSV bytes; return (text, encoding used).
+
+    A byte-order mark wins (UTF-8, UTF-16); then UTF-8 if the bytes are valid UTF-8;
+    else Windows-1252, what Excel on Spanish Windows writes. No guessing: a detector
+    takes the short Spanish words of a campaign sheet for cp850 or mac_roman as often
+    as not, and ``ñ`` and ``á`` come out as other letters. Bytes holding NUL are no
+    such text (a binary file, or UTF-16 saved without its mark): they are refused.
+    """
     if encoding is not None:
         return _decode_as(data, name, encoding), encoding
     if data.startswith(codecs.BOM_UTF8):
@@ -147,21 +170,14 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    # Excel on Windows writes the ANSI code page; offer the detector the usual
-    # Western candidates first so Spanish text is not read as some far-off code page.
-    best = from_bytes(
-        data, cp_isolation=["cp1252", "latin_1", "utf_16_le", "utf_16_be", "cp850", "mac_roman"]
-    ).best()
-    if best is None:
+    if b"\x00" in data:
         raise InputError(
             _(
                 "{name}: the text encoding could not be recognised. Save it from Excel as "
                 '"CSV UTF-8", or name the encoding with --encoding (e.g. --encoding cp1252).'
             ).format(name=name)
         )
-    return str(best), best.encoding
+    return decode_cp1252(data), "cp1252"
 
 
 def _decode_as(data: bytes, name: str, encoding: str) -> str:
@@ -174,6 +190,8 @@ def _decode_as(data: bytes, name: str, encoding: str) -> str:
                 "detect the encoding, or name one such as utf-8 or cp1252."
             ).format(encoding=repr(encoding))
         ) from None
+    if codecs.lookup(encoding).name == "cp1252":
+        return decode_cp1252(data)  # as detected: the same text a run of the page reads
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -186,7 +204,7 @@ def _decode_as(data: bytes, name: str, encoding: str) -> str:
 
 
 def _parse(
-    name: str, text: str, delimiter: str, width: int, named: int, header: int
+    name: str, text: str, delimiter: str, width: int, named: int, header: int, first_row: int
 ) -> tuple[pd.DataFrame, list[Overflow]]:
     """The records below the header as text, one column per field, and those wider than
     the header's ``named`` columns.
@@ -202,7 +220,18 @@ def _parse(
         if isinstance(first.index, pd.RangeIndex):
             return first, _overflow(first, named, delimiter)
     except pd.errors.ParserError:
-        pass
+        # Among the causes: a quote that never closes, which the lenient reading below
+        # would take as one cell running to the end, silently swallowing the rows after.
+        opened = _unclosed_quote(text, delimiter)
+        if opened is not None:
+            raise InputError(
+                _(
+                    '{name}: a quote (") opens a cell in row {row} and is never closed, so '
+                    "every row after it would be read into that one cell. Close the quote in "
+                    "that cell (or delete it), or check that the file was saved from Excel "
+                    "as CSV."
+                ).format(name=name, row=first_row + opened)
+            ) from None
     try:
         return _parse_records(text, delimiter, max(named, 1), named, header)
     except csv.Error as exc:
@@ -219,9 +248,7 @@ def _parse_records(
     to the same width, so one wider than the others holds an unquoted delimiter
     (``Cartera 30; 60 y 90 días;...;``) and its cells are shifted.
     """
-    # A field may be as long as the text (the default limit, 128 KiB, is the csv
-    # module's guard against runaway quotes; here the whole text is in memory anyway).
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    _allow_fields(text)
     rows: list[list[str]] = []
     lengths: list[int] = []
     overflow: dict[int, Overflow] = {}
@@ -246,6 +273,37 @@ def _parse_records(
             overflow.setdefault(position, Overflow(position, lengths[position], ""))
     body = pd.DataFrame(rows, columns=range(width), dtype=object)
     return body, [overflow[p] for p in sorted(overflow)]
+
+
+def _allow_fields(text: str) -> None:
+    """Let the csv module read a field as long as ``text``, as pandas' parser does.
+
+    Its default limit (128 KiB) is its guard against runaway quotes, which are found
+    here by :func:`_unclosed_quote` instead, with the row they open at; the text is in
+    memory anyway, and a line longer than any sheet's was refused before. Without this,
+    a long cell failed with the module's own words, and only in some readings.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+
+
+def _unclosed_quote(text: str, delimiter: str) -> int | None:
+    """The record (from 0) where a quoted field opens and runs to the end of ``text``
+    without closing; None when there is no such quote."""
+    _allow_fields(text)
+    source = io.StringIO(text, newline="")
+    reader = csv.reader(source, delimiter=delimiter, strict=True)
+    position = 0
+    lines = 0  # physical lines of the records read whole
+    try:
+        for _record in reader:
+            position += 1
+            lines = reader.line_num
+    except csv.Error:
+        # Strict reading stops at other oddities too (text after a closing quote): only
+        # a record that ran to the very end with its quotes unbalanced is this case.
+        if source.read(1) == "" and _drop_lines(text, lines).count('"') % 2 == 1:
+            return position
+    return None
 
 
 def _beyond(position: int, record: list[str], named: int, delimiter: str) -> Overflow | None:
@@ -321,6 +379,7 @@ def _overflow(body: pd.DataFrame, named: int, delimiter: str) -> list[Overflow]:
 
 
 def _sample_records(text: str, delimiter: str, limit: int = HEADER_SEARCH_ROWS) -> list[list[str]]:
+    _allow_fields(text[:SAMPLE_CHARS])
     reader = csv.reader(io.StringIO(text[:SAMPLE_CHARS]), delimiter=delimiter)
     out = []
     try:
@@ -352,6 +411,7 @@ def _detect_delimiter(text: str) -> str:
 
 def _find_header(text: str, delimiter: str, score: Score) -> tuple[list[list[str]], int]:
     """Return the records down to the header and the physical lines they span."""
+    _allow_fields(text[:SAMPLE_CHARS])
     reader = csv.reader(io.StringIO(text[:SAMPLE_CHARS]), delimiter=delimiter)
     records: list[list[str]] = []
     lines: list[int] = []

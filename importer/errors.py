@@ -20,7 +20,15 @@ class UsageError(ImporterError):
 
 
 class ApiStopped(ImporterError):
-    """The API answered in a way that makes every further request pointless."""
+    """The API answered in a way that makes every further request pointless.
+
+    ``why`` is the cause alone (``HTTP 500 ...``), for a sentence that says itself what
+    could not be done; the message is the whole sentence.
+    """
+
+    def __init__(self, message: str = "", *, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message
 
 
 class JournalError(ImporterError):

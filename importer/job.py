@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +22,7 @@ import requests
 from importer import load, results, schema
 from importer.answers import Answer
 from importer.client import ListRefused, WolkvoxClient
-from importer.errors import ApiStopped, JournalError, UsageError
+from importer.errors import ApiStopped, ImporterError, JournalError, UsageError
 from importer.i18n import _, ngettext
 from importer.journal import (
     Journal,
@@ -43,6 +43,7 @@ from importer.send import (
     Settled,
     StopFlag,
     index_by_name,
+    read_list,
     settle,
     skip_existing,
 )
@@ -181,9 +182,7 @@ def run(
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
     started = dt.datetime.now().astimezone()
-    if settings.results_path.resolve() == settings.input.resolve():
-        message = _("--out {out} is the spreadsheet being read; choose another --out.")
-        raise UsageError(message.format(out=settings.results_path))
+    _check_out(settings)
     _check_folder(settings.results_path)
     if settings.dry_run:
         _check_not_a_run(settings)
@@ -191,7 +190,7 @@ def run(
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
         return finish(settings, loaded, derived, started, Ended.DONE, "")
     token, base_url = _check_can_send(settings, token)
-    loaded = _load(settings)
+    loaded = _load_as_recorded(settings) if settings.resume else _load(settings)
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
         try:
@@ -201,6 +200,42 @@ def run(
             client.session.close()
     derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
     return finish(settings, loaded, derived, started, ended, message)
+
+
+def _check_out(settings: Settings) -> None:
+    """Refuse a results path whose writing would destroy something: the input, a retry
+    file or journal of a run, or any file that is not a results workbook of its own."""
+    out = settings.results_path
+    if out.resolve() == settings.input.resolve() or _same_file(out, settings.input):
+        message = _("--out {out} is the spreadsheet being read; choose another --out.")
+        raise UsageError(message.format(out=out))
+    if out.suffix.lower() != ".xlsx":
+        message = _(
+            "--out {out} must name an Excel workbook ending in .xlsx (the results are one); "
+            "choose another --out, such as {example}."
+        )
+        example = out.with_name(f"{out.stem or 'campaigns'}.results.xlsx")
+        raise UsageError(message.format(out=out, example=example))
+    if out.name.lower().endswith(".retry.xlsx"):
+        message = _(
+            "--out {out} is named like a run's retry file (NAME.retry.xlsx), which a run "
+            "writes beside its results and must not replace; choose another --out."
+        )
+        raise UsageError(message.format(out=out))
+    if out.exists() and not journal_path(out).exists() and not results.is_results_workbook(out):
+        message = _(
+            "--out {out} already exists and is not a results workbook of wolkvox-import, so "
+            "it is not replaced; choose another --out, or move that file away first."
+        )
+        raise UsageError(message.format(out=out))
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """True when both name one existing file (a link, or another case on Windows)."""
+    try:
+        return one.exists() and other.exists() and os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _check_folder(out: Path) -> None:
@@ -272,6 +307,33 @@ def _load(settings: Settings) -> Loaded:
     return Loaded(table, schema.validate(table.frame, settings.validation, extra=table.problems))
 
 
+#: What the CSV reader of older versions could guess for a file that is not UTF-8 (it
+#: now always reads Windows-1252): their runs' rows were read so, and are again for
+#: their resume and report.
+_LEGACY_ENCODINGS = ("cp850", "mac_roman", "latin_1")
+
+
+def _load_as_recorded(settings: Settings, recorded: Mapping[int, str] | None = None) -> Loaded:
+    """The input as the journal's run read it: for a CSV whose encoding an older version
+    guessed, that guess, so its rows are the ones sent (the check of their hashes then
+    says so); otherwise what :func:`_load` reads."""
+    loaded = _load(settings)
+    if settings.encoding is not None or loaded.table.encoding != "cp1252":
+        return loaded
+    if recorded is None:
+        recorded = read(journal_path(settings.results_path)).hashes
+    if _hashes(loaded.table) == recorded:
+        return loaded
+    for legacy in _LEGACY_ENCODINGS:
+        try:
+            again = _load(replace(settings, encoding=legacy))
+        except ImporterError:
+            continue
+        if _hashes(again.table) == recorded:
+            return again
+    return loaded
+
+
 def _hashes(table: load.Table) -> dict[int, str]:
     frame = table.frame
     rows = zip(frame.index, frame.itertuples(index=False), strict=True)
@@ -321,7 +383,7 @@ class _Importer:
             return _reopen(settings, path, hashes, self.clock), None, None
         # The list as it is before the run: an unclear row is later confirmed only by a
         # campaign that was not in it.
-        listing, why = _read_listing(self.client, names.values())
+        listing, why = _read_listing(self, names.values())
         _refused_at_start(why, resume=False)  # before the journal: nothing to strand
         info = {
             "input": str(settings.input),
@@ -358,7 +420,7 @@ class _Importer:
         return settle(
             names, self.client, journal, self.clock, after=self.settings.policy.reconcile_after,
             before=journal.state.header.get("existing"), stop=self.stop, say=self.say,
-            resending=resending,
+            resending=resending, policy=self.settings.policy,
         )  # fmt: skip
 
     def _send(
@@ -392,7 +454,7 @@ class _Importer:
         pending = [c for c in campaigns if state.sendable(c.row)]
         if pending and self.settings.skip_existing:
             if listing is None:  # a resume: the list may have changed since the run began
-                listing, why = _read_listing(self.client, (c.name for c in pending))
+                listing, why = _read_listing(self, (c.name for c in pending))
                 if listing is None:
                     assert why is not None  # _read_listing gives one or the other
                     _refused_at_start(why, resume=True)  # the journal stays unfinished
@@ -432,10 +494,12 @@ class _Importer:
             bar.close()
 
 
-def _read_listing(client: WolkvoxClient, names: Any) -> tuple[Listing | None, ApiStopped | None]:
-    """The campaigns that exist before the run, for this file's names; else None and why."""
+def _read_listing(importer: _Importer, names: Any) -> tuple[Listing | None, ApiStopped | None]:
+    """The campaigns that exist before the run, for this file's names; else None and why.
+    A busy token or maintenance is waited out as for a send (``--retry-for``)."""
     try:
-        listing = index_by_name(client.list_campaigns())
+        found = read_list(importer.client, importer.clock, importer.settings.policy, importer.stop)
+        listing = index_by_name(found)
     except ApiStopped as exc:
         return None, exc
     wanted = {schema.name_key(n) for n in names}
@@ -528,7 +592,7 @@ def rebuild(target: Path) -> Report:
         if _fingerprint(settings.validation.skills) != recorded.get("skills"):
             message = _("the skills file {file} changed since the run; put the run's one back.")
             raise JournalError(message.format(file=settings.skills_file))
-    loaded = _load(settings)
+    loaded = _load_as_recorded(settings, state.hashes)
     if _hashes(loaded.table) != state.hashes:
         message = _("{file} changed since the run; put the file the run read back in place.")
         raise JournalError(message.format(file=source))

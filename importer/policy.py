@@ -27,6 +27,9 @@ ESTIMATED_CALL_SECONDS = 1.0
 #: would miss it: such a row could be created twice. 100 is the shortest text limit the
 #: API documents (opt1-opt6 of add_record) and a common column size.
 MAX_NAME_LENGTH = 100
+#: The most characters a cell holds in Excel (and so in any sheet it saves). A longer
+#: one comes from a CSV only, usually a quote left open; the workbooks cut it there.
+MAX_CELL_CHARS = 32_767
 
 
 @dataclass

@@ -37,6 +37,7 @@ class Rule(StrEnum):
     # validation, per cell
     EXCEL_ERROR = "excel_error"
     UNSTORABLE_CHARACTER = "unstorable_character"
+    CELL_TOO_LONG = "cell_too_long"
     NAME_REQUIRED = "name_required"
     NAME_TOO_LONG = "name_too_long"
     DUPLICATE_NAME = "duplicate_name"
@@ -82,6 +83,7 @@ DESCRIPTIONS: dict[str, str] = {
     Rule.EXTRA_FIELDS: N_("the row has more fields than the header"),
     Rule.EXCEL_ERROR: N_("the cell holds an Excel error"),
     Rule.UNSTORABLE_CHARACTER: N_("the cell holds a character a workbook cannot store"),
+    Rule.CELL_TOO_LONG: N_("the cell is longer than a spreadsheet cell can be"),
     Rule.NAME_REQUIRED: N_("campaign_name is empty"),
     Rule.NAME_TOO_LONG: N_("campaign_name is too long"),
     Rule.DUPLICATE_NAME: N_("campaign_name appears more than once"),

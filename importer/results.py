@@ -93,6 +93,33 @@ class Kind:
         return shown + (", …" if len(self.rows) > FIRST_ROWS else "")
 
 
+#: The sheets :func:`write_results` writes, in order: what marks a workbook as results.
+RESULTS_SHEETS = ["results", "summary"]
+
+
+def is_results_workbook(path: Path) -> bool:
+    """True when ``path`` is a workbook with exactly the sheets :func:`write_results`
+    writes: a results workbook (or a dry run's check), which ``--out`` may replace.
+
+    Only the workbook's list of sheets is read (a results workbook of 100,000 rows is
+    not opened for that), and anything unreadable is not one of these."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    from importer.xlsx import NS
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/workbook.xml")
+            if info.file_size > 2**20:  # a workbook's sheet list is a few hundred bytes
+                return False
+            book = ET.fromstring(archive.read(info))
+    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError, RuntimeError, ValueError):
+        return False
+    names = [e.get("name") for e in book.iterfind("m:sheets/m:sheet", NS)]
+    return names == RESULTS_SHEETS
+
+
 def retry_path(out: Path) -> Path:
     """``x.results.xlsx`` -> ``x.results.retry.xlsx``."""
     return out.with_name(out.stem + ".retry.xlsx")
@@ -119,6 +146,13 @@ def derive(
         "sent, but the run ended before the answer was recorded; run again with "
         "--resume to check it against the campaign list"
     )
+    if sent is not None and sent.finished:
+        # Only closing an unfinished run (the page's Close) finishes a journal with such
+        # a row: no resume will check it any more.
+        unanswered = _(
+            "sent, but the answer was never recorded, and the run was closed without "
+            "checking it; look for the campaign in wolkvox manager before sending it again"
+        )
     out = []
     code: str
     originals = original_rows(frame)
@@ -270,7 +304,7 @@ def _fill_results(
     fixed = [*RESULT_HEADER, LABEL_COLUMN, *([RETRY_ROW_COLUMN] if originals else [])]
     data = [c.key for c in layout.columns]
     header = [*fixed, *data]
-    ws = sheet(book, "results", header)
+    ws = sheet(book, RESULTS_SHEETS[0], header)
     ids, id_cell = _id_cells(ws, header)
     last = len(results) + 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
@@ -324,7 +358,7 @@ def _summary_sheet(
     book: Workbook, summary: Sequence[tuple[str, str]], problems: list[Kind], notes: list[Kind]
 ) -> None:
     """The run's summary on the left; beside it, the problems and warnings by rule."""
-    ws: Any = book.create_sheet("summary")
+    ws: Any = book.create_sheet(RESULTS_SHEETS[1])
     for letter, width in zip("ABCDEF", (24, 60, 3, 50, 8, 30), strict=True):
         ws.column_dimensions[letter].width = width
     side: list[list[Entry]] = []

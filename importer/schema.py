@@ -23,7 +23,7 @@ from importer.cells import by_value, code_name, has_unstorable, name_key, unstor
 from importer.columns import BODY_FIELDS, FIELDS
 from importer.i18n import N_, _, ngettext
 from importer.layout import original_rows
-from importer.policy import MAX_NAME_LENGTH
+from importer.policy import MAX_CELL_CHARS, MAX_NAME_LENGTH
 from importer.problems import Problem, Rule, describe, shown
 from importer.words import (
     CAMPAIGN_TYPES,
@@ -266,22 +266,27 @@ def build_schema(
     time_errors: dict[str, str],
     excel_columns: Iterable[str] = FIELDS,
     unstorable_columns: Iterable[str] = FIELDS,
+    long_columns: Iterable[str] = (),
 ) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     """The pandera schemas of a prepared frame: per column, and whole-row checks.
 
     In each column the check for characters a workbook cannot store comes first, then
     the Excel-error check, then the column's own checks. The first two are only
     attached to the columns that need them (``unstorable_columns``, ``excel_columns``):
-    elsewhere they cannot fail, and they would cost a pass each.
+    elsewhere they cannot fail, and they would cost a pass each. So is the check of
+    cells longer than a spreadsheet cell (``long_columns``).
     """
     with_excel_check = set(excel_columns)
     with_storable_check = set(unstorable_columns)
+    with_length_check = set(long_columns)
     own = _column_checks(options, time_errors)
     columns: dict[str, pa.Column] = {}
     for name in dict.fromkeys([*FIELDS, *own]):
         checks = []
         if name in with_storable_check:
             checks.append(_check(Rule.UNSTORABLE_CHARACTER, _holds(_storable)))
+        if name in with_length_check:
+            checks.append(_check(Rule.CELL_TOO_LONG, _holds(lambda v: len(v) <= MAX_CELL_CHARS)))
         if name in with_excel_check:
             checks.append(_check(Rule.EXCEL_ERROR, _no_excel_error))
         checks += own.get(name, [])
@@ -310,7 +315,15 @@ def validate(
     excel_columns = [f for f in FIELDS if clean[f].isin(EXCEL_ERRORS).any()]
     # One search over a column's text joined up finds the few columns worth a check.
     odd_columns = [f for f in FIELDS if has_unstorable("".join(clean[f].tolist()))]
-    per_column, per_row = build_schema(options, time_errors, excel_columns, odd_columns)
+    # campaign_name has a limit of its own, far below; its check says so.
+    long_columns = [
+        f
+        for f in FIELDS
+        if f != "campaign_name" and max(map(len, clean[f].tolist()), default=0) > MAX_CELL_CHARS
+    ]
+    per_column, per_row = build_schema(
+        options, time_errors, excel_columns, odd_columns, long_columns
+    )
     cases = []
     for schema, data in ((per_column, clean), (per_row, clean[ROW_CHECK_COLUMNS])):
         try:
@@ -424,6 +437,12 @@ def _message(rule: str, value: str, options: Options, time_errors: dict[str, str
     skills = options.skills
     if rule == Rule.UNSTORABLE_CHARACTER:
         return unstorable_message(value)
+    if rule == Rule.CELL_TOO_LONG:
+        return _(
+            "the cell holds {length} characters, more than a spreadsheet cell can hold "
+            "({limit}): in a CSV, usually a quote left open. Shorten the cell, or check that "
+            "the file was saved from Excel as CSV."
+        ).format(length=f"{len(value):,}", limit=f"{MAX_CELL_CHARS:,}")
     if rule == Rule.NAME_TOO_LONG:
         return _(MESSAGES[rule]).format(length=len(value), limit=options.max_name_length)
     if rule in (Rule.START_TIME_FORMAT, Rule.END_TIME_FORMAT) and value in time_errors:
@@ -454,11 +473,18 @@ def unstorable_message(value: str) -> str:
     if not found:
         return describe(Rule.UNSTORABLE_CHARACTER)
     position, code = found[0]
-    message = _(
-        "the cell holds {char} at position {position}, an invisible character that a "
-        "workbook cannot store (the workbooks show it as <{char}>) and wolkvox may not "
-        "receive intact. Delete it: type the text again."
-    ).format(char=code_name(code), position=position)
+    if 0x7F <= code <= 0x9F:  # a workbook holds it, but it is as invisible and as risky
+        message = _(
+            "the cell holds {char} at position {position}, an invisible control character "
+            "that wolkvox may not receive intact (the workbooks show it as <{char}>). "
+            "Delete it: type the text again."
+        ).format(char=code_name(code), position=position)
+    else:
+        message = _(
+            "the cell holds {char} at position {position}, an invisible character that a "
+            "workbook cannot store (the workbooks show it as <{char}>) and wolkvox may not "
+            "receive intact. Delete it: type the text again."
+        ).format(char=code_name(code), position=position)
     if len(found) > 1:
         more = ngettext(
             "{count} more such character in the cell.",

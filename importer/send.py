@@ -13,11 +13,13 @@ The guarantees live here:
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from importer.client import Answer, Kind, WolkvoxClient
+from importer.client import Answer, Kind, ListRefused, WolkvoxClient
 from importer.errors import ApiStopped
 from importer.i18n import _
 from importer.journal import Journal
@@ -26,7 +28,8 @@ from importer.schema import Campaign, name_key
 from importer.status import Ended, Status
 
 __all__ = [
-    "Clock", "Policy", "Sender", "Settled", "StopFlag", "index_by_name", "settle", "skip_existing",
+    "Clock", "Policy", "Sender", "Settled", "StopFlag", "index_by_name", "read_list", "settle",
+    "skip_existing",
 ]  # fmt: skip
 
 #: name key -> ids of the campaigns of that name, as the campaign list shows them.
@@ -199,6 +202,40 @@ class Settled:
     absent: list[int] = field(default_factory=list)
 
 
+def read_list(
+    client: WolkvoxClient, clock: Clock, policy: Policy, stop: StopFlag | None = None
+) -> list[dict[str, Any]]:
+    """The campaign list, read the way a row is sent: a busy token or maintenance proves
+    only that the server did not answer yet, so the read is tried again with the same
+    growing pauses, for at most ``policy.retry_for`` seconds (``--retry-for``).
+
+    Raises what :meth:`WolkvoxClient.list_campaigns` raises; past the bound, its
+    :class:`ListRefused` says how long it waited.
+    """
+    stop = stop if stop is not None else StopFlag()
+    waited = 0.0
+    delay = policy.first_delay
+    while True:
+        try:
+            return client.list_campaigns()
+        except ListRefused as refused:
+            answer = refused.answer
+            if answer.kind != Kind.RETRY:
+                raise
+            pause = min(delay, policy.max_delay) * (0.5 + clock.rng.random())
+            if waited + pause > policy.retry_for:
+                message = _("{why}; still so after {waited} s of retries (--retry-for {limit})")
+                shown = message.format(
+                    why=answer.message, waited=f"{waited:.0f}", limit=f"{policy.retry_for:g}"
+                )
+                cannot = _("the campaign list could not be read: {why}").format(why=shown)
+                raise ListRefused(cannot, dataclasses.replace(answer, message=shown)) from None
+            if not clock.wait(pause, stop):
+                raise ApiStopped(_("the run was interrupted before the check")) from None
+            waited += pause
+            delay *= 2
+
+
 def settle(
     names: Mapping[int, str],
     client: WolkvoxClient,
@@ -210,6 +247,7 @@ def settle(
     stop: StopFlag | None = None,
     say: Callable[[str], None] = lambda text: None,
     resending: bool = False,
+    policy: Policy | None = None,
 ) -> Settled:
     """Settle what only the campaign list can tell, reading it once.
 
@@ -218,7 +256,9 @@ def settle(
     (``before``), else ``failed``: safe to send again; with ``resending`` (a resume,
     which goes on to send them) they become ``not_sent`` instead, like any row still
     to send. Created rows whose answer carried no readable id get it from the list.
-    If the list cannot be read, unclear rows stay ``unknown`` with a message saying so.
+    If the list cannot be read (after retrying a busy token or maintenance for
+    ``policy.retry_for``, see :func:`read_list`), unclear rows stay ``unknown`` with a
+    message saying so.
     """
     stop = stop if stop is not None else StopFlag()
     state = journal.state
@@ -243,14 +283,16 @@ def settle(
     try:
         if stop:
             raise ApiStopped(_("the run was interrupted before the check"))
-        listing = index_by_name(client.list_campaigns())
+        listing = index_by_name(read_list(client, clock, policy or Policy(), stop))
     except ApiStopped as exc:
         for row in unclear:
+            # One sentence: the cause alone, not the whole "list could not be read" again.
             message = _(
-                "sent, but the answer was unclear and the campaign list could not be checked "
-                "({why}); look for it in wolkvox manager before sending it again"
+                "sent, but the answer was unclear, and the campaign list that would tell "
+                "whether it was created could not be read ({why}); look for it in wolkvox "
+                "manager before sending it again"
             )
-            journal.outcome(row, Status.UNKNOWN, message=message.format(why=exc))
+            journal.outcome(row, Status.UNKNOWN, message=message.format(why=exc.why))
         return Settled()
     absent = [row for row in unclear if _settle_unclear(row, names[row], listing, before, journal)]
     for row in absent:

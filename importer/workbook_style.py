@@ -36,6 +36,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from importer.cells import UNSTORABLE, visible
 from importer.i18n import _
+from importer.policy import MAX_CELL_CHARS
 
 #: Excel's own "Bad" and "Neutral" cell styles, which spreadsheet users already read.
 PROBLEM_FILL = PatternFill("solid", fgColor="FFC7CE")
@@ -69,8 +70,7 @@ MAX_NOTES = 20_000
 NOTE_WIDTH = 320
 NOTE_CHARS_PER_LINE = 48
 NOTE_LINE_HEIGHT = 16
-#: The most characters a cell holds in Excel; longer text is cut there, with an ellipsis.
-MAX_CELL_CHARS = 32_767
+#: Longer text is cut at Excel's limit (MAX_CELL_CHARS), with an ellipsis.
 #: What needs care on the way into a workbook: characters it cannot store, the carriage
 #: return (XML would read it back as a line feed) and text that looks like OOXML's own
 #: escape ``_x0041_`` (Excel would read it back as ``A``).

@@ -77,6 +77,16 @@ def test_characters_a_workbook_cannot_store_are_found_and_shown():
     assert code_name(0x1F) == "U+001F"
 
 
+def test_del_and_c1_controls_are_found_and_shown_like_the_others():
+    assert unstorable("a\x7fb\x85c\x9f") == [(2, 0x7F), (4, 0x85), (6, 0x9F)]
+    assert unstorable("Bad<U+0085>Name") == [(4, 0x85)]
+    assert unstorable("\xa0\xa1ñ") == []  # U+00A0 and above are text
+    assert visible("a\x85b\x7f") == "a<U+0085>b<U+007F>"
+    from importer.workbook_style import storable
+
+    assert storable("Bad\x85Name") == "Bad<U+0085>Name"
+
+
 ODD_CELLS = [" a", "a ", "a\u200b", "e\u0301", "\u0301", "\x1c", "x\x85", "\U0001d173a",
              "ab\u00a0", "\ud800", "María", "\x00", ""]  # fmt: skip
 

@@ -11,7 +11,7 @@ import responses
 from importer.cli import ExitCode
 from importer.sandbox import DEFAULT_TOKEN
 
-from .conftest import FILES, ROOT, read_results, row, run_cli, statuses, write_csv
+from .conftest import FILES, ROOT, read_results, row, run_cli, statuses, write_csv, write_xlsx
 
 
 @pytest.fixture
@@ -591,6 +591,74 @@ def test_report_names_what_it_accepts(tmp_path):
     result = run_cli("report", tmp_path / "notes.jsonl")
     assert result.code == ExitCode.BAD_INPUT
     assert "is not named like a journal of wolkvox-import (NAME.journal.jsonl)" in result.err
+
+
+def _refused_out(out, sandbox, src):
+    """Each command's answer to ``--out out``: the exit codes and the error texts."""
+    calls = sandbox.state.create_calls
+    answers = [
+        run_cli(*command, "--out", out)
+        for command in (("validate", src), ("run", src, "--base-url", sandbox.url))
+    ]
+    assert sandbox.state.create_calls == calls  # nothing sent
+    return {a.code for a in answers}, [a.err for a in answers]
+
+
+def test_out_naming_other_than_a_workbook_is_refused(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno"))
+    journal = tmp_path / "campaigns.results.journal.jsonl"
+    for out in (tmp_path / "notes.txt", journal, tmp_path / "results"):
+        codes, errors = _refused_out(out, sandbox, src)
+        assert codes == {ExitCode.BAD_INPUT}
+        for err in errors:
+            assert f"--out {out} must name an Excel workbook ending in .xlsx" in err
+            assert "choose another --out, such as" in err
+        assert not out.exists()
+
+
+def test_out_naming_a_runs_retry_file_or_journal_is_refused(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno"), row("Dos", skill_id="abc"))
+    assert run_cli("run", src, "--base-url", sandbox.url).code == ExitCode.ROWS_NOT_CREATED
+    retry = tmp_path / "campaigns.results.retry.xlsx"
+    journal = tmp_path / "campaigns.results.journal.jsonl"
+    kept = {p: p.read_bytes() for p in (retry, journal)}
+    for out in (retry, tmp_path / "other.retry.xlsx"):
+        codes, errors = _refused_out(out, sandbox, src)
+        assert codes == {ExitCode.BAD_INPUT}
+        for err in errors:
+            assert f"--out {out} is named like a run's retry file (NAME.retry.xlsx)" in err
+    codes, errors = _refused_out(journal, sandbox, src)
+    assert codes == {ExitCode.BAD_INPUT}
+    assert {p: p.read_bytes() for p in kept} == kept
+
+
+def test_out_naming_an_unrelated_existing_file_is_refused(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno"))
+    budget = write_xlsx(tmp_path / "budget.xlsx", [["month", "amount"], ["enero", 10]], "2026")
+    noise = tmp_path / "noise.xlsx"
+    noise.write_bytes(b"not a workbook at all")
+    for out in (budget, noise):
+        before = out.read_bytes()
+        codes, errors = _refused_out(out, sandbox, src)
+        assert codes == {ExitCode.BAD_INPUT}
+        for err in errors:
+            assert (
+                f"--out {out} already exists and is not a results workbook of wolkvox-import, "
+                "so it is not replaced; choose another --out, or move that file away first."
+            ) in err
+        assert out.read_bytes() == before
+    spanish = run_cli("validate", src, "--out", budget, "--lang", "es")
+    assert spanish.code == ExitCode.BAD_INPUT
+    assert f"--out {budget} ya existe y no es un libro de resultados" in spanish.err
+
+
+def test_out_may_replace_a_results_workbook_it_wrote(tmp_path, sandbox, token):
+    src = sheet(tmp_path, row("Uno"))
+    out = tmp_path / "mine.xlsx"
+    assert run_cli("validate", src, "--out", out).code == ExitCode.OK
+    assert run_cli("validate", src, "--out", out).code == ExitCode.OK  # its own check again
+    assert run_cli("run", src, "--base-url", sandbox.url, "--out", out).code == ExitCode.OK
+    assert statuses(out) == {2: "created"}
 
 
 def test_out_naming_the_input_itself_is_refused(tmp_path, sandbox, token):

@@ -106,3 +106,95 @@ def test_a_resume_sends_the_row_in_flight_that_never_arrived_once_its_time_is_up
         "1 row was sent before the run stopped but never reached wolkvox (the campaign list "
         "does not show it); it is sent now"
     ) in said
+
+
+def _fake_clock():
+    """A clock whose sleeps only move its time on; pauses at their nominal length."""
+    import random
+
+    from importer.send import Clock
+
+    now = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    class Middle(random.Random):
+        def random(self) -> float:
+            return 0.5
+
+    return Clock(now=lambda: now[0], sleep=sleep, rng=Middle()), slept
+
+
+def test_a_busy_token_or_maintenance_on_the_first_list_read_is_waited_out(tmp_path, make_sandbox):
+    box = make_sandbox(faults={"*": ["campaigns:busy", "campaigns:maintenance"]})
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos")])
+    clock, slept = _fake_clock()
+    settings = job.Settings(input=Path(src), base_url=box.url, policy=Policy(first_delay=2))
+    report = job.run(settings, token="sandbox-token", clock=clock)
+    assert statuses(report.out) == {2: "created", 3: "created"}
+    assert sum(slept) == 2 + 4 and box.state.create_calls == 2
+
+
+def test_a_list_busy_past_retry_for_stops_before_sending_and_says_how_long(tmp_path, make_sandbox):
+    box = make_sandbox(faults={"*": ["campaigns:busy"] * 20})
+    src = write_csv(tmp_path / "c.csv", [row("Uno")])
+    clock, _slept = _fake_clock()
+    policy = Policy(first_delay=2, retry_for=10)
+    report = job.run(
+        job.Settings(input=Path(src), base_url=box.url, policy=policy),
+        token="sandbox-token", clock=clock,
+    )  # fmt: skip
+    assert report.ended == "busy" and box.state.create_calls == 0
+    assert statuses(report.out) == {2: "not_sent"}
+    assert "still so after 6 s of retries (--retry-for 10)" in report.ended_message
+
+
+def test_a_busy_list_while_settling_an_unclear_row_is_waited_out(tmp_path, make_sandbox):
+    box = make_sandbox(faults={"Dos": ["error_created"]})
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos")])
+    clock, _slept = _fake_clock()
+
+    def say(text: str) -> None:
+        if text.startswith("waiting"):  # the check comes next: make the list busy for it
+            box.state.config.faults["*"] = ["campaigns:maintenance", "campaigns:busy"]
+
+    policy = Policy(first_delay=2, reconcile_after=30)
+    settings = job.Settings(input=Path(src), base_url=box.url, policy=policy)
+    report = job.run(settings, token="sandbox-token", clock=clock, say=say)
+    assert box.state.config.faults["*"] == []  # both faults were met
+    assert statuses(report.out) == {2: "created", 3: "created"}
+    assert box.state.create_calls == 2
+
+
+def test_a_run_of_an_older_versions_encoding_guess_still_resumes_and_reports(
+    tmp_path, make_sandbox, monkeypatch
+):
+    """Older versions guessed the encoding of a CSV that is not UTF-8, and could take a
+    Spanish Windows file for cp850; their journals keep the rows as read so."""
+    from importer import csvfile
+
+    box = make_sandbox()
+    src = tmp_path / "c.csv"
+    text = "campaign_name,type_campaign,skill_id\r\nCobro señor Muñoz,preview,101\r\n"
+    text += "Dos,preview,101\r\n"
+    src.write_bytes(text.encode("cp1252"))
+    guessed = csvfile.decode
+    monkeypatch.setattr(
+        csvfile, "decode", lambda data, name, encoding=None: guessed(data, name, "cp850")
+    )
+    stop = StopFlag()
+    first = job.run(
+        job.Settings(input=src, base_url=box.url), token="sandbox-token", stop=stop,
+        known=lambda rows: stop.set(),  # stopped before its first row: an unfinished run
+    )  # fmt: skip
+    assert first.ended == "interrupted"
+    monkeypatch.undo()  # this version: Windows-1252, no guess
+
+    resumed = job.run(job.Settings(input=src, base_url=box.url, resume=True), token="sandbox-token")
+    assert statuses(resumed.out) == {2: "created", 3: "created"}
+    assert sorted(box.state.created_names()) == ["Cobro se±or Mu±oz", "Dos"]  # as that run read it
+    (resumed.out).unlink()
+    assert statuses(job.rebuild(resumed.out).out) == {2: "created", 3: "created"}

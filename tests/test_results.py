@@ -177,7 +177,11 @@ def test_a_problem_about_no_column_of_the_sheet_marks_the_row_number(tmp_path):
 
 def test_status_label_and_messages_speak_the_language_and_codes_stay(tmp_path):
     path = tmp_path / "r.xlsx"
-    state = type("State", (), {"outcomes": {}, "attempted_at": {3: 1.0}, "stop_message": ""})
+    state = type(
+        "State",
+        (),
+        {"outcomes": {}, "attempted_at": {3: 1.0}, "stop_message": "", "finished": False},
+    )
     with i18n.using("es"):
         derived = derive(frame("A", "B"), Checked([], []), state(), dry_run=False)
         write_results(path, frame("A", "B"), derived, [])
@@ -190,6 +194,21 @@ def test_status_label_and_messages_speak_the_language_and_codes_stay(tmp_path):
     assert rows[1]["message"].startswith("se envió, pero la ejecución terminó")
     header = next(load_workbook(path)["results"].iter_rows(max_row=1, values_only=True))
     assert header[:5] == ("row", "status", "id_campaign", "message", "status_label")
+
+
+def test_a_row_sent_without_an_answer_in_a_closed_run_says_to_look_in_wolkvox_not_to_resume():
+    state = type(
+        "State",
+        (),
+        {"outcomes": {}, "attempted_at": {3: 1.0}, "stop_message": "", "finished": True},
+    )
+    derived = derive(frame("A", "B"), Checked([], []), state(), dry_run=False)
+    assert derived[1].status == "unknown"
+    assert derived[1].message == (
+        "sent, but the answer was never recorded, and the run was closed without checking it; "
+        "look for the campaign in wolkvox manager before sending it again"
+    )
+    assert "--resume" not in derived[1].message
 
 
 def test_summary_counts_problems_by_rule_beside_the_run_summary(tmp_path, monkeypatch):
@@ -271,7 +290,9 @@ def test_retry_file_marks_the_same_cells_and_reads_back_unchanged(tmp_path, lang
 
 def test_retry_file_keeps_field_names_and_translates_its_messages(tmp_path):
     path = retry_path(tmp_path / "r.xlsx")
-    state = type("State", (), {"outcomes": {}, "attempted_at": {}, "stop_message": ""})
+    state = type(
+        "State", (), {"outcomes": {}, "attempted_at": {}, "stop_message": "", "finished": False}
+    )
     with i18n.using("es"):
         derived = derive(frame("A"), Checked([], []), state(), dry_run=False)
         write_retry(path, frame("A"), derived)

@@ -224,6 +224,42 @@ def test_a_character_a_workbook_cannot_store_is_a_row_problem(char, column):
     assert [p.rule for p in others] == (["skill_digits"] if column == "skill_id" else [])
 
 
+@pytest.mark.parametrize("char", ["\x7f", "\x80", "\x85", "\x9f"])
+@pytest.mark.parametrize("column", ["campaign_name", "campaign_description", "opt12"])
+def test_del_and_c1_control_characters_are_a_row_problem_too(char, column):
+    checked = validate(frame(good("A"), good("B", **{column: f"Bad{char}Name"})))
+    assert [c.row for c in checked.campaigns] == [2]  # the row is not sent
+    (problem,) = checked.invalid[3]
+    code = f"U+{ord(char):04X}"
+    assert (problem.column, problem.rule) == (column, "unstorable_character")
+    assert problem.message == (
+        f"the cell holds {code} at position 4, an invisible control character that wolkvox "
+        f"may not receive intact (the workbooks show it as <{code}>). "
+        "Delete it: type the text again."
+    )
+    with i18n.using("es"):
+        (spanish,) = validate(frame(good("B", **{column: f"Bad{char}Name"}))).problems
+    assert spanish.message.startswith(f"la celda tiene {code} en la posición 4, un carácter")
+    # the mark a workbook shows for it, read back from a retry file, keeps the problem
+    (marked,) = validate(frame(good("B", **{column: f"Bad<{code}>Name"}))).problems
+    assert marked.message == problem.message
+
+
+@pytest.mark.parametrize("column", ["campaign_description", "opt12", "skill_id"])
+def test_a_cell_longer_than_a_spreadsheet_cell_is_a_row_problem(column):
+    checked = validate(frame(good("A"), good("B", **{column: "x" * 32_768})))
+    assert [c.row for c in checked.campaigns] == [2]
+    problem = next(p for p in checked.invalid[3] if p.rule == "cell_too_long")
+    assert problem.column == column
+    assert problem.message == (
+        "the cell holds 32,768 characters, more than a spreadsheet cell can hold (32,767): in "
+        "a CSV, usually a quote left open. Shorten the cell, or check that the file was saved "
+        "from Excel as CSV."
+    )
+    fits = validate(frame(good("A", campaign_description="x" * 32_767)))
+    assert not fits.problems
+
+
 def test_the_mark_written_for_such_a_character_keeps_the_problem_and_its_words():
     raw = validate(frame(good("Bad\x01Na\x02me")))
     marked = validate(frame(good("Bad<U+0001>Na<U+0002>me")))

@@ -252,3 +252,92 @@ def test_a_list_that_cannot_be_read_proves_nothing_absent(journal, clock):
     settled = settle({2: "row 2"}, client, journal, clock, after=60, before={}, resending=True)
     assert settled.absent == [] and settled.listing is None
     assert status(journal) == {2: "unknown"} and not journal.state.sendable(2)
+
+
+class ListingClient(ScriptedClient):
+    """A campaign list that answers each read with the next of ``reads`` (an exception
+    is raised), then with its list."""
+
+    def __init__(self, journal_path: Path, reads: list[Exception], listed: list[dict]) -> None:
+        super().__init__(journal_path, listed=listed)
+        self.reads = reads
+        self.list_calls = 0
+
+    def list_campaigns(self):
+        self.list_calls += 1
+        if self.reads:
+            raise self.reads.pop(0)
+        return self.listed
+
+
+def _busy_list() -> Exception:
+    from importer.client import ListRefused
+
+    return ListRefused(
+        "the campaign list could not be read: busy", Answer("retry", "busy", reason="busy")
+    )
+
+
+def _maintenance_list() -> Exception:
+    from importer.client import ListRefused
+
+    answer = Answer("retry", "maintenance", reason="maintenance")
+    return ListRefused("the campaign list could not be read: maintenance", answer)
+
+
+def test_a_busy_or_maintenance_list_is_read_again_with_growing_pauses(journal, clock):
+    from importer.send import read_list
+
+    listed = [{"campaign_id": "5", "campaign_name": "row 2"}]
+    client = ListingClient(journal.path, [_busy_list(), _maintenance_list()], listed)
+    assert read_list(client, clock, Policy(first_delay=2)) == listed
+    assert client.list_calls == 3 and sum(clock.slept) == pytest.approx(2 + 4)
+
+
+def test_a_list_busy_past_retry_for_gives_up_saying_how_long_it_waited(journal, clock):
+    from importer.client import ListRefused
+    from importer.send import read_list
+
+    client = ListingClient(journal.path, [_busy_list() for _ in range(50)], [])
+    with pytest.raises(ListRefused) as refused:
+        read_list(client, clock, Policy(first_delay=2, retry_for=10))
+    assert sum(clock.slept) == pytest.approx(2 + 4)  # the next pause (8) would pass 10 s
+    assert refused.value.answer.reason == "busy"
+    assert refused.value.answer.message == "busy; still so after 6 s of retries (--retry-for 10)"
+    assert str(refused.value) == (
+        "the campaign list could not be read: busy; still so after 6 s of retries (--retry-for 10)"
+    )
+
+
+def test_a_refused_token_on_the_list_is_not_read_again(journal, clock):
+    from importer.client import ListRefused
+    from importer.send import read_list
+
+    refused = ListRefused("no", Answer("stop", "token", reason="token"))
+    client = ListingClient(journal.path, [refused], [])
+    with pytest.raises(ListRefused):
+        read_list(client, clock, Policy())
+    assert client.list_calls == 1 and clock.slept == []
+
+
+def test_settling_waits_out_a_busy_list_instead_of_leaving_rows_unknown(journal, clock):
+    journal.attempt(2)
+    listed = [{"campaign_id": "555", "campaign_name": "row 2"}]
+    client = ListingClient(journal.path, [_busy_list(), _maintenance_list()], listed)
+    settle({2: "row 2"}, client, journal, clock, after=0, before={}, policy=Policy(first_delay=2))
+    assert journal.state.outcomes[2].status == "created"
+    assert journal.state.outcomes[2].id_campaign == "555"
+
+
+def test_a_list_that_cannot_be_read_while_settling_is_said_in_one_sentence(journal, clock):
+    journal.attempt(2)
+    unreadable = ApiStopped("the campaign list could not be read: HTTP 500", why="HTTP 500")
+    client = ScriptedClient(journal.path, listed=unreadable)
+    settle({2: "row 2"}, client, journal, clock, after=0, before={})
+    message = journal.state.outcomes[2].message
+    assert message == (
+        "sent, but the answer was unclear, and the campaign list that would tell whether it "
+        "was created could not be read (HTTP 500); look for it in wolkvox manager before "
+        "sending it again"
+    )
+    assert message.count("campaign list") == 1

@@ -311,7 +311,7 @@ CLI_ONLY = {
     "--fault": "the sandbox command",
     "--max-unknown": "checked when the page starts",
     "--max-upload-mb": "checked when the page starts",
-    "--out {out} is the spreadsheet": "the page names every run's files itself",
+    "--out {out} ": "the page names every run's files itself",
     "--sheet only applies": "the page has no --sheet",
     "--skills {name}": "read when the page starts",
     "--timeout": "checked when the page starts",

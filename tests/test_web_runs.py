@@ -101,3 +101,55 @@ def test_a_real_run_is_resumed_on_its_own_server_with_the_token_typed_again(tmp_
             assert statuses(again.get("/results").text) == ["created"] * 5
             assert token not in again.get("/results").text
         assert sorted(box.state.created_names().values()) == [1] * 5
+
+
+def test_a_finished_run_whose_results_were_never_written_is_closed_before_another(tmp_path):
+    import os
+
+    from importer.journal import journal_path, read
+
+    from .conftest import read_results, run_cli
+
+    work = tmp_path / "work"
+    with Sandbox(Config(skills=DEMO_SKILLS)) as box:
+        for lost in ("missing", "older"):
+            first = write_csv(tmp_path / f"{lost}.csv", [row(f"{lost} 1"), row("2", skill_id="x")])
+            other = write_csv(tmp_path / f"other-{lost}.csv", [row(f"Otra {lost}")])
+            with page_for(work, sandbox=box) as page:
+                page.upload(first)
+                page.post("/send")
+                assert page.wait_run()["state"] == "finished"
+            folder = max((work / "runs").iterdir(), key=lambda p: int(p.name))
+            out = folder / "campaigns.results.xlsx"
+            journal = journal_path(out)
+            lines = journal.read_bytes()
+            # what a crash between the journal's last line and the results leaves
+            if lost == "missing":
+                out.unlink()
+            else:
+                stamp = journal.stat().st_mtime_ns
+                os.utime(out, ns=(stamp - 10**9, stamp - 10**9))
+            with page_for(work, sandbox=box) as again:
+                again.upload(other)
+                refused = again.post("/send")
+                assert refused.status_code == 409
+                assert (
+                    f"The run of {lost}.csv ended, but its results were not written. Close it"
+                ) in refused.text
+                assert 'data-testid="close-run"' in refused.text
+                closed = again.post("/close")
+                assert closed.url.path == "/results"
+                assert statuses(closed.text) == ["created", "invalid"]
+                assert [r["status"] for r in read_results(out)] == ["created", "invalid"]
+                assert journal.read_bytes() == lines  # the journal, the truth, is left as it was
+                assert read(journal).finished
+                again.upload(other)
+                again.post("/send")
+                assert again.wait_run()["state"] == "finished"
+            assert not out.stat().st_mtime_ns < journal.stat().st_mtime_ns
+        assert sorted(box.state.created_names().values()) == [1] * 4  # each run's own, once
+    # the command line's report writes them too
+    out.unlink()
+    report = run_cli("report", journal)
+    assert report.code == 1  # one row invalid
+    assert [r["status"] for r in read_results(out)] == ["created", "invalid"]

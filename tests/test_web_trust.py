@@ -142,6 +142,14 @@ CASES = [
             "campaign_name,skill_id,type_campaign\nBad\x01Name,101,preview\nGood,101,preview\n"
         ),
     ),
+    # no workbook holds such a cell: only a CSV can
+    Case(
+        Rule.CELL_TOO_LONG,
+        _csv_text(
+            "campaign_name,skill_id,type_campaign,campaign_description\n"
+            f"Bad,101,preview,{'d' * 40_000}\nGood,101,preview,x\n"
+        ),
+    ),
     Case(
         Rule.NAME_TOO_LONG,
         _rows({"campaign_name": "C" * 101, "type_campaign": "preview", "skill_id": "101"}),
@@ -295,6 +303,14 @@ def test_a_row_in_flight_at_a_crash_is_unknown_when_the_run_is_closed(tmp_path):
             assert f'data-testid="row-status-{pending}" data-status="unknown"' in results
             assert 'data-testid="unknown-hint"' in results
             assert len(statuses(results)) == 5
+        closed = "the run was closed without checking it; look for the campaign in wolkvox manager"
+        assert closed in results and "resume" not in results.split(closed)[0][-200:]
+        (unknown,) = [r for r in read_results(journal.parent / "campaigns.results.xlsx")
+                      if r["status"] == "unknown"]  # fmt: skip
+        assert unknown["message"] == (
+            "sent, but the answer was never recorded, and the run was closed without checking "
+            "it; look for the campaign in wolkvox manager before sending it again"
+        )
 
 
 def test_the_journals_say_which_runs_are_unfinished_also_in_an_old_folder(tmp_path):

@@ -257,6 +257,8 @@ class Interrupted:
     tally: Tally
     #: the input the run read, as its journal names it
     input: Path
+    #: the journal is finished but its results were never written (see :func:`needs_results`)
+    finished: bool = False
 
     @property
     def out(self) -> Path:
@@ -369,8 +371,11 @@ class Runs:
     def _interrupted(self) -> Interrupted | None:
         for number in sorted(self._numbers(), reverse=True):
             folder = self.workdir / "runs" / str(number)
-            state = self._state(journal_path(folder / RESULTS_NAME))
-            if state is None or state.finished or not state.header:
+            journal = journal_path(folder / RESULTS_NAME)
+            state = self._state(journal)
+            if state is None or not state.header:
+                continue
+            if state.finished and not needs_results(folder / RESULTS_NAME, journal):
                 continue
             about = self._about(folder)
             recorded = state.header.get("options") or {}
@@ -378,7 +383,7 @@ class Runs:
                 folder=folder, name=str(about.get("name", "")),
                 base_url=str(recorded.get("base_url") or about.get("base_url") or ""),
                 simulate=bool(about.get("simulate")), tally=_journal_tally(state, about),
-                input=_input_of(folder, state),
+                input=_input_of(folder, state), finished=state.finished,
             )  # fmt: skip
         return None
 
@@ -423,14 +428,16 @@ class Runs:
                 raise UsageError(_("There is no unfinished run to close."))
             # First the results as the journal has them: if they cannot be written, the
             # run stays unfinished and can be closed (or resumed) later.
-            job.rebuild(found.out)
-            journal = Journal.reopen(journal_path(found.out), now=time.time)
-            try:
-                journal.stop(Ended.INTERRUPTED, _("not sent: the run was closed before this row"))
-                journal.finish()
-            finally:
-                journal.close()
-            report = job.rebuild(found.out)  # again, now saying why the rest was not sent
+            report = job.rebuild(found.out)
+            if not found.finished:  # a finished journal only lacked its results
+                journal = Journal.reopen(journal_path(found.out), now=time.time)
+                try:
+                    message = _("not sent: the run was closed before this row")
+                    journal.stop(Ended.INTERRUPTED, message)
+                    journal.finish()
+                finally:
+                    journal.close()
+                report = job.rebuild(found.out)  # again, now saying why the rest was not sent
             run = Run(
                 folder=found.folder, name=found.name, base_url=found.base_url,
                 simulate=found.simulate, state="finished", report=report,
@@ -454,8 +461,28 @@ class Runs:
             run.thread.join(timeout)
 
 
+def needs_results(out: Path, journal: Path) -> bool:
+    """True when a finished run's results workbook is missing or older than its journal:
+    the run ended (a crash, a full disk, between the journal's last line and the
+    results), and its rows have no status anyone can see until they are written."""
+    try:
+        written = out.stat().st_mtime_ns
+    except OSError:
+        return True
+    try:
+        return written < journal.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
 def unfinished_message(found: Interrupted) -> str:
     """Why no new run may start while ``found`` is unfinished, and what to do."""
+    if found.finished:
+        return _(
+            "The run of {name} ended, but its results were not written. Close it (its results "
+            "are then written from its journal, with every row's status) before sending "
+            "another spreadsheet."
+        ).format(name=found.name or _("the last file"))
     return _(
         "The run of {name} did not finish: {done} of its {to_send} rows to send are done. "
         "Resume it, or close it (its results are then written with every row's status), "
