@@ -1,0 +1,254 @@
+"""A launch end to end over HTTP: campaigns, their records in batches, and the starts.
+
+Each test reads the sandbox afterwards: every valid record landed exactly once in its
+campaign, and every record of the sheet has a status in the results workbook.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from importer.journal import journal_path, read
+from importer.sandbox import DEFAULT_TOKEN
+
+from .conftest import run_cli, run_process, start_process
+
+CAMPAIGN_HEADER = ["campaign_name", "type_campaign", "start_time", "end_time", "skill_id"]
+RECORD_HEADER = ["Campaña", "Nombre", "Cédula", "Teléfono 1"]
+
+
+def _campaign(name: str, kind: str = "predictive") -> list[str]:
+    return [name, kind, "08:00", "18:00", "101"]
+
+
+def _people(campaign: str, first: int, count: int) -> list[list[str]]:
+    return [
+        [campaign, f"Persona {n}", str(n), f"300{n:07d}"] for n in range(first, first + count)
+    ]
+
+
+def write_launch(path: Path, campaigns: list[list[str]], people: list[list[str]]) -> Path:
+    """A workbook with a campaigns sheet and a records sheet (``registros``)."""
+    book = Workbook()
+    ws = book.active
+    ws.title = "campañas"
+    ws.append(CAMPAIGN_HEADER)
+    for row in campaigns:
+        ws.append(row)
+    rs = book.create_sheet("registros")
+    rs.append(RECORD_HEADER)
+    for row in people:
+        rs.append(row)
+    book.save(path)
+    return path
+
+
+def read_records(out: Path) -> dict[int, dict[str, object]]:
+    ws = load_workbook(out, read_only=True)["records"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = rows[0]
+    padded = ((*r, *[None] * (len(head) - len(r))) for r in rows[1:])
+    return {int(r[0]): dict(zip(head, r, strict=True)) for r in padded if r[0] is not None}
+
+
+def landed(box) -> dict[str, Counter[str]]:
+    """campaign name -> how many times each customer_id is in it."""
+    return {name: held for name, held in box.state.customers().items() if held}
+
+
+def _once(box, expected: dict[str, range]) -> None:
+    found = landed(box)
+    wanted = {name: Counter(str(n) for n in ids) for name, ids in expected.items()}
+    assert found == wanted, found
+    assert box.state.overlaps == 0
+
+
+def _wait_for(condition, timeout=30.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.005)
+
+
+FAST = ["--quiet", "--reconcile-after", "0", "--list-interval", "0", "--timeout", "5"]
+
+
+def test_a_workbook_launches_campaigns_records_and_starts_and_a_rerun_loads_nothing_twice(
+    tmp_path, sandbox
+):
+    src = write_launch(
+        tmp_path / "lanzamiento.xlsx",
+        [_campaign("Cobranza"), _campaign("Retención", "preview")],
+        [*_people("Cobranza", 1, 5), *_people("Retención", 10, 2), ["Nadie", "x", "99", "1"]],
+    )
+    out = tmp_path / "lanzamiento.results.xlsx"
+    base = ["run", src, "--base-url", sandbox.url, *FAST, "--batch-size", "2"]
+    import os
+
+    os.environ["WOLKVOX_TOKEN"] = DEFAULT_TOKEN
+    try:
+        done = run_cli(*base, "--start")
+        assert done.code == 1, done.out + done.err  # the last record is invalid
+        assert "records: 7 added, 1 invalid" in done.out
+        assert "start of Cobranza: started" in done.out
+        _once(sandbox, {"Cobranza": range(1, 6), "Retención": range(10, 12)})
+        by_name = {c["campaign_name"]: c for c in sandbox.state.campaigns}
+        assert by_name["Cobranza"]["status"] == "Started"
+        assert by_name["Retención"]["status"] == "Stopped"  # a preview campaign is not started
+        # Batches of two, sent stopped; the start is its own call.
+        assert [b["records"] for b in sandbox.state.batches] == ["2", "2", "1", "2"]
+        assert {b["campaign_status"] for b in sandbox.state.batches} == {"stop", ""}
+        seen = read_records(out)
+        assert len(seen) == 8
+        assert [seen[r]["batch"] for r in range(2, 9)] == [1, 1, 2, 2, 3, 4, 4]
+        assert seen[9]["status"] == "invalid"
+        assert "no campaign named Nadie" in str(seen[9]["message"])
+        campaigns = load_workbook(out, read_only=True)["results"]
+        rows = list(campaigns.iter_rows(values_only=True))
+        assert rows[0][5:7] == ("records_added", "started")
+        assert rows[1][5:7] == ("5", "started")
+
+        again = run_cli(*base, "--start")  # the whole workbook once more
+        assert again.code == 1, again.out + again.err
+        _once(sandbox, {"Cobranza": range(1, 6), "Retención": range(10, 12)})
+        seen = read_records(out)
+        assert {seen[r]["status"] for r in range(2, 9)} == {"not_sent"}
+        assert "--into-existing" in str(seen[2]["message"])
+    finally:
+        del os.environ["WOLKVOX_TOKEN"]
+
+
+def test_records_alone_go_into_existing_campaigns_by_id_and_validate_lists_every_problem(
+    tmp_path, make_sandbox, monkeypatch
+):
+    box = make_sandbox(existing=["Antigua"])
+    ident = box.state.campaigns[0]["campaign_id"]
+    records = tmp_path / "contactos.csv"
+    records.write_text(
+        "campaign_id;Nombre;Teléfono 1;Correo\n"
+        f"{ident};Ana;3001234567;ana@example.com\n"
+        f"{ident};Luis;12345;luis@example\n"
+        f"{ident};Eva;3007654321;\n",
+        encoding="cp1252",
+    )
+    checked = run_cli("validate", "--records", records)
+    assert checked.code == 1
+    assert "2 problem(s) in 1 record(s)" in checked.out
+    assert "row 3, tel1 '12345'" in checked.out and "row 3, email" in checked.out
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    done = run_cli("run", "--records", records, "--base-url", box.url, *FAST)
+    assert done.code == 1, done.out + done.err
+    assert "records: 2 added, 1 invalid" in done.out
+    assert [r["customer_name"] for r in box.state.records_of(ident)] == ["Ana", "Eva"]
+    retry = tmp_path / "contactos.results.records.retry.xlsx"
+    assert retry.exists()
+
+
+def test_an_unclear_batch_is_settled_by_the_campaigns_record_count_never_resent(
+    tmp_path, make_sandbox, monkeypatch
+):
+    """One batch added then answered 500, one never reaching the server: the count tells
+    them apart; the first is added, the second safe to send, and the resume sends it."""
+    faults = {"Cobranza": ["add_record:error_created"], "Ventas": ["add_record:reset_before"]}
+    box = make_sandbox(faults=faults)
+    src = write_launch(
+        tmp_path / "l.xlsx",
+        [_campaign("Cobranza"), _campaign("Ventas")],
+        [*_people("Cobranza", 1, 3), *_people("Ventas", 20, 3)],
+    )
+    out = tmp_path / "l.results.xlsx"
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    done = run_cli("run", src, "--base-url", box.url, *FAST, "--batch-size", "2")
+    assert done.code == 1, done.out + done.err
+    seen = read_records(out)
+    # Cobranza's first batch was added and confirmed; no more batches for it this run.
+    assert [seen[r]["status"] for r in (2, 3, 4)] == ["added", "added", "not_sent"]
+    assert "confirmed by the campaign's record count" in str(seen[2]["message"])
+    # Ventas' first batch never arrived: safe to send again, never sent twice.
+    assert [seen[r]["status"] for r in (5, 6, 7)] == ["not_sent", "not_sent", "not_sent"]
+    assert "did not change; safe to send again" in str(seen[5]["message"])
+    _once(box, {"Cobranza": range(1, 3)})
+    retry = tmp_path / "l.results.records.retry.xlsx"
+    again = run_cli("run", "--records", retry, "--base-url", box.url, *FAST)
+    assert again.code == 0, again.out + again.err
+    _once(box, {"Cobranza": range(1, 4), "Ventas": range(20, 23)})
+
+
+def test_the_quota_stops_the_launch_and_the_rest_waits_in_the_retry_file(
+    tmp_path, make_sandbox, monkeypatch
+):
+    box = make_sandbox(quota=4)  # list, two campaigns, one batch
+    src = write_launch(
+        tmp_path / "l.xlsx",
+        [_campaign("Uno"), _campaign("Dos")],
+        [*_people("Uno", 1, 4), *_people("Dos", 10, 2)],
+    )
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    done = run_cli("run", src, "--base-url", box.url, *FAST, "--batch-size", "2")
+    assert done.code == 3, done.out + done.err
+    seen = read_records(tmp_path / "l.results.xlsx")
+    assert [seen[r]["status"] for r in range(2, 8)] == ["added", "added", *["not_sent"] * 4]
+    retry = load_workbook(tmp_path / "l.results.records.retry.xlsx", read_only=True).active
+    rows = list(retry.iter_rows(values_only=True))
+    ids = {c["campaign_name"]: c["campaign_id"] for c in box.state.campaigns}
+    assert rows[0][:3] == ("campaign_name", "campaign_id", "customer_name")
+    assert [r[1] for r in rows[1:]] == [ids["Uno"], ids["Uno"], ids["Dos"], ids["Dos"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "phase",
+    ["campaign", "between batches", "inside a batch", "start"],
+)
+def test_killed_at_each_phase_the_resume_lands_every_record_exactly_once(
+    tmp_path, make_sandbox, phase
+):
+    faults: dict[str, list[str]] = {}
+    latency = 0.05
+    if phase == "inside a batch":
+        faults = {"B": ["add_record:hang_created"]}
+    if phase == "start":
+        faults = {"A": ["start:hang_created"]}
+    box = make_sandbox(latency=latency, faults=faults, hang=3)
+    src = write_launch(
+        tmp_path / "l.xlsx",
+        [_campaign("A"), _campaign("B"), _campaign("C")],
+        [*_people("A", 1, 4), *_people("B", 10, 4), *_people("C", 20, 3)],
+    )
+    out = tmp_path / "l.results.xlsx"
+    base = ["run", src, "--base-url", box.url, *FAST, "--batch-size", "2", "--start"]
+    child = start_process(*base, capture=False)
+    state = box.state
+    if phase == "campaign":
+        _wait_for(lambda: state.create_calls >= 2 or child.poll() is not None)
+    elif phase == "between batches":
+        _wait_for(lambda: len(state.batches) >= 3 or child.poll() is not None)
+    elif phase == "inside a batch":
+        _wait_for(lambda: state.records_of("1002") != [] or child.poll() is not None)
+    else:
+        _wait_for(lambda: state.calls["start"] >= 1 or child.poll() is not None)
+    child.kill()
+    child.wait(timeout=30)
+    assert child.returncode < 0, "the run ended before it was killed: nothing was tested"
+    _wait_for(lambda: not state.busy())
+    resumed = run_process(*base, "--resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    _once(box, {"A": range(1, 5), "B": range(10, 14), "C": range(20, 23)})
+    seen = read_records(out)
+    assert len(seen) == 11 and {s["status"] for s in seen.values()} == {"added"}
+    assert {c["status"] for c in state.campaigns} == {"Started"}
+    assert state.calls["start"] == 3  # an unclear start is settled from the list, not resent
+    assert read(journal_path(out)).finished
+    messages = [str(s["message"]) for s in seen.values()]
+    if phase == "inside a batch":  # the batch in flight was settled by the count, not resent
+        assert sum("confirmed by the campaign's record count" in m for m in messages) == 2
+    if phase == "start":
+        assert "confirmed by the campaign list" in read(journal_path(out)).calls["s:name:a"].message
+    report = run_process("report", out)
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert "records: 11 added" in report.stdout
