@@ -27,9 +27,7 @@ def _campaign(name: str, kind: str = "predictive") -> list[str]:
 
 
 def _people(campaign: str, first: int, count: int) -> list[list[str]]:
-    return [
-        [campaign, f"Persona {n}", str(n), f"300{n:07d}"] for n in range(first, first + count)
-    ]
+    return [[campaign, f"Persona {n}", str(n), f"300{n:07d}"] for n in range(first, first + count)]
 
 
 def write_launch(path: Path, campaigns: list[list[str]], people: list[list[str]]) -> Path:
