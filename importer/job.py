@@ -339,6 +339,11 @@ def _load(settings: Settings) -> Loaded:
     else:
         sheet = launch.records_sheet(table.sheets)
         if sheet is not None:
+            if len(table.sheets) == 2 and table.sheet is not None:
+                # A launch workbook: which sheet is which is plain, no need to say it.
+                said = _('read sheet "{sheet}" (use --sheet to pick another)')
+                said = said.format(sheet=table.sheet)
+                table.warnings = [w for w in table.warnings if w != said]
             loaded.records_path = settings.input
             loaded.records_sheet = sheet
             loaded.records_table, _sheet = launch.read_records(settings.input, sheet)

@@ -250,3 +250,17 @@ def test_killed_at_each_phase_the_resume_lands_every_record_exactly_once(
     report = run_process("report", out)
     assert report.returncode == 0, report.stdout + report.stderr
     assert "records: 11 added" in report.stdout
+
+
+def test_the_sample_launch_workbook_imports_as_the_readme_shows(tmp_path):
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sample = ROOT / "sample_data" / "lanzamiento.xlsx"
+    out = tmp_path / "lanzamiento.results.xlsx"
+    done = run_cli("run", sample, "--simulate", "--start", "--quiet", "--out", out)
+    assert done.code == 1, done.out + done.err  # three records are invalid
+    shown = readme.split("sample_data/lanzamiento.xlsx --simulate --start\n```\n\n```text\n")[1]
+    for line in shown.split("```")[0].splitlines():
+        if not line.startswith(("results:", "records retry file:")):
+            assert line in done.out.splitlines(), line
