@@ -325,6 +325,10 @@ class Launcher:
         ended = self._send(loaded, plan)
         if ended != Ended.INTERRUPTED and self._unsettled():
             self.settle(plan, resending=False)
+            if self.stop:
+                # Ctrl-C while waiting to check: the batches stay unclear for --resume.
+                self.journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
+                return Ended.INTERRUPTED
         return ended
 
     def _send(self, loaded: RecordsLoaded, plan: Mapping[str, Target]) -> Ended:
@@ -351,7 +355,15 @@ class Launcher:
                 if ended is not None:
                     return ended
                 if self._blocked(campaign):
-                    break  # an unclear batch: no more for this campaign in this run
+                    # An unclear batch: no more for this campaign in this run.
+                    if start + self.batch_size < len(left):
+                        message = _(
+                            "not sent: batch {batch} of this campaign had an unclear answer, "
+                            "so no more of its records were sent in this run; send them again "
+                            "once its outcome is known (see that batch's message)"
+                        )
+                        self.journal.skip(campaign, message.format(batch=number))
+                    break
             ended = self._maybe_start(campaign, target, loaded)
             if ended is not None:
                 return ended
@@ -482,6 +494,8 @@ class Launcher:
         unclear = self._unsettled()
         after = max(c.at for c in unclear) + self.policy.reconcile_after
         listing = None if self.stop else self._read_list(after)
+        if listing is None and self.stop:
+            return  # interrupted: the calls stay unclear, for --resume to settle
         state = self.journal.state
         for call in unclear:
             if listing is None:

@@ -264,3 +264,32 @@ def test_the_sample_launch_workbook_imports_as_the_readme_shows(tmp_path):
     for line in shown.split("```")[0].splitlines():
         if not line.startswith(("results:", "records retry file:")):
             assert line in done.out.splitlines(), line
+
+
+def test_unclear_batches_in_a_row_stop_the_run_and_nothing_is_sent_twice(
+    tmp_path, make_sandbox, monkeypatch
+):
+    faults = {"A": ["add_record:error"], "B": ["add_record:error"]}
+    box = make_sandbox(faults=faults)
+    src = write_launch(
+        tmp_path / "l.xlsx",
+        [_campaign("A"), _campaign("B"), _campaign("C")],
+        [*_people("A", 1, 3), *_people("B", 10, 1), *_people("C", 20, 1)],
+    )
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    args = ["run", src, "--base-url", box.url, *FAST, "--batch-size", "2", "--max-unknown", "2"]
+    done = run_cli(*args)
+    assert done.code == 3, done.out + done.err
+    assert "2 unclear answers in a row" in done.out
+    seen = read_records(tmp_path / "l.results.xlsx")
+    # The unclear batches were checked by the count (unchanged: safe to send again); A's
+    # last record never left, being after an unclear batch; C's never left, the run stopped.
+    assert {seen[r]["status"] for r in seen} == {"not_sent"}
+    assert "did not change; safe to send again" in str(seen[2]["message"])
+    assert "batch 1 of this campaign had an unclear answer" in str(seen[4]["message"])
+    assert "unclear answers in a row" in str(seen[6]["message"])
+    assert landed(box) == {}
+    retry = tmp_path / "l.results.records.retry.xlsx"
+    again = run_cli("run", "--records", retry, "--base-url", box.url, *FAST)
+    assert again.code == 0, again.out + again.err
+    _once(box, {"A": range(1, 4), "B": range(10, 11), "C": range(20, 21)})
