@@ -62,13 +62,14 @@ RECORD_RETRY_STATUSES = frozenset(
 #: Records that need nothing more.
 RECORD_SUCCESS_STATUSES = frozenset({RecordStatus.ADDED, RecordStatus.VALID})
 
+#: Words of their own: a record is not a row of campaigns (and, in Spanish, not feminine).
 _RECORD_LABELS = {
     RecordStatus.ADDED: N_("added"),
-    RecordStatus.FAILED: N_("failed"),
-    RecordStatus.UNKNOWN: N_("unclear: check in wolkvox"),
-    RecordStatus.INVALID: N_("invalid"),
-    RecordStatus.NOT_SENT: N_("not sent"),
-    RecordStatus.VALID: N_("valid"),
+    RecordStatus.FAILED: N_("record refused"),
+    RecordStatus.UNKNOWN: N_("record unclear: check in wolkvox"),
+    RecordStatus.INVALID: N_("record invalid"),
+    RecordStatus.NOT_SENT: N_("record not sent"),
+    RecordStatus.VALID: N_("record valid"),
 }
 
 
