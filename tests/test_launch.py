@@ -293,3 +293,19 @@ def test_unclear_batches_in_a_row_stop_the_run_and_nothing_is_sent_twice(
     again = run_cli("run", "--records", retry, "--base-url", box.url, *FAST)
     assert again.code == 0, again.out + again.err
     _once(box, {"A": range(1, 4), "B": range(10, 11), "C": range(20, 21)})
+
+
+def test_a_run_without_records_writes_and_reports_as_before(tmp_path, sandbox, monkeypatch):
+    from .conftest import row, write_csv
+
+    src = write_csv(tmp_path / "c.csv", [row("Solo")])
+    out = tmp_path / "c.results.xlsx"
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    done = run_cli("run", src, "--base-url", sandbox.url, *FAST)
+    assert done.code == 0, done.out + done.err
+    events = {line.split('"event": "')[1].split('"')[0] for line in journal_path(out).open()}
+    assert events == {"start", "attempt", "outcome", "finish"}  # the journal as it was
+    assert load_workbook(out, read_only=True).sheetnames == ["results", "summary"]
+    again = run_cli("report", out)
+    assert again.code == 0, again.out + again.err
+    assert "records:" not in again.out and "record retry" not in again.out
