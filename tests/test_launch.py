@@ -309,3 +309,28 @@ def test_a_run_without_records_writes_and_reports_as_before(tmp_path, sandbox, m
     again = run_cli("report", out)
     assert again.code == 0, again.out + again.err
     assert "records:" not in again.out and "record retry" not in again.out
+
+
+def test_settling_an_unclear_batch_reads_the_list_once_five_minutes_after_the_last_read(
+    tmp_path, make_sandbox
+):
+    from importer import job
+    from importer.policy import Policy
+    from importer.send import Clock
+
+    box = make_sandbox(faults={"A": ["add_record:error_created"]})
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], _people("A", 1, 4))
+    moment = [1_000_000.0]
+
+    def sleep(seconds: float) -> None:
+        moment[0] += seconds
+
+    clock = Clock(lambda: moment[0], sleep)
+    settings = job.Settings(
+        input=src, base_url=box.url, timeout=5, batch_size=2,
+        policy=Policy(reconcile_after=60, list_interval=300),
+    )  # fmt: skip
+    report = job.run(settings, token=DEFAULT_TOKEN, clock=clock)
+    assert box.state.calls["campaigns"] == 2  # before sending, and once to settle
+    assert moment[0] >= 1_000_000.0 + 300  # the settle waited for the 5 minutes
+    assert [r.status for r in report.records or []] == ["added", "added", "not_sent", "not_sent"]
