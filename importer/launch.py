@@ -312,6 +312,8 @@ class Launcher:
     say: Callable[[str], None] = lambda text: None
     #: when the campaign list was last read (clock seconds), for the 5-minute rule
     last_read: float | None = None
+    #: campaigns whose count before their first batch could not be had
+    _uncounted: set[str] = field(default_factory=set)
 
     def run(self, loaded: RecordsLoaded, plan: Mapping[str, Target], *, resuming: bool) -> Ended:
         """Settle what an earlier run left unclear (a resume), send every batch left and
@@ -347,7 +349,7 @@ class Launcher:
                 if self.stop:
                     self.journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
                     return Ended.INTERRUPTED
-                if campaign not in state.counts:
+                if campaign not in state.counts and campaign not in self._uncounted:
                     self._count(campaign, target, loaded)
                 number += 1
                 batch = left[start : start + self.batch_size]
@@ -381,6 +383,10 @@ class Launcher:
             count = self._listed_count(target.campaign_id)
         if count is not None:
             self.journal.count(campaign, target.campaign_id, int(count), "list")
+        else:
+            # Sent all the same (an unclear batch of it then stays unknown); the list is
+            # not read again for each of its batches.
+            self._uncounted.add(campaign)
 
     def _listed_count(self, campaign_id: str) -> int | None:
         listing = self._read_list()
