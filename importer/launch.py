@@ -663,13 +663,16 @@ def _with_original(result: RecordResult, original: int | None) -> RecordResult:
 
 
 def _keys(frame: pd.DataFrame) -> dict[int, str]:
-    ids = frame["campaign_id"] if "campaign_id" in frame.columns else None
-    names = frame["campaign_name"] if "campaign_name" in frame.columns else None
+    empty = [""] * len(frame)
+    ids = frame["campaign_id"].tolist() if "campaign_id" in frame.columns else empty
+    names = frame["campaign_name"].tolist() if "campaign_name" in frame.columns else empty
+    keys: dict[tuple[str, str], str] = {}  # a few campaigns, many records: each key once
     out = {}
-    for index in frame.index.tolist():
-        ident = str(ids.at[index]) if ids is not None else ""
-        name = str(names.at[index]) if names is not None else ""
-        out[int(index)] = record_schema.campaign_key(name=name, campaign_id=ident)
+    for index, ident, name in zip(frame.index.tolist(), ids, names, strict=True):
+        pair = (str(name), str(ident))
+        if pair not in keys:
+            keys[pair] = record_schema.campaign_key(name=pair[0], campaign_id=pair[1])
+        out[int(index)] = keys[pair]
     return out
 
 
