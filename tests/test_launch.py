@@ -334,3 +334,34 @@ def test_settling_an_unclear_batch_reads_the_list_once_five_minutes_after_the_la
     assert box.state.calls["campaigns"] == 2  # before sending, and once to settle
     assert moment[0] >= 1_000_000.0 + 300  # the settle waited for the 5 minutes
     assert [r.status for r in report.records or []] == ["added", "added", "not_sent", "not_sent"]
+
+
+def test_into_existing_loads_records_into_a_campaign_that_was_there_before(
+    tmp_path, make_sandbox, monkeypatch
+):
+    box = make_sandbox(existing=["Vieja"])
+    src = write_launch(
+        tmp_path / "l.xlsx",
+        [_campaign("Vieja", "preview"), _campaign("Nueva", "preview")],
+        [*_people("Vieja", 1, 2), *_people("Nueva", 10, 1)],
+    )
+    checked = run_cli("validate", src)
+    assert checked.code == 0, checked.out + checked.err
+    assert "records: 3 valid" in checked.out
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    done = run_cli("run", src, "--base-url", box.url, *FAST)
+    assert done.code == 1, done.out + done.err
+    _once(box, {"Nueva": range(10, 11)})
+    seen = read_records(tmp_path / "l.results.xlsx")
+    assert [seen[r]["status"] for r in (2, 3, 4)] == ["not_sent", "not_sent", "added"]
+    assert "--into-existing" in str(seen[2]["message"])
+    # The retry file names Vieja by its id: that asks for it; Nueva's record is not in it.
+    retry = tmp_path / "l.results.records.retry.xlsx"
+    again = run_cli("run", "--records", retry, "--base-url", box.url, *FAST)
+    assert again.code == 0, again.out + again.err
+    _once(box, {"Vieja": range(1, 3), "Nueva": range(10, 11)})
+
+    other = make_sandbox(existing=["Vieja"])
+    asked = run_cli("run", src, "--base-url", other.url, *FAST, "--into-existing")
+    assert asked.code == 0, asked.out + asked.err
+    _once(other, {"Vieja": range(1, 3), "Nueva": range(10, 11)})
