@@ -365,3 +365,34 @@ def test_into_existing_loads_records_into_a_campaign_that_was_there_before(
     asked = run_cli("run", src, "--base-url", other.url, *FAST, "--into-existing")
     assert asked.code == 0, asked.out + asked.err
     _once(other, {"Vieja": range(1, 3), "Nueva": range(10, 11)})
+
+
+def test_stop_between_batches_then_resume_finishes_the_records_exactly_once(
+    tmp_path, sandbox, monkeypatch
+):
+    """The page's Stop (or Ctrl-C) after a batch: the run says interrupted, every record
+    has a status, and --resume sends the rest."""
+    from importer import job
+    from importer.client import WolkvoxClient
+    from importer.send import StopFlag
+
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], _people("A", 1, 5))
+    stop = StopFlag()
+    real = WolkvoxClient.add_record
+
+    def add_then_stop(self, *args, **kwargs):
+        answer = real(self, *args, **kwargs)
+        stop.set()  # as if Ctrl-C came while the first batch was in flight
+        return answer
+
+    monkeypatch.setattr(WolkvoxClient, "add_record", add_then_stop)
+    settings = job.Settings(input=src, base_url=sandbox.url, timeout=5, batch_size=2)
+    report = job.run(settings, token=DEFAULT_TOKEN, stop=stop)
+    assert report.ended == "interrupted"
+    assert [r.status for r in report.records or []] == ["added"] * 2 + ["not_sent"] * 3
+    monkeypatch.setattr(WolkvoxClient, "add_record", real)
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    resumed = run_cli("run", src, "--base-url", sandbox.url, *FAST, "--batch-size", "2",
+                      "--resume")  # fmt: skip
+    assert resumed.code == 0, resumed.out + resumed.err
+    _once(sandbox, {"A": range(1, 6)})
