@@ -396,3 +396,14 @@ def test_stop_between_batches_then_resume_finishes_the_records_exactly_once(
                       "--resume")  # fmt: skip
     assert resumed.code == 0, resumed.out + resumed.err
     _once(sandbox, {"A": range(1, 6)})
+
+
+def test_the_quota_warning_counts_campaigns_batches_and_starts(tmp_path, make_sandbox, monkeypatch):
+    box = make_sandbox(quota=3)
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], _people("A", 1, 1998))
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    done = run_cli("run", src, "--base-url", box.url, *FAST, "--batch-size", "2", "--start")
+    assert done.code == 3, done.out + done.err
+    assert "warning: 1001 calls to make (1 campaigns, 1000 batches of records and starts)" in (
+        done.err
+    )
