@@ -28,14 +28,12 @@ import pandas as pd
 
 from importer import record_schema, record_table, records
 from importer.answers import ADD_RECORD, START, Answer, Kind
-from importer.cells import name_key
 from importer.client import WolkvoxClient
-from importer.errors import ApiStopped, InputError
+from importer.errors import ApiStopped
 from importer.files import read_sheet
 from importer.i18n import _
 from importer.journal import CallRecord, Journal, JournalState, row_hash
 from importer.policy import DEFAULT_BATCH, MAX_BATCH, Policy
-from importer.problems import Problem
 from importer.record_fields import record_header_score
 from importer.send import Clock, Sender, StopFlag
 from importer.status import Ended, RecordStatus, Status
@@ -728,19 +726,6 @@ def started(state: JournalState | None) -> dict[str, str]:
     }
 
 
-def problems_of(loaded: RecordsLoaded | None) -> list[Problem]:
-    """The records' problems (none without records)."""
-    return loaded.checked.problems if loaded is not None else []
-
-
-def refuse_missing(path: Path) -> None:
-    """A records file that is not there, said before anything else is read."""
-    if not path.exists():
-        raise InputError(
-            _("--records {path}: no such file. Check the path and try again.").format(path=path)
-        )
-
-
 __all__ = [
     "DEFAULT_BATCH",
     "MAX_BATCH",
@@ -753,7 +738,6 @@ __all__ = [
     "check",
     "checked_with",
     "derive",
-    "name_key",
     "records_sheet",
     "sheet_rows",
     "started",
