@@ -73,8 +73,11 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
     for warning in report.warnings:
         print(_("warning: {text}").format(text=warning), file=err)
     rows = len(report.results)
+    # A run of records alone has no campaign rows to tell of.
+    campaigns = rows > 0 or report.records is None
     read = ngettext("read {n} row from {source}", "read {n} rows from {source}", rows)
-    print(read.format(n=rows, source=report.source), file=out)
+    if campaigns:
+        print(read.format(n=rows, source=report.source), file=out)
     # A retry file's rows are named by the row the person knows (the first sheet's),
     # the retry file's own beside it.
     originals = {r.row: r.original for r in report.results if r.original is not None}
@@ -88,9 +91,10 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
             )  # fmt: skip
             print(shown, file=out)
     counts = ", ".join(_count(status, n) for status, n in report.counts.items() if n)
-    print((_("dry run, nothing sent: ") if report.dry_run else "") + counts, file=out)
+    if campaigns:
+        print((_("dry run, nothing sent: ") if report.dry_run else "") + counts, file=out)
     if report.records is not None:
-        _print_records(report, out)
+        _print_records(report, out, dry_run=report.dry_run and not campaigns)
     if report.ended != Ended.DONE:
         why = report.ended_message or report.ended
         print(_("the run stopped early: {why}").format(why=why), file=out)
@@ -119,7 +123,7 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
         print(_("interrupted: run the same command with --resume to finish"), file=out)
 
 
-def _print_records(report: Report, out: TextIO) -> None:
+def _print_records(report: Report, out: TextIO, *, dry_run: bool) -> None:
     """The records: how many were read, their problems, the batches that did not go
     well (one line per batch, not per record), their counts and the starts."""
     from importer.status import RecordStatus, record_label
@@ -152,7 +156,8 @@ def _print_records(report: Report, out: TextIO) -> None:
         told_counts = ", ".join(f"{n} {s}" for s, n in tally.items() if n)
     else:
         told_counts = ", ".join(f"{n} {s} ({record_label(s)})" for s, n in tally.items() if n)
-    print(_("records: {counts}").format(counts=told_counts or "0"), file=out)
+    line = _("records: {counts}").format(counts=told_counts or "0")
+    print((_("dry run, nothing sent: ") if dry_run else "") + line, file=out)
     for name, status in report.starts.items():
         print(_("start of {campaign}: {status}").format(campaign=name, status=status), file=out)
 

@@ -210,7 +210,7 @@ def run(
         _check_not_a_run(settings)
         loaded = _load(settings)
         if loaded.records_table is not None:
-            loaded.records = _check_records(loaded, None)
+            loaded.records = _check_records(loaded, None, sheet_given=settings.campaigns)
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
         return finish(
             settings,
@@ -237,15 +237,16 @@ def run(
 
 
 def _check_records(
-    loaded: Loaded, listed: Mapping[str, Mapping[str, Any]] | None
+    loaded: Loaded, listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool
 ) -> launch.RecordsLoaded:
     """Check the records against the campaigns sheet and (``listed``) the campaign list."""
     table = loaded.records_table
     assert table is not None and loaded.records_path is not None
     campaigns, invalid = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
     return launch.check(
-        table, loaded.records_path, loaded.records_sheet, campaigns, invalid, listed
-    )
+        table, loaded.records_path, loaded.records_sheet, campaigns, invalid, listed,
+        sheet_given=sheet_given,
+    )  # fmt: skip
 
 
 def _records_results(
@@ -429,7 +430,7 @@ class _Importer:
         if loaded.records_table is not None:
             # Checked before anything is sent, against the sheet and the list just read.
             listed = launch.listed_for(loaded.records_table.frame, raw or [])
-            loaded.records = _check_records(loaded, listed)
+            loaded.records = _check_records(loaded, listed, sheet_given=settings.campaigns)
         info = {
             "input": str(settings.input),
             "source": loaded.table.source,

@@ -144,19 +144,24 @@ def _count(value: object) -> int | None:
 def check(
     table: record_table.RecordTable, path: Path, sheet: str | None,
     campaigns: Sequence[tuple[str, str]], invalid: Mapping[str, int],
-    listed: Mapping[str, Mapping[str, Any]] | None,
+    listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool = True,
 ) -> RecordsLoaded:  # fmt: skip
     """Check every record against the campaigns it may go into: the campaigns sheet's and,
     when the list was read (``listed``), the operation's. A dry run has no list: a record
-    naming its campaign by ``campaign_id`` is then taken as naming one that exists."""
+    naming its campaign by ``campaign_id`` is then taken as naming one that exists, and so
+    is one naming it by name when there is no campaigns sheet (``sheet_given`` False)."""
     known = record_schema.known_campaigns(campaigns)
     if listed is None:
         frame = table.frame
-        ids: list[object] = frame["campaign_id"].tolist() if "campaign_id" in frame else []
-        for ident in dict.fromkeys(ids):
-            key = record_schema.campaign_key(campaign_id=str(ident))
-            if key:
-                known.setdefault(key, "")
+        named = [("campaign_id", "campaign_id")]
+        if not sheet_given:
+            named.append(("campaign_name", "name"))
+        for column, kind in named:
+            values: list[object] = frame[column].tolist() if column in frame else []
+            for value in dict.fromkeys(values):
+                key = record_schema.campaign_key(**{kind: str(value)})
+                if key:
+                    known.setdefault(key, "")
     else:
         for key, info in listed.items():
             known.setdefault(key, str(info.get("type") or ""))

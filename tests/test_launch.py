@@ -407,3 +407,14 @@ def test_the_quota_warning_counts_campaigns_batches_and_starts(tmp_path, make_sa
     assert "warning: 1001 calls to make (1 campaigns, 1000 batches of records and starts)" in (
         done.err
     )
+
+
+def test_a_dry_run_of_records_alone_takes_their_campaigns_as_existing(tmp_path):
+    records = tmp_path / "contactos.csv"
+    records.write_text("Campaña;Nombre;Teléfono 1\nCobranza vieja;Ana;3001234567\n", "utf-8")
+    checked = run_cli("validate", "--records", records)
+    assert checked.code == 0, checked.out + checked.err
+    assert checked.out.splitlines()[:2] == [
+        'read 1 record from CSV (utf-8, ";")',
+        "dry run, nothing sent: records: 1 valid",
+    ]
