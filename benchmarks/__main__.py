@@ -51,12 +51,15 @@ class Sizes:
     big: int
     report: int
     records: int
+    #: records sent in case 12, and their batch size
+    launch: int = 200_000
+    batch: int = 10_000
 
 
 FULL = Sizes(repeat=3, send_small=500, send_large=2000, latency_rows=300, big=100_000,
              report=10_000, records=1_000_000)  # fmt: skip
 QUICK = Sizes(repeat=1, send_small=50, send_large=150, latency_rows=20, big=2_000, report=1_000,
-              records=2_000)  # fmt: skip
+              records=2_000, launch=4_000, batch=500)  # fmt: skip
 
 
 def median_of(repeat: int, fn: Callable[[], float]) -> float:
@@ -74,11 +77,13 @@ class _Terminal(io.StringIO):
 
 
 @contextlib.contextmanager
-def sandbox_process(latency: float = 0.0):
+def sandbox_process(latency: float = 0.0, existing: tuple[str, ...] = ()):
     """The sandbox in its own process, as the real server would be."""
     args = [sys.executable, "-m", "importer", "sandbox", "--port", "0"]
     if latency:
         args += ["--latency", str(latency)]
+    for name in existing:
+        args += ["--existing", name]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         line = proc.stdout.readline()
@@ -277,6 +282,83 @@ def error_report(sizes: Sizes, work: Path) -> Case:
     )
 
 
+# --- 12: a launch's batches -------------------------------------------------------------
+
+
+def launch_batches(sizes: Sizes, work: Path) -> Case:
+    """Records sent in batches into an existing campaign: the importer's time per batch
+    (the span of its journal from the first batch's ``call`` line to the last ``answer``:
+    building each body, journaling, sending, classifying) vs a bare ``requests`` loop
+    posting the same JSON bodies on one session to the same sandbox."""
+    import requests
+
+    from importer import cli, launch
+    from importer.journal import read
+
+    rows = data.record_rows(sizes.launch)
+    path = work / "launch-records.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        import csv
+
+        writer = csv.writer(fh)
+        # 15 columns: 200,000 rows of the 20 of case 11 pass the 4,000,000 cells a file may use.
+        writer.writerow(["campaign_id", *data.RECORD_COLUMNS[1:15]])
+        writer.writerows([["1001", *r[1:15]] for r in rows])
+    table, sheet = launch.read_records(path)
+    loaded = launch.check(
+        table, path, sheet, [], {}, {"id:1001": {"id": "1001", "type": "preview"}}
+    )
+    items = loaded.checked.records
+    bodies = [launch.records.batch_json(b) for b in items.batches("id:1001", sizes.batch)]
+
+    def ours(url: str, n: int) -> float:
+        out = work / f"launch-{n}.results.xlsx"
+        args = ["run", "--records", str(path), "--base-url", url, "--quiet", "--out", str(out),
+                "--batch-size", str(sizes.batch)]  # fmt: skip
+        code = cli.main(args, stdout=io.StringIO(), stderr=io.StringIO())
+        if code not in (0, 1):  # 1: the few records with a phone that cannot exist
+            raise SystemExit(f"benchmark launch failed with exit code {code}")
+        calls = list(read(out.with_name(out.stem + ".journal.jsonl")).calls.values())
+        if len(calls) != len(bodies) or any(c.status != "added" for c in calls):
+            raise SystemExit("benchmark launch did not add every batch")
+        journal = out.with_name(out.stem + ".journal.jsonl").read_text(encoding="utf-8")
+        ats = [json.loads(line)["at"] for line in journal.splitlines()
+               if '"event": "call"' in line or '"event": "answer"' in line]  # fmt: skip
+        return ats[-1] - ats[0]
+
+    def bare(url: str, campaign: str = "1002", sent: list[str] = bodies) -> float:
+        headers = {"wolkvox-token": TOKEN, "Content-Type": "application/json"}
+        params = {"api": "add_record", "type_campaign": "preview", "campaign_id": campaign}
+        session = requests.Session()
+        start = time.perf_counter()
+        for body in sent:
+            response = session.post(
+                f"{url}/api/v2/campaign.php", params=params, data=body.encode("utf-8"),
+                headers=headers, timeout=75,
+            )  # fmt: skip
+            if response.status_code != 201:
+                raise SystemExit(f"bare loop got HTTP {response.status_code}")
+        seconds = time.perf_counter() - start
+        session.close()
+        return seconds
+
+    counter = iter(range(100))
+    mine, base = [], []
+    for _ in range(sizes.repeat):
+        # A fresh sandbox each time: its campaigns grow by every batch.
+        with sandbox_process(existing=("Importer", "Bare", "Warm")) as url:
+            bare(url, "1003", bodies[:1])  # the server's first call warms it up
+            base.append(bare(url))
+            mine.append(ours(url, next(counter)))
+    n = len(bodies)
+    per_ours = statistics.median(mine) / n
+    per_bare = statistics.median(base) / n
+    return Case(f"12. send {sizes.launch:,} records in batches of {sizes.batch:,}: time per batch "
+                "vs a bare requests loop posting the same bodies",
+                per_ours * 1000, per_bare * 1000, per_ours / per_bare, 1.5, unit="ms",
+                notes={"batches": n})  # fmt: skip
+
+
 # --- 11: records -------------------------------------------------------------------------
 
 
@@ -344,8 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("send", "files", "startup", "records", "web"),
-        help="run one group of cases (send: 1-2, files: 3, 4, 6, startup: 5, records: 11; "
+        choices=("send", "files", "startup", "records", "launch", "web"),
+        help="run one group of cases (send: 1-2, files: 3, 4, 6, startup: 5, records: 11, "
+        "launch: 12; "
         "web: 7-10, only when asked, as it needs Playwright and Chromium)",
     )
     args = parser.parse_args(argv)
@@ -365,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
             cases += startup(sizes)
         if args.only in (None, "records"):
             cases += record_validation(sizes, work)
+        if args.only in (None, "launch"):
+            cases.append(launch_batches(sizes, work))
         if args.only == "web":
             from benchmarks import web
 

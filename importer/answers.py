@@ -228,6 +228,72 @@ def classify(
     return Answer(rule.kind, message, ident, rule.reason, sentence=sentence, said=said)
 
 
+#: The launch's calls, by the name the journal gives them.
+ADD_RECORD = "add_record"
+START = "start"
+#: What a success of each looks like: its HTTP statuses (``start`` answers 202; any 2xx
+#: whose body code agrees is taken), and the sentence the person reads.
+_SUCCESS = {
+    ADD_RECORD: (frozenset({201}), N_("added")),
+    START: (frozenset({200, 201, 202}), N_("started")),
+}
+#: The sentences for a launch call's answer that is not a success, where the campaign's
+#: words of :data:`RULES` would mislead (they speak of a campaign being created).
+_UNCLEAR = {
+    ADD_RECORD: N_(
+        "the answer was unclear, so the batch may or may not have been added; the "
+        "campaign's record count in the campaign list will show which"
+    ),
+    START: N_(
+        "the answer was unclear, so the campaign may or may not have started; the campaign "
+        "list will show which"
+    ),
+}
+_REFUSED = {
+    ADD_RECORD: N_(
+        "wolkvox refused this batch, and none of its records was added; correct the "
+        "records as wolkvox's words say and send them again"
+    ),
+    START: N_("wolkvox refused to start the campaign; start it in wolkvox manager"),
+}
+
+
+def classify_call(call: str, status: int, text: str, *, proxy: str = "") -> Answer:
+    """Classify the answer to a launch call (``add_record``, ``start``): a success is
+    ``created`` (the call did what it asked), the rest as :func:`classify` has it, with
+    the call's own sentence where the campaign's would mislead."""
+    statuses, done = _SUCCESS[call]
+    heard = Heard.read(status, text)
+    if status in statuses and heard.code in ("", str(status)):
+        said = f"HTTP {status} {heard.said}".strip()
+        sentence = _(done)
+        message = _("{sentence} (wolkvox: {said})").format(sentence=sentence, said=said)
+        return Answer(Kind.CREATED, message, sentence=sentence, said=said)
+    answer = classify(status, text, proxy=proxy)
+    return reworded(call, answer)
+
+
+def reworded(call: str, answer: Answer) -> Answer:
+    """``answer`` with the launch call's sentence when the campaign's would mislead."""
+    own = {Kind.UNKNOWN: _UNCLEAR, Kind.FAILED: _REFUSED, Kind.CREATED: _UNCLEAR}
+    table = own.get(answer.kind)
+    if table is None:
+        return answer
+    # A 2xx other than the call's success (or a contradictory code) is unclear too.
+    kind = Kind.UNKNOWN if answer.kind is Kind.CREATED else answer.kind
+    sentence = _(table[call])
+    if answer.said:
+        # The server's words beside an HTTP answer; the transport's error beside none.
+        if answer.said.startswith("HTTP "):
+            template = _("{sentence} (wolkvox: {said})")
+        else:
+            template = _("{sentence} (error: {said})")
+        message = template.format(sentence=sentence, said=answer.said)
+    else:
+        message = sentence
+    return Answer(kind, message, reason=answer.reason, sentence=sentence, said=answer.said)
+
+
 # -- Reading what a PHP server sends ---------------------------------------------------
 
 _ENVELOPE_KEYS = frozenset({"code", "error", "msg", "data"})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from importer import __version__, i18n
 from importer.i18n import N_, _
-from importer.policy import DEFAULT_TIMEOUT, Policy
+from importer.policy import DEFAULT_BATCH, DEFAULT_TIMEOUT, MAX_BATCH, Policy
 from importer.times import TIME_FORMATS
 
 PROG = "wolkvox-import"
@@ -232,8 +232,21 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "input",
         type=Path,
+        nargs="?",
         metavar=_("input"),
-        help=_("the spreadsheet (.xlsx, .xls, .ods or .csv)"),
+        help=_(
+            "the spreadsheet (.xlsx, .xls, .ods or .csv); a workbook's sheet named records, "
+            "registros or contactos holds the records to load"
+        ),
+    )
+    p.add_argument(
+        "--records",
+        type=Path,
+        metavar=_("FILE"),
+        help=_(
+            "the records to load into the campaigns (any file the input may be); without "
+            "an input, they go into campaigns that exist already"
+        ),
     )
     p.add_argument(
         "--out",
@@ -276,6 +289,27 @@ def _add_send_options(p: argparse.ArgumentParser) -> None:
         help=_("go on with the interrupted run recorded beside --out"),
     )
     p.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help=_("records per add_record call (default {n}, at most {most})").format(
+            n=f"{DEFAULT_BATCH:,}", most=f"{MAX_BATCH:,}"
+        ),
+    )
+    p.add_argument(
+        "--into-existing",
+        action="store_true",
+        help=_(
+            "also load records into campaigns that existed before the run (by default only "
+            "into the campaigns the run creates)"
+        ),
+    )
+    p.add_argument(
+        "--start",
+        action="store_true",
+        help=_("start each predictive campaign once all its records are in (default: none dials)"),
+    )
+    p.add_argument(
         "--no-skip-existing",
         dest="skip_existing",
         action="store_false",
@@ -303,6 +337,11 @@ def _add_wait_options(p: argparse.ArgumentParser) -> None:
             "--retry-for",
             defaults.retry_for,
             N_("how long one row may wait for a busy token or maintenance (default {n})"),
+        ),
+        (
+            "--list-interval",
+            defaults.list_interval,
+            N_("seconds between two reads of the campaign list (default {n}, as wolkvox asks)"),
         ),
     ]  # fmt: skip
     for flag, default, text in seconds:

@@ -17,11 +17,15 @@ from urllib.parse import urlsplit
 import requests
 
 from importer.answers import (
+    ADD_RECORD,
+    START,
     Answer,
     Kind,
     classify,
+    classify_call,
     classify_exception,
     read_json,
+    reworded,
     server_message,
 )
 from importer.errors import ApiStopped, UsageError
@@ -150,6 +154,31 @@ class WolkvoxClient:
         # Only a proxy answers 407; the proxy is looked up for that answer alone.
         proxy = self.proxy if response.status_code == 407 else ""
         return classify(response.status_code, _text(response), proxy=proxy, sent=_fields(body_json))
+
+    def add_record(
+        self, type_campaign: str, campaign_id: str, body_json: str, *, campaign_status: str = ""
+    ) -> Answer:
+        """POST one ``add_record`` call (a batch: a JSON array of records) and classify the
+        answer. ``campaign_status`` (``start``/``stop``) is sent to predictive campaigns only."""
+        params = {"api": "add_record", "type_campaign": type_campaign, "campaign_id": campaign_id}
+        if type_campaign == "predictive" and campaign_status:
+            params["campaign_status"] = campaign_status
+        return self._launch_call(ADD_RECORD, "POST", params, body_json.encode("utf-8"))
+
+    def start(self, type_campaign: str, campaign_id: str) -> Answer:
+        """PUT one ``start`` call: the campaign starts dialling."""
+        params = {"api": "start", "campaign_id": campaign_id, "type_campaign": type_campaign}
+        return self._launch_call(START, "PUT", params, None)
+
+    def _launch_call(
+        self, call: str, method: str, params: dict[str, str], data: bytes | None
+    ) -> Answer:
+        try:
+            response = self._call(method, "campaign.php", params=params, data=data)
+        except requests.RequestException as exc:
+            return reworded(call, classify_exception(exc, self.timeout, proxy=self.proxy))
+        proxy = self.proxy if response.status_code == 407 else ""
+        return classify_call(call, response.status_code, _text(response), proxy=proxy)
 
     def list_campaigns(self) -> list[dict[str, Any]]:
         """Read the operation's campaigns (``information.php?api=campaigns``).

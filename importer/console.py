@@ -109,8 +109,11 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
     for warning in report.warnings:
         print(_("warning: {text}").format(text=warning), file=err)
     rows = len(report.results)
+    # A run of records alone has no campaign rows to tell of.
+    campaigns = rows > 0 or report.records is None
     read = ngettext("read {n} row from {source}", "read {n} rows from {source}", rows)
-    print(read.format(n=rows, source=report.source), file=out)
+    if campaigns:
+        print(read.format(n=rows, source=report.source), file=out)
     # A retry file's rows are named by the row the person knows (the first sheet's),
     # the retry file's own beside it.
     originals = {r.row: r.original for r in report.results if r.original is not None}
@@ -124,7 +127,10 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
             )  # fmt: skip
             print(shown, file=out)
     counts = ", ".join(_count(status, n) for status, n in report.counts.items() if n)
-    print((_("dry run, nothing sent: ") if report.dry_run else "") + counts, file=out)
+    if campaigns:
+        print((_("dry run, nothing sent: ") if report.dry_run else "") + counts, file=out)
+    if report.records is not None:
+        _print_records(report, out, dry_run=report.dry_run and not campaigns)
     if report.ended != Ended.DONE:
         why = report.ended_message or report.ended
         print(_("the run stopped early: {why}").format(why=why), file=out)
@@ -140,8 +146,56 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
             report.retry_rows,
         )
         print(text.format(path=report.retry, n=report.retry_rows), file=out)
+    if report.records_retry is not None:
+        text = ngettext(
+            "records retry file: {path} ({n} record); fix what its messages say, then run it "
+            "with --records",
+            "records retry file: {path} ({n} records); fix what its messages say, then run it "
+            "with --records",
+            report.records_retry_rows,
+        )
+        print(text.format(path=report.records_retry, n=report.records_retry_rows), file=out)
     if report.ended == Ended.INTERRUPTED:
         print(_("interrupted: run the same command with --resume to finish"), file=out)
+
+
+def _print_records(report: Report, out: TextIO, *, dry_run: bool) -> None:
+    """The records: how many were read, their problems, the batches that did not go
+    well (one line per batch, not per record), their counts and the starts."""
+    from importer.status import RecordStatus, record_label
+
+    records = report.records or []
+    read = ngettext("read {n} record from {source}", "read {n} records from {source}",
+                    len(records))  # fmt: skip
+    print(read.format(n=len(records), source=report.records_source), file=out)
+    if report.record_problems:
+        invalid = sum(1 for r in records if r.status == RecordStatus.INVALID)
+        text = _("{problems} problem(s) in {rows} record(s); these records are not sent:")
+        print(text.format(problems=len(report.record_problems), rows=invalid), file=out)
+        shown = report.record_problems[:SHOWN_PROBLEMS]
+        for problem in shown:
+            print(f"  {problem}", file=out)
+        if len(report.record_problems) > len(shown):
+            more = _("  ... and {n} more: see the results file")
+            print(more.format(n=len(report.record_problems) - len(shown)), file=out)
+    told: set[tuple[int | None, str]] = set()
+    for r in records:
+        bad = r.status in {RecordStatus.FAILED, RecordStatus.UNKNOWN}
+        if bad and (r.batch, r.message) not in told:
+            told.add((r.batch, r.message))
+            line = _("  batch {batch} (campaign {campaign}): {status}: {message}")
+            word = r.status if i18n.current() == i18n.DEFAULT else record_label(r.status)
+            print(line.format(batch=r.batch, campaign=r.campaign_id, status=word,
+                              message=r.message), file=out)  # fmt: skip
+    tally = report.record_counts
+    if i18n.current() == i18n.DEFAULT:
+        told_counts = ", ".join(f"{n} {s}" for s, n in tally.items() if n)
+    else:
+        told_counts = ", ".join(f"{n} {s} ({record_label(s)})" for s, n in tally.items() if n)
+    line = _("records: {counts}").format(counts=told_counts or "0")
+    print((_("dry run, nothing sent: ") if dry_run else "") + line, file=out)
+    for name, status in report.starts.items():
+        print(_("start of {campaign}: {status}").format(campaign=name, status=status), file=out)
 
 
 def _problem_line(problem: Problem, originals: dict[int, int]) -> str:

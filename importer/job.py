@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 import requests
 
-from importer import load, results, schema
+from importer import launch, load, record_results, results, schema
 from importer.answers import Answer
 from importer.client import ListRefused, WolkvoxClient
-from importer.errors import ApiStopped, ImporterError, JournalError, UsageError
+from importer.errors import ApiStopped, ImporterError, InputError, JournalError, UsageError
 from importer.i18n import _, ngettext
 from importer.journal import (
     Journal,
@@ -132,6 +132,27 @@ class Settings:
     delimiter: str | None = None
     #: Where ``validation.skills`` came from, kept in the journal for ``report``.
     skills_file: Path | None = None
+    #: The records file (``--records``); else a records sheet of the input's workbook.
+    records: Path | None = None
+    #: False when the run has records only (``run --records FILE`` without an input):
+    #: they then go into campaigns that exist already.
+    campaigns: bool = True
+    #: Records per ``add_record`` call (``--batch-size``).
+    batch_size: int = launch.DEFAULT_BATCH
+    #: Let records into campaigns that existed before the run (``--into-existing``).
+    into_existing: bool = False
+    #: Start each predictive campaign once its records are in (``--start``).
+    start: bool = False
+
+    def records_options(self) -> dict[str, Any]:
+        """What the journal's ``records`` line keeps of the options (a resume must match)."""
+        return {"into_existing": self.loads_into_existing, "start": self.start,
+                "batch_size": self.batch_size}  # fmt: skip
+
+    @property
+    def loads_into_existing(self) -> bool:
+        """Records go into existing campaigns when asked, or when there is no campaign sheet."""
+        return self.into_existing or not self.campaigns
 
     @property
     def results_path(self) -> Path:
@@ -187,8 +208,18 @@ def run(
     if settings.dry_run:
         _check_not_a_run(settings)
         loaded = _load(settings)
+        if loaded.records_table is not None:
+            loaded.records = _check_records(loaded, None, sheet_given=settings.campaigns)
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
-        return finish(settings, loaded, derived, started, Ended.DONE, "")
+        return finish(
+            settings,
+            loaded,
+            derived,
+            started,
+            Ended.DONE,
+            "",
+            _records_results(loaded, None, dry_run=True),
+        )
     token, base_url = _check_can_send(settings, token)
     loaded = _load_as_recorded(settings) if settings.resume else _load(settings)
     with TokenLock(token):
@@ -199,16 +230,42 @@ def run(
         finally:
             client.session.close()
     derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
-    return finish(settings, loaded, derived, started, ended, message)
+    recorded = _records_results(loaded, state, dry_run=False)
+    starts = launch.started(state) if recorded is not None else {}
+    return finish(settings, loaded, derived, started, ended, message, recorded, starts)
+
+
+def _check_records(
+    loaded: Loaded, listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool
+) -> launch.RecordsLoaded:
+    """Check the records against the campaigns sheet and (``listed``) the campaign list."""
+    table = loaded.records_table
+    assert table is not None and loaded.records_path is not None
+    campaigns, invalid = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
+    return launch.check(
+        table, loaded.records_path, loaded.records_sheet, campaigns, invalid, listed,
+        sheet_given=sheet_given,
+    )  # fmt: skip
+
+
+def _records_results(
+    loaded: Loaded, state: JournalState | None, *, dry_run: bool
+) -> list[launch.RecordResult] | None:
+    if loaded.records is None:
+        return None
+    rows = launch.sheet_rows(loaded.table.frame)
+    ids = launch.campaign_ids(rows, state, loaded.records.listed)
+    return launch.derive(loaded.records, state, ids, dry_run=dry_run)
 
 
 def _check_out(settings: Settings) -> None:
     """Refuse a results path whose writing would destroy something: the input, a retry
     file or journal of a run, or any file that is not a results workbook of its own."""
     out = settings.results_path
-    if out.resolve() == settings.input.resolve() or _same_file(out, settings.input):
-        message = _("--out {out} is the spreadsheet being read; choose another --out.")
-        raise UsageError(message.format(out=out))
+    for read in filter(None, (settings.input, settings.records)):
+        if out.resolve() == read.resolve() or _same_file(out, read):
+            message = _("--out {out} is the spreadsheet being read; choose another --out.")
+            raise UsageError(message.format(out=out))
     if out.suffix.lower() != ".xlsx":
         message = _(
             "--out {out} must name an Excel workbook ending in .xlsx (the results are one); "
@@ -300,11 +357,46 @@ def _check_can_send(settings: Settings, token: str | None) -> tuple[str, str]:
 
 
 def _load(settings: Settings) -> Loaded:
-    table = load.load_table(
-        settings.input, sheet=settings.sheet, encoding=settings.encoding,
-        delimiter=settings.delimiter,
-    )  # fmt: skip
-    return Loaded(table, schema.validate(table.frame, settings.validation, extra=table.problems))
+    """Read the campaigns and the records (not checked yet: a real run checks them
+    against the campaign list, which it reads first)."""
+    if settings.campaigns:
+        table = load.load_table(
+            settings.input, sheet=settings.sheet, encoding=settings.encoding,
+            delimiter=settings.delimiter,
+        )  # fmt: skip
+    else:
+        table = _no_campaigns()
+    loaded = Loaded(table, schema.validate(table.frame, settings.validation, extra=table.problems))
+    if settings.records is not None:
+        if not settings.records.exists():
+            message = _("--records {path}: no such file. Check the path and try again.")
+            raise InputError(message.format(path=settings.records))
+        loaded.records_path = settings.records
+        loaded.records_table, loaded.records_sheet = launch.read_records(settings.records)
+    else:
+        sheet = launch.records_sheet(table.sheets)
+        if sheet is not None:
+            if len(table.sheets) == 2 and table.sheet is not None:
+                # A launch workbook: which sheet is which is plain, no need to say it.
+                said = _('read sheet "{sheet}" (use --sheet to pick another)')
+                said = said.format(sheet=table.sheet)
+                table.warnings = [w for w in table.warnings if w != said]
+            loaded.records_path = settings.input
+            loaded.records_sheet = sheet
+            loaded.records_table, _sheet = launch.read_records(settings.input, sheet)
+    return loaded
+
+
+def _no_campaigns() -> load.Table:
+    """The campaigns of a run of records only: none."""
+    import pandas as pd
+
+    from importer.columns import FIELDS
+
+    frame = pd.DataFrame(
+        {f: pd.Series([], dtype=object) for f in FIELDS}, index=pd.RangeIndex(2, 2, name="row")
+    )
+    return load.Table(frame=frame, source=_("no campaigns sheet"))
 
 
 #: What the CSV reader of older versions could guess for a file that is not UTF-8 (it
@@ -351,12 +443,17 @@ class _Importer:
     progress: Callable[[int], Progress] | None
     say: Callable[[str], None]
     known: Callable[[Mapping[int, str]], None] | None = None
+    _loaded: Loaded | None = None
+    _sender: Sender | None = None
+    #: when the campaign list was read at the start (clock seconds)
+    _last_read: float | None = None
 
     def run(self, loaded: Loaded) -> tuple[str, str, JournalState]:
         """Open (or reopen) the journal and send what is left; return how it ended."""
         campaigns = list(loaded.checked.campaigns)  # made once: Campaigns builds on demand
         names = {c.row: c.name for c in campaigns}
         journal, listing, list_error = self._open(loaded, names)
+        self._loaded = loaded
         if journal.set_aside is not None:
             message = _("the journal's last line was cut short by a crash; it was kept in {path}")
             self.say(message.format(path=journal.set_aside))
@@ -380,23 +477,42 @@ class _Importer:
         path = journal_path(settings.results_path)
         hashes = _hashes(loaded.table)
         if settings.resume:
-            return _reopen(settings, path, hashes, self.clock), None, None
+            journal = _reopen(settings, path, hashes, self.clock)
+            try:
+                _reopen_records(settings, loaded, journal.state)
+            except BaseException:
+                journal.close()
+                raise
+            return journal, None, None
         # The list as it is before the run: an unclear row is later confirmed only by a
         # campaign that was not in it.
-        listing, why = _read_listing(self, names.values())
+        listing, why, raw = _read_listing(self, names.values())
         _refused_at_start(why, resume=False)  # before the journal: nothing to strand
+        if raw is not None:
+            self._last_read = self.clock.now()
+        if loaded.records_table is not None:
+            # Checked before anything is sent, against the sheet and the list just read.
+            listed = launch.listed_for(loaded.records_table.frame, raw or [])
+            loaded.records = _check_records(loaded, listed, sheet_given=settings.campaigns)
         info = {
             "input": str(settings.input),
             "source": loaded.table.source,
             "options": settings.record(),
             "existing": listing,
+            **({} if settings.campaigns else {"campaigns": False}),
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
         out = settings.results_path
         journal = Journal.start(
             path, hashes=hashes, info=info, now=self.clock.now,
-            keep=(out, results.retry_path(out)),
+            keep=(out, results.retry_path(out), record_results.records_retry_path(out)),
         )  # fmt: skip
+        if loaded.records is not None:
+            try:
+                journal.records_start(loaded.records.header(settings.records_options()))
+            except BaseException:
+                journal.close()
+                raise
         if journal.archived:
             message = _("the previous run's files were kept under their date: {files}")
             self.say(message.format(files=", ".join(p.name for p in journal.archived)))
@@ -454,19 +570,36 @@ class _Importer:
         pending = [c for c in campaigns if state.sendable(c.row)]
         if pending and self.settings.skip_existing:
             if listing is None:  # a resume: the list may have changed since the run began
-                listing, why = _read_listing(self, (c.name for c in pending))
+                listing, why, _raw = _read_listing(self, (c.name for c in pending))
                 if listing is None:
                     assert why is not None  # _read_listing gives one or the other
                     _refused_at_start(why, resume=True)  # the journal stays unfinished
                     return self._list_unreadable(journal, why)
             pending = skip_existing(pending, listing, journal)
-        if len(pending) > DAILY_CALLS:
-            warning = _(
-                "warning: {n} rows to send, more than the {limit} API calls a licence may make "
-                "per day; expect the run to stop at TOKEN LIMIT EXCEEDED and send the retry "
-                "file another day."
+        assert self._loaded is not None  # set by run()
+        records = self._loaded.records
+        launching = 0
+        if records is not None:
+            launching = launch.calls_needed(
+                records, state, self.settings.batch_size, self.settings.start
             )
-            self.say(warning.format(n=len(pending), limit=DAILY_CALLS))
+        if len(pending) + launching > DAILY_CALLS:
+            if launching:
+                warning = _(
+                    "warning: {n} calls to make ({rows} campaigns, {calls} batches of records "
+                    "and starts), more than the {limit} API calls a licence may make per day; "
+                    "expect the run to stop at TOKEN LIMIT EXCEEDED and send the retry files "
+                    "another day."
+                )
+                self.say(warning.format(n=len(pending) + launching, rows=len(pending),
+                                        calls=launching, limit=DAILY_CALLS))  # fmt: skip
+            else:
+                warning = _(
+                    "warning: {n} rows to send, more than the {limit} API calls a licence may "
+                    "make per day; expect the run to stop at TOKEN LIMIT EXCEEDED and send "
+                    "the retry file another day."
+                )
+                self.say(warning.format(n=len(pending), limit=DAILY_CALLS))
         ended = self._send_pending(journal, pending)
         if ended != Ended.INTERRUPTED:
             self._settle(journal, names, resending=False)
@@ -474,7 +607,30 @@ class _Importer:
                 # Ctrl-C while waiting to check: the rows stay unknown for --resume.
                 journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
                 ended = Ended.INTERRUPTED
+        if ended == Ended.DONE and records is not None:
+            ended = self._launch(journal, records)
         return ended
+
+    def _launch(self, journal: Journal, records: launch.RecordsLoaded) -> Ended:
+        """The records, campaign by campaign, after the campaigns; then the starts."""
+        settings = self.settings
+        assert self._loaded is not None  # set by run()
+        frame = self._loaded.table.frame
+        plan = launch.targets(
+            records.checked.records.by_campaign(), launch.sheet_rows(frame), journal.state,
+            records.listed, into_existing=settings.loads_into_existing, known=records.known,
+        )  # fmt: skip
+        sender = self._sender or Sender(
+            self.client, journal, self.clock, policy=settings.policy, stop=self.stop
+        )
+        launcher = launch.Launcher(
+            sender, self.client, journal, self.clock, self.stop, settings.policy,
+            settings.batch_size, settings.start, self.say, self._last_read,
+        )  # fmt: skip
+        try:
+            return launcher.run(records, plan, resuming=settings.resume)
+        except KeyboardInterrupt:
+            return Ended.INTERRUPTED
 
     def _send_pending(self, journal: Journal, pending: list[schema.Campaign]) -> Ended:
         if self.known is not None:
@@ -484,6 +640,7 @@ class _Importer:
             self.client, journal, self.clock, policy=self.settings.policy, stop=self.stop,
             on_send=bar.sending, on_row=bar.row_done,
         )  # fmt: skip
+        self._sender = sender
         try:
             return sender.send(pending)
         except KeyboardInterrupt:
@@ -494,16 +651,68 @@ class _Importer:
             bar.close()
 
 
-def _read_listing(importer: _Importer, names: Any) -> tuple[Listing | None, ApiStopped | None]:
+def _read_listing(
+    importer: _Importer, names: Any
+) -> tuple[Listing | None, ApiStopped | None, list[dict[str, Any]] | None]:
     """The campaigns that exist before the run, for this file's names; else None and why.
-    A busy token or maintenance is waited out as for a send (``--retry-for``)."""
+    A busy token or maintenance is waited out as for a send (``--retry-for``). Also the
+    list as read (for the records: their campaigns' ids, types and counts)."""
     try:
-        found = read_list(importer.client, importer.clock, importer.settings.policy, importer.stop)
-        listing = index_by_name(found)
+        raw = read_list(importer.client, importer.clock, importer.settings.policy, importer.stop)
     except ApiStopped as exc:
-        return None, exc
+        return None, exc, None
+    listing = index_by_name(raw)
     wanted = {schema.name_key(n) for n in names}
-    return {k: v for k, v in listing.items() if k in wanted}, None
+    return {k: v for k, v in listing.items() if k in wanted}, None, raw
+
+
+def _reopen_records(settings: Settings, loaded: Loaded, state: JournalState) -> None:
+    """Check the records again as the run being resumed checked them (from its journal),
+    refusing a records sheet that changed, or records given or left out since."""
+    header = state.records
+    if not header and loaded.records_table is None:
+        return
+    if not header or loaded.records_table is None:
+        message = _(
+            "--resume must read the same records as the run it resumes (its journal {path} "
+            "has {had}); give the same input and --records, or start a new run with another "
+            "--out."
+        )
+        had = _("records") if header else _("no records")
+        raise UsageError(message.format(path=journal_path(settings.results_path), had=had))
+    loaded.records = _records_from_journal(loaded, header)
+    recorded = header.get("options") or {}
+    now = settings.records_options()
+    differ = [f"--{k.replace('_', '-')}" for k in ("into_existing", "start")
+              if k in recorded and recorded[k] != now[k]]  # fmt: skip
+    if differ:
+        message = _(
+            "--resume must use the same {options} as the run it resumes; give the same values "
+            "as that run, or start a new run with another --out."
+        )
+        raise UsageError(message.format(options=", ".join(differ)))
+
+
+def _records_from_journal(loaded: Loaded, header: Mapping[str, Any]) -> launch.RecordsLoaded:
+    """The records checked as the journal's ``records`` line says, their sheet unchanged."""
+    table = loaded.records_table
+    assert table is not None and loaded.records_path is not None
+    _campaigns, invalid = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
+    records = launch.checked_with(
+        table, loaded.records_path, loaded.records_sheet, header.get("known") or {},
+        invalid, header.get("listed") or {},
+    )  # fmt: skip
+    recorded = header.get("rows") or {}
+    now = records.hashes()
+    changed = sorted(int(r) for r in set(recorded) | set(now) if recorded.get(r) != now.get(r))
+    if changed:
+        shown = ", ".join(map(str, changed[:20])) + (" ..." if len(changed) > 20 else "")
+        message = _(
+            "the records changed since the run (rows {rows}); put the records the run read "
+            "back in place, or start a new run with another --out."
+        )
+        raise JournalError(message.format(rows=shown))
+    return records
 
 
 def _refused_at_start(why: ApiStopped | None, *, resume: bool) -> None:
@@ -592,11 +801,40 @@ def rebuild(target: Path) -> Report:
         if _fingerprint(settings.validation.skills) != recorded.get("skills"):
             message = _("the skills file {file} changed since the run; put the run's one back.")
             raise JournalError(message.format(file=settings.skills_file))
-    loaded = _load_as_recorded(settings, state.hashes)
+    if state.records:
+        settings.records = Path(str(state.records.get("input", "")))
+        settings.campaigns = bool(state.header.get("campaigns", True))
+        options = state.records.get("options") or {}
+        settings.start = bool(options.get("start"))
+    loaded = _load_recorded(settings, state)
     if _hashes(loaded.table) != state.hashes:
         message = _("{file} changed since the run; put the file the run read back in place.")
         raise JournalError(message.format(file=source))
+    if state.records:
+        loaded.records = _records_from_journal(loaded, state.records)
     derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
     ended = (state.stop_reason or Ended.DONE) if state.finished else Ended.INTERRUPTED
     started = dt.datetime.now().astimezone()
-    return finish(settings, loaded, derived, started, ended, state.stop_message)
+    recorded = _records_results(loaded, state, dry_run=False)
+    starts = launch.started(state) if recorded is not None else {}
+    return finish(settings, loaded, derived, started, ended, state.stop_message, recorded, starts)
+
+
+def _load_recorded(settings: Settings, state: JournalState) -> Loaded:
+    """The input as the run read it: its records from the sheet the journal names."""
+    if not state.records:
+        settings.records = None
+        loaded = _load_as_recorded(settings, state.hashes)
+        loaded.records_table = None  # a journal without records reports none
+        return loaded
+    sheet = state.records.get("sheet")
+    path = settings.records
+    assert path is not None
+    same = path == settings.input
+    settings.records = None if same else path
+    loaded = _load_as_recorded(settings, state.hashes)
+    if same:
+        loaded.records_path = path
+        loaded.records_sheet = sheet
+        loaded.records_table, _sheet = launch.read_records(path, sheet)
+    return loaded

@@ -102,6 +102,27 @@ class Outcome:
 
 
 @dataclass
+class CallRecord:
+    """One call of the launch that is not a campaign's creation: a batch of records
+    (``add_record``) or a campaign's ``start``, as the journal's ``call`` and ``answer``
+    lines tell it. ``status`` is "" while the call is in flight without an answer."""
+
+    key: str
+    #: ``add_record`` or ``start``
+    call: str
+    #: the campaign's key (:func:`importer.record_schema.campaign_key`) and its id
+    campaign: str
+    campaign_id: str
+    #: the records' sheet rows (a batch), in the order sent
+    rows: list[int] = field(default_factory=list)
+    #: the batch's number in the run (1, 2, ...); 0 for a start
+    batch: int = 0
+    at: float = 0.0
+    status: str = ""
+    message: str = ""
+
+
+@dataclass
 class JournalState:
     """What a journal says, folded from its lines; see :meth:`apply`."""
 
@@ -115,10 +136,23 @@ class JournalState:
     stop_message: str = ""
     stop_reason: str = ""
     finished: bool = False
+    #: The records' part of the run (``records`` line): their input, row hashes and the
+    #: campaigns they were checked against; empty for a run without records (and for
+    #: every journal written before records were loaded).
+    records: dict[str, Any] = field(default_factory=dict)
+    #: campaign key -> the campaign's ``records`` count before its first batch (``count``)
+    counts: dict[str, int] = field(default_factory=dict)
+    #: batches and starts by key (``call`` and ``answer`` lines), in the order sent
+    calls: dict[str, CallRecord] = field(default_factory=dict)
+    #: campaign key -> why its records are not sent in this run (``skip``)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def apply(self, event: Mapping[str, Any]) -> None:
         """Fold one journal line into the state."""
         kind = event.get("event")
+        if kind in _LAUNCH_EVENTS:
+            self._apply_launch(kind, event)
+            return
         if kind == "start":
             self.header = dict(event)
             self.hashes = {int(k): v for k, v in event.get("rows", {}).items()}
@@ -140,6 +174,28 @@ class JournalState:
         elif kind == "finish":
             self.finished = True
 
+    def _apply_launch(self, kind: str, event: Mapping[str, Any]) -> None:
+        """The lines of records and starts (added after version 1's campaign lines; a
+        journal without them reads as before)."""
+        if kind == "records":
+            self.records = dict(event)
+        elif kind == "count":
+            self.counts[str(event["campaign"])] = int(event["records"])
+        elif kind == "call":
+            key = str(event["key"])
+            self.calls.pop(key, None)  # an attempt again: last in the order sent
+            self.calls[key] = CallRecord(
+                key, str(event["call"]), str(event["campaign"]), str(event.get("id", "")),
+                [int(r) for r in event.get("rows", [])], int(event.get("batch", 0)),
+                float(event["at"]),
+            )  # fmt: skip
+        elif kind == "skip":
+            self.skipped[str(event["campaign"])] = str(event.get("message", ""))
+        elif kind == "answer":
+            call = self.calls[str(event["key"])]
+            call.status = str(event["status"])
+            call.message = str(event.get("message", ""))
+
     def sendable(self, row: int) -> bool:
         """True when ``row`` was certainly never created: never attempted, or refused."""
         done = self.outcomes.get(row)
@@ -154,6 +210,10 @@ class JournalState:
         pending = [r for r in self.attempted_at if r not in self.outcomes]
         unknown = [r for r, o in self.outcomes.items() if o.status == Status.UNKNOWN]
         return sorted(pending + unknown)
+
+
+#: The journal's lines for records and starts (see :meth:`JournalState._apply_launch`).
+_LAUNCH_EVENTS = frozenset({"records", "count", "call", "answer", "skip"})
 
 
 def parse(data: bytes, path: Path) -> tuple[JournalState, int]:
@@ -419,6 +479,43 @@ class Journal:
                 "message": message,
             }
         )
+
+    def records_start(self, info: Mapping[str, Any]) -> None:
+        """Record, durably, the records' part of the run (their input, row hashes, the
+        campaigns they were checked against), before any of them is sent."""
+        self.append({"event": "records", **info}, durable=True)
+
+    def count(self, campaign: str, campaign_id: str, records: int, source: str) -> None:
+        """Record a campaign's ``records`` count before its first batch: what an unclear
+        batch is settled against. ``source`` says where it came from (the list, or a
+        campaign this run created, which holds none)."""
+        event = {"event": "count", "campaign": campaign, "id": campaign_id,
+                 "records": records, "source": source}  # fmt: skip
+        self.append(event, durable=True)
+
+    def call(
+        self, key: str, call: str, campaign: str, campaign_id: str,
+        rows: Sequence[int] = (), batch: int = 0,
+    ) -> None:  # fmt: skip
+        """Record, durably, that a batch or a start is about to be sent. Call before
+        sending: a crash after it leaves the call unclear, never forgotten."""
+        event: dict[str, Any] = {
+            "event": "call", "key": key, "call": call, "campaign": campaign, "id": campaign_id,
+        }  # fmt: skip
+        if batch:
+            event["batch"] = batch
+        if rows:
+            event["rows"] = list(rows)
+        self.append(event, durable=True)
+
+    def answer(self, key: str, status: str, message: str = "") -> None:
+        """Record what a batch or a start came to (see :meth:`outcome`)."""
+        self.append({"event": "answer", "key": key, "status": str(status), "message": message})
+
+    def skip(self, campaign: str, message: str) -> None:
+        """Record why the records of a campaign are not sent (its campaign was not
+        created, or existed before the run)."""
+        self.append({"event": "skip", "campaign": campaign, "message": message})
 
     def stop(self, reason: str, message: str) -> None:
         """Record why the run stopped early."""

@@ -15,6 +15,11 @@ SERVER_LIMIT = 60.0
 DEFAULT_TIMEOUT = 75.0
 #: Seconds to wait for the connection itself.
 CONNECT_TIMEOUT = 15.0
+#: Seconds between two reads of the campaign list, as the docs ask of information calls.
+LIST_INTERVAL = 300.0
+#: Records per add_record call: the default, and the most the contract allows.
+DEFAULT_BATCH = 1_000
+MAX_BATCH = 10_000
 #: Calls one licence may make per day, per the contract.
 DAILY_CALLS = 1000
 #: Seconds one call usually takes, for estimates shown before a run only: the contract
@@ -48,6 +53,9 @@ class Policy:
     #: Check unclear outcomes against the campaign list no sooner than this after the
     #: attempt: the server may still be working on the call until its limit.
     reconcile_after: float = SERVER_LIMIT
+    #: Read the campaign list no sooner than this after the last read: the docs ask for
+    #: information calls at most every 5 minutes (settling unclear batches waits for it).
+    list_interval: float = LIST_INTERVAL
 
 
 def is_loopback(host: str) -> bool:
@@ -83,6 +91,7 @@ def check_policy(base_url: str, timeout: float, policy: Policy) -> None:
     for name, value in (
         ("--reconcile-after", policy.reconcile_after),
         ("--retry-for", policy.retry_for),
+        ("--list-interval", policy.list_interval),
     ):
         if value < 0:
             raise UsageError(_("{option} cannot be negative.").format(option=name))
@@ -90,6 +99,15 @@ def check_policy(base_url: str, timeout: float, policy: Policy) -> None:
         raise UsageError(_("--max-unknown and --max-failures must be 1 or more."))
     if is_loopback(urlsplit(base_url).hostname or ""):
         return
+    if policy.list_interval < LIST_INTERVAL:
+        message = _(
+            "--list-interval {value} is below the {limit} s wolkvox asks between two reads of "
+            "the campaign list; use {limit} or more (shorter waits are only for this "
+            "machine's sandbox)."
+        )
+        raise UsageError(
+            message.format(value=f"{policy.list_interval:g}", limit=f"{LIST_INTERVAL:g}")
+        )
     for name, value in (("--timeout", timeout), ("--reconcile-after", policy.reconcile_after)):
         if value < SERVER_LIMIT:
             message = _(

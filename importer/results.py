@@ -9,7 +9,7 @@ written, whatever the sheet or the server held (see ``workbook_style.storable``)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +56,8 @@ COLOURS = {
 RESULT_HEADER = ("row", "status", "id_campaign", "message")
 #: The status in words, after the stable columns so that they keep their places.
 LABEL_COLUMN = "status_label"
+#: A run with records: each campaign's records added and what its start came to.
+LAUNCH_COLUMNS = ("records_added", "started")
 #: For a retry file's rows, whose ``row`` is the first sheet's: their row in the retry file.
 RETRY_ROW_COLUMN = "retry_row"
 #: How many row numbers the summary names for each kind of problem.
@@ -272,8 +274,14 @@ def write_results(
     problems: Iterable[CellIssue] = (),
     notes: Iterable[CellIssue] = (),
     layout: Layout | None = None,
+    launched: Mapping[int, tuple[str, str]] | None = None,
+    more: Callable[[Workbook], None] | None = None,
 ) -> None:
     """Write the results workbook: a ``results`` sheet and a ``summary`` sheet.
+
+    ``launched`` (a run with records) gives each campaign row its records added and
+    what its start came to, in two columns after the label; ``more`` adds sheets (the
+    records').
 
     The fixed columns come first, then the row as it was read, in the sheet's own
     ``layout`` (its header texts and the columns the importer does not read; every
@@ -286,7 +294,9 @@ def write_results(
     problems, notes = list(problems), list(notes)
     layout = layout if layout is not None and layout.columns else default_layout()
     with write_only_workbook() as book:
-        _fill_results(book, frame, results, summary, problems, notes, layout)
+        _fill_results(book, frame, results, summary, problems, notes, layout, launched)
+        if more is not None:
+            more(book)
         save_atomically(book, path)
 
 
@@ -298,10 +308,12 @@ def _fill_results(
     problems: list[CellIssue],
     notes: list[CellIssue],
     layout: Layout,
+    launched: Mapping[int, tuple[str, str]] | None = None,
 ) -> None:
     """The results and summary sheets of :func:`write_results`."""
     originals = {r.row: r.original for r in results if r.original is not None}
-    fixed = [*RESULT_HEADER, LABEL_COLUMN, *([RETRY_ROW_COLUMN] if originals else [])]
+    fixed = [*RESULT_HEADER, LABEL_COLUMN, *(LAUNCH_COLUMNS if launched is not None else ()),
+             *([RETRY_ROW_COLUMN] if originals else [])]  # fmt: skip
     data = [c.key for c in layout.columns]
     header = [*fixed, *data]
     ws = sheet(book, RESULTS_SHEETS[0], header)
@@ -327,6 +339,7 @@ def _fill_results(
             text_cell(ws, result.id_campaign),  # the server's text: anything at all
             text_cell(ws, result.message),
             labels.get(result.status),
+            *(launched.get(result.row, ("", "")) if launched is not None else ()),
             *([result.row if result.original is not None else None] if originals else []),
             *(text_cell(ws, v) for v in values),
         ]

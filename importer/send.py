@@ -89,9 +89,12 @@ class Sender:
         self.on_send = on_send
         self.on_row = on_row
 
+        #: Failed and unclear answers in a row, across every kind of call.
+        self.in_a_row = {Status.FAILED: 0, Status.UNKNOWN: 0}
+
     def send(self, campaigns: Iterable[Campaign]) -> Ended:
         """Send each campaign in turn. Return why sending ended: ``done`` or a stop reason."""
-        in_a_row = {Status.FAILED: 0, Status.UNKNOWN: 0}
+        in_a_row = self.in_a_row
         for campaign in campaigns:
             if self.stop:
                 self.journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
@@ -133,15 +136,63 @@ class Sender:
             return Ended.MAX_UNKNOWN
         return None
 
+    def counted(self, kind: str) -> Ended | None:
+        """Count an answer of another kind of call (a batch, a start) with the rows' in a
+        row; the stop reason when too many failed or were unclear in a row."""
+        for status in self.in_a_row:
+            self.in_a_row[status] = self.in_a_row[status] + 1 if kind == status else 0
+        return self._too_many(self.in_a_row)
+
     def _send_one(self, campaign: Campaign) -> Answer:
         """Send one row, retrying only answers that prove nothing was created."""
         body = campaign.body_json()
+
+        def attempt() -> None:
+            self.journal.attempt(campaign.row, campaign.name)  # on disk before it leaves
+            self.on_send(campaign.row, campaign.name)
+
+        def waiting(answer: Answer) -> None:
+            # Nothing was created: record that before waiting, so a crash while
+            # waiting leaves the row plainly unsent rather than unknown.
+            message = _("not sent yet: {why}").format(why=answer.message)
+            self.journal.outcome(campaign.row, Status.NOT_SENT, message=message)
+
+        def request() -> Answer:
+            return self.client.create_campaign(campaign.type_campaign, body)
+
+        return self._retrying(attempt, request, waiting)
+
+    def launch_call(
+        self, key: str, call: str, campaign: str, campaign_id: str,
+        request: Callable[[], Answer], *, rows: Sequence[int] = (), batch: int = 0,
+    ) -> Answer:  # fmt: skip
+        """Send one batch of records or one start the way rows are sent: its ``call`` line
+        on disk before it leaves, retried only on answers that prove nothing was done,
+        never sent again after an unclear one (the caller settles that)."""
+
+        def attempt() -> None:
+            self.journal.call(key, call, campaign, campaign_id, rows, batch)
+
+        def waiting(answer: Answer) -> None:
+            message = _("not sent yet: {why}").format(why=answer.message)
+            self.journal.answer(key, Status.NOT_SENT, message)
+
+        return self._retrying(attempt, request, waiting)
+
+    def _retrying(
+        self,
+        attempt: Callable[[], None],
+        request: Callable[[], Answer],
+        waiting: Callable[[Answer], None],
+    ) -> Answer:
+        """``attempt`` (journal it), then ``request``; again, with growing jittered pauses,
+        while the answer proves nothing was done (busy token, maintenance), for up to
+        ``retry_for`` seconds. ``waiting`` records each such answer before the pause."""
         waited = 0.0
         delay = self.policy.first_delay
         while True:
-            self.journal.attempt(campaign.row, campaign.name)  # on disk before it leaves
-            self.on_send(campaign.row, campaign.name)
-            answer = self.client.create_campaign(campaign.type_campaign, body)
+            attempt()
+            answer = request()
             if answer.kind != Kind.RETRY:
                 return answer
             pause = min(delay, self.policy.max_delay) * (0.5 + self.clock.rng.random())
@@ -152,13 +203,7 @@ class Sender:
                     why=answer.message, waited=f"{waited:.0f}", limit=f"{self.policy.retry_for:g}"
                 )
                 return Answer(Kind.STOP, shown, reason=answer.reason)
-            # Nothing was created: record that before waiting, so a crash while
-            # waiting leaves the row plainly unsent rather than unknown.
-            self.journal.outcome(
-                campaign.row,
-                Status.NOT_SENT,
-                message=_("not sent yet: {why}").format(why=answer.message),
-            )
+            waiting(answer)
             if not self.clock.wait(pause, self.stop):
                 why = _("the run was interrupted while waiting to retry")
                 return Answer(Kind.STOP, why, reason=Ended.INTERRUPTED)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from importer.errors import UsageError
 from importer.i18n import _
-from importer.policy import DEFAULT_TIMEOUT, Policy
+from importer.policy import DEFAULT_BATCH, DEFAULT_TIMEOUT, MAX_BATCH, Policy
 
 if TYPE_CHECKING:
     from importer.job import Settings
@@ -76,8 +76,26 @@ def from_args(args: argparse.Namespace, *, dry_run: bool) -> Settings:
     base_url = None
     if not dry_run and not getattr(args, "simulate", False):
         base_url = server_url(getattr(args, "server", None), getattr(args, "base_url", None))
+    records: Path | None = getattr(args, "records", None)
+    source: Path | None = args.input
+    if source is None:
+        if records is None:
+            raise UsageError(
+                _("give the spreadsheet to read (or --records FILE to load records only).")
+            )
+        source = records
+    batch = getattr(args, "batch_size", None)
+    batch_size = DEFAULT_BATCH if batch is None else int(batch)
+    if not 1 <= batch_size <= MAX_BATCH:
+        message = _("--batch-size must be from 1 to {most} (wolkvox takes at most {most}).")
+        raise UsageError(message.format(most=f"{MAX_BATCH:,}"))
     return job.Settings(
-        input=args.input,
+        input=source,
+        records=records,
+        campaigns=args.input is not None,
+        batch_size=batch_size,
+        into_existing=bool(getattr(args, "into_existing", False)),
+        start=bool(getattr(args, "start", False)),
         out=getattr(args, "out", None),
         base_url=base_url,
         dry_run=dry_run,
@@ -94,6 +112,7 @@ def from_args(args: argparse.Namespace, *, dry_run: bool) -> Settings:
             max_failures=getattr(args, "max_failures", None),
             max_unknown=int(option("max_unknown", defaults.max_unknown)),  # type: ignore[call-overload]
             reconcile_after=float(option("reconcile_after", defaults.reconcile_after)),  # type: ignore[arg-type]
+            list_interval=float(option("list_interval", defaults.list_interval)),  # type: ignore[arg-type]
         ),
         sheet=getattr(args, "sheet", None),
         encoding=getattr(args, "encoding", None),

@@ -44,6 +44,40 @@ def label(status: Status | str) -> str:
     return _(_LABELS[Status(status)])
 
 
+class RecordStatus(StrEnum):
+    """What became of one record (a row of the records sheet)."""
+
+    ADDED = "added"  #: its batch was added (HTTP 201, or the campaign's count confirms it)
+    FAILED = "failed"  #: wolkvox refused its batch; nothing of it was added
+    UNKNOWN = "unknown"  #: its batch was sent, and whether it was added cannot be told
+    INVALID = "invalid"  #: broke a rule of the records sheet; never sent
+    NOT_SENT = "not_sent"  #: not sent (the run stopped, or its campaign was not there)
+    VALID = "valid"  #: dry run only: the record would be sent
+
+
+#: Records certainly not added, hence safe to send again: they go to the records' retry file.
+RECORD_RETRY_STATUSES = frozenset(
+    {RecordStatus.FAILED, RecordStatus.INVALID, RecordStatus.NOT_SENT}
+)
+#: Records that need nothing more.
+RECORD_SUCCESS_STATUSES = frozenset({RecordStatus.ADDED, RecordStatus.VALID})
+
+#: Words of their own: a record is not a row of campaigns (and, in Spanish, not feminine).
+_RECORD_LABELS = {
+    RecordStatus.ADDED: N_("added"),
+    RecordStatus.FAILED: N_("record refused"),
+    RecordStatus.UNKNOWN: N_("record unclear: check in wolkvox"),
+    RecordStatus.INVALID: N_("record invalid"),
+    RecordStatus.NOT_SENT: N_("record not sent"),
+    RecordStatus.VALID: N_("record valid"),
+}
+
+
+def record_label(status: RecordStatus | str) -> str:
+    """The words for a record's status code, in the current language."""
+    return _(_RECORD_LABELS[RecordStatus(status)])
+
+
 class Ended(StrEnum):
     """Why sending ended: ``done``, or the reason it stopped early."""
 

@@ -300,3 +300,21 @@ def test_any_answer_reads_as_a_sentence_with_the_servers_words_beside_it(
     label = "proxy" if status == 407 else "wolkvox"
     assert answer.message == f"{answer.sentence} ({label}: {answer.said})"
     assert answer.sentence and not re.search(r"\{\w*\}", answer.sentence)  # all filled in
+
+
+def test_launch_calls_are_read_with_their_own_success_and_sentences():
+    from importer.answers import ADD_RECORD, START, classify_call
+
+    added = classify_call(ADD_RECORD, 201, '{"code": "201", "msg": "All records has been added"}')
+    assert added.kind is Kind.CREATED and added.message.startswith("added (wolkvox: HTTP 201")
+    started = classify_call(START, 202, '{"code": 202, "msg": "started", "data": []}')
+    assert started.kind is Kind.CREATED
+    # A 202 to add_record is not its success: unclear, with the batch's own words.
+    odd = classify_call(ADD_RECORD, 202, '{"code": 202}')
+    assert odd.kind is Kind.UNKNOWN and "the batch may or may not have been added" in odd.message
+    failed = classify_call(ADD_RECORD, 500, "oops")
+    assert failed.kind is Kind.UNKNOWN and "record count" in failed.message
+    refused = classify_call(ADD_RECORD, 400, '{"code": 400, "msg": "SOME PARAMETERS ARE REQUIRED"}')
+    assert refused.kind is Kind.FAILED and "none of its records was added" in refused.message
+    quota = classify_call(START, 403, '{"code": 403, "msg": "TOKEN LIMIT EXCEEDED"}')
+    assert quota.kind is Kind.STOP and quota.reason == "quota"

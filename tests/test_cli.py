@@ -93,7 +93,7 @@ def test_validate_reports_every_problem_and_exits_1(tmp_path):
     ("args", "message"),
     [
         ((), "usage"),
-        (("run",), "the following arguments are required: input"),
+        (("run",), "give the spreadsheet to read (or --records FILE to load records only)"),
         (("run", "x.csv", "--type", "other"), "invalid choice: 'other'"),
     ],
 )

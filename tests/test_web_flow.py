@@ -354,6 +354,19 @@ CLI_ONLY = {
     "{name} has a header (row {row}) but no records": "records",
     "{name}: the records need": "records",
     "{value} is a number of country code": "records",
+    # the launch: records and starts do not reach the page yet
+    "--batch-size must be": "records",
+    "--list-interval {value} is below": "the page keeps the default",
+    "--records {path}: no such file": "records",
+    "--resume must read the same records": "records",
+    "--resume must use the same {options} as the run it resumes;": "records",
+    "give the spreadsheet to read (or --records": "the page always has one",
+    "not sent: the campaign {name} existed before this run": "records",
+    "not started: the answer was unclear": "records",
+    "records retry file:": "records",
+    "sent, but the run ended before the answer was recorded; run again with --resume to "
+    "check it against the campaign's record count": "records",
+    "the records changed since the run": "records",
 }
 _ADVICE = re.compile(r"--[a-z]|run again|same command|wolkvox-import [a-z]|WOLKVOX_TOKEN")
 
