@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
             "took its place) or its journal (.jsonl)"
         ),
     )
+    _add_undo_parsers(commands, common)
     template = commands.add_parser(
         "template", parents=[common], help=_("write a blank spreadsheet (.xlsx or .csv)")
     )
@@ -95,6 +96,71 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser("web", parents=[common], help=_("open the import page in the browser"))
     )
     return parser
+
+
+def _add_undo_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """``undo`` and ``history``: a finished run taken back, and the runs of a folder."""
+    undo = commands.add_parser(
+        "undo",
+        parents=[common],
+        help=_("delete the campaigns a finished run created (asks first)"),
+    )
+    undo.add_argument(
+        "out",
+        type=Path,
+        metavar=_("RESULTS_OR_JOURNAL"),
+        help=_("the run's results workbook or its journal (.jsonl), as for report"),
+    )
+    undo.add_argument(
+        "--yes",
+        action="store_true",
+        help=_("do not ask: delete what the listing shows (for scripts)"),
+    )
+    undo.add_argument(
+        "--dry-run", action="store_true", help=_("only list what would be deleted; delete nothing")
+    )
+    undo.add_argument(
+        "--include-started",
+        action="store_true",
+        help=_("also delete campaigns that are started or were used since the run"),
+    )
+    undo.add_argument(
+        "--token-file",
+        type=Path,
+        metavar=_("PATH"),
+        help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
+    )
+    defaults = Policy()
+    undo.add_argument(
+        "--timeout",
+        type=float,
+        metavar=_("SECONDS"),
+        help=_("seconds to wait for each answer (default {n}; the server takes up to 60)").format(
+            n=f"{DEFAULT_TIMEOUT:g}"
+        ),
+    )
+    undo.add_argument(
+        "--reconcile-after",
+        type=float,
+        metavar=_("SECONDS"),
+        help=_(
+            "wait this long after an unclear answer before checking the campaign list (default {n})"
+        ).format(n=f"{defaults.reconcile_after:g}"),
+    )
+    history = commands.add_parser(
+        "history", parents=[common], help=_("list the runs of a folder, from their journals")
+    )
+    history.add_argument(
+        "folder",
+        type=Path,
+        nargs="?",
+        default=Path("."),
+        metavar=_("FOLDER"),
+        help=_("the folder of the results (default: the current folder)"),
+    )
 
 
 def port_number(text: str) -> int:

@@ -115,6 +115,15 @@ class JournalState:
     stop_message: str = ""
     stop_reason: str = ""
     finished: bool = False
+    #: When the run's ``finish`` line was written (epoch seconds; 0 if never).
+    finished_at: float = 0.0
+    #: Undo (:mod:`importer.undo`): row -> id of a delete sent without a clear answer yet
+    deleting: dict[int, str] = field(default_factory=dict)
+    #: row -> time of its last delete attempt (epoch seconds)
+    deleting_at: dict[int, float] = field(default_factory=dict)
+    #: An undo began (``undo``), and one ran to its end (``undo_finish``).
+    undo_started: bool = False
+    undone: bool = False
 
     def apply(self, event: Mapping[str, Any]) -> None:
         """Fold one journal line into the state."""
@@ -139,6 +148,29 @@ class JournalState:
             self.stop_reason = event.get("reason", "")
         elif kind == "finish":
             self.finished = True
+            self.finished_at = float(event.get("at", 0.0))
+        elif kind in _UNDO_EVENTS:
+            self._apply_undo(kind, event)
+
+    def _apply_undo(self, kind: str, event: Mapping[str, Any]) -> None:
+        """Fold an undo's line (:mod:`importer.undo`). Only a ``deleted`` outcome changes
+        the row's outcome; the lines of the run itself keep their meaning."""
+        if kind == "undo":
+            self.undo_started, self.undone = True, False
+        elif kind == "undo_finish":
+            self.undone = True
+        elif kind == "delete_attempt":
+            row = int(event["row"])
+            self.deleting[row] = str(event["id"])
+            self.deleting_at[row] = float(event["at"])
+        elif kind == "delete_outcome":
+            row = int(event["row"])
+            if event["status"] != Status.UNKNOWN:  # an unclear answer stays to be settled
+                self.deleting.pop(row, None)
+            if event["status"] == Status.DELETED:
+                self.outcomes[row] = Outcome(
+                    Status.DELETED, str(event.get("id", "")), event.get("message", "")
+                )
 
     def sendable(self, row: int) -> bool:
         """True when ``row`` was certainly never created: never attempted, or refused."""
@@ -154,6 +186,10 @@ class JournalState:
         pending = [r for r in self.attempted_at if r not in self.outcomes]
         unknown = [r for r, o in self.outcomes.items() if o.status == Status.UNKNOWN]
         return sorted(pending + unknown)
+
+
+#: The lines an undo adds to a finished run's journal (:mod:`importer.undo`).
+_UNDO_EVENTS = frozenset({"undo", "delete_attempt", "delete_outcome", "undo_finish"})
 
 
 def parse(data: bytes, path: Path) -> tuple[JournalState, int]:
@@ -314,6 +350,22 @@ class Journal:
             if end < len(data):
                 journal._set_aside(data[end:], end)
             journal.append({"event": "resume"}, durable=True)
+        except BaseException:
+            journal.close()
+            raise
+        return journal
+
+    @classmethod
+    def extend(cls, path: Path, event: dict[str, Any], *, now: Callable[[], float]) -> Journal:
+        """Open a finished run's journal to add lines after its end (an undo), beginning
+        with ``event``; unlike :meth:`reopen` the run stays finished."""
+        journal, data = cls._open(path, now)
+        try:
+            journal.state, end = parse(data, path)
+            check_resumable(journal.state, path)
+            if end < len(data):
+                journal._set_aside(data[end:], end)
+            journal.append(event, durable=True)
         except BaseException:
             journal.close()
             raise
