@@ -131,6 +131,11 @@ class Settings:
     delimiter: str | None = None
     #: Where ``validation.skills`` came from, kept in the journal for ``report``.
     skills_file: Path | None = None
+    #: Read the operation's skills from wolkvox before a run that sends (when no
+    #: ``--skills`` file is given): unknown skill ids are then row problems.
+    live_skills: bool = True
+    #: The skills list read from wolkvox for this run, pinned in the journal.
+    skills_list: dict[str, str] | None = None
 
     @property
     def results_path(self) -> Path:
@@ -150,6 +155,7 @@ class Settings:
             "time_format": self.validation.time_format,
             "skills": _fingerprint(skills) if skills is not None else None,
             "skills_file": str(self.skills_file) if self.skills_file else None,
+            **({"skills_list": self.skills_list} if self.skills_list is not None else {}),
             "sheet": self.sheet,
             "encoding": self.encoding,
             "delimiter": self.delimiter,
@@ -191,16 +197,51 @@ def run(
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
         return finish(settings, loaded, derived, started, Ended.DONE, "")
     token, base_url = _check_can_send(settings, token)
-    loaded = _load(settings)
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
         try:
+            read_live_skills(settings, client, say)
+            loaded = _load(settings)
             importer = _Importer(settings, client, clock, stop, progress, say, known)
             ended, message, state = importer.run(loaded)
         finally:
             client.session.close()
     derived = results.derive(loaded.table.frame, loaded.checked, state, dry_run=False)
     return finish(settings, loaded, derived, started, ended, message)
+
+
+def read_live_skills(
+    settings: Settings, client: WolkvoxClient, say: Callable[[str], None] = lambda text: None
+) -> None:
+    """Set ``settings.validation.skills`` from wolkvox's skills list, read once (one call),
+    unless a ``--skills`` file gave them. A resume takes the list its run pinned in the
+    journal, so that the rows are checked as they were. A list refused the way every
+    call would be stops the run before anything is written (:class:`NothingSent`)."""
+    if not settings.live_skills or settings.validation.skills is not None:
+        return
+    if settings.resume:
+        path = journal_path(settings.results_path)
+        pinned = (read(path).header.get("options") or {}).get("skills_list")
+        if isinstance(pinned, dict):
+            settings.skills_list = settings.validation.skills = dict(pinned)
+        return
+    try:
+        skills = client.list_skills()
+    except ListRefused as exc:
+        if exc.answer.reason in REFUSED_AT_START:
+            raise NothingSent(exc.answer, resume=False) from None
+        message = _("{why}. Nothing was sent; run the same command again later.")
+        raise ApiStopped(message.format(why=exc)) from None
+    except ApiStopped as exc:
+        message = _(
+            "{why}. Nothing was sent. Run the same command again, or give the skills with "
+            "--skills FILE (exported from wolkvox manager)."
+        )
+        raise ApiStopped(message.format(why=exc)) from None
+    if not skills:
+        say(_("warning: wolkvox listed no skills; the skill ids are not checked before sending"))
+        return
+    settings.skills_list = settings.validation.skills = skills
 
 
 def _check_folder(out: Path) -> None:
@@ -522,7 +563,9 @@ def rebuild(target: Path) -> Report:
             time_format=recorded.get("time_format") or "hhmmss",
         ),
     )  # fmt: skip
-    if recorded.get("skills_file"):
+    if isinstance(recorded.get("skills_list"), dict):  # the list wolkvox gave the run
+        settings.skills_list = settings.validation.skills = dict(recorded["skills_list"])
+    elif recorded.get("skills_file"):
         settings.skills_file = Path(recorded["skills_file"])
         settings.validation.skills = load.load_skills(settings.skills_file)
         if _fingerprint(settings.validation.skills) != recorded.get("skills"):
