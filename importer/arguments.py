@@ -342,6 +342,14 @@ def _add_send_options(p: argparse.ArgumentParser) -> None:
         help=_("go on with the interrupted run recorded beside --out"),
     )
     p.add_argument(
+        "--check-quota",
+        action="store_true",
+        help=_(
+            "only show the token's calls left today against the calls this run needs (reading "
+            "them uses one call); nothing is sent"
+        ),
+    )
+    p.add_argument(
         "--no-skip-existing",
         dest="skip_existing",
         action="store_false",

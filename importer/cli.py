@@ -23,6 +23,7 @@ from importer.i18n import _, ngettext
 from importer.status import API_STOPS, Ended
 
 if TYPE_CHECKING:
+    from importer.job import Settings
     from importer.report import Report
     from importer.send import StopFlag
 
@@ -279,6 +280,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def say(text: str) -> None:
         print(text, file=err, flush=True)
 
+    if not dry_run and args.check_quota:
+        return _check_quota(settings, token, simulate, out)
     stop = StopFlag()
     progress = progress_factory(err, args.quiet)
     with _signals_stop(stop, say) if not dry_run else contextlib.nullcontext():
@@ -302,6 +305,22 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except BrokenPipeError:  # the files are written; the code still says how the run went
         _silence_stdout()
     return code
+
+
+def _check_quota(settings: Settings, token: str | None, simulate: bool, out: TextIO) -> int:
+    from importer.quota import check_quota
+
+    if simulate:
+        from importer.sandbox import DEFAULT_TOKEN, DEMO_SKILLS, Config, Sandbox
+
+        with Sandbox(Config(skills=DEMO_SKILLS)) as box:
+            settings.base_url = box.url
+            quota = check_quota(settings, DEFAULT_TOKEN)
+    else:
+        quota = check_quota(settings, token)
+    for line in quota.lines():
+        print(line, file=out)
+    return ExitCode.ROWS_NOT_CREATED if quota.enough is False else ExitCode.OK
 
 
 def _exit_code(report: Report) -> int:

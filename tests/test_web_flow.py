@@ -348,6 +348,17 @@ CLI_ONLY = {
     "{path} is not named like a journal": "report",
     "{prog}: internal error": "the terminal's",
     "another wolkvox-import page is using the folder": "starting",
+    # undo, history and the live skills list: the command line's for now
+    "no answer to the question": "undo's typed confirmation",
+    "no runs in {folder}": "history",
+    "started in wolkvox (status {status})": "undo's listing",
+    "used since the run (last use": "undo's listing",
+    "the results workbook could not be written again": "undo",
+    "the run of {out} is unfinished, so it cannot be undone": "undo",
+    "unfinished: resume it (--resume)": "history",
+    "{why}. Nothing was sent. Run the same command again, or give the skills": "the page "
+    "keeps to --skills",
+    "{why}. Nothing was sent; run the same command again later.": "the page keeps to --skills",
     # the records' check stage: records do not reach the page yet
     "--country must be": "records",
     "--phone-format must be": "records",
