@@ -143,6 +143,8 @@ class Undone:
     cancelled: bool = False
     dry_run: bool = False
     results_note: str = ""
+    #: the run's results as written again after the undo (None if they could not be)
+    report: Any = None
 
 
 @dataclass(frozen=True)
@@ -378,7 +380,7 @@ class _Undo:
                 journal.append({"event": "undo_finish"}, durable=True)
         finally:
             journal.close()
-        result.results_note = _rewrite(out)
+        result.report, result.results_note = _rewrite(out)
         return result
 
     def _delete_all(self, journal: Journal, targets: list[Target], result: Undone) -> None:
@@ -506,16 +508,16 @@ class _Undo:
         return _Said(Status.UNKNOWN, text.format(said=said), may_be_working=status >= 500)
 
 
-def _rewrite(out: Path) -> str:
-    """Write the run's results again (deleted rows included); a note if that failed."""
+def _rewrite(out: Path) -> tuple[Any, str]:
+    """Write the run's results again (deleted rows included): the report, or a note
+    saying why they could not be written."""
     from importer.job import rebuild
 
     try:
-        rebuild(out)
+        return rebuild(out), ""
     except ImporterError as exc:
         text = _(
             "the results workbook could not be written again ({why}); the journal holds "
             "everything: run wolkvox-import report {out} once that is put right"
         )
-        return text.format(why=exc, out=out)
-    return ""
+        return None, text.format(why=exc, out=out)

@@ -351,10 +351,6 @@ CLI_ONLY = {
     # undo, history and the live skills list: the command line's for now
     "no answer to the question": "undo's typed confirmation",
     "no runs in {folder}": "history",
-    "started in wolkvox (status {status})": "undo's listing",
-    "used since the run (last use": "undo's listing",
-    "the results workbook could not be written again": "undo",
-    "the run of {out} is unfinished, so it cannot be undone": "undo",
     "unfinished: resume it (--resume)": "history",
     "{why}. Nothing was sent. Run the same command again, or give the skills": "the page "
     "keeps to --skills",
