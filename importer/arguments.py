@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_send_options(run)
     validate = commands.add_parser("validate", parents=[common], help=_("same as run --dry-run"))
     _add_input_options(validate)
+    _add_connected_check(validate)
     report = commands.add_parser(
         "report",
         parents=[common],
@@ -96,6 +97,31 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser("web", parents=[common], help=_("open the import page in the browser"))
     )
     return parser
+
+
+def _add_connected_check(p: argparse.ArgumentParser) -> None:
+    """``validate --server``: the check reads the skills and campaign lists (two calls)."""
+    p.add_argument(
+        "--server",
+        dest="check_server",
+        metavar="NNNN",
+        help=_(
+            "also check against this server: read its skills and campaign lists (two calls, "
+            "nothing is sent) and mark the rows whose name already exists"
+        ),
+    )
+    p.add_argument(
+        "--base-url",
+        dest="check_base_url",
+        metavar="URL",
+        help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"),
+    )
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        metavar=_("PATH"),
+        help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
+    )
 
 
 def _add_undo_parsers(

@@ -275,7 +275,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     dry_run = args.command == "validate" or args.dry_run
     simulate = not dry_run and args.simulate
     settings = from_args(args, dry_run=dry_run)
-    token = None if dry_run or simulate else read_token(getattr(args, "token_file", None))
+    connected = dry_run and settings.base_url is not None  # validate --server
+    token = None if (dry_run and not connected) or simulate else read_token(args.token_file)
 
     def say(text: str) -> None:
         print(text, file=err, flush=True)

@@ -46,7 +46,7 @@ from importer.send import (
     settle,
     skip_existing,
 )
-from importer.status import Ended
+from importer.status import Ended, Status
 
 #: What a resumed run must share with the run it resumes: any other value could
 #: make it send different campaigns, or check unclear rows against the wrong list.
@@ -193,8 +193,11 @@ def run(
     _check_folder(settings.results_path)
     if settings.dry_run:
         _check_not_a_run(settings)
+        listing = _connected_check(settings, token, session, say) if settings.base_url else None
         loaded = _load(settings)
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
+        if listing is not None:
+            derived = _mark_existing(derived, listing)
         return finish(settings, loaded, derived, started, Ended.DONE, "")
     token, base_url = _check_can_send(settings, token)
     with TokenLock(token):
@@ -242,6 +245,45 @@ def read_live_skills(
         say(_("warning: wolkvox listed no skills; the skill ids are not checked before sending"))
         return
     settings.skills_list = settings.validation.skills = skills
+
+
+def _connected_check(
+    settings: Settings, token: str | None, session: requests.Session | None,
+    say: Callable[[str], None],
+) -> Listing:  # fmt: skip
+    """A dry run with a server (``validate --server``): the skills list (unless a file gave
+    them) and the campaign list, read once each under the token lock; nothing is sent."""
+    if not token:
+        raise UsageError(_("no token: set WOLKVOX_TOKEN or pass --token-file PATH."))
+    assert settings.base_url is not None
+    check_policy(settings.base_url, settings.timeout, settings.policy)
+    with TokenLock(token):
+        client = WolkvoxClient(settings.base_url, token, session=session,
+                               timeout=settings.timeout)  # fmt: skip
+        try:
+            read_live_skills(settings, client, say)
+            try:
+                return index_by_name(client.list_campaigns())
+            except ApiStopped as exc:
+                raise ApiStopped(_("{why}. Nothing was sent.").format(why=exc)) from None
+        finally:
+            client.session.close()
+
+
+def _mark_existing(derived: list[results.RowResult], listing: Listing) -> list[results.RowResult]:
+    """A connected check's valid rows whose name wolkvox has already: a run skips them."""
+    import dataclasses
+
+    message = _("already exists in wolkvox (same name); a run will not send it")
+    marked = []
+    for result in derived:
+        found = listing.get(schema.name_key(result.name)) if result.status == "valid" else None
+        if found:
+            result = dataclasses.replace(
+                result, status=Status.EXISTS, id_campaign=found[0], message=message
+            )
+        marked.append(result)
+    return marked
 
 
 def _check_folder(out: Path) -> None:

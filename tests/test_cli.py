@@ -620,3 +620,20 @@ def test_out_naming_the_input_itself_is_refused(tmp_path, sandbox, token):
         assert result.code == ExitCode.BAD_INPUT
         assert f"--out {src} is the spreadsheet being read; choose another --out." in result.err
     assert src.read_bytes() == before and sandbox.state.create_calls == 0
+
+
+def test_validate_with_a_server_marks_existing_names_and_unknown_skills_sending_nothing(
+    tmp_path, make_sandbox, token
+):
+    box = make_sandbox(existing=["Dos"], skills={"101": "Ventas", "0042": "Cobranza"})
+    src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres", skill_id="42"))
+    result = run_cli("validate", src, "--base-url", box.url)
+    assert result.code == ExitCode.ROWS_NOT_CREATED, result.err
+    assert "nearest known: 0042 (Cobranza)" in result.out
+    assert "dry run, nothing sent: 1 exists, 1 invalid, 1 valid" in result.out
+    check = tmp_path / "campaigns.check.xlsx"
+    assert statuses(check) == {2: "valid", 3: "exists", 4: "invalid"}
+    assert box.state.create_calls == 0 and sum(box.state.calls.values()) == 2
+    offline = run_cli("validate", src)  # without a server: no network at all
+    assert statuses(check) == {2: "valid", 3: "valid", 4: "valid"} and offline.code == 0
+    assert sum(box.state.calls.values()) == 2
