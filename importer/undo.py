@@ -368,6 +368,21 @@ class _Undo:
         )
         try:
             result = Undone(plan)
+            # What the journal says now, under its lock: another undo may have run since
+            # the plan was made (with another token); never delete a row twice.
+            fresh = journal.state
+            still = {r for r, o in fresh.outcomes.items() if o.status == Status.CREATED}
+            plan.delete = [t for t in plan.delete if t.row in still]
+            plan.gone = [t for t in plan.gone if t.row in still]
+            left = {t.row for t, _why in plan.left}
+            for row in sorted(set(unclear) & left & set(fresh.deleting)):
+                # an unclear delete of a campaign the list still shows: it was not deleted
+                target = next(t for t, _why in plan.left if t.row == row)
+                message = _(
+                    "not deleted: the answer was unclear and the campaign list still shows it; "
+                    "run the same undo again to try again"
+                )
+                self._outcome(journal, target, Status.FAILED, message)
             for target in plan.gone:
                 if target.row in unclear:
                     message = _("deleted: confirmed by the campaign list after an unclear answer")

@@ -186,3 +186,24 @@ def test_an_undo_killed_while_waiting_for_an_answer_is_finished_by_the_next_one(
     assert box.state.deleted.count(ids["Retención Medellín"]) == 1
     assert box.state.calls[Call.DELETE] == 3  # row 2, row 3 (hung), row 5: none twice
     assert statuses(out) == {2: "deleted", 3: "deleted", 4: "exists", 5: "deleted"}
+
+
+def test_an_undo_stopped_by_the_quota_is_finished_by_the_next_one_deleting_nothing_twice(
+    imported,
+):
+    from importer.history import End, runs
+
+    box, out = imported
+    ids = _ids(box)
+    box.state.config.faults["Retención Medellín"] = ["delete:quota"]
+    first = _undo(out, "--yes")
+    assert first.code == 3
+    assert "today's quota of wolkvox API calls is used up; run the same undo again" in first.err
+    assert statuses(out) == {2: "deleted", 3: "created", 4: "exists", 5: "created"}
+    assert runs(out.parent)[0][0].end == End.UNDOING
+    second = _undo(out, "--yes")
+    assert second.code == 0, second.out + second.err
+    assert "2 campaigns that this run created will be deleted" in second.out
+    assert box.state.deleted.count(ids["Cobranza Bogotá"]) == 1
+    assert statuses(out) == {2: "deleted", 3: "deleted", 4: "exists", 5: "deleted"}
+    assert runs(out.parent)[0][0].end == End.UNDONE
