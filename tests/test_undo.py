@@ -207,3 +207,20 @@ def test_an_undo_stopped_by_the_quota_is_finished_by_the_next_one_deleting_nothi
     assert box.state.deleted.count(ids["Cobranza Bogotá"]) == 1
     assert statuses(out) == {2: "deleted", 3: "deleted", 4: "exists", 5: "deleted"}
     assert runs(out.parent)[0][0].end == End.UNDONE
+
+
+def test_undo_speaks_spanish_and_never_shows_the_token(imported):
+    box, out = imported
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = cli.main(
+        ["undo", str(out), "--reconcile-after", "0", "--lang", "es"],
+        stdout=stdout, stderr=stderr, stdin=io.StringIO("3\n"),
+    )  # fmt: skip
+    assert code == 0, stderr.getvalue()
+    said = stdout.getvalue()
+    assert "Se borrarán de http://127.0.0.1:" in said and "3 campañas que creó este envío" in said
+    assert "escriba el número de campañas (3)" in said and "3 campañas borradas" in said
+    assert "1 fila ya estaba en wolkvox antes del envío (exists): no se toca." in said
+    everything = said + stderr.getvalue() + journal_path(out).read_text(encoding="utf-8")
+    assert DEFAULT_TOKEN not in everything
+    assert len(box.state.deleted) == 3
