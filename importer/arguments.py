@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_send_options(run)
     validate = commands.add_parser("validate", parents=[common], help=_("same as run --dry-run"))
     _add_input_options(validate)
+    _add_connected_check(validate)
     report = commands.add_parser(
         "report",
         parents=[common],
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
             "took its place) or its journal (.jsonl)"
         ),
     )
+    _add_undo_parsers(commands, common)
     template = commands.add_parser(
         "template", parents=[common], help=_("write a blank spreadsheet (.xlsx or .csv)")
     )
@@ -95,6 +97,96 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser("web", parents=[common], help=_("open the import page in the browser"))
     )
     return parser
+
+
+def _add_connected_check(p: argparse.ArgumentParser) -> None:
+    """``validate --server``: the check reads the skills and campaign lists (two calls)."""
+    p.add_argument(
+        "--server",
+        dest="check_server",
+        metavar="NNNN",
+        help=_(
+            "also check against this server: read its skills and campaign lists (two calls, "
+            "nothing is sent) and mark the rows whose name already exists"
+        ),
+    )
+    p.add_argument(
+        "--base-url",
+        dest="check_base_url",
+        metavar="URL",
+        help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"),
+    )
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        metavar=_("PATH"),
+        help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
+    )
+
+
+def _add_undo_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """``undo`` and ``history``: a finished run taken back, and the runs of a folder."""
+    undo = commands.add_parser(
+        "undo",
+        parents=[common],
+        help=_("delete the campaigns a finished run created (asks first)"),
+    )
+    undo.add_argument(
+        "out",
+        type=Path,
+        metavar=_("RESULTS_OR_JOURNAL"),
+        help=_("the run's results workbook or its journal (.jsonl), as for report"),
+    )
+    undo.add_argument(
+        "--yes",
+        action="store_true",
+        help=_("do not ask: delete what the listing shows (for scripts)"),
+    )
+    undo.add_argument(
+        "--dry-run", action="store_true", help=_("only list what would be deleted; delete nothing")
+    )
+    undo.add_argument(
+        "--include-started",
+        action="store_true",
+        help=_("also delete campaigns that are started or were used since the run"),
+    )
+    undo.add_argument(
+        "--token-file",
+        type=Path,
+        metavar=_("PATH"),
+        help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
+    )
+    defaults = Policy()
+    undo.add_argument(
+        "--timeout",
+        type=float,
+        metavar=_("SECONDS"),
+        help=_("seconds to wait for each answer (default {n}; the server takes up to 60)").format(
+            n=f"{DEFAULT_TIMEOUT:g}"
+        ),
+    )
+    undo.add_argument(
+        "--reconcile-after",
+        type=float,
+        metavar=_("SECONDS"),
+        help=_(
+            "wait this long after an unclear answer before checking the campaign list (default {n})"
+        ).format(n=f"{defaults.reconcile_after:g}"),
+    )
+    history = commands.add_parser(
+        "history", parents=[common], help=_("list the runs of a folder, from their journals")
+    )
+    history.add_argument(
+        "folder",
+        type=Path,
+        nargs="?",
+        default=Path("."),
+        metavar=_("FOLDER"),
+        help=_("the folder of the results (default: the current folder)"),
+    )
 
 
 def port_number(text: str) -> int:
@@ -308,6 +400,14 @@ def _add_send_options(p: argparse.ArgumentParser) -> None:
         "--start",
         action="store_true",
         help=_("start each predictive campaign once all its records are in (default: none dials)"),
+    )
+    p.add_argument(
+        "--check-quota",
+        action="store_true",
+        help=_(
+            "only show the token's calls left today against the calls this run needs (reading "
+            "them uses one call); nothing is sent"
+        ),
     )
     p.add_argument(
         "--no-skip-existing",

@@ -19,10 +19,11 @@ from importer import i18n
 from importer.arguments import PROG, build_parser, language_asked
 from importer.console import forgiving
 from importer.errors import ApiStopped, ImporterError, UsageError
-from importer.i18n import _
+from importer.i18n import _, ngettext
 from importer.status import API_STOPS, Ended
 
 if TYPE_CHECKING:
+    from importer.job import Settings
     from importer.report import Report
     from importer.send import StopFlag
 
@@ -39,14 +40,25 @@ class ExitCode(enum.IntEnum):
 
 
 def main(
-    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
 ) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code. ``stdin`` answers questions (undo's
+    confirmation); tests pass their own."""
     argv = list(sys.argv[1:] if argv is None else argv)
     out = forgiving(stdout or sys.stdout)
     err = forgiving(stderr or sys.stderr)
+    global _stdin
+    _stdin = stdin or sys.stdin
     with i18n.using(i18n.choose(language_asked(argv))):
         return _main(argv, out, err)
+
+
+#: Where questions are answered from (see :func:`main`).
+_stdin: TextIO = sys.stdin
 
 
 def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
@@ -101,6 +113,13 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _sandbox(args, out)
     if args.command == "report":
         return _report(args, out, err)
+    if args.command == "undo":
+        return _undo(args, out, err)
+    if args.command == "history":
+        from importer.history import print_history
+
+        print_history(args.folder, out)
+        return ExitCode.OK
     if args.command == "web":
         from importer.web.server import serve
 
@@ -163,6 +182,90 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _exit_code(report)
 
 
+def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from importer.policy import DEFAULT_TIMEOUT, Policy
+    from importer.send import StopFlag
+    from importer.settings import read_token
+    from importer.undo import Plan, undo
+
+    def say(text: str) -> None:
+        print(text, file=err, flush=True)
+
+    def confirm(plan: Plan) -> bool:
+        show(plan)
+        n = len(plan.delete)
+        if args.yes:
+            return True
+        question = ngettext(
+            "This cannot be undone. To delete it, type the number of campaigns ({n}): ",
+            "This cannot be undone. To delete them, type the number of campaigns ({n}): ",
+            n,
+        )
+        print(question.format(n=n), end="", file=out, flush=True)
+        answer = _stdin.readline()
+        if not answer:
+            raise UsageError(
+                _(
+                    "no answer to the question (no input); nothing was deleted. Use --yes in "
+                    "scripts."
+                )
+            )
+        return answer.strip() == str(n)
+
+    shown: list[Plan] = []
+
+    def show(plan: Plan) -> None:
+        if not shown:
+            shown.append(plan)
+            for line in plan.lines():
+                print(line, file=out)
+
+    policy = Policy()
+    if args.reconcile_after is not None:
+        policy.reconcile_after = args.reconcile_after
+    stop = StopFlag()
+    with _signals_stop(stop, say):
+        done = undo(
+            args.out, token=read_token(args.token_file), confirm=confirm, say=say,
+            include_started=args.include_started, dry_run=args.dry_run, policy=policy,
+            timeout=args.timeout or DEFAULT_TIMEOUT, stop=stop,
+        )  # fmt: skip
+    if done.plan is not None:
+        show(done.plan)
+    if done.dry_run and done.plan is not None:
+        print(_("dry run: nothing was deleted."), file=out)
+        return ExitCode.OK
+    if done.nothing:
+        print(done.nothing, file=out)
+        return ExitCode.ROWS_NOT_CREATED if done.cancelled else ExitCode.OK
+    return _undo_result(done, out, err)
+
+
+def _undo_result(done: object, out: TextIO, err: TextIO) -> int:
+    from importer.undo import Undone
+
+    assert isinstance(done, Undone)
+    text = ngettext("{n} campaign deleted", "{n} campaigns deleted", len(done.deleted))
+    print(text.format(n=len(done.deleted)), file=out)
+    for target, why in done.failed:
+        line = _("  row {row}: {name} (id {id}): {why}")
+        print(
+            line.format(row=target.row, name=target.name, id=target.id_campaign, why=why), file=out
+        )
+    if done.results_note:
+        print(done.results_note, file=err)
+    elif done.plan is not None:
+        print(_("results: {path}").format(path=done.plan.out), file=out)
+    if done.ended == Ended.INTERRUPTED:
+        print(done.message, file=err)
+        return ExitCode.INTERRUPTED
+    if done.ended != Ended.DONE:
+        print(_("{prog}: the undo stopped: {why}").format(prog=PROG, why=done.message), file=err)
+        return ExitCode.API_STOPPED
+    left = done.plan.left if done.plan is not None else []
+    return ExitCode.ROWS_NOT_CREATED if done.failed or left else ExitCode.OK
+
+
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from importer import job
     from importer.console import print_report, progress_factory
@@ -172,11 +275,14 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     dry_run = args.command == "validate" or args.dry_run
     simulate = not dry_run and args.simulate
     settings = from_args(args, dry_run=dry_run)
-    token = None if dry_run or simulate else read_token(getattr(args, "token_file", None))
+    connected = dry_run and settings.base_url is not None  # validate --server
+    token = None if (dry_run and not connected) or simulate else read_token(args.token_file)
 
     def say(text: str) -> None:
         print(text, file=err, flush=True)
 
+    if not dry_run and args.check_quota:
+        return _check_quota(settings, token, simulate, out)
     stop = StopFlag()
     progress = progress_factory(err, args.quiet)
     with _signals_stop(stop, say) if not dry_run else contextlib.nullcontext():
@@ -200,6 +306,22 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except BrokenPipeError:  # the files are written; the code still says how the run went
         _silence_stdout()
     return code
+
+
+def _check_quota(settings: Settings, token: str | None, simulate: bool, out: TextIO) -> int:
+    from importer.quota import check_quota
+
+    if simulate:
+        from importer.sandbox import DEFAULT_TOKEN, DEMO_SKILLS, Config, Sandbox
+
+        with Sandbox(Config(skills=DEMO_SKILLS)) as box:
+            settings.base_url = box.url
+            quota = check_quota(settings, DEFAULT_TOKEN)
+    else:
+        quota = check_quota(settings, token)
+    for line in quota.lines():
+        print(line, file=out)
+    return ExitCode.ROWS_NOT_CREATED if quota.enough is False else ExitCode.OK
 
 
 def _exit_code(report: Report) -> int:

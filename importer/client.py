@@ -186,9 +186,18 @@ class WolkvoxClient:
         Raises :class:`ApiStopped` when the list cannot be read, :class:`ListRefused`
         when it was refused the way any call would be.
         """
-        cannot = N_("the campaign list could not be read: {why}")
+        return self.information("campaigns", N_("the campaign list could not be read: {why}"))
+
+    # -- Calls beyond creating (undo, the live skills check, the quota check) --------------
+
+    def information(self, api: str, cannot: str) -> list[dict[str, Any]]:
+        """Read one information list (``information.php?api=skills``, ``token_info``).
+
+        ``cannot`` is the ``N_`` template of the message when it cannot be read (with
+        ``{why}``); refusals are raised as for :meth:`list_campaigns`.
+        """
         try:
-            response = self._call("GET", "information.php", params={"api": "campaigns"})
+            response = self._call("GET", "information.php", params={"api": api})
         except requests.RequestException as exc:
             answer = classify_exception(exc, self.timeout, proxy=self.proxy)
             if answer.kind is Kind.STOP:
@@ -200,15 +209,44 @@ class WolkvoxClient:
             proxy = self.proxy if response.status_code == 407 else ""
             answer = classify(response.status_code, text, proxy=proxy)
             if answer.kind in (Kind.STOP, Kind.RETRY):
-                # A refused token or quota refuses every call, not only this one.
                 raise ListRefused(_(cannot).format(why=answer.message), answer)
             why = f"HTTP {response.status_code} {server_message(payload, text)}".rstrip()
             raise ApiStopped(_(cannot).format(why=why), why=why)
         data = payload.get("data") if isinstance(payload, dict) else payload
+        if isinstance(data, dict) and api != "campaigns":  # token_info may answer one object
+            data = [data]
         if not isinstance(data, list):
             held = _("the answer held no list.")
             raise ApiStopped(_(cannot).format(why=held), why=held)
         return [c for c in data if isinstance(c, dict)]
+
+    def list_skills(self) -> dict[str, str]:
+        """The operation's skills, id -> name (``information.php?api=skills``)."""
+        listed = self.information("skills", N_("the skills list could not be read: {why}"))
+        skills: dict[str, str] = {}
+        for item in listed:
+            ident = str(item.get("skill_id") or item.get("id_skill") or item.get("id") or "")
+            if ident.strip():
+                skills[ident.strip()] = str(item.get("skill_name") or item.get("name") or "")
+        return skills
+
+    def token_info(self) -> dict[str, Any]:
+        """The token's limit and use today (``token_info``); reading it uses one call."""
+        listed = self.information("token_info", N_("the token's use could not be read: {why}"))
+        return listed[0] if listed else {}
+
+    def delete_campaign(self, campaign_id: str) -> tuple[int, str] | BaseException:
+        """DELETE one campaign by id (``delete_campaign&campaign_id=ID``).
+
+        Returns the HTTP status and body text, or the transport error as it came: what
+        they mean for the campaign is :mod:`importer.undo`'s to say.
+        """
+        params = {"api": "delete_campaign", "campaign_id": campaign_id}
+        try:
+            response = self._call("DELETE", "campaign.php", params=params)
+        except requests.RequestException as exc:
+            return exc
+        return response.status_code, _text(response)
 
 
 def _fields(body_json: str) -> dict[str, Any]:

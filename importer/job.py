@@ -47,7 +47,7 @@ from importer.send import (
     settle,
     skip_existing,
 )
-from importer.status import Ended
+from importer.status import Ended, Status
 
 #: What a resumed run must share with the run it resumes: any other value could
 #: make it send different campaigns, or check unclear rows against the wrong list.
@@ -154,6 +154,12 @@ class Settings:
         """Records go into existing campaigns when asked, or when there is no campaign sheet."""
         return self.into_existing or not self.campaigns
 
+    #: Read the operation's skills from wolkvox before a run that sends (when no
+    #: ``--skills`` file is given): unknown skill ids are then row problems.
+    live_skills: bool = True
+    #: The skills list read from wolkvox for this run, pinned in the journal.
+    skills_list: dict[str, str] | None = None
+
     @property
     def results_path(self) -> Path:
         """``--out``, else ``<input>.results.xlsx``; a dry run's check is ``<input>.check.xlsx``,
@@ -172,6 +178,7 @@ class Settings:
             "time_format": self.validation.time_format,
             "skills": _fingerprint(skills) if skills is not None else None,
             "skills_file": str(self.skills_file) if self.skills_file else None,
+            **({"skills_list": self.skills_list} if self.skills_list is not None else {}),
             "sheet": self.sheet,
             "encoding": self.encoding,
             "delimiter": self.delimiter,
@@ -207,10 +214,13 @@ def run(
     _check_folder(settings.results_path)
     if settings.dry_run:
         _check_not_a_run(settings)
+        listing = _connected_check(settings, token, session, say) if settings.base_url else None
         loaded = _load(settings)
         if loaded.records_table is not None:
             loaded.records = _check_records(loaded, None, sheet_given=settings.campaigns)
         derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
+        if listing is not None:
+            derived = _mark_existing(derived, listing)
         return finish(
             settings,
             loaded,
@@ -221,10 +231,11 @@ def run(
             _records_results(loaded, None, dry_run=True),
         )
     token, base_url = _check_can_send(settings, token)
-    loaded = _load_as_recorded(settings) if settings.resume else _load(settings)
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
         try:
+            read_live_skills(settings, client, say)
+            loaded = _load_as_recorded(settings) if settings.resume else _load(settings)
             importer = _Importer(settings, client, clock, stop, progress, say, known)
             ended, message, state = importer.run(loaded)
         finally:
@@ -262,8 +273,8 @@ def _check_out(settings: Settings) -> None:
     """Refuse a results path whose writing would destroy something: the input, a retry
     file or journal of a run, or any file that is not a results workbook of its own."""
     out = settings.results_path
-    for read in filter(None, (settings.input, settings.records)):
-        if out.resolve() == read.resolve() or _same_file(out, read):
+    for given in filter(None, (settings.input, settings.records)):
+        if out.resolve() == given.resolve() or _same_file(out, given):
             message = _("--out {out} is the spreadsheet being read; choose another --out.")
             raise UsageError(message.format(out=out))
     if out.suffix.lower() != ".xlsx":
@@ -293,6 +304,79 @@ def _same_file(one: Path, other: Path) -> bool:
         return one.exists() and other.exists() and os.path.samefile(one, other)
     except OSError:
         return False
+
+
+def read_live_skills(
+    settings: Settings, client: WolkvoxClient, say: Callable[[str], None] = lambda text: None
+) -> None:
+    """Set ``settings.validation.skills`` from wolkvox's skills list, read once (one call),
+    unless a ``--skills`` file gave them. A resume takes the list its run pinned in the
+    journal, so that the rows are checked as they were. A list refused the way every
+    call would be stops the run before anything is written (:class:`NothingSent`)."""
+    if not settings.live_skills or settings.validation.skills is not None:
+        return
+    if settings.resume:
+        path = journal_path(settings.results_path)
+        pinned = (read(path).header.get("options") or {}).get("skills_list")
+        if isinstance(pinned, dict):
+            settings.skills_list = settings.validation.skills = dict(pinned)
+        return
+    try:
+        skills = client.list_skills()
+    except ListRefused as exc:
+        if exc.answer.reason in REFUSED_AT_START:
+            raise NothingSent(exc.answer, resume=False) from None
+        message = _("{why}. Nothing was sent; run the same command again later.")
+        raise ApiStopped(message.format(why=exc)) from None
+    except ApiStopped as exc:
+        message = _(
+            "{why}. Nothing was sent. Run the same command again, or give the skills with "
+            "--skills FILE (exported from wolkvox manager)."
+        )
+        raise ApiStopped(message.format(why=exc)) from None
+    if not skills:
+        say(_("warning: wolkvox listed no skills; the skill ids are not checked before sending"))
+        return
+    settings.skills_list = settings.validation.skills = skills
+
+
+def _connected_check(
+    settings: Settings, token: str | None, session: requests.Session | None,
+    say: Callable[[str], None],
+) -> Listing:  # fmt: skip
+    """A dry run with a server (``validate --server``): the skills list (unless a file gave
+    them) and the campaign list, read once each under the token lock; nothing is sent."""
+    if not token:
+        raise UsageError(_("no token: set WOLKVOX_TOKEN or pass --token-file PATH."))
+    assert settings.base_url is not None
+    check_policy(settings.base_url, settings.timeout, settings.policy)
+    with TokenLock(token):
+        client = WolkvoxClient(settings.base_url, token, session=session,
+                               timeout=settings.timeout)  # fmt: skip
+        try:
+            read_live_skills(settings, client, say)
+            try:
+                return index_by_name(client.list_campaigns())
+            except ApiStopped as exc:
+                raise ApiStopped(_("{why}. Nothing was sent.").format(why=exc)) from None
+        finally:
+            client.session.close()
+
+
+def _mark_existing(derived: list[results.RowResult], listing: Listing) -> list[results.RowResult]:
+    """A connected check's valid rows whose name wolkvox has already: a run skips them."""
+    import dataclasses
+
+    message = _("already exists in wolkvox (same name); a run will not send it")
+    marked = []
+    for result in derived:
+        found = listing.get(schema.name_key(result.name)) if result.status == "valid" else None
+        if found:
+            result = dataclasses.replace(
+                result, status=Status.EXISTS, id_campaign=found[0], message=message
+            )
+        marked.append(result)
+    return marked
 
 
 def _check_folder(out: Path) -> None:
@@ -795,7 +879,9 @@ def rebuild(target: Path) -> Report:
             time_format=recorded.get("time_format") or "hhmmss",
         ),
     )  # fmt: skip
-    if recorded.get("skills_file"):
+    if isinstance(recorded.get("skills_list"), dict):  # the list wolkvox gave the run
+        settings.skills_list = settings.validation.skills = dict(recorded["skills_list"])
+    elif recorded.get("skills_file"):
         settings.skills_file = Path(recorded["skills_file"])
         settings.validation.skills = load.load_skills(settings.skills_file)
         if _fingerprint(settings.validation.skills) != recorded.get("skills"):

@@ -146,6 +146,15 @@ class JournalState:
     calls: dict[str, CallRecord] = field(default_factory=dict)
     #: campaign key -> why its records are not sent in this run (``skip``)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: When the run's ``finish`` line was written (epoch seconds; 0 if never).
+    finished_at: float = 0.0
+    #: Undo (:mod:`importer.undo`): row -> id of a delete sent without a clear answer yet
+    deleting: dict[int, str] = field(default_factory=dict)
+    #: row -> time of its last delete attempt (epoch seconds)
+    deleting_at: dict[int, float] = field(default_factory=dict)
+    #: An undo began (``undo``), and one ran to its end (``undo_finish``).
+    undo_started: bool = False
+    undone: bool = False
 
     def apply(self, event: Mapping[str, Any]) -> None:
         """Fold one journal line into the state."""
@@ -173,6 +182,29 @@ class JournalState:
             self.stop_reason = event.get("reason", "")
         elif kind == "finish":
             self.finished = True
+            self.finished_at = float(event.get("at", 0.0))
+        elif kind in _UNDO_EVENTS:
+            self._apply_undo(kind, event)
+
+    def _apply_undo(self, kind: str, event: Mapping[str, Any]) -> None:
+        """Fold an undo's line (:mod:`importer.undo`). Only a ``deleted`` outcome changes
+        the row's outcome; the lines of the run itself keep their meaning."""
+        if kind == "undo":
+            self.undo_started, self.undone = True, False
+        elif kind == "undo_finish":
+            self.undone = True
+        elif kind == "delete_attempt":
+            row = int(event["row"])
+            self.deleting[row] = str(event["id"])
+            self.deleting_at[row] = float(event["at"])
+        elif kind == "delete_outcome":
+            row = int(event["row"])
+            if event["status"] != Status.UNKNOWN:  # an unclear answer stays to be settled
+                self.deleting.pop(row, None)
+            if event["status"] == Status.DELETED:
+                self.outcomes[row] = Outcome(
+                    Status.DELETED, str(event.get("id", "")), event.get("message", "")
+                )
 
     def _apply_launch(self, kind: str, event: Mapping[str, Any]) -> None:
         """The lines of records and starts (added after version 1's campaign lines; a
@@ -214,6 +246,8 @@ class JournalState:
 
 #: The journal's lines for records and starts (see :meth:`JournalState._apply_launch`).
 _LAUNCH_EVENTS = frozenset({"records", "count", "call", "answer", "skip"})
+#: The lines an undo adds to a finished run's journal (:mod:`importer.undo`).
+_UNDO_EVENTS = frozenset({"undo", "delete_attempt", "delete_outcome", "undo_finish"})
 
 
 def parse(data: bytes, path: Path) -> tuple[JournalState, int]:
@@ -374,6 +408,22 @@ class Journal:
             if end < len(data):
                 journal._set_aside(data[end:], end)
             journal.append({"event": "resume"}, durable=True)
+        except BaseException:
+            journal.close()
+            raise
+        return journal
+
+    @classmethod
+    def extend(cls, path: Path, event: dict[str, Any], *, now: Callable[[], float]) -> Journal:
+        """Open a finished run's journal to add lines after its end (an undo), beginning
+        with ``event``; unlike :meth:`reopen` the run stays finished."""
+        journal, data = cls._open(path, now)
+        try:
+            journal.state, end = parse(data, path)
+            check_resumable(journal.state, path)
+            if end < len(data):
+                journal._set_aside(data[end:], end)
+            journal.append(event, durable=True)
         except BaseException:
             journal.close()
             raise

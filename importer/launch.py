@@ -35,7 +35,7 @@ from importer.i18n import _
 from importer.journal import CallRecord, Journal, JournalState, row_hash
 from importer.policy import DEFAULT_BATCH, MAX_BATCH, Policy
 from importer.record_fields import record_header_score
-from importer.send import Clock, Sender, StopFlag
+from importer.send import Clock, Sender, StopFlag, read_list
 from importer.status import Ended, RecordStatus, Status
 
 #: Sheet names that say "the records are here" (compared ignoring case and spaces).
@@ -486,7 +486,8 @@ class Launcher:
             if not self.clock.wait(pause, self.stop):
                 return None
         try:
-            listed = self.client.list_campaigns()
+            # A busy token or maintenance is waited out as for a send (--retry-for).
+            listed = read_list(self.client, self.clock, self.policy, self.stop)
         except ApiStopped:
             return None
         finally:

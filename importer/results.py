@@ -51,6 +51,7 @@ COLOURS = {
     Status.INVALID: "FFC7CE",
     Status.UNKNOWN: "FFEB9C",
     Status.NOT_SENT: "EDEDED",
+    Status.DELETED: "D9D9D9",
 }
 #: The first columns, in every language: files and scripts read them by name and place.
 RESULT_HEADER = ("row", "status", "id_campaign", "message")

@@ -76,6 +76,9 @@ def from_args(args: argparse.Namespace, *, dry_run: bool) -> Settings:
     base_url = None
     if not dry_run and not getattr(args, "simulate", False):
         base_url = server_url(getattr(args, "server", None), getattr(args, "base_url", None))
+    elif dry_run:  # validate --server: a check with a connection (the lists only)
+        base_url = server_url(getattr(args, "check_server", None),
+                              getattr(args, "check_base_url", None))  # fmt: skip
     records: Path | None = getattr(args, "records", None)
     source: Path | None = args.input
     if source is None:

@@ -21,12 +21,13 @@ class Status(StrEnum):
     INVALID = "invalid"  #: broke a rule of the sheet; never sent
     NOT_SENT = "not_sent"  #: the run stopped before this row
     VALID = "valid"  #: dry run only: the row would be sent
+    DELETED = "deleted"  #: created by the run, then deleted by ``wolkvox-import undo``
 
 
 #: Rows certainly not created, hence safe to send again: they go to the retry file.
 RETRY_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
 #: Rows that need nothing more.
-SUCCESS_STATUSES = frozenset({Status.CREATED, Status.EXISTS, Status.VALID})
+SUCCESS_STATUSES = frozenset({Status.CREATED, Status.EXISTS, Status.VALID, Status.DELETED})
 
 _LABELS = {
     Status.CREATED: N_("created"),
@@ -36,6 +37,7 @@ _LABELS = {
     Status.INVALID: N_("invalid"),
     Status.NOT_SENT: N_("not sent"),
     Status.VALID: N_("valid"),
+    Status.DELETED: N_("deleted (undone)"),
 }
 
 

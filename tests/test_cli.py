@@ -191,11 +191,30 @@ def test_a_token_refused_on_the_campaign_list_says_so_and_never_to_skip_the_chec
 @responses.activate
 def test_unreadable_campaign_list_stops_before_sending_and_names_the_option(tmp_path, token):
     base = "https://wv0032.wolkvox.com"
+    skills = {"code": 200, "data": [{"skill_id": "101", "skill_name": "Ventas"}]}
+    responses.get(
+        f"{base}/api/v2/information.php", json=skills,
+        match=[responses.matchers.query_param_matcher({"api": "skills"})],
+    )  # fmt: skip
     responses.get(f"{base}/api/v2/information.php", status=500, body="Internal Server Error")
     result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", base)
     assert result.code == ExitCode.API_STOPPED
     assert "run with --no-skip-existing to send without this check" in result.out
-    assert [c.request.method for c in responses.calls] == ["GET"]  # nothing was created
+    assert [c.request.method for c in responses.calls] == ["GET", "GET"]  # nothing was created
+
+
+@responses.activate
+def test_an_unreadable_skills_list_stops_before_anything_is_written(tmp_path, token):
+    base = "https://wv0032.wolkvox.com"
+    responses.get(f"{base}/api/v2/information.php", status=500, body="Internal Server Error")
+    result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", base)
+    assert result.code == ExitCode.API_STOPPED
+    assert (
+        "the skills list could not be read: HTTP 500 Internal Server Error. Nothing was sent. "
+        "Run the same command again, or give the skills with --skills FILE"
+    ) in result.err
+    assert [c.request.url.split("?")[1] for c in responses.calls] == ["api=skills"]
+    assert not list(tmp_path.glob("*.results*"))
 
 
 def test_token_file_is_read_and_the_token_appears_nowhere(tmp_path, make_sandbox):
@@ -303,7 +322,7 @@ def test_an_internal_fault_exits_70_without_a_traceback(tmp_path, monkeypatch):
 
 def _stopped_by_quota(tmp_path, make_sandbox, *extra):
     """A finished run that the quota stopped after one row, ready to be resumed."""
-    box = make_sandbox(quota=2)  # every call counts: the campaign list read, then one row
+    box = make_sandbox(quota=3)  # every call counts: the skills, the campaign list, one row
     src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres"))
     first = run_cli("run", src, "--base-url", box.url, *extra)
     assert first.code == ExitCode.API_STOPPED, first.out + first.err
@@ -519,7 +538,7 @@ def test_a_dry_run_after_a_real_run_leaves_its_results_alone(tmp_path):
     after = _files(tmp_path)
     assert {name: after[name] for name in before} == before  # ids and retry file kept
     assert statuses(check_file) == {2: "valid", 3: "valid"}
-    assert statuses(tmp_path / "campañas.results.xlsx") == {2: "created", 3: "failed"}
+    assert statuses(tmp_path / "campañas.results.xlsx") == {2: "created", 3: "invalid"}
 
 
 def test_a_dry_run_refuses_an_out_that_holds_a_real_runs_results(tmp_path, sandbox, token):
@@ -541,9 +560,9 @@ def test_a_dry_run_refuses_an_out_that_holds_a_real_runs_results(tmp_path, sandb
 def test_a_new_run_keeps_the_previous_runs_files_together_under_their_date(
     tmp_path, make_sandbox, token
 ):
-    box = make_sandbox(skills=frozenset({"101"}))
+    box = make_sandbox(faults={"Dos": ["required"]})
     out = tmp_path / "out" / "import.results.xlsx"
-    first_src = sheet(tmp_path, row("Uno"), row("Dos", skill_id="102"), name="first.csv")
+    first_src = sheet(tmp_path, row("Uno"), row("Dos"), name="first.csv")
     first = run_cli("run", first_src, "--base-url", box.url, "--out", out)
     assert first.code == ExitCode.ROWS_NOT_CREATED, first.err
     first_files = _files(out.parent)
@@ -669,3 +688,20 @@ def test_out_naming_the_input_itself_is_refused(tmp_path, sandbox, token):
         assert result.code == ExitCode.BAD_INPUT
         assert f"--out {src} is the spreadsheet being read; choose another --out." in result.err
     assert src.read_bytes() == before and sandbox.state.create_calls == 0
+
+
+def test_validate_with_a_server_marks_existing_names_and_unknown_skills_sending_nothing(
+    tmp_path, make_sandbox, token
+):
+    box = make_sandbox(existing=["Dos"], skills={"101": "Ventas", "0042": "Cobranza"})
+    src = sheet(tmp_path, row("Uno"), row("Dos"), row("Tres", skill_id="42"))
+    result = run_cli("validate", src, "--base-url", box.url)
+    assert result.code == ExitCode.ROWS_NOT_CREATED, result.err
+    assert "nearest known: 0042 (Cobranza)" in result.out
+    assert "dry run, nothing sent: 1 exists, 1 invalid, 1 valid" in result.out
+    check = tmp_path / "campaigns.check.xlsx"
+    assert statuses(check) == {2: "valid", 3: "exists", 4: "invalid"}
+    assert box.state.create_calls == 0 and sum(box.state.calls.values()) == 2
+    offline = run_cli("validate", src)  # without a server: no network at all
+    assert statuses(check) == {2: "valid", 3: "valid", 4: "valid"} and offline.code == 0
+    assert sum(box.state.calls.values()) == 2

@@ -26,18 +26,18 @@ def names(n, prefix="Campaña"):
     return [row(f"{prefix} {i:03d}") for i in range(n)]
 
 
-def test_sample_data_imports_with_one_failed_row(tmp_path, make_sandbox):
+def test_sample_data_imports_with_one_row_whose_skill_the_operation_lacks(tmp_path, make_sandbox):
     box = make_sandbox(skills=DEMO_SKILLS)
     out = tmp_path / "sample.results.xlsx"
     done = run_process(
         "run", ROOT / "sample_data/campaigns.xlsx", "--base-url", box.url, "--out", out
     )
     assert done.returncode == 1, done.stderr
-    assert "19 created, 1 failed" in done.stdout
+    assert "19 created, 1 invalid" in done.stdout
     assert (
-        "row 21 (Prospección Bogotá): failed: wolkvox did not find skill 999 in the operation; "
-        "correct skill_id and send the row again (wolkvox: HTTP 400 SKILL ID NOT FOUND)"
-    ) in done.stdout
+        "row 21, skill_id '999': skill_id is not one of the operation's skills; nearest known: "
+        "205 (Ventas 5), 204 (Ventas 4), 203 (Ventas 3)"
+    ) in done.stdout  # from the skills list read before the run: never sent
     assert "Traceback" not in done.stderr
     assert set(box.state.created_names().values()) == {1}
     assert box.state.overlaps == 0
@@ -335,7 +335,7 @@ def test_busy_token_past_the_retry_bound_stops_the_run(tmp_path, make_sandbox):
 
 
 def test_more_rows_than_the_daily_quota_are_warned_about(tmp_path, make_sandbox):
-    box = make_sandbox(quota=1)  # the campaign list read before sending; no row after it
+    box = make_sandbox(quota=2)  # the skills and campaign list read before sending; no row
     src = write_csv(tmp_path / "c.csv", [row(f"C{i}") for i in range(1001)])
     done = run_process("run", src, "--base-url", box.url)
     assert (
@@ -360,10 +360,11 @@ def test_sandbox_started_with_a_skills_file_refuses_other_skills(tmp_path):
         src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos", skill_id="102")])
         done = run_process("run", src, "--base-url", f"http://127.0.0.1:{port}")
         assert done.returncode == 1
-        assert (
-            "row 3 (Dos): failed: wolkvox did not find skill 102 in the operation; correct "
-            "skill_id and send the row again (wolkvox: HTTP 400 SKILL ID NOT FOUND)"
+        assert (  # its skills list says so before the run: the row is never sent
+            "row 3, skill_id '102': skill_id is not one of the operation's skills; nearest "
+            "known: 101"
         ) in done.stdout
+        assert "1 created, 1 invalid" in done.stdout
     finally:
         box.terminate()
         box.wait(timeout=10)

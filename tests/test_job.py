@@ -41,9 +41,12 @@ def test_a_new_run_reads_the_campaign_list_once_before_sending(tmp_path, sandbox
 
     class Counting(requests.Session):
         lists = 0
+        skills = 0
 
         def request(self, method, url, *args, **kwargs):
-            Counting.lists += "information.php" in url
+            api = (kwargs.get("params") or {}).get("api")
+            Counting.lists += api == "campaigns"
+            Counting.skills += api == "skills"
             return super().request(method, url, *args, **kwargs)
 
     src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos")])
@@ -52,6 +55,7 @@ def test_a_new_run_reads_the_campaign_list_once_before_sending(tmp_path, sandbox
     assert report.counts["created"] == 2
     # One read serves both the record of what existed before and skipping existing names.
     assert Counting.lists == 1
+    assert Counting.skills == 1  # the live skills check, once
 
 
 def test_a_resume_sends_the_row_in_flight_that_never_arrived_once_its_time_is_up(tmp_path, sandbox):
@@ -198,3 +202,35 @@ def test_a_run_of_an_older_versions_encoding_guess_still_resumes_and_reports(
     assert sorted(box.state.created_names()) == ["Cobro se±or Mu±oz", "Dos"]  # as that run read it
     (resumed.out).unlink()
     assert statuses(job.rebuild(resumed.out).out) == {2: "created", 3: "created"}
+
+
+def test_unknown_skill_ids_are_row_problems_from_the_live_skills_list(tmp_path, make_sandbox):
+    box = make_sandbox(skills={"0042": "Cobranza", "101": "Ventas"})
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos", skill_id="42")])
+    report = job.run(job.Settings(input=Path(src), base_url=box.url), token="sandbox-token")
+    assert statuses(report.out) == {2: "created", 3: "invalid"}
+    (problem,) = report.problems
+    assert "nearest known: 0042 (Cobranza)" in problem.message
+    assert box.state.create_calls == 1  # the row with an unknown skill was never sent
+
+
+def test_the_skills_list_read_is_pinned_in_the_journal_for_report_and_resume(
+    tmp_path, make_sandbox
+):
+    from importer.journal import journal_path, read
+
+    box = make_sandbox(skills={"101": "Ventas"}, quota=3)  # skills, list, one row
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos"), row("Tres", skill_id="7")])
+    settings = job.Settings(input=Path(src), base_url=box.url)
+    first = job.run(settings, token="sandbox-token")
+    assert first.ended == "quota"
+    out = first.out
+    assert read(journal_path(out)).header["options"]["skills_list"] == {"101": "Ventas"}
+    box.state.config.skills = {"101": "Ventas", "7": "Nuevo"}  # the operation changed since
+    box.state.config.quota = None
+    again = job.run(job.Settings(input=Path(src), base_url=box.url, resume=True),
+                    token="sandbox-token")  # fmt: skip
+    assert statuses(again.out) == {2: "created", 3: "created", 4: "invalid"}  # as first checked
+    out.unlink()
+    job.rebuild(out)  # no network: the pinned list checks the rows
+    assert statuses(out) == {2: "created", 3: "created", 4: "invalid"}

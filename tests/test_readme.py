@@ -19,7 +19,9 @@ def _subcommands():
     return commands.choices
 
 
-@pytest.mark.parametrize("command", ["run", "validate", "report", "template", "sandbox", "web"])
+@pytest.mark.parametrize(
+    "command", ["run", "validate", "report", "template", "sandbox", "web", "undo", "history"]
+)
 def test_every_option_of_every_command_is_in_the_readme(command):
     sub = _subcommands().get(command)
     if sub is None:

@@ -366,5 +366,5 @@ def test_a_save_that_fails_halfway_keeps_the_previous_file(tmp_path, monkeypatch
 def test_counts_list_every_status():
     assert counts([RowResult(2, "created", "", "")]) == {
         "created": 1, "exists": 0, "failed": 0, "unknown": 0, "invalid": 0, "not_sent": 0,
-        "valid": 0,
+        "valid": 0, "deleted": 0,
     }  # fmt: skip

@@ -348,6 +348,13 @@ CLI_ONLY = {
     "{path} is not named like a journal": "report",
     "{prog}: internal error": "the terminal's",
     "another wolkvox-import page is using the folder": "starting",
+    # undo, history and the live skills list: the command line's for now
+    "no answer to the question": "undo's typed confirmation",
+    "no runs in {folder}": "history",
+    "unfinished: resume it (--resume)": "history",
+    "{why}. Nothing was sent. Run the same command again, or give the skills": "the page "
+    "keeps to --skills",
+    "{why}. Nothing was sent; run the same command again later.": "the page keeps to --skills",
     # the records' check stage: records do not reach the page yet
     "--country must be": "records",
     "--phone-format must be": "records",

@@ -278,11 +278,12 @@ async def _body(request: Request, max_upload: int) -> Data:
 
 def create_app(ctx: Context) -> Starlette:
     """The application for one start of the page, behind its :class:`Guard`."""
-    from importer.web import pages, sending
+    from importer.web import history_page, pages, sending
 
     routes: list[BaseRoute] = [
         *pages.routes(),
         *sending.routes(),
+        *history_page.routes(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(

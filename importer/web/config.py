@@ -60,6 +60,10 @@ class Launch:
         result.base_url = base_url
         result.validation = self.options
         result.skills_file = getattr(self.args, "skills", None)
+        # The page's review checked the rows that are sent; a list read only now could
+        # refuse rows the review showed valid. Until the review reads it too, the page
+        # keeps to --skills.
+        result.live_skills = False
         if self.reconcile_after is None and self.simulate:
             # The simulated server lives and dies with this process: after a crash no
             # call can still be under way there, so unclear rows are checked at once.

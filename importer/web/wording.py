@@ -142,6 +142,23 @@ PAGE_WORDS: dict[str, str] = {
     "type_campaign is empty; write preview or predictive, or run with --type": N_(
         "type_campaign is empty; write preview or predictive"
     ),
+    # undo (importer.undo), on the page's undo of a run
+    "started in wolkvox (status {status}); --include-started deletes it too": N_(
+        "started in wolkvox (status {status}); tick the box to delete started or used campaigns too"
+    ),
+    "used since the run (last use {when}); --include-started deletes it too": N_(
+        "used since the run (last use {when}); tick the box to delete started or used campaigns too"
+    ),
+    "the run of {out} is unfinished, so it cannot be undone yet: finish it first (the same "
+    "run command with --resume, or Resume or Close on the page), then undo it.": N_(
+        "this run is unfinished, so it cannot be undone yet: resume it or close it first (in "
+        "the history), then undo it."
+    ),
+    "the results workbook could not be written again ({why}); the journal holds everything: "
+    "run wolkvox-import report {out} once that is put right": N_(
+        "the results workbook could not be written again ({why}); the journal holds "
+        "everything: close the file if it is open in Excel, then open the undo again"
+    ),
 }
 
 

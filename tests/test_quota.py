@@ -1,0 +1,48 @@
+"""``run --check-quota``: calls left today against the calls the run needs."""
+
+from __future__ import annotations
+
+from importer.sandbox_core import Call
+
+from .conftest import row, run_cli, write_csv
+
+
+def test_check_quota_shows_calls_left_against_the_runs_needs_and_sends_nothing(
+    tmp_path, make_sandbox, monkeypatch
+):
+    monkeypatch.setenv("WOLKVOX_TOKEN", "sandbox-token")
+    box = make_sandbox(quota=10)
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos"), row("Tres", skill_id="x")])
+    done = run_cli("run", src, "--base-url", box.url, "--check-quota", "--lang", "en")
+    assert done.code == 0, done.err
+    assert (
+        "calls left today: 9 of 10 (1 used, this check included: reading token_info uses one call)"
+    ) in done.out
+    assert (
+        "this run needs 4 calls: 2 rows to send and the skills list and the campaign list, "
+        "read once each"
+    ) in done.out
+    assert "enough for today; nothing was sent." in done.out
+    assert box.state.calls[Call.TOKEN_INFO] == 1 and sum(box.state.calls.values()) == 1
+    assert not list(tmp_path.glob("*.results*"))
+
+
+def test_check_quota_says_when_the_day_is_short_of_calls(tmp_path, make_sandbox, monkeypatch):
+    monkeypatch.setenv("WOLKVOX_TOKEN", "sandbox-token")
+    box = make_sandbox(quota=4)
+    src = write_csv(tmp_path / "c.csv", [row(f"C{i}") for i in range(5)])
+    done = run_cli("run", src, "--base-url", box.url, "--check-quota", "--lang", "es")
+    assert done.code == 1, done.err
+    assert "llamadas que quedan hoy: 3 de 4" in done.out
+    assert "no alcanza para hoy: faltan 4 llamadas" in done.out
+    assert box.state.create_calls == 0
+
+
+def test_check_quota_with_a_wrong_token_says_so(tmp_path, make_sandbox, monkeypatch):
+    monkeypatch.setenv("WOLKVOX_TOKEN", "not-it")
+    box = make_sandbox()
+    src = write_csv(tmp_path / "c.csv", [row("Uno")])
+    done = run_cli("run", src, "--base-url", box.url, "--check-quota", "--lang", "en")
+    assert done.code == 3
+    assert "the token's use could not be read: wolkvox did not accept the token" in done.err
+    assert "not-it" not in done.err + done.out
