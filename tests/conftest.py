@@ -136,3 +136,12 @@ def read_results(path: Path) -> list[dict[str, object]]:
 
 def statuses(path: Path) -> dict[int, str]:
     return {int(r["row"]): str(r["status"]) for r in read_results(path)}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests share one worker (pytest-xdist's ``loadgroup``): two Chromiums side
+    by side on a two-core machine starve each other's pages and the page servers, while the
+    other worker runs everything else."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))

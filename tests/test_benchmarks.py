@@ -47,6 +47,7 @@ def test_quick_benchmark_run_measures_every_case(tmp_path):
     assert "figures written to" in done.stdout
 
 
+@pytest.mark.browser
 def test_quick_web_benchmark_run_measures_every_web_case(tmp_path):
     from .browser.support import require_browser
 

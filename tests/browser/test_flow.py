@@ -151,6 +151,10 @@ def test_upload_send_and_results_pass_axe_and_are_pictured(
         step("05-sending")
         pages.expect_statuses(page, {row: "created" for row in (2, 3, 8, 12)})
         expect(find(page, "tally")).to_be_visible()
+        # The sending step moves on to the results by itself: axe must look at the page
+        # that stays, not at one being left.
+        page.wait_for_url(re.compile(r"/results(\?.*)?$"))
+        page.wait_for_load_state()
         step("06-results")
     finally:
         context.close()
