@@ -131,6 +131,8 @@ class Settings:
     delimiter: str | None = None
     #: Where ``validation.skills`` came from, kept in the journal for ``report``.
     skills_file: Path | None = None
+    #: Rows left out by the person (the web page): never sent, ``excluded`` in the results.
+    excluded: frozenset[int] = frozenset()
 
     @property
     def results_path(self) -> Path:
@@ -153,6 +155,7 @@ class Settings:
             "sheet": self.sheet,
             "encoding": self.encoding,
             "delimiter": self.delimiter,
+            "excluded": sorted(self.excluded),
         }
 
 
@@ -188,7 +191,9 @@ def run(
     if settings.dry_run:
         _check_not_a_run(settings)
         loaded = _load(settings)
-        derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
+        derived = results.derive(
+            loaded.table.frame, loaded.checked, None, dry_run=True, excluded=settings.excluded
+        )
         return finish(settings, loaded, derived, started, Ended.DONE, "")
     token, base_url = _check_can_send(settings, token)
     loaded = _load(settings)
@@ -292,9 +297,13 @@ class _Importer:
 
     def run(self, loaded: Loaded) -> tuple[str, str, JournalState]:
         """Open (or reopen) the journal and send what is left; return how it ended."""
-        campaigns = list(loaded.checked.campaigns)  # made once: Campaigns builds on demand
+        left_out = self.settings.excluded
+        campaigns = [c for c in loaded.checked.campaigns if c.row not in left_out]
         names = {c.row: c.name for c in campaigns}
         journal, listing, list_error = self._open(loaded, names)
+        # a resume leaves out what the run it resumes left out: its journal says which
+        left_out = results.excluded_rows(journal.state)
+        campaigns = [c for c in campaigns if c.row not in left_out]
         if journal.set_aside is not None:
             message = _("the journal's last line was cut short by a crash; it was kept in {path}")
             self.say(message.format(path=journal.set_aside))

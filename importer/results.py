@@ -29,7 +29,7 @@ from importer.i18n import _, ngettext
 from importer.journal import JournalState
 from importer.layout import Column, Layout, default_layout, original_rows, readable_headers
 from importer.schema import Checked
-from importer.status import Status, label
+from importer.status import EXCLUDED_REASON, Status, label
 from importer.workbook_style import (
     BOLD,
     CellIssue,
@@ -51,6 +51,7 @@ COLOURS = {
     Status.INVALID: "FFC7CE",
     Status.UNKNOWN: "FFEB9C",
     Status.NOT_SENT: "EDEDED",
+    Status.EXCLUDED: "EDEDED",
 }
 #: The first columns, in every language: files and scripts read them by name and place.
 RESULT_HEADER = ("row", "status", "id_campaign", "message")
@@ -104,8 +105,12 @@ def derive(
     state: JournalState | None,
     *,
     dry_run: bool,
+    excluded: Iterable[int] = (),
 ) -> list[RowResult]:
     """Each row's status, from validation and (for a real run) the journal.
+
+    Rows left out (``excluded``, and those the journal's options name) are
+    ``excluded``, whatever their cells hold.
 
     What the journal says a row came to wins over validation: a row that was sent
     keeps its outcome (and an unanswered one stays unknown) even if this version of
@@ -122,11 +127,14 @@ def derive(
     out = []
     code: str
     originals = original_rows(frame)
+    left_out = {*excluded, *excluded_rows(state)}
     for row, name in zip(frame.index, frame["campaign_name"].str.strip(), strict=True):
         row = int(row)
         problems = checked.invalid.get(row)
         done = sent.outcomes.get(row) if sent is not None else None
-        if done is not None and (done.status != Status.NOT_SENT or not problems):
+        if done is None and row in left_out:
+            code, ident, message = Status.EXCLUDED, "", _(EXCLUDED_REASON)
+        elif done is not None and (done.status != Status.NOT_SENT or not problems):
             code, ident, message = done.status, done.id_campaign, done.message
         elif sent is not None and done is None and row in sent.attempted_at:
             code, ident, message = Status.UNKNOWN, "", unanswered
@@ -139,6 +147,13 @@ def derive(
             code, ident, message = Status.NOT_SENT, "", sent.stop_message or _("not sent")
         out.append(RowResult(row, code, ident, message, name, originals.get(row)))
     return out
+
+
+def excluded_rows(state: JournalState | None) -> frozenset[int]:
+    """The rows a run's journal says were left out (its options' ``excluded``)."""
+    options = state.header.get("options") if state is not None else None
+    rows = options.get("excluded") if isinstance(options, dict) else None
+    return frozenset(int(r) for r in rows) if isinstance(rows, list) else frozenset()
 
 
 def counts(results: Iterable[RowResult]) -> dict[str, int]:

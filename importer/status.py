@@ -21,6 +21,7 @@ class Status(StrEnum):
     INVALID = "invalid"  #: broke a rule of the sheet; never sent
     NOT_SENT = "not_sent"  #: the run stopped before this row
     VALID = "valid"  #: dry run only: the row would be sent
+    EXCLUDED = "excluded"  #: left out on the page by the person; never sent
 
 
 #: Rows certainly not created, hence safe to send again: they go to the retry file.
@@ -36,7 +37,11 @@ _LABELS = {
     Status.INVALID: N_("invalid"),
     Status.NOT_SENT: N_("not sent"),
     Status.VALID: N_("valid"),
+    Status.EXCLUDED: N_("left out"),
 }
+
+#: Why an excluded row was not sent, as its results say.
+EXCLUDED_REASON = N_("left out on the page: not sent")
 
 
 def label(status: Status | str) -> str:

@@ -121,7 +121,7 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
         status = 400
     tally = None
     if ws.checked is not None and ws.table is not None:
-        tally = Tally(rows=len(ws.table.frame), problems=len(ws.checked.invalid))
+        tally = Tally(rows=len(ws.table.frame), problems=len(ws.table.frame) - ws.sendable())
     shown = run if (run is not None and (run.running or ws.table is None)) else None
     return render(
         request,
@@ -169,7 +169,13 @@ async def send(request: Request, data: Data) -> Response:
     unfinished = ctx.runs.interrupted()
     if unfinished is not None:
         return await send_page(request, unfinished_message(unfinished), 409)
-    if not ws.checked.campaigns:
+    if str(data.get("version", ws.version)) != str(ws.version):
+        # another tab changed the sheet since this one showed it: what it showed is not
+        # what would be sent
+        return await send_page(request, _(
+            "The sheet was changed in another tab after this page was shown, so it was not "
+            "sent. Look at the review again (it shows the changes), then send."), 409)  # fmt: skip
+    if not ws.sendable():
         return await send_page(request, _("No row can be sent: fix the marked cells first."), 400)
     folder: Path | None = None
     try:
@@ -177,7 +183,7 @@ async def send(request: Request, data: Data) -> Response:
         folder = ctx.runs.new_folder()
         run = Run(folder=folder, name=ws.upload.name if ws.upload else "", base_url=base_url,
                   simulate=ctx.launch.simulate, rows=len(ws.table.frame),
-                  problems=len(ws.checked.invalid))  # fmt: skip
+                  problems=len(ws.table.frame) - ws.sendable())  # fmt: skip
         # The rows the review checked, as the run will read them; read back by the
         # engine and compared before anything is sent.
         # With it, under the same hold on the workspace, what the run's corrected
@@ -187,6 +193,7 @@ async def send(request: Request, data: Data) -> Response:
         # a retry file's rows are shown by the row numbers the person knows
         run.originals = original_rows(reviewed.frame)
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
+        settings.excluded = reviewed.excluded
         await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
     except (ImporterError, OSError) as exc:
