@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -210,10 +211,17 @@ async def review_page(request: Request) -> Response:
             page=page,
             pages=pages,
             focus=focus,
+            pager_url=pager_url("/review", {"only": "1" if only else "", "q": search}),
             version=ws.version,
             undo_label=_undo_label(ws),
             fixed=FIXED_VALUES,
         )
+
+
+def pager_url(path: str, filters: dict[str, str]) -> str:
+    """``path`` with its list's filters, ready for ``page=N`` to be added."""
+    kept = urlencode({k: v for k, v in filters.items() if v})
+    return f"{path}?{kept}&" if kept else f"{path}?"
 
 
 def _own_headers(ws: Any) -> dict[str, str]:

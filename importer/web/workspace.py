@@ -556,21 +556,19 @@ class Workspace:
 
     def edit_shown(
         self, row: int, column: str, value: str, shown: list[int]
-    ) -> tuple[str, dict[str, dict[str, Any]], dict[str, bool]]:
+    ) -> tuple[str, dict[str, dict[str, list[str]]], dict[str, bool]]:
         """:meth:`edit`; the cells of the ``shown`` rows whose state it changed
         (``"row:column"`` -> problems and notes), the edited cell always among them; and
         whether each shown row is invalid now."""
         self._cell(row, column)
         cleaned, cells, flags = self.answer([*shown, row], lambda: self.edit(row, column, value))
-        key = f"{row}:{column}"
-        if key not in cells:
-            cells[key] = {
-                "value": cleaned,
-                "problems": [p.message for p in self.cell_problems.get((row, column), [])],
-                "notes": [n.message for n in self.cell_notes.get((row, column), [])],
-                "edited": (row, column) in self.edits,
-            }
-        return cleaned, cells, {r: f["invalid"] for r, f in flags.items()}
+        # one cell's value changed, and the page has it: the states of the cells
+        state = {k: {"problems": v["problems"], "notes": v["notes"]} for k, v in cells.items()}
+        state.setdefault(f"{row}:{column}", {
+            "problems": [p.message for p in self.cell_problems.get((row, column), [])],
+            "notes": [n.message for n in self.cell_notes.get((row, column), [])],
+        })  # fmt: skip
+        return cleaned, state, {r: f["invalid"] for r, f in flags.items()}
 
     def rows(self, *, only_problems: bool, search: str = "") -> list[int]:
         """The sheet's row numbers, or those of the rows with problems; with ``search``,
@@ -601,8 +599,9 @@ class Workspace:
         valid_out = sum(1 for r in self.excluded if r not in self.by_row)
         return len(self.table.frame) - len(self.by_row) - valid_out
 
-    def corrections(self, read: Sheet | None = None) -> Corrections:
-        """The uploaded file and the cells changed in it, for the corrected download."""
+    def corrections(self, read: Sheet | None = None, *, problems_only: bool = False) -> Corrections:
+        """The uploaded file and the cells changed in it, for the corrected download
+        (``problems_only``: of the rows with problems alone, each problem noted)."""
         assert self.table is not None and self.upload is not None
         t = self.table
         read = read or read_sheet(
@@ -623,6 +622,10 @@ class Workspace:
             source=self.upload.path, name=self.upload.name, kind=self.upload.path.suffix[1:],
             sheet=t.sheet, encoding=t.encoding, delimiter=t.delimiter, header_row=t.header_row,
             positions=positions, edits=edits, width=max(len(t.header), len(read.body.columns)),
+            keep=sorted(self.by_row) if problems_only else None,
+            problems=[
+                (p.row, p.column, p.message) for p in self.checked.problems
+            ] if problems_only and self.checked is not None else [],
         )  # fmt: skip
 
     def write_run_input(self, path: Path) -> Reviewed:
