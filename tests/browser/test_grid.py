@@ -101,5 +101,6 @@ def test_the_grid_journey_values_keyboard_column_undo_left_out_and_results(
     pages.expect_statuses(page, {2: "created", 3: "created", 4: "excluded", 5: "created"})
     find(page, "status-filter").select_option("excluded")
     expect(page.locator('[data-testid^="row-status-"]')).to_have_count(1)
-    got = {r["row"]: r["status"] for r in records(pages.download(page, "download-results", tmp_path))}
+    results = records(pages.download(page, "download-results", tmp_path))
+    got = {r["row"]: r["status"] for r in results}
     assert got == {"2": "created", "3": "created", "4": "excluded", "5": "created", "6": "created"}
