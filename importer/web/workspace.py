@@ -339,18 +339,25 @@ class Workspace:
         return the rows to check again."""
         assert self.table is not None
         frame = self.table.frame
-        step: list[CellBefore] = []
-        names_before = {}
+        by_column: dict[str, dict[int, str]] = {}
         for (row, column), value in changes.items():
-            before = str(frame.at[row, column])
-            if before == value:
+            by_column.setdefault(column, {})[row] = value
+        step: list[CellBefore] = []
+        names_before: dict[int, str] = {}
+        for column, wanted in by_column.items():
+            rows = list(wanted)
+            befores = frame.loc[rows, column].tolist()  # one look for a whole column
+            changed = [(r, str(b)) for r, b in zip(rows, befores, strict=True) if b != wanted[r]]
+            if not changed:
                 continue
-            step.append(CellBefore(row, column, before, self.edits.get((row, column))))
+            for row, before in changed:
+                step.append(CellBefore(row, column, before, self.edits.get((row, column))))
+                self.edits[(row, column)] = wanted[row]
+                self.cell_notes.pop((row, column), None)
             if column == "campaign_name":
-                names_before[row] = before
-            frame.at[row, column] = value
-            self.edits[(row, column)] = value
-            self.cell_notes.pop((row, column), None)
+                names_before.update(changed)
+            at = [r for r, _b in changed]
+            frame.loc[at, column] = [wanted[r] for r in at]
         self._pending.extend(step)
         self._forget_names(names_before)
         return {c.row for c in step}
@@ -493,15 +500,19 @@ class Workspace:
         step = self.undo.pop()
         frame = self.table.frame
         self._also = set()
-        names_before = {}
+        names_before: dict[int, str] = {}
+        back: dict[str, dict[int, str]] = {}
         for c in reversed(step.cells):
-            if c.column == "campaign_name":
-                names_before[c.row] = str(frame.at[c.row, c.column])
-            frame.at[c.row, c.column] = c.before
+            back.setdefault(c.column, {})[c.row] = c.before
             if c.edit is None:
                 self.edits.pop((c.row, c.column), None)
             else:
                 self.edits[(c.row, c.column)] = c.edit
+        for column, values in back.items():
+            at = list(values)
+            if column == "campaign_name":
+                names_before.update(zip(at, map(str, frame.loc[at, column].tolist()), strict=True))
+            frame.loc[at, column] = [values[r] for r in at]
         self._forget_names(names_before)
         touched = {c.row for c in step.cells} | set(self.excluded ^ step.excluded)
         self.excluded = set(step.excluded)
@@ -530,15 +541,18 @@ class Workspace:
         frame = self.table.frame
 
         def state() -> dict[tuple[int, str], tuple[str, list[str], list[str]]]:
+            here = [r for r in sorted(rows) if r in frame.index]
+            values = frame.loc[here, list(FIELDS)].to_numpy(dtype=object)  # one look
+            problems, notes = self.cell_problems, self.cell_notes
             return {
                 (r, c): (
-                    str(frame.at[r, c]),
-                    [p.message for p in self.cell_problems.get((r, c), [])],
-                    [n.message for n in self.cell_notes.get((r, c), [])],
+                    str(values[i][j]),
+                    [p.message for p in problems[(r, c)]] if (r, c) in problems else [],
+                    [n.message for n in notes[(r, c)]] if (r, c) in notes else [],
                 )
-                for r in rows if r in frame.index
-                for c in FIELDS
-            }  # fmt: skip
+                for i, r in enumerate(here)
+                for j, c in enumerate(FIELDS)
+            }
 
         before = state()
         done = act()
