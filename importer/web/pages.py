@@ -388,7 +388,8 @@ async def values(request: Request, data: Data) -> Response:
     except InputError as exc:
         return error_page_for(request, str(exc))
     if request.headers.get("content-type", "").startswith("application/json"):
-        return JSONResponse({"changed": n, **_after_change(context(request))})
+        said = ngettext("{n} cell changed", "{n} cells changed", n).format(n=n)
+        return JSONResponse({"changed": n, "said": said, **_after_change(context(request))})
     return _see(f"/columns?mapped={n}#values-{column}")
 
 

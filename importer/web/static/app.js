@@ -345,6 +345,41 @@
     if (table.dataset.focus) go(document.getElementById(table.dataset.focus));
   }
 
+  // --- columns: the values found become the values chosen, without leaving the page -----
+  function setupValues() {
+    document.querySelectorAll("form.values-form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        const body = {};
+        new FormData(form).forEach(function (value, key) {
+          if (key !== "csrf") body[key] = value;
+        });
+        post("/values", body).then(answerOf).then(function (answer) {
+          const data = answer.data;
+          if (!answer.ok) {
+            say(data.error);
+            return;
+          }
+          // the values changed are no longer in the file: their lines go
+          form.querySelectorAll("select").forEach(function (select) {
+            if (select.value) select.closest("tr").remove();
+          });
+          let told = document.querySelector('[data-testid="values-mapped"]');
+          if (!told) {
+            told = document.createElement("p");
+            told.className = "ok-note";
+            told.setAttribute("role", "status");
+            told.dataset.testid = "values-mapped";
+            form.parentElement.insertBefore(told, form);
+          }
+          told.textContent = data.said;
+          say(data.said);
+          document.dispatchEvent(new CustomEvent("wolkvox-shown"));
+        });
+      });
+    });
+  }
+
   // --- send: poll the run's progress ------------------------------------------------------
   function setupProgress() {
     const box = document.querySelector("[data-progress]");
@@ -445,6 +480,7 @@
     setupUpload();
     setupAutosubmit();
     setupReview();
+    setupValues();
     setupProgress();
   });
 })();
