@@ -118,6 +118,8 @@ class Workspace:
         self._names: dict[str, set[int]] = {}
         self._pending: list[CellBefore] = []
         self._also: set[int] = set()
+        #: the cells whose value the change being made changed (for the page's answer)
+        self._touched: set[tuple[int, str]] = set()
 
     def locked(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` holding the workspace's lock (for the request threads)."""
@@ -352,6 +354,7 @@ class Workspace:
                 continue
             for row, before in changed:
                 step.append(CellBefore(row, column, before, self.edits.get((row, column))))
+                self._touched.add((row, column))
                 self.edits[(row, column)] = wanted[row]
                 self.cell_notes.pop((row, column), None)
             if column == "campaign_name":
@@ -504,6 +507,7 @@ class Workspace:
         back: dict[str, dict[int, str]] = {}
         for c in reversed(step.cells):
             back.setdefault(c.column, {})[c.row] = c.before
+            self._touched.add((c.row, c.column))
             if c.edit is None:
                 self.edits.pop((c.row, c.column), None)
             else:
@@ -540,29 +544,31 @@ class Workspace:
         rows = set(shown)
         frame = self.table.frame
 
-        def state() -> dict[tuple[int, str], tuple[str, list[str], list[str]]]:
-            here = [r for r in sorted(rows) if r in frame.index]
-            values = frame.loc[here, list(FIELDS)].to_numpy(dtype=object)  # one look
+        def state() -> dict[tuple[int, str], tuple[list[str], list[str]]]:
             problems, notes = self.cell_problems, self.cell_notes
+            keys = {k for k in (*problems, *notes) if k[0] in rows}
             return {
-                (r, c): (
-                    str(values[i][j]),
-                    [p.message for p in problems[(r, c)]] if (r, c) in problems else [],
-                    [n.message for n in notes[(r, c)]] if (r, c) in notes else [],
+                k: (
+                    [p.message for p in problems[k]] if k in problems else [],
+                    [n.message for n in notes[k]] if k in notes else [],
                 )
-                for i, r in enumerate(here)
-                for j, c in enumerate(FIELDS)
+                for k in keys
             }
 
         before = state()
+        self._touched = set()
         done = act()
         after = state()
-        cells = {
-            f"{r}:{c}": dict(zip(("value", "problems", "notes"), now, strict=True))
-            | {"edited": (r, c) in self.edits}
-            for (r, c), now in after.items()
-            if before.get((r, c)) != now
-        }
+        empty: tuple[list[str], list[str]] = ([], [])
+        changed = {k for k in {*before, *after} if before.get(k) != after.get(k)}
+        changed |= {k for k in self._touched if k[0] in rows}
+        cells = {}
+        for r, c in changed:
+            problems, notes = after.get((r, c), empty)
+            cells[f"{r}:{c}"] = {
+                "value": str(frame.at[r, c]), "problems": problems, "notes": notes,
+                "edited": (r, c) in self.edits,
+            }  # fmt: skip
         flags = {
             str(r): {"invalid": r in self.by_row, "excluded": r in self.excluded} for r in rows
         }
