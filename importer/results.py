@@ -151,15 +151,17 @@ def derive(
 
 def excluded_rows(state: JournalState | None) -> frozenset[int]:
     """The rows a run's journal says were left out (its options' ``excluded``)."""
-    options = state.header.get("options") if state is not None else None
+    header = getattr(state, "header", None) or {}
+    options = header.get("options")
     rows = options.get("excluded") if isinstance(options, dict) else None
     return frozenset(int(r) for r in rows) if isinstance(rows, list) else frozenset()
 
 
 def counts(results: Iterable[RowResult]) -> dict[str, int]:
-    """Rows per status, every status listed."""
+    """Rows per status, every status listed (``excluded``, which only the web page gives,
+    when some row has it)."""
     tally = Counter(r.status for r in results)
-    return {s: tally.get(s, 0) for s in Status}
+    return {s: tally.get(s, 0) for s in Status if s != Status.EXCLUDED or tally.get(s)}
 
 
 def kinds(problems: Iterable[CellIssue], shown: Mapping[int, int] | None = None) -> list[Kind]:
