@@ -268,3 +268,50 @@ def test_the_review_shows_the_persons_headers_and_their_own_columns_read_only(tm
     assert '<span class="own">Nombre de la campaña</span>' in review
     assert "llamar antes" in review and 'data-testid="extra-2-Notas"' in review
     assert FIELDS[0] == "campaign_name"
+
+
+def test_the_rows_with_problems_of_a_workbook_come_back_in_it_each_problem_noted(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "campañas"
+    sheet.append(["Lista de campañas"])  # a title row above the header
+    sheet.append(["campaign_name", "skill_id", "type_campaign"])
+    sheet.append(["Uno", "101", "preview"])
+    sheet.append(["Dos", "abc", "preview"])
+    sheet.append(["Tres", "102", "preview"])
+    sheet.column_dimensions["A"].width = 30
+    path = tmp_path / "w.xlsx"
+    book.save(path)
+    with page_for(tmp_path / "work") as page:
+        page.upload(path)
+        page.edit(5, "type_campaign", "zz")
+        got = page.get("/download/problems")
+    assert "w.problems.xlsx" in got.headers["content-disposition"]
+    back = load_workbook(io.BytesIO(got.content))
+    ws = back["campañas"]
+    values = [[c.value for c in r] for r in ws.iter_rows()]
+    assert values == [
+        ["Lista de campañas", None, None],
+        ["campaign_name", "skill_id", "type_campaign"],
+        ["Dos", "abc", "preview"],
+        ["Tres", "102", "zz"],
+    ]
+    assert "skill_id must be digits only" in ws["B3"].comment.text
+    note = ws["C4"].comment.text
+    assert "Changed on the page" in note and "type_campaign" in note
+    assert ws.column_dimensions["A"].width == 30
+
+
+def test_report_writes_a_page_runs_rows_left_out_as_excluded_again(tmp_path):
+    from importer import job
+
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "e.csv", [row("Uno"), row("Dos")]))
+        page.ctx.workspace.exclude(3)
+        page.post("/send")
+        page.wait_run()
+        out = page.ctx.runs.current.out
+    report = job.rebuild(out)
+    assert [r.status for r in report.results] == ["created", "excluded"]
