@@ -259,7 +259,8 @@ def test_the_results_are_filtered_by_status_and_paged(tmp_path):
 def test_the_review_shows_the_persons_headers_and_their_own_columns_read_only(tmp_path):
     sheet = tmp_path / "h.csv"
     sheet.write_text(
-        "Nombre de la campaña,skill_id,Notas,type_campaign\nUno,101,llamar antes,preview\n",
+        "Nombre de la campaña,skill_id,Notas,type_campaign\nUno,101,llamar antes,preview\n"
+        "Dos,101,,preview\n",
         encoding="utf-8",
     )
     with page_for(tmp_path / "work") as page:
@@ -267,6 +268,10 @@ def test_the_review_shows_the_persons_headers_and_their_own_columns_read_only(tm
         review = page.get("/review").text
     assert '<span class="own">Nombre de la campaña</span>' in review
     assert "llamar antes" in review and 'data-testid="extra-2-Notas"' in review
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        found = page.get("/review", params={"q": "LLAMAR"}).text  # their column is searched
+    assert re.findall(r'<tr data-row="(\d+)"', found) == ["2"]
     assert FIELDS[0] == "campaign_name"
 
 

@@ -596,11 +596,13 @@ class Workspace:
         assert self.table is not None and self.checked is not None
         frame = self.table.frame
         if search:
+            # the person's own columns (a notes column) are searched too
+            extra = self.table.layout.extra
+            columns = [frame[c] for c in frame.columns if frame[c].dtype == object]
+            columns += [extra[c].reindex(frame.index, fill_value="") for c in extra.columns]
             hit = None
-            for column in frame.columns:
-                if frame[column].dtype != object:
-                    continue
-                found = frame[column].astype(str).str.contains(search, case=False, regex=False)
+            for cells in columns:
+                found = cells.astype(str).str.contains(search, case=False, regex=False)
                 hit = found if hit is None else hit | found
             frame = frame[hit.to_numpy()] if hit is not None else frame.iloc[:0]
         rows = [int(r) for r in frame.index]
