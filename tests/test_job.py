@@ -106,3 +106,30 @@ def test_a_resume_sends_the_row_in_flight_that_never_arrived_once_its_time_is_up
         "1 row was sent before the run stopped but never reached wolkvox (the campaign list "
         "does not show it); it is sent now"
     ) in said
+
+
+def test_rows_left_out_are_never_sent_and_a_resume_leaves_them_out_as_its_journal_says(
+    tmp_path, sandbox
+):
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos"), row("Tres")])
+    stop = StopFlag()
+
+    class StopAfterOne:
+        def sending(self, row: int, name: str) -> None:
+            pass
+
+        def row_done(self, row: int, status: str) -> None:
+            stop.set()  # as the Stop button would, after the first row
+
+        def close(self) -> None:
+            pass
+
+    settings = job.Settings(input=Path(src), base_url=sandbox.url, excluded=frozenset({3}))
+    first = job.run(settings, token="sandbox-token", stop=stop, progress=lambda n: StopAfterOne())
+    assert first.ended == "interrupted"
+    assert statuses(first.out) == {2: "created", 3: "excluded", 4: "not_sent"}
+    # resumed without being told: the journal keeps which rows were left out
+    again = job.Settings(input=Path(src), base_url=sandbox.url, resume=True)
+    report = job.run(again, token="sandbox-token")
+    assert statuses(report.out) == {2: "created", 3: "excluded", 4: "created"}
+    assert sorted(sandbox.state.created_names()) == ["Tres", "Uno"]
