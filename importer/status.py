@@ -26,8 +26,8 @@ class Status(StrEnum):
 
 #: Rows certainly not created, hence safe to send again: they go to the retry file.
 RETRY_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
-#: Rows that need nothing more.
-SUCCESS_STATUSES = frozenset({Status.CREATED, Status.EXISTS, Status.VALID})
+#: Rows that need nothing more (a row left out was left out on purpose).
+SUCCESS_STATUSES = frozenset({Status.CREATED, Status.EXISTS, Status.VALID, Status.EXCLUDED})
 
 _LABELS = {
     Status.CREATED: N_("created"),
