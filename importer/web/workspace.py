@@ -104,7 +104,8 @@ class Workspace:
         self.cell_notes: dict[tuple[int, str], list[Any]] = {}
         #: row -> its problems, for the rows with any (the rows a run would not send)
         self.by_row: dict[int, list[Problem]] = {}
-        #: what each rule says -> how many cells break it
+        #: each rule (a problem without one: its message) -> how many cells break it; the
+        #: rule is put in words when shown, in the language of whoever looks
         self.tally: Counter[str] = Counter()
         #: rows the person left out: not sent, ``excluded`` in the results
         self.excluded: set[int] = set()
@@ -307,7 +308,7 @@ class Workspace:
         for p in problems:
             self.by_row.setdefault(p.row, []).append(p)
             self.cell_problems.setdefault((p.row, p.column), []).append(p)
-            self.tally[schema.describe(p.rule) if p.rule else p.message] += 1
+            self.tally[_tally_key(p)] += 1
 
     def _recheck(self, rows: set[int]) -> None:
         """Check again only ``rows`` (their names' other rows included: duplicates).
@@ -328,10 +329,10 @@ class Workspace:
         for row in affected:
             for p in self.by_row.pop(row, []):
                 self.cell_problems.pop((p.row, p.column), None)
-                text = schema.describe(p.rule) if p.rule else p.message
-                self.tally[text] -= 1
-                if self.tally[text] <= 0:
-                    del self.tally[text]
+                key = _tally_key(p)
+                self.tally[key] -= 1
+                if self.tally[key] <= 0:
+                    del self.tally[key]
         order = sorted(affected)
         extra = [p for r in order for p in self._extra.get(r, [])]
         self._take(schema.validate(frame.loc[order], self.options, extra=extra).problems)
@@ -613,7 +614,10 @@ class Workspace:
 
     def counts_by_rule(self) -> list[tuple[str, int]]:
         """(what the rule says, how many cells break it), most frequent first."""
-        return self.tally.most_common()
+        shown: Counter[str] = Counter()
+        for key, n in self.tally.items():
+            shown[schema.describe(key[len(RULE) :]) if key.startswith(RULE) else key] += n
+        return shown.most_common()
 
     def sendable(self) -> int:
         """How many rows a run would send: the valid rows not left out."""
@@ -686,6 +690,14 @@ class Workspace:
             values += [""] * max(0, o.fields - width - len(values))
             out[self.table.header_row + 1 + o.position] = values
         return out
+
+
+#: Before a rule's id in the tally of problems (a problem without a rule: its message).
+RULE = "\x00rule:"
+
+
+def _tally_key(p: Problem) -> str:
+    return RULE + str(p.rule) if p.rule else p.message
 
 
 #: Fields with a fixed set of values: the values a cell may hold, and how the check
