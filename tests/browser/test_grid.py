@@ -99,6 +99,7 @@ def test_the_grid_journey_values_keyboard_column_undo_left_out_and_results(
     find(page, "leave-out-4").check()
     expect(page.locator('tr[data-row="4"]')).to_have_class("excluded")
     pages.edit(page, 2, "skill_id", "101")
+    pages.expect_invalid(page, 2, "skill_id", False)  # saved before going on
     pages.send(page)
     pages.expect_statuses(page, {2: "created", 3: "created", 4: "excluded", 5: "created"})
     find(page, "status-filter").select_option("excluded")
