@@ -3,7 +3,10 @@
 7. upload of a 1,000-row sheet until the review page is ready, against its 1.5 s budget;
 8. an edited cell re-validated and shown, 95th percentile measured in the browser, against 150 ms;
 9. how far the page's progress trails the journal, 95th percentile, against 0.5 s;
-10. the cost per sent row while the page watches vs the CLI's, same local sandbox (≤ 1.2x).
+10. the cost per sent row while the page watches vs the CLI's, same local sandbox (≤ 1.2x);
+13. the review's grid on a 3,000-row and a 50,000-row sheet: the 95th percentile, in the
+    browser, of a cell edit, a whole-column change and a value mapping checked again and
+    shown, against 150 ms (3,000 rows) and 400 ms (50,000 rows).
 
 Cases with an absolute budget report the budget as their baseline, so the ratio reads as the
 share of the budget used (target ≤ 1). Needs Playwright for Python and Debian's Chromium.
@@ -30,6 +33,7 @@ from tests.browser.support import (
     launch_chromium,
     start_playwright,
     start_web,
+    write_csv,
     write_xlsx,
 )
 
@@ -40,10 +44,13 @@ class WebSizes:
     rows: int
     edits: int
     send_rows: int
+    #: the grid's sheets (case 13) and their budgets in ms, and how often each change is made
+    grid: tuple[tuple[int, float], ...] = ((3_000, 150.0), (50_000, 400.0))
+    grid_changes: int = 10
 
 
 FULL = WebSizes(repeat=3, rows=1000, edits=30, send_rows=1000)
-QUICK = WebSizes(repeat=1, rows=100, edits=6, send_rows=60)
+QUICK = WebSizes(repeat=1, rows=100, edits=6, send_rows=60, grid=((300, 150.0),), grid_changes=2)
 STEP_MS = 60_000  # a generous deadline per step: a slow figure is still a figure
 
 #: Records, in the page, when Enter is pressed and when a watched cell's aria-invalid flips.
@@ -64,6 +71,21 @@ EDIT_PROBE = """([name, want]) => {
             window.__editStart = performance.now();
         }
     }, {capture: true, once: true});
+}"""
+
+#: Records, in the page, when a change is asked for (the whole-column form sent, or Undo
+#: pressed) and when its answer has been shown (the page's ``wolkvox-shown`` event).
+CHANGE_PROBE = """() => {
+    window.__changeStart = undefined; window.__changeShown = undefined;
+    const start = () => {
+        if (window.__changeStart === undefined) window.__changeStart = performance.now();
+    };
+    const once = {capture: true, once: true};
+    document.querySelector('form[data-bulk]').addEventListener('submit', start, once);
+    document.querySelector('[data-undo]').addEventListener('click', start, once);
+    document.addEventListener('wolkvox-shown', () => {
+        if (window.__changeShown === undefined) window.__changeShown = performance.now();
+    }, {once: true});
 }"""
 
 #: Reports, from every page of the run, the wall-clock time of each change of the progress's
@@ -190,6 +212,100 @@ def edit_case(web: Web, sizes: WebSizes) -> dict:
     )  # fmt: skip
 
 
+def grid_rows(n: int) -> list[dict[str, str]]:
+    """``n`` campaigns, one in ten with an empty type_campaign and one in ten typed
+    ``Manual``: what a whole-column change and a value mapping put right."""
+    rows = campaign_rows(n, prefix="G")
+    for i, row in enumerate(rows):
+        if i % 10 == 0:
+            row["type_campaign"] = ""
+        elif i % 10 == 5:
+            row["type_campaign"] = "Manual"
+    return rows
+
+
+def change_once(page: Any, act: Callable[[], None], probe: str = CHANGE_PROBE) -> float:
+    """Milliseconds, in the page, from asking for a change to its answer being shown."""
+    page.evaluate(probe)
+    act()
+    page.wait_for_function("() => window.__changeShown !== undefined", timeout=STEP_MS)
+    return float(page.evaluate("() => window.__changeShown - window.__changeStart"))
+
+
+def column_set(page: Any) -> None:
+    """Every empty type_campaign with a problem becomes preview."""
+    page.get_by_test_id("bulk-column").select_option("type_campaign")
+    page.get_by_test_id("bulk-replace").check()
+    page.get_by_test_id("bulk-find").fill("")
+    page.get_by_test_id("bulk-value").fill("preview")
+    page.get_by_test_id("bulk-scope").check()
+    page.get_by_test_id("bulk-apply").click()
+
+
+def map_values(page: Any) -> None:
+    """Every "Manual" type_campaign becomes preview (the columns step's values)."""
+    page.get_by_test_id("value-type_campaign-Manual").select_option("preview")
+    page.get_by_test_id("values-apply-type_campaign").click()
+
+
+#: When the values form is sent, and when its answer is shown.
+VALUES_PROBE = """() => {
+    window.__changeStart = undefined; window.__changeShown = undefined;
+    document.querySelector('form.values-form').addEventListener('submit', () => {
+        window.__changeStart = performance.now();
+    }, {capture: true, once: true});
+    document.addEventListener('wolkvox-shown', () => {
+        if (window.__changeShown === undefined) window.__changeShown = performance.now();
+    }, {once: true});
+}"""
+
+
+def grid_case(web: Web, rows: int, budget: float, changes: int) -> list[dict]:
+    """Case 13 on one sheet: a cell edit, a whole column and a value mapping, each checked
+    again and shown; 95th percentiles against ``budget`` ms."""
+    edits: list[float] = []
+    columns: list[float] = []
+    undos: list[float] = []
+    mappings: list[float] = []
+    with web.session() as (_, page):
+        web.count += 1
+        sheet = write_csv(web.work / f"grid-{rows}-{web.count}.csv", grid_rows(rows))
+        start = time.perf_counter()
+        upload(page, sheet)
+        loaded = time.perf_counter() - start
+        page.get_by_test_id("bulk").locator("summary").click()
+        for i in range(changes * 2):
+            row = 3 + i // 2  # rows 3.. have a type: their skill_id alone decides
+            edits.append(edit_once(page, row, "12a" if i % 2 == 0 else "105", i % 2 == 0))
+        for _ in range(changes):
+            columns.append(change_once(page, lambda: column_set(page)))
+            undos.append(change_once(page, lambda: page.get_by_test_id("undo").click()))
+        page.locator('a.step[href$="/columns"]').click()
+        for _ in range(changes):
+            mappings.append(change_once(page, lambda: map_values(page), VALUES_PROBE))
+            page.evaluate("""() => fetch(document.querySelector('meta[name="page-root"]').content
+                + '/undo', {method: 'POST', credentials: 'same-origin', headers: {
+                'Content-Type': 'application/json', 'X-CSRF-Token':
+                document.querySelector('meta[name="csrf-token"]').content}, body: '{}'})""")
+            page.goto(page.url.split("?")[0])  # the step again, afresh
+            page.get_by_test_id("values-type_campaign").wait_for()
+    out = []
+    for what, times, extra in (
+        ("a cell edit", edits, {"upload to review ready (s)": round(loaded, 2)}),
+        ("a whole column (its empty cells with a problem)", columns,
+         {"Undo of it, p95 (ms)": round(percentile(undos, 0.95), 1), "cells": rows // 10}),
+        ("a value mapping (Manual becomes preview)", mappings,
+         {"cells": rows // 10}),
+    ):  # fmt: skip
+        p95 = percentile(times, 0.95)
+        out.append(dict(
+            name=f"13. web grid, {rows:,} rows: {what}, p95 of {len(times)} vs {budget:g} ms",
+            median=p95, baseline=budget, ratio=p95 / budget, target=1.0, unit="ms",
+            notes={"median (ms)": round(statistics.median(times), 1), **extra},
+        ))  # fmt: skip
+    return out
+
+
 def journal_times(workdir: Path) -> list[float]:
     """When each row's outcome was written, in order, from the run's journal."""
     times = []
@@ -299,6 +415,20 @@ def overhead_case(web: Web, sizes: WebSizes, cli_run: Callable, sandbox: Callabl
     )  # fmt: skip
 
 
+def grid_cases(quick: bool, work: Path) -> list[dict]:
+    """Case 13 alone (``python -m benchmarks --only grid``)."""
+    sizes = QUICK if quick else FULL
+    web = Web(work)
+    try:
+        return [
+            c
+            for rows, budget in sizes.grid
+            for c in grid_case(web, rows, budget, sizes.grid_changes)
+        ]
+    finally:
+        web.close()
+
+
 def cases(
     quick: bool, work: Path, *, child: Callable, cli_run: Callable, sandbox: Callable
 ) -> list[dict]:
@@ -311,6 +441,8 @@ def cases(
             edit_case(web, sizes),
             progress_case(web, sizes),
             overhead_case(web, sizes, cli_run, sandbox),
-        ]
+            *(c for rows, budget in sizes.grid
+              for c in grid_case(web, rows, budget, sizes.grid_changes)),
+        ]  # fmt: skip
     finally:
         web.close()

@@ -159,6 +159,8 @@ class Settings:
     live_skills: bool = True
     #: The skills list read from wolkvox for this run, pinned in the journal.
     skills_list: dict[str, str] | None = None
+    #: Rows left out by the person (the web page): never sent, ``excluded`` in the results.
+    excluded: frozenset[int] = frozenset()
 
     @property
     def results_path(self) -> Path:
@@ -182,6 +184,7 @@ class Settings:
             "sheet": self.sheet,
             "encoding": self.encoding,
             "delimiter": self.delimiter,
+            "excluded": sorted(self.excluded),
         }
 
 
@@ -218,7 +221,9 @@ def run(
         loaded = _load(settings)
         if loaded.records_table is not None:
             loaded.records = _check_records(loaded, None, sheet_given=settings.campaigns)
-        derived = results.derive(loaded.table.frame, loaded.checked, None, dry_run=True)
+        derived = results.derive(
+            loaded.table.frame, loaded.checked, None, dry_run=True, excluded=settings.excluded
+        )
         if listing is not None:
             derived = _mark_existing(derived, listing)
         return finish(
@@ -534,10 +539,14 @@ class _Importer:
 
     def run(self, loaded: Loaded) -> tuple[str, str, JournalState]:
         """Open (or reopen) the journal and send what is left; return how it ended."""
-        campaigns = list(loaded.checked.campaigns)  # made once: Campaigns builds on demand
+        left_out = self.settings.excluded
+        campaigns = [c for c in loaded.checked.campaigns if c.row not in left_out]
         names = {c.row: c.name for c in campaigns}
         journal, listing, list_error = self._open(loaded, names)
         self._loaded = loaded
+        # a resume leaves out what the run it resumes left out: its journal says which
+        left_out = results.excluded_rows(journal.state)
+        campaigns = [c for c in campaigns if c.row not in left_out]
         if journal.set_aside is not None:
             message = _("the journal's last line was cut short by a crash; it was kept in {path}")
             self.say(message.format(path=journal.set_aside))

@@ -29,7 +29,7 @@ from importer.i18n import _, ngettext
 from importer.journal import JournalState
 from importer.layout import Column, Layout, default_layout, original_rows, readable_headers
 from importer.schema import Checked
-from importer.status import Status, label
+from importer.status import EXCLUDED_REASON, Status, label
 from importer.workbook_style import (
     BOLD,
     CellIssue,
@@ -52,6 +52,7 @@ COLOURS = {
     Status.UNKNOWN: "FFEB9C",
     Status.NOT_SENT: "EDEDED",
     Status.DELETED: "D9D9D9",
+    Status.EXCLUDED: "EDEDED",
 }
 #: The first columns, in every language: files and scripts read them by name and place.
 RESULT_HEADER = ("row", "status", "id_campaign", "message")
@@ -134,8 +135,12 @@ def derive(
     state: JournalState | None,
     *,
     dry_run: bool,
+    excluded: Iterable[int] = (),
 ) -> list[RowResult]:
     """Each row's status, from validation and (for a real run) the journal.
+
+    Rows left out (``excluded``, and those the journal's options name) are
+    ``excluded``, whatever their cells hold.
 
     What the journal says a row came to wins over validation: a row that was sent
     keeps its outcome (and an unanswered one stays unknown) even if this version of
@@ -159,11 +164,14 @@ def derive(
     out = []
     code: str
     originals = original_rows(frame)
+    left_out = {*excluded, *excluded_rows(state)}
     for row, name in zip(frame.index, frame["campaign_name"].str.strip(), strict=True):
         row = int(row)
         problems = checked.invalid.get(row)
         done = sent.outcomes.get(row) if sent is not None else None
-        if done is not None and (done.status != Status.NOT_SENT or not problems):
+        if done is None and row in left_out:
+            code, ident, message = Status.EXCLUDED, "", _(EXCLUDED_REASON)
+        elif done is not None and (done.status != Status.NOT_SENT or not problems):
             code, ident, message = done.status, done.id_campaign, done.message
         elif sent is not None and done is None and row in sent.attempted_at:
             code, ident, message = Status.UNKNOWN, "", unanswered
@@ -178,10 +186,19 @@ def derive(
     return out
 
 
+def excluded_rows(state: JournalState | None) -> frozenset[int]:
+    """The rows a run's journal says were left out (its options' ``excluded``)."""
+    header = getattr(state, "header", None) or {}
+    options = header.get("options")
+    rows = options.get("excluded") if isinstance(options, dict) else None
+    return frozenset(int(r) for r in rows) if isinstance(rows, list) else frozenset()
+
+
 def counts(results: Iterable[RowResult]) -> dict[str, int]:
-    """Rows per status, every status listed."""
+    """Rows per status, every status listed (``excluded``, which only the web page gives,
+    when some row has it)."""
     tally = Counter(r.status for r in results)
-    return {s: tally.get(s, 0) for s in Status}
+    return {s: tally.get(s, 0) for s in Status if s != Status.EXCLUDED or tally.get(s)}
 
 
 def kinds(problems: Iterable[CellIssue], shown: Mapping[int, int] | None = None) -> list[Kind]:

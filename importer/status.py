@@ -22,12 +22,15 @@ class Status(StrEnum):
     NOT_SENT = "not_sent"  #: the run stopped before this row
     VALID = "valid"  #: dry run only: the row would be sent
     DELETED = "deleted"  #: created by the run, then deleted by ``wolkvox-import undo``
+    EXCLUDED = "excluded"  #: left out on the page by the person; never sent
 
 
 #: Rows certainly not created, hence safe to send again: they go to the retry file.
 RETRY_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
-#: Rows that need nothing more.
-SUCCESS_STATUSES = frozenset({Status.CREATED, Status.EXISTS, Status.VALID, Status.DELETED})
+#: Rows that need nothing more (a row left out was left out on purpose).
+SUCCESS_STATUSES = frozenset(
+    {Status.CREATED, Status.EXISTS, Status.VALID, Status.DELETED, Status.EXCLUDED}
+)
 
 _LABELS = {
     Status.CREATED: N_("created"),
@@ -38,7 +41,11 @@ _LABELS = {
     Status.NOT_SENT: N_("not sent"),
     Status.VALID: N_("valid"),
     Status.DELETED: N_("deleted (undone)"),
+    Status.EXCLUDED: N_("left out"),
 }
+
+#: Why an excluded row was not sent, as its results say.
+EXCLUDED_REASON = N_("left out on the page: not sent")
 
 
 def label(status: Status | str) -> str:

@@ -234,3 +234,30 @@ def test_the_skills_list_read_is_pinned_in_the_journal_for_report_and_resume(
     out.unlink()
     job.rebuild(out)  # no network: the pinned list checks the rows
     assert statuses(out) == {2: "created", 3: "created", 4: "invalid"}
+
+
+def test_rows_left_out_are_never_sent_and_a_resume_leaves_them_out_as_its_journal_says(
+    tmp_path, sandbox
+):
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos"), row("Tres")])
+    stop = StopFlag()
+
+    class StopAfterOne:
+        def sending(self, row: int, name: str) -> None:
+            pass
+
+        def row_done(self, row: int, status: str) -> None:
+            stop.set()  # as the Stop button would, after the first row
+
+        def close(self) -> None:
+            pass
+
+    settings = job.Settings(input=Path(src), base_url=sandbox.url, excluded=frozenset({3}))
+    first = job.run(settings, token="sandbox-token", stop=stop, progress=lambda n: StopAfterOne())
+    assert first.ended == "interrupted"
+    assert statuses(first.out) == {2: "created", 3: "excluded", 4: "not_sent"}
+    # resumed without being told: the journal keeps which rows were left out
+    again = job.Settings(input=Path(src), base_url=sandbox.url, resume=True)
+    report = job.run(again, token="sandbox-token")
+    assert statuses(report.out) == {2: "created", 3: "excluded", 4: "created"}
+    assert sorted(sandbox.state.created_names()) == ["Tres", "Uno"]

@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+from copy import copy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,21 @@ class Corrections:
     edits: list[Edit] = field(default_factory=list)
     #: the number of header cells, where the columns for fields the sheet lacks go
     width: int = 0
+    #: only these rows (with the rows down to the header), for the rows with problems
+    #: alone; None: every row
+    keep: list[int] | None = None
+    #: (row, field, what is wrong) of the kept rows, a note on each such cell
+    problems: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def part(self) -> str:
+        """What the download's name says it holds: ``corrected``, or ``problems``."""
+        return "problems" if self.keep is not None else "corrected"
 
     @property
     def suffix(self) -> str:
         """The download's ending: the file's own for a workbook or CSV written back."""
-        return ".corrected.csv" if self.kind == "csv" else ".corrected.xlsx"
+        return f".{self.part}.csv" if self.kind == "csv" else f".{self.part}.xlsx"
 
     @property
     def in_place(self) -> bool:
@@ -130,6 +141,8 @@ def write_corrected(path: Path, corrections: Corrections, *, marked: bool = Fals
         book = _values_book(corrections.source)
     ws = book[corrections.sheet] if corrections.sheet in book.sheetnames else book.worksheets[0]
     _apply(ws, corrections)
+    if corrections.keep is not None:
+        _keep_only(book, ws, corrections)
     _save_book(book, path)
 
 
@@ -154,6 +167,48 @@ def _apply(ws: Any, corrections: Corrections) -> None:
         else:
             text = _("Changed on the page; it was empty.")
         cell.comment = Comment(storable(text), AUTHOR, height=60, width=280)
+
+
+#: The fill of a cell with a problem in the rows-with-problems download: the results'
+#: red, as the page shows it.
+PROBLEM_FILL = PatternFill("solid", fgColor="FFC7CE")
+
+
+def _keep_only(book: Any, ws: Any, corrections: Corrections) -> None:
+    """Leave in ``ws`` only the rows down to the header and the kept rows, in their
+    order, each cell with its value, format and note; mark the cells with a problem."""
+    keep = set(corrections.keep or ())
+    places = corrections.columns()
+    new = book.create_sheet(ws.title + "~", book.index(ws))
+    for letter, dimension in ws.column_dimensions.items():
+        new.column_dimensions[letter].width = dimension.width
+    at = 0
+    moved: dict[int, int] = {}
+    for number, cells in enumerate(ws.iter_rows(), start=1):
+        if number > corrections.header_row and number not in keep:
+            continue
+        at += 1
+        moved[number] = at
+        for cell in cells:
+            if isinstance(cell, MergedCell) or (cell.value is None and not cell.has_style):
+                continue
+            target = new.cell(row=at, column=cell.column, value=cell.value)
+            if cell.has_style:
+                target._style = copy(cell._style)
+            if cell.comment is not None:
+                target.comment = Comment(cell.comment.text, cell.comment.author or AUTHOR,
+                                         height=60, width=280)  # fmt: skip
+    for row, name, message in corrections.problems:
+        if row not in moved or name not in places:
+            continue
+        target = new.cell(row=moved[row], column=places[name] + 1)
+        target.fill = PROBLEM_FILL
+        earlier = target.comment.text + "\n" if target.comment is not None else ""
+        target.comment = Comment(storable(earlier + message), AUTHOR, height=80, width=300)
+    title = ws.title
+    book.remove(ws)
+    new.title = title
+    book.active = book.index(new)
 
 
 def _records(corrections: Corrections) -> tuple[list[str], list[list[str]], str]:
@@ -199,6 +254,9 @@ def _csv_back(corrections: Corrections) -> bytes:
     character replaced by "?" would be a change nobody asked for.
     """
     sep, records, ending = _changed_records(corrections)
+    if corrections.keep is not None:
+        keep = set(corrections.keep)
+        records = [r for n, r in enumerate(records, 1) if n <= corrections.header_row or n in keep]
     out = io.StringIO(newline="")
     for line in sep:
         out.write(line + ending)

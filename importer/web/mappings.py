@@ -15,12 +15,15 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from importer.columns import FIELDS, RETRY_COLUMNS, fold
 
 FILE_NAME = "mappings.json"
 #: At most this many headers are remembered; the oldest are forgotten first.
 KEEP = 50
+#: The key of a header's chosen values, before the header's own key.
+VALUES = "values\x1e"
 
 
 def default_path(workdir: Path | None) -> Path:
@@ -50,7 +53,7 @@ class Remembered:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _read(self) -> dict[str, dict[str, str | None]]:
+    def _read(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -68,13 +71,31 @@ class Remembered:
             if v is None or v in FIELDS
         }
 
+    def get_values(self, header: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The values chosen for this header's fixed-value fields before: field ->
+        {value found: value it becomes} ({} if none)."""
+        found = self._read().get(VALUES + header_key(header), {})
+        if not isinstance(found, dict):
+            return {}
+        return {
+            str(f): {str(k): str(v) for k, v in chosen.items() if isinstance(v, str)}
+            for f, chosen in found.items()
+            if f in FIELDS and isinstance(chosen, dict)
+        }
+
+    def put_values(self, header: Sequence[str], values: Mapping[str, Mapping[str, str]]) -> None:
+        """Remember the values chosen for this header (kept with its column choices)."""
+        self._write(VALUES + header_key(header), {f: dict(v) for f, v in values.items()})
+
     def put(self, header: Sequence[str], mapping: Mapping[str, str | None]) -> None:
         """Remember ``mapping`` for this header (best effort: a read-only disk is no error)."""
+        self._write(header_key(header), dict(mapping))
+
+    def _write(self, key: str, value: object) -> None:
         data = self._read()
-        key = header_key(header)
         data.pop(key, None)
-        data[key] = dict(mapping)
-        while len(data) > KEEP:
+        data[key] = value
+        while len(data) > 2 * KEEP:  # a header's columns and its values
             data.pop(next(iter(data)))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

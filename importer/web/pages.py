@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -14,12 +15,13 @@ from starlette.routing import BaseRoute, Route
 from importer import i18n
 from importer.columns import FIELDS
 from importer.errors import InputError
-from importer.i18n import _
+from importer.i18n import _, ngettext
 from importer.layout import original_rows
 from importer.web.app import Data, context, post, render
 from importer.web.runs import cannot_write
 from importer.web.security import LANG_COOKIE
 from importer.web.uploads import store
+from importer.web.workspace import FIXED_VALUES
 
 PAGE_SIZE = 100
 
@@ -34,6 +36,10 @@ def routes() -> list[BaseRoute]:
         post("/columns", columns, on_error=upload_error),
         Route("/review", review_page),
         post("/cell", cell),
+        post("/column", column_set),
+        post("/values", values),
+        post("/exclude", exclude),
+        post("/undo", undo),
         post("/lang", language),
     ]
 
@@ -119,7 +125,8 @@ async def columns_page(request: Request) -> Response:
     with ws.lock:
         return render(
             request, "columns.html", reading=ws.reading(), columns=ws.columns(), error=ws.error,
-            fields=FIELDS,
+            fields=FIELDS, distinct=ws.distinct_values(), allowed=FIXED_VALUES,
+            mapped=request.query_params.get("mapped", ""),
         )  # fmt: skip
 
 
@@ -149,28 +156,49 @@ async def review_page(request: Request) -> Response:
     ws = context(request).workspace
     if ws.table is None:
         return _see("/columns" if ws.upload is not None else "/")
-    only = request.query_params.get("only") == "1"
+    query = request.query_params
+    only = query.get("only") == "1"
+    search = query.get("q", "").strip()[:200]
     with ws.lock:
-        rows = ws.rows(only_problems=only)
+        rows = ws.rows(only_problems=only, search=search)
         pages = max(1, -(-len(rows) // PAGE_SIZE))
         try:
-            page = min(max(1, int(request.query_params.get("page", "1"))), pages)
+            page = min(max(1, int(query.get("page", "1"))), pages)
         except ValueError:
             page = 1
+        focus = ""
+        if "next" in query:  # the next row with a problem after that one, on its page
+            try:
+                after = int(query["next"])
+            except ValueError:
+                after = 0
+            found = next((r for r in rows if r > after and r in ws.by_row), None)
+            if found is None:  # from the top again
+                found = next((r for r in rows if r in ws.by_row), None)
+            if found is not None:
+                page = rows.index(found) // PAGE_SIZE + 1
+                column = next(
+                    (p.column for p in ws.by_row[found] if p.column in FIELDS), "campaign_name"
+                )
+                focus = f"c-{found}-{column}"
         shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         frame = ws.table.frame
         fields = ws.shown_fields()
         # a retry file: its rows by the first sheet's numbers, and why they came back
         last = frame["last_message"] if "last_message" in frame.columns else None
+        extras = _extra_columns(ws, shown)
         return render(
             request,
             "review.html",
             reading=ws.reading(),
             summary=summary(ws),
             fields=fields,
+            headers=_own_headers(ws),
             rows=[(r, [str(frame.at[r, f]) for f in fields]) for r in shown],
+            extras=extras,
             problems=ws.cell_problems,
-            invalid=set(ws.checked.invalid) if ws.checked else set(),
+            invalid=set(ws.by_row),
+            excluded=ws.excluded,
             row_level=_row_level(ws, fields, shown),
             notes=ws.cell_notes,
             edited=ws.edits,
@@ -178,9 +206,56 @@ async def review_page(request: Request) -> Response:
             corrected_kind=ws.upload.path.suffix[1:] if ws.upload else "",
             last_messages={r: str(last.at[r]) for r in shown} if last is not None else None,
             only=only,
+            search=search,
+            matches=len(rows),
             page=page,
             pages=pages,
+            focus=focus,
+            pager_url=pager_url("/review", {"only": "1" if only else "", "q": search}),
+            version=ws.version,
+            undo_label=_undo_label(ws),
+            fixed=FIXED_VALUES,
         )
+
+
+def pager_url(path: str, filters: dict[str, str]) -> str:
+    """``path`` with its list's filters, ready for ``page=N`` to be added."""
+    kept = urlencode({k: v for k, v in filters.items() if v})
+    return f"{path}?{kept}&" if kept else f"{path}?"
+
+
+def _own_headers(ws: Any) -> dict[str, str]:
+    """field -> the person's own header text over it, where it is not the field's name."""
+    return {
+        c.field: c.header
+        for c in ws.table.layout.columns
+        if c.field in FIELDS and c.header and c.header != c.field
+    }
+
+
+def _extra_columns(ws: Any, rows: list[int]) -> list[tuple[str, dict[int, str]]]:
+    """The person's columns the importer does not read (a notes column): header ->
+    row -> cell, for the shown rows (read-only on the page)."""
+    layout = ws.table.layout
+    out = []
+    for c in layout.columns:
+        if c.field is None and c.key in layout.extra.columns:
+            cells = layout.extra[c.key]
+            out.append((c.header, {r: str(cells.get(r, "")) for r in rows}))
+    return out
+
+
+def _undo_label(ws: Any) -> str:
+    """What Undo would take back, in words ("" when nothing)."""
+    if not ws.undo:
+        return ""
+    kinds = {
+        "cell": _("Undo the last cell change"),
+        "column": _("Undo the last change of a whole column"),
+        "values": _("Undo the last values mapped"),
+        "exclude": _("Undo the last row left out or taken back"),
+    }
+    return kinds.get(ws.undo[-1].kind, _("Undo"))
 
 
 def _row_level(ws: Any, fields: list[str], rows: list[int]) -> dict[int, list[str]]:
@@ -194,12 +269,13 @@ def _row_level(ws: Any, fields: list[str], rows: list[int]) -> dict[int, list[st
 
 def summary(ws: Any) -> dict[str, Any]:
     """The counts the review shows above the table (and sends back after each edit)."""
-    checked = ws.checked
     cells = len(ws.cell_problems)
+    left_out = len(ws.excluded)
     return {
         "cells": cells,
-        "rows_invalid": len(checked.invalid),
-        "rows_valid": len(checked.campaigns),
+        "rows_invalid": sum(1 for r in ws.by_row if r not in ws.excluded),
+        "rows_valid": ws.sendable(),
+        "rows_excluded": left_out,
         "rows": len(ws.table.frame),
         "by_rule": ws.counts_by_rule(),
     }
@@ -214,7 +290,7 @@ async def cell(request: Request, data: Data) -> Response:
     try:
         row, column = int(data.get("row", 0)), str(data.get("column", ""))
         value = str(data.get("value", ""))
-        visible = [int(r) for r in data.get("rows", [])][:1000]
+        visible = _visible(data)
     except (TypeError, ValueError):
         return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
     try:
@@ -223,15 +299,125 @@ async def cell(request: Request, data: Data) -> Response:
         )
     except InputError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
+    mine = cells[f"{row}:{column}"]["problems"]
+    return JSONResponse(
+        {"value": cleaned, "cells": cells, "invalid": invalid, "problems": mine,
+         **_after_change(ctx)}
+    )  # fmt: skip
+
+
+def _visible(data: Data) -> list[int]:
+    """The rows the page shows (it is told their state after a change)."""
+    return [int(r) for r in data.get("rows", [])][:1000]
+
+
+def _after_change(ctx: Any) -> dict[str, Any]:
+    """What every answer to a change carries: the counts, the version, what Undo does."""
+    ws = ctx.workspace
     with ws.lock:
         summary_html = ctx.templates.get_template("_summary.html").render(
             summary=summary(ws), lang=i18n.current()
         )
-    mine = cells[f"{row}:{column}"]["problems"]
-    return JSONResponse(
-        {"value": cleaned, "cells": cells, "invalid": invalid, "summary": summary_html,
-         "problems": mine}
-    )  # fmt: skip
+        return {"summary": summary_html, "version": ws.version, "undo": _undo_label(ws)}
+
+
+async def _change(request: Request, data: Data, act: Any, said: Any) -> Response:
+    """Run a change of several cells or rows: JSON for the page's script (the shown cells
+    whose value or state changed), or back to the review for a plain form."""
+    ctx = context(request)
+    ws = ctx.workspace
+    wants_json = request.headers.get("content-type", "").startswith("application/json")
+    if ws.table is None:
+        if wants_json:
+            return JSONResponse({"error": _("Upload a spreadsheet first.")}, status_code=409)
+        return _see("/")
+    try:
+        visible = _visible(data)
+        done, cells, rows = await run_in_threadpool(ws.locked, ws.answer, visible, act)
+    except (TypeError, ValueError):
+        return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
+    except InputError as exc:
+        if not wants_json:
+            return error_page_for(request, str(exc))
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    if not wants_json:
+        return _see(str(data.get("back", "/review")) if _safe(data.get("back")) else "/review")
+    return JSONResponse({"cells": cells, "rows": rows, "said": said(done), **_after_change(ctx)})
+
+
+def _safe(target: Any) -> bool:
+    return isinstance(target, str) and target.startswith("/review") and "//" not in target
+
+
+def error_page_for(request: Request, message: str) -> Response:
+    from importer.web.app import error_page
+
+    return error_page(request, 400, message)
+
+
+async def column_set(request: Request, data: Data) -> Response:
+    """Set, or find and replace, one column: every row, or only its cells with a problem."""
+    ws = context(request).workspace
+    column = str(data.get("column", ""))
+    value = str(data.get("value", ""))
+    find = str(data["find"]) if data.get("action") == "replace" else None
+    only = str(data.get("scope", "")) == "problems"
+
+    def said(n: int) -> str:
+        return ngettext("{n} cell changed", "{n} cells changed", n).format(n=n)
+
+    return await _change(
+        request, data, lambda: ws.set_column(column, value, find=find, only_problems=only), said
+    )
+
+
+async def values(request: Request, data: Data) -> Response:
+    """The columns step's value mapping: each value found becomes the value chosen."""
+    ws = context(request).workspace
+    if ws.table is None:
+        return _see("/columns" if ws.upload is not None else "/")
+    column = str(data.get("column", ""))
+    chosen = {}
+    for key, found in data.items():
+        if key.startswith("from-"):
+            to = str(data.get("to-" + key[5:], ""))
+            if to:
+                chosen[str(found)] = to
+    try:
+        n = await run_in_threadpool(ws.locked, ws.map_values, column, chosen)
+    except InputError as exc:
+        return error_page_for(request, str(exc))
+    if request.headers.get("content-type", "").startswith("application/json"):
+        said = ngettext("{n} cell changed", "{n} cells changed", n).format(n=n)
+        return JSONResponse({"changed": n, "said": said, **_after_change(context(request))})
+    return _see(f"/columns?mapped={n}#values-{column}")
+
+
+async def exclude(request: Request, data: Data) -> Response:
+    """Leave a row out of the run, or take it back in."""
+    ws = context(request).workspace
+    try:
+        row = int(data.get("row", 0))
+    except (TypeError, ValueError):
+        return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
+    out = data.get("out", True) not in (False, "0", "false", "")
+
+    def said(_done: Any) -> str:
+        if out:
+            return _("Row {row} is left out: it will not be sent.").format(row=row)
+        return _("Row {row} is taken back in.").format(row=row)
+
+    return await _change(request, data, lambda: ws.exclude(row, out=out), said)
+
+
+async def undo(request: Request, data: Data) -> Response:
+    """Take back the last change."""
+    ws = context(request).workspace
+
+    def said(done: Any) -> str:
+        return _("Undone.") if done and done[0] else _("Nothing to undo.")
+
+    return await _change(request, data, ws.undo_last, said)
 
 
 async def language(request: Request, data: Data) -> Response:

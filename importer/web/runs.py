@@ -92,8 +92,9 @@ class Tally:
     def of_results(cls, results: Iterable[Any]) -> Tally:
         """From a report's rows (each with ``row`` and ``status``)."""
         statuses = {r.row: str(r.status) for r in results}
-        problems = sum(1 for s in statuses.values() if s == "invalid")
-        done = {r: s for r, s in statuses.items() if s != "invalid"}
+        # rows left out on the page are not sent either: counted with those with problems
+        problems = sum(1 for s in statuses.values() if s in ("invalid", "excluded"))
+        done = {r: s for r, s in statuses.items() if s not in ("invalid", "excluded")}
         return cls.of(len(statuses), problems, done)
 
     def as_json(self) -> dict[str, Any]:

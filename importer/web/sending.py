@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ from importer.web.wording import split_said
 from importer.web.workspace import Reviewed, Workspace, check_reads_back
 
 POLL_MS = 250
+#: Rows on one page of the results (a long run's rows are paged, and can be filtered).
+RESULTS_PAGE = 100
 #: How long Send waits for the run to read the campaign list before showing its progress:
 #: a token or an address refused there is told on the Send page itself, with the field
 #: ready. Past this the progress page shows the wait, and goes back to Send if refused.
@@ -121,7 +124,7 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
         status = 400
     tally = None
     if ws.checked is not None and ws.table is not None:
-        tally = Tally(rows=len(ws.table.frame), problems=len(ws.checked.invalid))
+        tally = Tally(rows=len(ws.table.frame), problems=len(ws.table.frame) - ws.sendable())
     shown = run if (run is not None and (run.running or ws.table is None)) else None
     return render(
         request,
@@ -142,6 +145,7 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
         poll_ms=POLL_MS,
         interrupted=unfinished,
         labels=_labels(),
+        version=ws.version,
     )
 
 
@@ -169,7 +173,13 @@ async def send(request: Request, data: Data) -> Response:
     unfinished = ctx.runs.interrupted()
     if unfinished is not None:
         return await send_page(request, unfinished_message(unfinished), 409)
-    if not ws.checked.campaigns:
+    if str(data.get("version", ws.version)) != str(ws.version):
+        # another tab changed the sheet since this one showed it: what it showed is not
+        # what would be sent
+        return await send_page(request, _(
+            "The sheet was changed in another tab after this page was shown, so it was not "
+            "sent. Look at the review again (it shows the changes), then send."), 409)  # fmt: skip
+    if not ws.sendable():
         return await send_page(request, _("No row can be sent: fix the marked cells first."), 400)
     folder: Path | None = None
     try:
@@ -177,7 +187,7 @@ async def send(request: Request, data: Data) -> Response:
         folder = ctx.runs.new_folder()
         run = Run(folder=folder, name=ws.upload.name if ws.upload else "", base_url=base_url,
                   simulate=ctx.launch.simulate, rows=len(ws.table.frame),
-                  problems=len(ws.checked.invalid))  # fmt: skip
+                  problems=len(ws.table.frame) - ws.sendable())  # fmt: skip
         # The rows the review checked, as the run will read them; read back by the
         # engine and compared before anything is sent.
         # With it, under the same hold on the workspace, what the run's corrected
@@ -187,6 +197,7 @@ async def send(request: Request, data: Data) -> Response:
         # a retry file's rows are shown by the row numbers the person knows
         run.originals = original_rows(reviewed.frame)
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
+        settings.excluded = reviewed.excluded
         await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
     except (ImporterError, OSError) as exc:
@@ -323,20 +334,39 @@ async def progress(request: Request) -> Response:
 
 
 async def results_page(request: Request) -> Response:
-    """Step 5: each row's outcome and the downloads."""
+    """Step 5: each row's outcome (a page of them, of one status if asked) and the downloads."""
+    from importer.web.pages import pager_url
+
     ctx = context(request)
     run = ctx.runs.current
     if run is None or run.running:
         return _see("/send" if run is not None else "/")
     report = run.report
     tally = run.tally()
+    every = report.results if report else []
+    wanted = request.query_params.get("status", "")
+    if wanted not in {str(s) for s in Status}:
+        wanted = ""
+    chosen = [r for r in every if r.status == wanted] if wanted else every
+    pages = max(1, -(-len(chosen) // RESULTS_PAGE))
+    try:
+        page = min(max(1, int(request.query_params.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    shown = chosen[(page - 1) * RESULTS_PAGE : page * RESULTS_PAGE]
+    present = Counter(str(r.status) for r in every)
     return render(
         request,
         "results.html",
         run=run,
         tally=tally,
         report=report,
-        rows=[(r, *split_said(r.message)) for r in report.results] if report else [],
+        rows=[(r, *split_said(r.message)) for r in shown],
+        statuses=[(s, present[s]) for s in (str(s) for s in Status) if present[s]],
+        wanted=wanted,
+        page=page,
+        pages=pages,
+        pager_url=pager_url("/results", {"status": wanted}),
         ended=split_said(report.ended_message) if report and report.ended_message else None,
         labels=_labels(),
         interrupted=ctx.runs.interrupted(),
@@ -387,7 +417,7 @@ async def download(request: Request) -> Response:
 
 #: The corrected spreadsheet's downloads: before a run (``edited``: the edits so far) and
 #: after it (``corrected``: the edits the run was sent with); ``-xlsx``: as a workbook.
-CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx")
+CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx", "problems", "problems-xlsx")
 
 
 async def _template(ctx: Context) -> Response:
@@ -413,9 +443,10 @@ async def _corrected(ctx: Context, what: str) -> Response:
     """The person's own spreadsheet with the cells changed on the page."""
     ws = ctx.workspace
     record: corrected.Corrections | None = None
-    if what.startswith("edited"):
+    if what.startswith(("edited", "problems")):
         if ws.table is not None and ws.upload is not None:
-            record = await run_in_threadpool(ws.locked, ws.corrections)
+            only = what.startswith("problems")
+            record = await run_in_threadpool(ws.locked, lambda: ws.corrections(problems_only=only))
         folder = ctx.launch.workdir
     else:
         run = ctx.runs.current
@@ -429,7 +460,7 @@ async def _corrected(ctx: Context, what: str) -> Response:
     if record is None or not record.source.exists():
         return JSONResponse({"error": _("There is no such file yet.")}, status_code=404)
     marked = what.endswith("-xlsx")
-    suffix = ".corrected.xlsx" if marked else record.suffix
+    suffix = f".{record.part}.xlsx" if marked else record.suffix
     path = folder / f"{what}{Path(suffix).suffix}"
     try:
         await run_in_threadpool(corrected.write_corrected, path, record, marked=marked)

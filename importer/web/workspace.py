@@ -20,13 +20,13 @@ import dataclasses
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from importer import load, schema
-from importer.cells import clean_cell, clean_header
+from importer.cells import by_value, clean_cell, clean_header
 from importer.columns import FIELDS, REQUIRED_COLUMNS, match_header
 from importer.errors import InputError, UsageError
 from importer.files import read_sheet
@@ -38,6 +38,7 @@ from importer.table import header_scorer
 from importer.web.corrected import Corrections, Edit
 from importer.web.mappings import Remembered
 from importer.web.uploads import Upload
+from importer.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,12 +96,31 @@ class Workspace:
         self.mapping: Mapping_ = {}
         self.edits: dict[tuple[int, str], str] = {}
         self.table: load.Table | None = None
-        self.checked: schema.Checked | None = None
+        self.checked: Review | None = None
         #: why the file cannot be used with the current column choices ("" when it can)
         self.error = ""
         self._raw: Sheet | None = None
         self.cell_problems: dict[tuple[int, str], list[Any]] = {}
         self.cell_notes: dict[tuple[int, str], list[Any]] = {}
+        #: row -> its problems, for the rows with any (the rows a run would not send)
+        self.by_row: dict[int, list[Problem]] = {}
+        #: each rule (a problem without one: its message) -> how many cells break it; the
+        #: rule is put in words when shown, in the language of whoever looks
+        self.tally: Counter[str] = Counter()
+        #: rows the person left out: not sent, ``excluded`` in the results
+        self.excluded: set[int] = set()
+        #: the person's changes, last last, for Undo
+        self.undo: list[Step] = []
+        #: field -> {value found: value it becomes}, as chosen on the columns step
+        self.values: dict[str, dict[str, str]] = {}
+        #: goes up with every change, so that a tab showing an older state can tell
+        self.version = 0
+        self._extra: dict[int, list[Problem]] = {}
+        self._names: dict[str, set[int]] = {}
+        self._pending: list[CellBefore] = []
+        self._also: set[int] = set()
+        #: the cells whose value the change being made changed (for the page's answer)
+        self._touched: set[tuple[int, str]] = set()
 
     def locked(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` holding the workspace's lock (for the request threads)."""
@@ -113,18 +133,39 @@ class Workspace:
         """Start over with a new upload; raise :class:`InputError` if it cannot be read."""
         self.upload, self.sheet, self.mapping, self.edits = upload, None, {}, {}
         self._raw = None
+        self._start_over()
         self.rebuild(remember=True)
+        self._apply_remembered_values()
 
     def choose_sheet(self, sheet: str) -> None:
         """Read another sheet of the workbook (column choices and edits start afresh)."""
         self.sheet, self.mapping, self.edits, self._raw = sheet, {}, {}, None
+        self._start_over()
         self.rebuild(remember=True)
+        self._apply_remembered_values()
 
     def choose_columns(self, mapping: Mapping_) -> None:
         """Apply the person's column choices and remember them for this header."""
         self.mapping, self.edits = dict(mapping), {}
+        self._start_over()
         self.remembered.put(self.header, self.mapping)
         self.rebuild()
+        self._apply_remembered_values()
+
+    def _start_over(self) -> None:
+        """A new table: nothing left out, nothing to undo."""
+        self.excluded, self.undo = set(), []
+        self.version += 1
+
+    def _apply_remembered_values(self) -> None:
+        """The values chosen for this header's columns before, applied again (one step
+        of Undo each, so they can be taken back)."""
+        self.values = self.remembered.get_values(self.header) if self.upload else {}
+        if self.table is None:
+            return
+        for column, chosen in list(self.values.items()):
+            if column in FIXED_VALUES and chosen:
+                self.map_values(column, chosen)
 
     def rebuild(self, *, remember: bool = False) -> None:
         """Derive table and problems again (in the current language)."""
@@ -235,35 +276,304 @@ class Workspace:
         fields += [
             f for f in FIELDS if f not in fields and any(c == f for _r, c in self.cell_problems)
         ]
-        return fields
+        # the name first: it stays in view beside the row number while the grid scrolls
+        return ["campaign_name", *(f for f in fields if f != "campaign_name")]
 
     # --- validation and edits --------------------------------------------------------
 
     def validate(self) -> None:
         """Check the whole frame again (file-wide rules such as duplicate names included)."""
         assert self.table is not None
-        checked = schema.validate(self.table.frame, self.options, extra=self.table.problems)
-        self.checked = checked
+        frame = self.table.frame
+        self._extra = {}
+        for p in self.table.problems:
+            self._extra.setdefault(p.row, []).append(p)
+        self._names = {}
+        keys = by_value(frame["campaign_name"], schema.name_key)
+        for row, key in zip(frame.index.tolist(), keys.tolist(), strict=True):
+            if key:
+                self._names.setdefault(key, set()).add(int(row))
+        self.by_row = {}
         self.cell_problems = {}
-        for p in checked.problems:
-            self.cell_problems.setdefault((p.row, p.column), []).append(p)
+        self.tally = Counter()
+        self._take(schema.validate(frame, self.options, extra=self.table.problems).problems)
+        self.checked = Review(self)
         self.cell_notes = {}
         for n in self.table.notes:
             if (n.row, n.column) not in self.edits:  # a note on a value since replaced
                 self.cell_notes.setdefault((n.row, n.column), []).append(n)
 
+    def _take(self, problems: list[Problem]) -> None:
+        """Add ``problems`` (of rows just checked) to what the page shows and counts."""
+        for p in problems:
+            self.by_row.setdefault(p.row, []).append(p)
+            self.cell_problems.setdefault((p.row, p.column), []).append(p)
+            self.tally[_tally_key(p)] += 1
+
+    def _recheck(self, rows: set[int]) -> None:
+        """Check again only ``rows`` (their names' other rows included: duplicates).
+
+        No rule looks across rows except duplicate names, so checking these rows with
+        every row sharing a name with one of them finds exactly what checking the whole
+        sheet would find for them (a test holds the two against each other)."""
+        assert self.table is not None
+        frame = self.table.frame
+        order = sorted(rows)
+        keys = by_value(frame.loc[order, "campaign_name"], schema.name_key)
+        affected = set(rows)
+        for row, key in zip(order, keys.tolist(), strict=True):
+            if key:
+                same = self._names.setdefault(key, set())
+                same.add(row)
+                affected |= same
+        for row in affected:
+            for p in self.by_row.pop(row, []):
+                self.cell_problems.pop((p.row, p.column), None)
+                key = _tally_key(p)
+                self.tally[key] -= 1
+                if self.tally[key] <= 0:
+                    del self.tally[key]
+        order = sorted(affected)
+        extra = [p for r in order for p in self._extra.get(r, [])]
+        self._take(schema.validate(frame.loc[order], self.options, extra=extra).problems)
+
+    def _set_cells(self, changes: dict[tuple[int, str], str]) -> set[int]:
+        """Put ``changes`` in the frame (recorded for undo and the corrected download);
+        return the rows to check again."""
+        assert self.table is not None
+        frame = self.table.frame
+        by_column: dict[str, dict[int, str]] = {}
+        for (row, column), value in changes.items():
+            by_column.setdefault(column, {})[row] = value
+        step: list[CellBefore] = []
+        names_before: dict[int, str] = {}
+        for column, wanted in by_column.items():
+            rows = list(wanted)
+            befores = frame.loc[rows, column].tolist()  # one look for a whole column
+            changed = [(r, str(b)) for r, b in zip(rows, befores, strict=True) if b != wanted[r]]
+            if not changed:
+                continue
+            for row, before in changed:
+                step.append(CellBefore(row, column, before, self.edits.get((row, column))))
+                self._touched.add((row, column))
+                self.edits[(row, column)] = wanted[row]
+                self.cell_notes.pop((row, column), None)
+            if column == "campaign_name":
+                names_before.update(changed)
+            at = [r for r, _b in changed]
+            frame.loc[at, column] = [wanted[r] for r in at]
+        self._pending.extend(step)
+        self._forget_names(names_before)
+        return {c.row for c in step}
+
+    def _forget_names(self, names_before: dict[int, str]) -> None:
+        """Take rows out of the name index under their old names; the rows that shared
+        a name with them are checked again with them (see :meth:`_recheck`)."""
+        for row, before in names_before.items():
+            key = schema.name_key(before)
+            rows = self._names.get(key)
+            if rows is not None:
+                rows.discard(row)
+                self._also.update(rows)
+                if not rows:
+                    del self._names[key]
+
+    def _change(self, kind: str, apply: Callable[[], set[int]]) -> set[int]:
+        """Run one change of the person's (one step of the undo stack), check what it
+        touched again, and return the rows it changed."""
+        self._pending, self._also = [], set()
+        excluded = frozenset(self.excluded)
+        rows = apply()
+        if not self._pending and excluded == self.excluded:
+            return set()
+        self.undo.append(Step(kind, self._pending, excluded))
+        del self.undo[:-UNDO_KEEP]
+        if rows or self._also:
+            self._recheck(rows | self._also)
+        self.version += 1
+        return rows | self._also
+
     def edit(self, row: int, column: str, value: str) -> str:
         """Change one cell, clean it as loaded text is cleaned, check again; return it."""
         assert self.table is not None
-        frame = self.table.frame
-        if column not in FIELDS or row not in frame.index:
+        self._cell(row, column)
+        cleaned = clean_cell(value)
+        self._change("cell", lambda: self._set_cells({(row, column): cleaned}))
+        return cleaned
+
+    def _cell(self, row: int, column: str) -> None:
+        assert self.table is not None
+        if column not in FIELDS or row not in self.table.frame.index:
             raise InputError(_("There is no cell {column} in row {row}.").format(
                 column=column, row=row))  # fmt: skip
-        cleaned = clean_cell(value)
-        frame.at[row, column] = cleaned
-        self.edits[(row, column)] = cleaned
-        self.validate()
-        return cleaned
+
+    def set_column(
+        self, column: str, value: str, *, find: str | None = None, only_problems: bool = False
+    ) -> int:
+        """Set ``column`` to ``value`` in every row (or only where that cell has a
+        problem); with ``find``, replace that text in it instead (``find`` empty: the
+        empty cells). Rows left out are left as they are. Return how many cells changed."""
+        import pandas as pd
+
+        assert self.table is not None
+        if column not in FIELDS:
+            raise InputError(_("There is no column {column}.").format(column=column))
+        frame = self.table.frame
+        cells = frame[column]
+        wanted = ~frame.index.isin(list(self.excluded))
+        if only_problems:
+            bad = [r for (r, c) in self.cell_problems if c == column]
+            wanted &= frame.index.isin(bad)
+        value = clean_cell(value)
+        if find is None:
+            new = pd.Series(value, index=cells.index, dtype=object)
+        elif find == "":
+            wanted &= cells.eq("").to_numpy()
+            new = pd.Series(value, index=cells.index, dtype=object)
+        else:
+            wanted &= cells.str.contains(find, regex=False).to_numpy()
+            new = cells.str.replace(find, value, regex=False).map(clean_cell)
+        wanted &= (new != cells).to_numpy()
+        rows = frame.index[wanted].tolist()
+        changes = dict(zip(((int(r), column) for r in rows), new[wanted].tolist(), strict=True))
+        return len(self._change("column", lambda: self._set_cells(changes)) & set(map(int, rows)))
+
+    def map_values(self, column: str, chosen: Mapping[str, str]) -> int:
+        """Replace each value found in ``column`` (as the page lists them, see
+        :meth:`distinct_values`) by the value chosen for it; remember the choice with the
+        column choices. Return how many cells changed."""
+        assert self.table is not None
+        allowed = FIXED_VALUES.get(column)
+        if allowed is None:
+            raise InputError(_("There is no column {column}.").format(column=column))
+        chosen = {k: v for k, v in chosen.items() if v in allowed and k != v}
+        frame = self.table.frame
+        cells = frame[column]
+        wanted = cells.isin(list(chosen)).to_numpy() & ~frame.index.isin(list(self.excluded))
+        rows = frame.index[wanted].tolist()
+        found = zip(rows, cells[wanted].tolist(), strict=True)
+        changes = {(int(r), column): chosen[str(v)] for r, v in found}
+        self.values.setdefault(column, {}).update(chosen)
+        self.remembered.put_values(self.header, self.values)
+        return len(self._change("values", lambda: self._set_cells(changes)))
+
+    def distinct_values(self) -> dict[str, list[tuple[str, int, str]]]:
+        """For each field with a fixed set of values that the sheet has: each distinct
+        value found, how many cells hold it, and what it becomes (as chosen before, else
+        what the check reads it as, else "" to leave it)."""
+        if self.table is None:
+            return {}
+        frame = self.table.frame
+        out: dict[str, list[tuple[str, int, str]]] = {}
+        for column, allowed in FIXED_VALUES.items():
+            if column not in {c.field for c in self.table.layout.columns}:
+                continue
+            counts = frame[column].value_counts()
+            found = []
+            for value, n in counts.items():
+                value = str(value)
+                if value in allowed:
+                    continue
+                becomes = self.values.get(column, {}).get(value) or READ_AS[column](value)
+                found.append((value, int(n), becomes if becomes in allowed else ""))
+            if found:
+                out[column] = sorted(found, key=lambda f: (-f[1], f[0]))[:MAX_DISTINCT]
+        return out
+
+    def exclude(self, row: int, *, out: bool = True) -> None:
+        """Leave ``row`` out of the run (or take it back in)."""
+        assert self.table is not None
+        if row not in self.table.frame.index:
+            raise InputError(_("There is no row {row}.").format(row=row))
+
+        def apply() -> set[int]:
+            if out:
+                self.excluded.add(row)
+            else:
+                self.excluded.discard(row)
+            return set()
+
+        self._change("exclude", apply)
+
+    def undo_last(self) -> tuple[str, set[int]]:
+        """Undo the last change (cells back as they were, rows left out as they were);
+        return its kind ("" when there was none) and the rows it touched."""
+        assert self.table is not None
+        if not self.undo:
+            return "", set()
+        step = self.undo.pop()
+        frame = self.table.frame
+        self._also = set()
+        names_before: dict[int, str] = {}
+        back: dict[str, dict[int, str]] = {}
+        for c in reversed(step.cells):
+            back.setdefault(c.column, {})[c.row] = c.before
+            self._touched.add((c.row, c.column))
+            if c.edit is None:
+                self.edits.pop((c.row, c.column), None)
+            else:
+                self.edits[(c.row, c.column)] = c.edit
+        for column, values in back.items():
+            at = list(values)
+            if column == "campaign_name":
+                names_before.update(zip(at, map(str, frame.loc[at, column].tolist()), strict=True))
+            frame.loc[at, column] = [values[r] for r in at]
+        self._forget_names(names_before)
+        touched = {c.row for c in step.cells} | set(self.excluded ^ step.excluded)
+        self.excluded = set(step.excluded)
+        if step.cells:
+            self._recheck({c.row for c in step.cells} | self._also)
+            self._notes_again({c.row for c in step.cells})
+        self.version += 1
+        return step.kind, touched | self._also
+
+    def _notes_again(self, rows: set[int]) -> None:
+        """The loader's notes on cells put back as they were read."""
+        assert self.table is not None
+        for n in self.table.notes:
+            key = (n.row, n.column)
+            if n.row in rows and key not in self.edits and key not in self.cell_notes:
+                self.cell_notes.setdefault(key, []).append(n)
+
+    def answer(
+        self, shown: list[int], act: Callable[[], Any]
+    ) -> tuple[Any, dict[str, dict[str, Any]], dict[str, dict[str, bool]]]:
+        """``act()``; and for the ``shown`` rows, the cells whose value or state it changed
+        (``"row:column"`` -> value, problems and notes) and each row's state now
+        (invalid, left out)."""
+        assert self.table is not None
+        rows = set(shown)
+        frame = self.table.frame
+
+        def state() -> dict[tuple[int, str], tuple[list[str], list[str]]]:
+            problems, notes = self.cell_problems, self.cell_notes
+            keys = {k for k in (*problems, *notes) if k[0] in rows}
+            return {
+                k: (
+                    [p.message for p in problems[k]] if k in problems else [],
+                    [n.message for n in notes[k]] if k in notes else [],
+                )
+                for k in keys
+            }
+
+        before = state()
+        self._touched = set()
+        done = act()
+        after = state()
+        empty: tuple[list[str], list[str]] = ([], [])
+        changed = {k for k in {*before, *after} if before.get(k) != after.get(k)}
+        changed |= {k for k in self._touched if k[0] in rows}
+        cells = {}
+        for r, c in changed:
+            problems, notes = after.get((r, c), empty)
+            cells[f"{r}:{c}"] = {
+                "value": str(frame.at[r, c]), "problems": problems, "notes": notes,
+                "edited": (r, c) in self.edits,
+            }  # fmt: skip
+        flags = {
+            str(r): {"invalid": r in self.by_row, "excluded": r in self.excluded} for r in rows
+        }
+        return done, cells, flags
 
     def edit_shown(
         self, row: int, column: str, value: str, shown: list[int]
@@ -271,51 +581,53 @@ class Workspace:
         """:meth:`edit`; the cells of the ``shown`` rows whose state it changed
         (``"row:column"`` -> problems and notes), the edited cell always among them; and
         whether each shown row is invalid now."""
-        rows = {*shown, row}
+        self._cell(row, column)
+        cleaned, cells, flags = self.answer([*shown, row], lambda: self.edit(row, column, value))
+        # one cell's value changed, and the page has it: the states of the cells
+        state = {k: {"problems": v["problems"], "notes": v["notes"]} for k, v in cells.items()}
+        state.setdefault(f"{row}:{column}", {
+            "problems": [p.message for p in self.cell_problems.get((row, column), [])],
+            "notes": [n.message for n in self.cell_notes.get((row, column), [])],
+        })  # fmt: skip
+        return cleaned, state, {r: f["invalid"] for r, f in flags.items()}
 
-        def state() -> dict[tuple[int, str], tuple[list[str], list[str]]]:
-            keys = {k for k in (*self.cell_problems, *self.cell_notes) if k[0] in rows}
-            return {
-                k: (
-                    [p.message for p in self.cell_problems.get(k, [])],
-                    [n.message for n in self.cell_notes.get(k, [])],
-                )
-                for k in keys
-            }
-
-        before = state()
-        cleaned = self.edit(row, column, value)
-        after = state()
-        changed = {k for k in {*before, *after} if before.get(k) != after.get(k)}
-        changed.add((row, column))
-        empty: tuple[list[str], list[str]] = ([], [])
-        cells = {
-            f"{r}:{c}": dict(zip(("problems", "notes"), after.get((r, c), empty), strict=True))
-            for r, c in changed
-        }
-        assert self.checked is not None
-        return cleaned, cells, {str(r): r in self.checked.invalid for r in rows}
-
-    def rows(self, *, only_problems: bool) -> list[int]:
-        """The sheet's row numbers, or those of the rows with problems."""
+    def rows(self, *, only_problems: bool, search: str = "") -> list[int]:
+        """The sheet's row numbers, or those of the rows with problems; with ``search``,
+        those where some cell holds that text (any case)."""
         assert self.table is not None and self.checked is not None
-        rows = [int(r) for r in self.table.frame.index]
+        frame = self.table.frame
+        if search:
+            # the person's own columns (a notes column) are searched too
+            extra = self.table.layout.extra
+            columns = [frame[c] for c in frame.columns if frame[c].dtype == object]
+            columns += [extra[c].reindex(frame.index, fill_value="") for c in extra.columns]
+            hit = None
+            for cells in columns:
+                found = cells.astype(str).str.contains(search, case=False, regex=False)
+                hit = found if hit is None else hit | found
+            frame = frame[hit.to_numpy()] if hit is not None else frame.iloc[:0]
+        rows = [int(r) for r in frame.index]
         if only_problems:
-            bad = self.checked.invalid
+            bad = self.by_row
             rows = [r for r in rows if r in bad]
         return rows
 
     def counts_by_rule(self) -> list[tuple[str, int]]:
         """(what the rule says, how many cells break it), most frequent first."""
-        assert self.checked is not None
-        tally: Counter[str] = Counter()
-        for p in self.checked.problems:
-            text = schema.describe(p.rule) if p.rule else p.message
-            tally[text] += 1
-        return tally.most_common()
+        shown: Counter[str] = Counter()
+        for key, n in self.tally.items():
+            shown[schema.describe(key[len(RULE) :]) if key.startswith(RULE) else key] += n
+        return shown.most_common()
 
-    def corrections(self, read: Sheet | None = None) -> Corrections:
-        """The uploaded file and the cells changed in it, for the corrected download."""
+    def sendable(self) -> int:
+        """How many rows a run would send: the valid rows not left out."""
+        assert self.table is not None
+        valid_out = sum(1 for r in self.excluded if r not in self.by_row)
+        return len(self.table.frame) - len(self.by_row) - valid_out
+
+    def corrections(self, read: Sheet | None = None, *, problems_only: bool = False) -> Corrections:
+        """The uploaded file and the cells changed in it, for the corrected download
+        (``problems_only``: of the rows with problems alone, each problem noted)."""
         assert self.table is not None and self.upload is not None
         t = self.table
         read = read or read_sheet(
@@ -336,6 +648,10 @@ class Workspace:
             source=self.upload.path, name=self.upload.name, kind=self.upload.path.suffix[1:],
             sheet=t.sheet, encoding=t.encoding, delimiter=t.delimiter, header_row=t.header_row,
             positions=positions, edits=edits, width=max(len(t.header), len(read.body.columns)),
+            keep=sorted(self.by_row) if problems_only else None,
+            problems=[
+                (p.row, p.column, p.message) for p in self.checked.problems
+            ] if problems_only and self.checked is not None else [],
         )  # fmt: skip
 
     def write_run_input(self, path: Path) -> Reviewed:
@@ -351,6 +667,7 @@ class Workspace:
             frame=table.frame.copy(),
             problems=problem_keys(self.checked.problems),
             invalid=frozenset(self.checked.invalid),
+            excluded=frozenset(self.excluded),
         )
 
     def _overflow_cells(self) -> dict[int, list[str]]:
@@ -375,6 +692,68 @@ class Workspace:
         return out
 
 
+#: Before a rule's id in the tally of problems (a problem without a rule: its message).
+RULE = "\x00rule:"
+
+
+def _tally_key(p: Problem) -> str:
+    return RULE + str(p.rule) if p.rule else p.message
+
+
+#: Fields with a fixed set of values: the values a cell may hold, and how the check
+#: reads a cell (what a value found becomes by default on the columns step).
+FIXED_VALUES: dict[str, tuple[str, ...]] = {
+    "type_campaign": CAMPAIGN_TYPES,
+    "enable_edition": ("yes", "no"),
+}
+READ_AS: dict[str, Callable[[str], str]] = {
+    "type_campaign": campaign_type,
+    "enable_edition": lambda v: yes_or_no(v) if is_yes_or_no(v) else "",
+}
+#: The most distinct values the columns step lists for one field.
+MAX_DISTINCT = 30
+#: How many changes Undo can take back.
+UNDO_KEEP = 200
+
+
+@dataclass(frozen=True)
+class CellBefore:
+    """A cell as it was before a change: its value, and its edit (None: not edited)."""
+
+    row: int
+    column: str
+    before: str
+    edit: str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change of the person's, as Undo takes it back."""
+
+    #: cell, column, values or exclude
+    kind: str
+    cells: list[CellBefore]
+    #: the rows left out before it
+    excluded: frozenset[int]
+
+
+class Review:
+    """What the review checked, as the rest of the page reads it: every problem in sheet
+    order, and the rows with problems."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self._ws = ws
+
+    @property
+    def invalid(self) -> dict[int, list[Problem]]:
+        return self._ws.by_row
+
+    @property
+    def problems(self) -> list[Problem]:
+        by_row = self._ws.by_row
+        return [p for r in sorted(by_row) for p in by_row[r]]
+
+
 @dataclass(frozen=True)
 class Reviewed:
     """What the review checked at Send: the run must read back exactly this."""
@@ -382,6 +761,8 @@ class Reviewed:
     frame: pd.DataFrame
     problems: frozenset[ProblemKey]
     invalid: frozenset[int]
+    #: rows left out on the page: the run must leave out exactly these
+    excluded: frozenset[int] = frozenset()
 
 
 def problem_keys(problems: list[Problem]) -> frozenset[ProblemKey]:
@@ -491,6 +872,7 @@ def check_reads_back(reviewed: Reviewed, settings: job.Settings) -> None:
     found = problem_keys(loaded.checked.problems)
     differ |= {key[0] for key in found ^ reviewed.problems}
     differ |= set(loaded.checked.invalid) ^ reviewed.invalid
+    differ |= set(settings.excluded) ^ reviewed.excluded
     if differ:
         shown = ", ".join(map(str, sorted(differ)[:10])) + (" ..." if len(differ) > 10 else "")
         raise UsageError(_not_as_reviewed(_("rows {rows} differ").format(rows=shown)))

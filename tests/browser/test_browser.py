@@ -4,7 +4,7 @@ languages, against the page started exactly as a person starts it.
 Test dependencies (beyond the project's ``test`` extra): ``playwright`` and
 ``axe-playwright-python`` from PyPI, and Debian's Chromium (``apt-get install -y chromium``);
 never ``playwright install``. ``.ci/browser-deps`` installs all of them.
-Screenshots go to docs/screenshots/ when ``WOLKVOX_IMPORT_SCREENSHOTS=1``, else to a tmp folder.
+The documentation's screenshots are taken at 1366x768 by test_flow.py.
 """
 
 from __future__ import annotations
@@ -385,7 +385,7 @@ def test_the_language_switch_changes_the_texts(start_web, page):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_step_passes_axe_and_is_pictured(start_web, page, tmp_path, shots, lang):
+def test_every_step_passes_axe_and_is_pictured(start_web, page, tmp_path, lang):
     """axe-core finds no serious or critical violation on any step; each step is photographed."""
     sheet = shutil.copy(MISTAKES, tmp_path / "campañas.csv")
     server = start_web("--simulate-latency", "0.3")
@@ -395,8 +395,10 @@ def test_every_step_passes_axe_and_is_pictured(start_web, page, tmp_path, shots,
         """Photograph the step (scrolled to ``show``) and check it with axe."""
         if show:
             find(page, show).evaluate(f"el => el.scrollIntoView({{block: '{where}'}})")
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shots / f"{name}-{lang}.png"))
+        # the pictures of the documentation are taken at 1366x768 (test_flow); these stay aside
+        shots_here = tmp_path / "screenshots"
+        shots_here.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots_here / f"{name}-{lang}.png"))
         found[name] = pages.run_axe(page)
 
     pages.open_page(page, server.url, lang)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -118,7 +117,8 @@ def test_the_numbers_add_up_through_stop_and_resume(start_web, page, tmp_path, l
 def test_upload_send_and_results_pass_axe_and_are_pictured(
     browser, start_web, tmp_path, shots, lang
 ):
-    """At 1366x768: the upload, send, sending and results steps, checked with axe."""
+    """At 1366x768: every step, the values step and the review's grid included, checked
+    with axe."""
     locale = "es-CO" if lang == "es" else "en-US"
     context = browser.new_context(viewport=LAPTOP, accept_downloads=True, locale=locale)
     page = context.new_page()
@@ -128,7 +128,9 @@ def test_upload_send_and_results_pass_axe_and_are_pictured(
     found: dict[str, list[str]] = {}
     shots.mkdir(parents=True, exist_ok=True)
 
-    def step(name: str) -> None:
+    def step(name: str, show: str = "") -> None:
+        if show:
+            page.locator(show).evaluate("el => el.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(shots / f"{name}-{lang}.png"))
         found[name] = pages.run_axe(page)
 
@@ -138,7 +140,14 @@ def test_upload_send_and_results_pass_axe_and_are_pictured(
         expect(find(page, "workdir")).to_contain_text(str(server.workdir.name))
         page.evaluate("() => document.activeElement.blur()")  # the language switch pressed
         step("01-upload")
-        pages.upload(page, Path(sheet))
+        find(page, "file-input").set_input_files(str(sheet))
+        # the columns step, with the values found in the fixed-value columns
+        expect(find(page, "values-type_campaign")).to_be_visible()
+        step("02-columns", show="#values-title")
+        find(page, "columns-continue").click()
+        pages.expect_problem_count(page, 12)
+        pages.cell_editor(page, 8, "skill_id").focus()  # its problem shows on focus
+        step("03-review", show="#rows-title")
         pages.edit(page, 8, "skill_id", "108")
         pages.edit(page, 3, "campaign_name", "Cobranza febrero")
         pages.expect_problem_count(page, 9)
@@ -155,7 +164,7 @@ def test_upload_send_and_results_pass_axe_and_are_pictured(
         # that stays, not at one being left.
         page.wait_for_url(re.compile(r"/results(\?.*)?$"))
         page.wait_for_load_state()
-        step("06-results")
+        step("06-results", show="#downloads-title")
     finally:
         context.close()
     assert not any(found.values()), found

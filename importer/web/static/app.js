@@ -54,6 +54,7 @@
     document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
       form.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
       form.addEventListener("change", function (event) {
+        if (event.target.type === "search") return; // typed text is sent with Enter
         remember(event.target);
         form.submit();
       });
@@ -78,7 +79,7 @@
     if (el) el.focus();
   }
 
-  // --- review: edit a cell, commit on Enter or leaving it --------------------------------
+  // --- review: a grid of cells edited in place -------------------------------------------
   function visibleRows() {
     return Array.from(document.querySelectorAll("tr[data-row]")).map(function (tr) {
       return Number(tr.dataset.row);
@@ -89,6 +90,16 @@
   function where(input) {
     const parts = input.id.split("-");
     return { row: Number(parts[1]), col: parts[2] };
+  }
+
+  function say(text) {
+    const el = document.getElementById("announce");
+    if (el) el.textContent = text || "";
+  }
+
+  // An input as wide as its text (the grid scrolls inside its box).
+  function fit(input) {
+    input.size = Math.min(Math.max(input.value.length + 1, 6), 60);
   }
 
   function showCell(td, input, problems, notes) {
@@ -116,14 +127,61 @@
     if (!tip) input.removeAttribute("aria-describedby");
   }
 
-  // Only the cells whose state changed come back ("row:column" -> problems, notes).
+  // Only the cells whose state changed come back ("row:column" -> problems, notes, and
+  // after a change of several cells their value and whether they are edited).
   function applyCells(cells) {
     Object.keys(cells).forEach(function (key) {
       const at = key.indexOf(":");
       const input = document.getElementById("c-" + key.slice(0, at) + "-" + key.slice(at + 1));
       if (!input) return;
-      showCell(input.parentElement, input, cells[key].problems, cells[key].notes);
+      const cell = cells[key];
+      if (cell.value !== undefined && document.activeElement !== input) {
+        input.defaultValue = cell.value;
+        input.value = cell.value;
+        fit(input);
+      }
+      if (cell.edited !== undefined) input.parentElement.classList.toggle("edited", cell.edited);
+      showCell(input.parentElement, input, cell.problems, cell.notes);
     });
+  }
+
+  function applyRows(rows) {
+    Object.keys(rows).forEach(function (row) {
+      const state = rows[row];
+      const invalid = typeof state === "boolean" ? state : state.invalid;
+      const th = document.getElementById("r-" + row);
+      if (!th) return;
+      th.classList.toggle("bad-row", invalid);
+      th.querySelector(".row-mark").hidden = !invalid;
+      if (typeof state !== "boolean") {
+        th.parentElement.classList.toggle("excluded", state.excluded);
+        const box = th.querySelector("input[data-exclude]");
+        if (box) box.checked = state.excluded;
+      }
+    });
+  }
+
+  // What every answer to a change carries: the counts, the version, what Undo would do.
+  function applyCommon(data) {
+    const summary = document.getElementById("summary");
+    if (summary && data.summary !== undefined) {
+      const open = summary.querySelector("details[open]") !== null;
+      summary.innerHTML = data.summary;
+      const details = summary.querySelector("details");
+      if (details && open) details.open = true;
+    }
+    const table = document.querySelector("table[data-review]");
+    if (table && data.version !== undefined) table.dataset.version = data.version;
+    const undo = document.querySelector("[data-undo]");
+    if (undo && data.undo !== undefined) {
+      undo.disabled = !data.undo;
+      undo.title = data.undo;
+    }
+    document.dispatchEvent(new CustomEvent("wolkvox-shown"));
+  }
+
+  function answerOf(response) {
+    return response.json().then(function (data) { return { ok: response.ok, data: data }; });
   }
 
   // The value last saved is the input's defaultValue (its value attribute).
@@ -133,31 +191,23 @@
     const cell = where(input);
     const sent = input.value;
     post("/cell", { row: cell.row, column: cell.col, value: sent, rows: visibleRows() })
-      .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-      })
+      .then(answerOf)
       .then(function (answer) {
         const data = answer.data;
-        const say = document.getElementById("announce");
         if (!answer.ok) {
-          if (say) say.textContent = data.error || "";
+          say(data.error);
           return;
         }
         const typed = input.value;
         input.defaultValue = data.value;
         // the cleaned value, unless the person has typed on since
         input.value = typed === sent ? data.value : typed;
+        fit(input);
         input.parentElement.classList.add("edited");
         applyCells(data.cells);
-        Object.keys(data.invalid).forEach(function (row) {
-          const th = document.getElementById("r-" + row);
-          if (!th) return;
-          th.classList.toggle("bad-row", data.invalid[row]);
-          th.querySelector(".row-mark").hidden = !data.invalid[row];
-        });
-        const summary = document.getElementById("summary");
-        if (summary) summary.innerHTML = data.summary;
-        if (say) say.textContent = data.problems.length ? data.problems.join("; ") : input.getAttribute("aria-label") + " ✓";
+        applyRows(data.invalid);
+        applyCommon(data);
+        say(data.problems.length ? data.problems.join("; ") : input.getAttribute("aria-label") + " ✓");
       })
       .finally(function () {
         delete input.dataset.busy;
@@ -165,21 +215,168 @@
       });
   }
 
+  // A change of several cells or rows (a column, a row left out, Undo).
+  function change(url, body) {
+    body.rows = visibleRows();
+    return post(url, body).then(answerOf).then(function (answer) {
+      const data = answer.data;
+      if (!answer.ok) {
+        say(data.error);
+        return;
+      }
+      applyCells(data.cells);
+      applyRows(data.rows);
+      applyCommon(data);
+      say(data.said);
+    });
+  }
+
+  // The cell in the same column, ``by`` rows down (or up), or the next/previous cell.
+  function cellAt(input, rows, cols) {
+    const td = input.parentElement;
+    const tr = td.parentElement;
+    if (cols) {
+      let next = cols > 0 ? td.nextElementSibling : td.previousElementSibling;
+      while (next && !next.querySelector("input:not([type=checkbox])")) {
+        next = cols > 0 ? next.nextElementSibling : next.previousElementSibling;
+      }
+      return next ? next.querySelector("input") : null;
+    }
+    const other = rows > 0 ? tr.nextElementSibling : tr.previousElementSibling;
+    if (!other) return null;
+    const target = other.children[Array.prototype.indexOf.call(tr.children, td)];
+    return target ? target.querySelector("input") : null;
+  }
+
+  function go(target) {
+    if (!target) return false;
+    target.focus();
+    target.select();
+    return true;
+  }
+
+  function nextProblem() {
+    const bad = Array.from(document.querySelectorAll("table[data-review] td.bad input"));
+    const here = document.activeElement;
+    const after = bad.find(function (input) {
+      return here && here.compareDocumentPosition(input) & Node.DOCUMENT_POSITION_FOLLOWING;
+    });
+    if (go(after || null)) return;
+    // none further on this page: the server knows the next one, on whichever page
+    const rows = visibleRows();
+    const last = rows.length ? rows[rows.length - 1] : 0;
+    const params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    params.set("next", String(last));
+    window.location.assign(root + "/review?" + params.toString());
+  }
+
+  function undoLast() {
+    const button = document.querySelector("[data-undo]");
+    if (button && !button.disabled) change("/undo", {});
+  }
+
   function setupReview() {
     const table = document.querySelector("table[data-review]");
     if (!table) return;
     table.addEventListener("keydown", function (event) {
       const input = event.target;
-      if (!(input instanceof HTMLInputElement)) return;
+      if (!(input instanceof HTMLInputElement) || input.type === "checkbox") return;
       if (event.key === "Enter") {
         event.preventDefault();
         commit(input);
+        go(cellAt(input, event.shiftKey ? -1 : 1, 0));
       } else if (event.key === "Escape") {
         input.value = input.defaultValue;
+        fit(input);
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (go(cellAt(input, event.key === "ArrowDown" ? 1 : -1, 0))) event.preventDefault();
+      } else if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+        // within the text the caret moves; at its end, the next cell
+        const right = event.key === "ArrowRight";
+        const edge = right ? input.selectionStart === input.value.length
+          : input.selectionEnd === 0;
+        if (edge && input.selectionStart === input.selectionEnd && go(cellAt(input, 0, right ? 1 : -1))) {
+          event.preventDefault();
+        }
+      }
+    });
+    table.addEventListener("input", function (event) {
+      if (event.target instanceof HTMLInputElement && event.target.type !== "checkbox") {
+        fit(event.target);
       }
     });
     table.addEventListener("focusout", function (event) {
-      if (event.target instanceof HTMLInputElement) commit(event.target);
+      const input = event.target;
+      if (input instanceof HTMLInputElement && input.type !== "checkbox") commit(input);
+    });
+    table.addEventListener("change", function (event) {
+      const box = event.target;
+      if (box instanceof HTMLInputElement && box.dataset.exclude) {
+        change("/exclude", { row: Number(box.dataset.exclude), out: box.checked });
+      }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (!event.altKey || event.ctrlKey || event.metaKey) return;
+      const key = event.key.toLowerCase();
+      if (key === "n" || event.code === "KeyN") {
+        event.preventDefault();
+        nextProblem();
+      } else if (key === "z" || event.code === "KeyZ") {
+        event.preventDefault();
+        undoLast();
+      }
+    });
+    const next = document.querySelector("[data-next-problem]");
+    if (next) next.addEventListener("click", nextProblem);
+    const undo = document.querySelector("[data-undo]");
+    if (undo) undo.addEventListener("click", undoLast);
+    const bulk = document.querySelector("form[data-bulk]");
+    if (bulk) {
+      bulk.addEventListener("submit", function (event) {
+        event.preventDefault();
+        const form = new FormData(bulk);
+        change("/column", {
+          column: form.get("column"), action: form.get("action"), find: form.get("find"),
+          value: form.get("value"), scope: form.get("scope") || "",
+        });
+      });
+    }
+    if (table.dataset.focus) go(document.getElementById(table.dataset.focus));
+  }
+
+  // --- columns: the values found become the values chosen, without leaving the page -----
+  function setupValues() {
+    document.querySelectorAll("form.values-form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        const body = {};
+        new FormData(form).forEach(function (value, key) {
+          if (key !== "csrf") body[key] = value;
+        });
+        post("/values", body).then(answerOf).then(function (answer) {
+          const data = answer.data;
+          if (!answer.ok) {
+            say(data.error);
+            return;
+          }
+          // the values changed are no longer in the file: their lines go
+          form.querySelectorAll("select").forEach(function (select) {
+            if (select.value) select.closest("tr").remove();
+          });
+          let told = document.querySelector('[data-testid="values-mapped"]');
+          if (!told) {
+            told = document.createElement("p");
+            told.className = "ok-note";
+            told.setAttribute("role", "status");
+            told.dataset.testid = "values-mapped";
+            form.parentElement.insertBefore(told, form);
+          }
+          told.textContent = data.said;
+          say(data.said);
+          document.dispatchEvent(new CustomEvent("wolkvox-shown"));
+        });
+      });
     });
   }
 
@@ -283,6 +480,7 @@
     setupUpload();
     setupAutosubmit();
     setupReview();
+    setupValues();
     setupProgress();
   });
 })();

@@ -1,0 +1,328 @@
+"""The review's bulk fixes and grid: value mapping, a whole column at once, rows left out,
+undo, search, the next problem, the rows with problems alone, the results by status, and
+two tabs. Every change goes through the same checks as the command line; what the page
+shows as checked is what a run is sent."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+
+import pytest
+
+from importer import schema
+from importer.columns import FIELDS
+from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+from importer.web.wording import page_words
+
+from .conftest import row, write_csv
+from .test_web import page_for, statuses
+
+ROWS = [
+    row("Uno", type_campaign="Manual"),
+    row("Dos", type_campaign="Predictíva", start_time="08:00", end_time="17:00"),
+    row("Tres", type_campaign="", enable_edition="x"),
+    row("Cuatro"),
+    row("Uno"),
+]
+
+
+def _json(page, path: str, body: dict) -> dict:
+    response = page.client.post(path, json=body, headers={"X-CSRF-Token": page.ctx.secrets.csrf})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _problems(ws) -> set[tuple[int, str, str, str]]:
+    return {(p.row, p.column, str(p.rule), p.message) for p in ws.checked.problems}
+
+
+def _full(ws) -> set[tuple[int, str, str, str]]:
+    """What checking the whole sheet again finds (in the page's words, as the page does)."""
+    with page_words():
+        checked = schema.validate(ws.table.frame, ws.options, extra=ws.table.problems)
+    return {(p.row, p.column, str(p.rule), p.message) for p in checked.problems}
+
+
+def test_checking_only_what_a_change_touches_finds_what_the_whole_sheet_check_finds(tmp_path):
+    rng = random.Random(5)
+    names = ["Uno", "Dos", "Tres", "Cuatro", "", "Cinco"]
+    rows = [
+        row(rng.choice(names), type_campaign=rng.choice(["preview", "x", "", "predictive"]),
+            skill_id=rng.choice(["101", "1O1", ""]), start_time=rng.choice(["", "08:00", "25"]))
+        for _ in range(40)
+    ]  # fmt: skip
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "r.csv", rows))
+        ws = page.ctx.workspace
+        assert _problems(ws) == _full(ws)
+        with page_words():
+            for step in range(25):
+                r = rng.randint(2, 41)
+                action = rng.randrange(5)
+                if action == 0:
+                    ws.edit(r, "campaign_name", rng.choice(names))
+                elif action == 1:
+                    ws.edit(r, rng.choice(["skill_id", "type_campaign", "end_time"]),
+                            rng.choice(["101", "", "preview", "17:00", "zz"]))  # fmt: skip
+                elif action == 2:
+                    ws.set_column("campaign_name", rng.choice(names), find=rng.choice(names[:3]))
+                elif action == 3:
+                    ws.exclude(r, out=rng.random() < 0.7)
+                else:
+                    ws.undo_last()
+                full = _full_problems(ws)
+                assert _problems(ws) == _keys(full), f"step {step}"
+                assert _shown_tally(ws) == _tally(full)
+
+
+def _keys(problems) -> set[tuple[int, str, str, str]]:
+    return {(p.row, p.column, str(p.rule), p.message) for p in problems}
+
+
+def _full_problems(ws):
+    with page_words():
+        return schema.validate(ws.table.frame, ws.options, extra=ws.table.problems).problems
+
+
+def _tally(problems):
+    from collections import Counter
+
+    return Counter(schema.describe(p.rule) if p.rule else p.message for p in problems)
+
+
+def _shown_tally(ws):
+    from collections import Counter
+
+    return Counter(dict(ws.counts_by_rule()))
+
+
+def test_undo_takes_back_cell_edits_column_sets_mappings_and_rows_left_out(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "u.csv", ROWS))
+        ws = page.ctx.workspace
+        first = _problems(ws)
+        with page_words():
+            ws.edit(2, "skill_id", "1O1")
+            ws.set_column("type_campaign", "preview", find="", only_problems=True)
+            ws.map_values("enable_edition", {"x": "yes"})
+            ws.exclude(3)
+            assert ws.excluded == {3} and ws.table.frame.at[4, "enable_edition"] == "yes"
+            assert [s.kind for s in ws.undo] == ["cell", "column", "values", "exclude"]
+            for _ in range(4):
+                ws.undo_last()
+        assert ws.excluded == set() and ws.edits == {} and _problems(ws) == first
+        assert ws.table.frame.at[4, "type_campaign"] == "" and ws.undo_last()[0] == ""
+
+
+def test_a_column_is_set_in_its_cells_with_problems_only_and_replaced_by_text(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "c.csv", ROWS))
+        ws = page.ctx.workspace
+        answer = _json(page, "/column", {
+            "column": "type_campaign", "action": "replace", "find": "", "value": "preview",
+            "scope": "problems", "rows": [2, 3, 4, 5, 6],
+        })  # fmt: skip
+        assert answer["said"] == "1 cell changed"
+        assert answer["cells"]["4:type_campaign"]["value"] == "preview"
+        assert answer["cells"]["4:type_campaign"]["problems"] == []
+        assert ws.table.frame["type_campaign"].tolist() == [
+            "Manual", "Predictíva", "preview", "preview", "preview",
+        ]  # fmt: skip
+        answer = _json(page, "/column", {
+            "column": "skill_id", "action": "set", "value": "0042", "rows": [2],
+        })  # fmt: skip
+        assert answer["said"] == "5 cells changed" and set(ws.table.frame["skill_id"]) == {"0042"}
+        assert answer["version"] == ws.version
+
+
+def test_value_mapping_lists_the_values_found_edits_the_cells_and_is_remembered(tmp_path):
+    work = tmp_path / "work"
+    sheet = write_csv(tmp_path / "v.csv", ROWS)
+    with page_for(work) as page:
+        page.upload(sheet)
+        columns = page.get("/columns").text
+        # the values found, each with what it becomes by default
+        assert re.search(r'value="Manual"', columns) and re.search(r'value="x"', columns)
+        found = dict((v, to) for v, _n, to in page.ctx.workspace.distinct_values()["type_campaign"])
+        assert found == {"Manual": "", "Predictíva": "predictive", "": ""}
+        answer = page.post("/values", {
+            "column": "type_campaign", "from-0": "Manual", "to-0": "preview",
+            "from-1": "Predictíva", "to-1": "predictive", "from-2": "", "to-2": "",
+        })  # fmt: skip
+        assert answer.url.path == "/columns"
+        assert "2 cells changed" in answer.text
+        frame = page.ctx.workspace.table.frame
+        assert frame.at[2, "type_campaign"] == "preview"
+        assert frame.at[3, "type_campaign"] == "predictive"
+        assert (2, "type_campaign") in page.ctx.workspace.edits
+    # the next file with the same header gets the same values at once
+    with page_for(work) as page:
+        page.upload(sheet)
+        frame = page.ctx.workspace.table.frame
+        assert frame.at[2, "type_campaign"] == "preview"
+        assert [s.kind for s in page.ctx.workspace.undo] == ["values"]
+
+
+def test_a_row_left_out_is_not_sent_and_ends_excluded_in_the_results(tmp_path):
+    rows = [row("Uno"), row("Dos"), row("Tres", skill_id="")]
+    with Sandbox(Config(skills=DEMO_SKILLS)) as box:
+        with page_for(tmp_path / "work", sandbox=box) as page:
+            page.upload(write_csv(tmp_path / "x.csv", rows))
+            answer = _json(page, "/exclude", {"row": 3, "rows": [2, 3, 4]})
+            assert answer["rows"]["3"] == {"invalid": False, "excluded": True}
+            _json(page, "/exclude", {"row": 4, "rows": [4]})  # invalid and left out
+            review = page.get("/review").text
+            assert "1 valid row will be sent" in review and "2 rows left out" in review
+            page.post("/send")
+            assert page.wait_run()["state"] == "finished"
+            results = page.get("/results").text
+            assert statuses(results) == ["created", "excluded", "excluded"]
+            assert "left out on the page: not sent" in results
+        assert list(box.state.created_names()) == ["Uno"]
+        from tests.test_web_trust import read_results
+
+        got = read_results(page.ctx.runs.current.out)
+    assert [r["status"] for r in got] == ["created", "excluded", "excluded"]
+
+
+def test_the_read_back_check_knows_the_rows_left_out(tmp_path):
+    from importer.errors import UsageError
+    from importer.web.workspace import check_reads_back
+
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "b.csv", [row("Uno"), row("Dos")]))
+        ws = page.ctx.workspace
+        ws.exclude(3)
+        path = tmp_path / "run.csv"
+        reviewed = ws.write_run_input(path)
+        settings = page.ctx.launch.settings(path, tmp_path / "o.xlsx", "http://x", resume=False)
+        with pytest.raises(UsageError, match="rows 3 differ"):
+            check_reads_back(reviewed, settings)  # the run would send row 3
+        settings.excluded = frozenset({3})
+        check_reads_back(reviewed, settings)
+
+
+def test_send_from_a_tab_showing_an_older_sheet_is_refused_with_409(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "t.csv", [row("Uno"), row("Dos")]))
+        shown = page.get("/send").text
+        version = re.search(r'name="version" value="(\d+)"', shown).group(1)
+        page.edit(2, "campaign_name", "Otro")  # the other tab
+        refused = page.post("/send", {"version": version})
+        assert refused.status_code == 409
+        assert "changed in another tab" in refused.text
+        assert page.ctx.runs.current is None
+
+
+def test_search_and_the_next_problem_find_rows_across_pages(tmp_path):
+    rows = [row(f"Campaña {i}") for i in range(250)]
+    rows[180]["skill_id"] = "abc"
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "s.csv", rows))
+        found = page.get("/review", params={"q": "campaña 18"}).text
+        shown = re.findall(r'<tr data-row="(\d+)"', found)
+        assert shown == ["20", *map(str, range(182, 192))]
+        nxt = page.get("/review", params={"next": "5"}).text
+        assert "Page 2 of 3" in nxt and 'data-focus="c-182-skill_id"' in nxt
+
+
+def test_only_the_rows_with_problems_download_in_the_persons_own_layout(tmp_path):
+    sheet = tmp_path / "p.csv"
+    sheet.write_text(
+        "Nombre de la campaña;skill_id;Notas;type_campaign\n"
+        "Uno;101;nota 1;preview\nDos;abc;nota 2;preview\nTres;101;nota 3;x\n",
+        encoding="utf-8",
+    )
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        page.edit(4, "type_campaign", "zz")
+        got = page.get("/download/problems")
+        assert got.status_code == 200
+        assert "p.problems.csv" in got.headers["content-disposition"]
+        lines = list(csv.reader(io.StringIO(got.content.decode("utf-8")), delimiter=";"))
+    assert lines == [
+        ["Nombre de la campaña", "skill_id", "Notas", "type_campaign"],
+        ["Dos", "abc", "nota 2", "preview"],
+        ["Tres", "101", "nota 3", "zz"],
+    ]
+
+
+def test_the_results_are_filtered_by_status_and_paged(tmp_path):
+    rows = [row(f"R {i}") for i in range(130)] + [row("Mala", skill_id="")]
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "big.csv", rows))
+        page.post("/send")
+        page.wait_run()
+        first = page.get("/results").text
+        assert len(statuses(first)) == 100 and "Page 1 of 2" in first
+        bad = page.get("/results", params={"status": "invalid"}).text
+        assert statuses(bad) == ["invalid"]
+
+
+def test_the_review_shows_the_persons_headers_and_their_own_columns_read_only(tmp_path):
+    sheet = tmp_path / "h.csv"
+    sheet.write_text(
+        "Nombre de la campaña,skill_id,Notas,type_campaign\nUno,101,llamar antes,preview\n"
+        "Dos,101,,preview\n",
+        encoding="utf-8",
+    )
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)  # Notas is not a field: the columns step first
+        review = page.get("/review").text
+    assert '<span class="own">Nombre de la campaña</span>' in review
+    assert "llamar antes" in review and 'data-testid="extra-2-Notas"' in review
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        found = page.get("/review", params={"q": "LLAMAR"}).text  # their column is searched
+    assert re.findall(r'<tr data-row="(\d+)"', found) == ["2"]
+    assert FIELDS[0] == "campaign_name"
+
+
+def test_the_rows_with_problems_of_a_workbook_come_back_in_it_each_problem_noted(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "campañas"
+    sheet.append(["Lista de campañas"])  # a title row above the header
+    sheet.append(["campaign_name", "skill_id", "type_campaign"])
+    sheet.append(["Uno", "101", "preview"])
+    sheet.append(["Dos", "abc", "preview"])
+    sheet.append(["Tres", "102", "preview"])
+    sheet.column_dimensions["A"].width = 30
+    path = tmp_path / "w.xlsx"
+    book.save(path)
+    with page_for(tmp_path / "work") as page:
+        page.upload(path)
+        page.edit(5, "type_campaign", "zz")
+        got = page.get("/download/problems")
+    assert "w.problems.xlsx" in got.headers["content-disposition"]
+    back = load_workbook(io.BytesIO(got.content))
+    ws = back["campañas"]
+    values = [[c.value for c in r] for r in ws.iter_rows()]
+    assert values == [
+        ["Lista de campañas", None, None],
+        ["campaign_name", "skill_id", "type_campaign"],
+        ["Dos", "abc", "preview"],
+        ["Tres", "102", "zz"],
+    ]
+    assert "skill_id must be digits only" in ws["B3"].comment.text
+    note = ws["C4"].comment.text
+    assert "Changed on the page" in note and "type_campaign" in note
+    assert ws.column_dimensions["A"].width == 30
+
+
+def test_report_writes_a_page_runs_rows_left_out_as_excluded_again(tmp_path):
+    from importer import job
+
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "e.csv", [row("Uno"), row("Dos")]))
+        page.ctx.workspace.exclude(3)
+        page.post("/send")
+        page.wait_run()
+        out = page.ctx.runs.current.out
+    report = job.rebuild(out)
+    assert [r.status for r in report.results] == ["created", "excluded"]
