@@ -120,10 +120,12 @@ def _cli_run(url: str, work: Path, rows: int, tag: str) -> float:
 
     src = data.write_csv(work / f"send-{tag}.csv", data.rows(rows, prefix=tag))
     start = time.perf_counter()
-    code = cli.main(["run", str(src), "--base-url", url], stdout=io.StringIO(), stderr=_Terminal())
+    out = io.StringIO()
+    code = cli.main(["run", str(src), "--base-url", url], stdout=out, stderr=_Terminal())
     seconds = time.perf_counter() - start
     if code != 0:
-        raise SystemExit(f"benchmark import failed with exit code {code}")
+        said = out.getvalue()[-2000:]
+        raise SystemExit(f"benchmark import failed with exit code {code}:\n{said}")
     return seconds
 
 

@@ -26,7 +26,7 @@ def rows(n: int, *, prefix: str = "B", invalid_every: int = 0, seed: int = 7) ->
             if predictive
             else "",
             "end_time": f"{rng.randint(16, 21)}:00" if predictive else "",
-            "skill_id": str(rng.randint(100, 120)),
+            "skill_id": str(rng.randint(101, 110)),  # the sandbox operation's skills
             "enable_edition": rng.choice(("yes", "no", "", "si")),
             "opt1": f"segmento {i % 7}",
             "opt2": str(rng.randint(1, 9999)),

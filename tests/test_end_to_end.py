@@ -186,6 +186,7 @@ def test_resume_without_a_journal_is_a_usage_error(tmp_path, sandbox):
     assert "nothing to resume: there is no journal at" in done.stderr
 
 
+@pytest.mark.timeout(600)  # two dozen child processes: slow on a loaded machine, not stuck
 def test_sigkill_at_many_moments_never_creates_twice_nor_loses_a_row(tmp_path, make_sandbox):
     """Kill the importer at 24 moments of one import, resuming after each."""
     box = make_sandbox(latency=0.02)

@@ -180,7 +180,7 @@ def test_an_unclear_batch_is_settled_by_the_campaigns_record_count_never_resent(
 def test_the_quota_stops_the_launch_and_the_rest_waits_in_the_retry_file(
     tmp_path, make_sandbox, monkeypatch
 ):
-    box = make_sandbox(quota=4)  # list, two campaigns, one batch
+    box = make_sandbox(quota=5)  # skills, list, two campaigns, one batch
     src = write_launch(
         tmp_path / "l.xlsx",
         [_campaign("Uno"), _campaign("Dos")],
