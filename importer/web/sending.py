@@ -438,7 +438,29 @@ async def results_page(request: Request) -> Response:
         retry=report is not None and report.retry is not None and report.retry.exists(),
         token_source=ctx.launch.token_source(),
         ask_server=False,
+        records=_records_outcome(report),
     )
+
+
+def _records_outcome(report: Any) -> dict[str, Any] | None:
+    """The records' outcome for the results page: counts by status (in words), and per
+    campaign with its start; None when the run had no records."""
+    from importer.record_results import counts, per_campaign
+    from importer.status import record_label
+
+    if report is None or report.records is None:
+        return None
+    by_status = [(s, record_label(s), n) for s, n in counts(report.records).items() if n]
+    campaigns = []
+    for key, tally in per_campaign(report.records).items():
+        name = key.split(":", 1)[-1] or _("(no campaign)")
+        told = ", ".join(f"{n} {record_label(s)}" for s, n in tally.items())
+        campaigns.append((name, told, report.starts.get(key, "")))
+    retry = report.records_retry
+    return {
+        "total": len(report.records), "by_status": by_status, "campaigns": campaigns,
+        "retry": retry is not None and retry.exists(), "retry_rows": report.records_retry_rows,
+    }  # fmt: skip
 
 
 def _corrected_kind(run: Run) -> str:
@@ -577,4 +599,9 @@ def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:
     if what == "retry":
         # the name the command line gives it: one name for the file on both faces
         return results_module.retry_path(run.out), ".results.retry.xlsx"
+    if what == "records-retry":
+        from importer.record_results import records_retry_path
+
+        # the name the command line gives it: one name for the file on both faces
+        return records_retry_path(run.out), ".results.records.retry.xlsx"
     return None, ""
