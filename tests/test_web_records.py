@@ -36,7 +36,7 @@ def _shown(records) -> set[tuple[int, str, str, str]]:
 def _full(ws) -> set[tuple[int, str, str, str]]:
     """What the command line's dry run finds in the records as they are now."""
     records = ws.records
-    campaigns, invalid = records._campaigns_of(ws)
+    _campaigns, invalid = records._campaigns_of(ws)
     with page_words():
         checked = launch.check(
             records.table, records.path, records.sheet, list(_pairs(ws)), invalid, None
@@ -113,9 +113,11 @@ def test_checking_only_what_an_edit_touches_finds_what_checking_every_record_fin
     campaigns = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos"), row("Tres")])
     names = ["Uno", "Dos", "Tres", "Cuatro", ""]
     lines = ["campaign_name,customer_id,tel1,email"]
-    for i in range(60):
-        lines.append(f"{rng.choice(names)},{rng.choice(['1', '2', '3', ''])},"
-                     f"{rng.choice(['3001234567', '123', ''])},{rng.choice(['a@b.co', 'x', ''])}")
+    for _i in range(60):
+        lines.append(
+            f"{rng.choice(names)},{rng.choice(['1', '2', '3', ''])},"
+            f"{rng.choice(['3001234567', '123', ''])},{rng.choice(['a@b.co', 'x', ''])}"
+        )
     records = tmp_path / "records.csv"
     records.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with page_for(tmp_path / "work") as page:

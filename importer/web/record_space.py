@@ -108,8 +108,10 @@ class RecordSpace:
         """The record fields the grid shows: those the sheet has, in the engine's order."""
         assert self.table is not None
         frame = self.table.frame
-        shown = [f for f in FIELDS if f in frame.columns]
-        shown += [f for f in FIELDS if f not in shown and any(c == f for _r, c in self.cell_problems)]
+        # where a record without them gets its problem (no campaign, no phone) is shown
+        # too (a look at the problems would cost a pass over all of them at each edit)
+        wanted = {"campaign_name", "tel1", *frame.columns}
+        shown = [f for f in FIELDS if f in wanted]
         return shown
 
     # --- checking ------------------------------------------------------------------------

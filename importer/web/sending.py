@@ -30,10 +30,10 @@ from importer.policy import DAILY_CALLS, DEFAULT_BATCH, ESTIMATED_CALL_SECONDS
 from importer.status import Ended, Status, label
 from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
+from importer.web.record_space import RUN_RECORDS
 from importer.web.runs import Run, Tally, cannot_write, human_seconds, unfinished_message
 from importer.web.uploads import content_disposition, download_name
 from importer.web.wording import split_said
-from importer.web.record_space import RUN_RECORDS
 from importer.web.workspace import Reviewed, Workspace, check_reads_back
 
 POLL_MS = 250
@@ -302,9 +302,7 @@ def _records_as_run(ctx: Context, run: Run, settings: Any) -> None:
     state = ctx.runs._state(journal_path(run.out))
     if state is None or not state.records:
         return
-    settings.records = Path(str(state.records.get("input", ""))) or run.input.with_name(
-        RUN_RECORDS
-    )
+    settings.records = Path(str(state.records.get("input", ""))) or run.input.with_name(RUN_RECORDS)
     options = state.records.get("options") or {}
     settings.start = bool(options.get("start"))
     settings.into_existing = bool(options.get("into_existing"))
