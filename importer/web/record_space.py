@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from importer import launch, record_schema
-from importer.cells import clean_cell
+from importer.cells import by_value, clean_cell
 from importer.errors import InputError
 from importer.i18n import _
 from importer.problems import Problem, describe
@@ -39,8 +40,6 @@ from importer.record_table import RecordTable
 from importer.words import campaign_type
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from importer.web.workspace import Workspace
 
 #: The records file the run reads, in its folder.
@@ -77,6 +76,8 @@ class RecordSpace:
         self._invalid: dict[str, int] = {}
         self._keys: np.ndarray = np.array([], dtype=object)
         self._extra: dict[int, list[Problem]] = {}
+        self._codes: np.ndarray = np.array([], dtype=np.int64)
+        self._code_of: dict[str, int] = {}
 
     # --- reading -----------------------------------------------------------------------
 
@@ -157,6 +158,7 @@ class RecordSpace:
         for p in self.table.problems:
             self._extra.setdefault(p.row, []).append(p)
         self._keys = self._key_column(frame)
+        self._index_pairs()
         self.by_row, self.cell_problems, self.tally = {}, {}, Counter()
         checked = record_schema.validate_records(frame, self._options(frame), self.table.problems)
         self._take(checked.problems)
@@ -164,18 +166,45 @@ class RecordSpace:
 
     @staticmethod
     def _key_column(frame: pd.DataFrame) -> np.ndarray:
-        ids = frame["campaign_id"].tolist() if "campaign_id" in frame else [""] * len(frame)
-        names = frame["campaign_name"].tolist() if "campaign_name" in frame else [""] * len(frame)
-        by_name: dict[str, str] = {}
-        out = []
-        for i, n in zip(ids, names, strict=True):
-            if i:
-                out.append(record_schema.campaign_key(campaign_id=i))
-            else:
-                if n not in by_name:
-                    by_name[n] = record_schema.campaign_key(name=n)
-                out.append(by_name[n])
-        return np.array(out, dtype=object)
+        """Each record's campaign key, as the check has it (by id, else by name)."""
+        empty = np.full(len(frame), "", dtype=object)
+        ids = frame["campaign_id"].to_numpy(dtype=object) if "campaign_id" in frame else empty
+        names = frame["campaign_name"].to_numpy(dtype=object) if "campaign_name" in frame else empty
+        by_id = by_value(ids, lambda i: record_schema.campaign_key(campaign_id=str(i or "")))
+        by_name = by_value(names, lambda n: record_schema.campaign_key(name=str(n or "")))
+        return np.where(ids != "", by_id, by_name).astype(object)
+
+    def _pair(self, at: int) -> str:
+        """The (campaign, customer_id) of the record at position ``at`` as one text; ""
+        when either is empty (such a record shares nothing)."""
+        assert self.table is not None
+        frame = self.table.frame
+        customer = str(frame["customer_id"].iat[at]) if "customer_id" in frame.columns else ""
+        key = str(self._keys[at])
+        return key + "\x1f" + customer if key and customer else ""
+
+    def _index_pairs(self) -> None:
+        """Number each (campaign, customer_id): the records sharing a record's are then
+        found by comparing numbers, not texts, at each edit."""
+        assert self.table is not None
+        frame = self.table.frame
+        if "customer_id" not in frame.columns:
+            self._codes = np.full(len(frame), -1, dtype=np.int64)
+            self._code_of = {}
+            return
+        customer = frame["customer_id"].to_numpy(dtype=object)
+        pairs = np.where((self._keys != "") & (customer != ""), self._keys + "\x1f" + customer, "")
+        codes, uniques = pd.factorize(pairs)
+        self._code_of = {u: i for i, u in enumerate(uniques.tolist())}
+        empty = self._code_of.get("")
+        self._codes = np.where(codes == empty, -1, codes) if empty is not None else codes
+
+    def _recode(self, at: int) -> None:
+        pair = self._pair(at)
+        if not pair:
+            self._codes[at] = -1
+            return
+        self._codes[at] = self._code_of.setdefault(pair, len(self._code_of))
 
     def _take(self, problems: list[Problem]) -> None:
         for p in problems:
@@ -205,15 +234,10 @@ class RecordSpace:
         """The records in the same campaign with the same customer_id as the record at
         position ``at`` (the duplicate rule's other records)."""
         assert self.table is not None
-        frame = self.table.frame
-        if "customer_id" not in frame.columns:
+        code = self._codes[at]
+        if code < 0:
             return set()
-        customer = frame["customer_id"].iat[at]
-        key = self._keys[at]
-        if not customer or not key:
-            return set()
-        same = (self._keys == key) & (frame["customer_id"].to_numpy(dtype=object) == customer)
-        return {int(r) for r in frame.index[same]}
+        return {int(r) for r in self.table.frame.index[self._codes == code]}
 
     def campaigns_changed(self, campaigns: Workspace) -> None:
         """The campaigns sheet changed: check again the records of each campaign whose
@@ -254,6 +278,8 @@ class RecordSpace:
         self.edits[(row, column)] = cleaned
         if column in ("campaign_name", "campaign_id"):
             self._keys[at] = self._key_column(frame.iloc[at : at + 1])[0]
+        if column in ("campaign_name", "campaign_id", "customer_id"):
+            self._recode(at)
         rows |= self._sharing(at)
         self._recheck(rows)
         self.version += 1
