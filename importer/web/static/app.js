@@ -192,7 +192,7 @@
     const sent = input.value;
     // the records tab's grid answers at its own address
     const table = input.closest("table[data-review]");
-    const url = (table && table.dataset.cellUrl) || "/cell";
+    const url = table && table.dataset.cells === "records" ? "/records/cell" : "/cell";
     post(url, { row: cell.row, column: cell.col, value: sent, rows: visibleRows() })
       .then(answerOf)
       .then(function (answer) {
