@@ -158,6 +158,8 @@ def test_send_loads_the_reviewed_records_and_starts_dialling(tmp_path):
         assert state["state"] == "finished"
         assert state["records"]["done"] == 9
         run = page.ctx.runs.current
+        # the two predictive campaigns were started once their records were in
+        assert len(run.report.starts) == 2, run.report.starts
         written = (run.input.parent / RUN_RECORDS).read_text(encoding="utf-8-sig")
         assert "3205550107" in written
         results = page.get("/results").text
