@@ -195,3 +195,37 @@ def test_the_records_check_is_the_engines_own(tmp_path):
     table, _sheet = launch.read_records(copy)
     direct = validate_records(table.frame, RecordOptions())
     assert direct.problems  # the same functions the page calls, not a copy of them
+
+
+def test_in_spanish_the_records_are_sent_and_a_difference_is_refused_in_spanish(
+    tmp_path, monkeypatch
+):
+    with page_for(tmp_path / "ok", language="es") as page:
+        page.upload(SAMPLE)
+        answer = _edit(page, 5, "email", "jorge@example.com")
+        assert "registros válidos se cargarán" in answer["summary"]
+        send = page.get("/send").text
+        assert "Luego los registros" in send and "--into-existing" in send
+        page.post("/send", {"start": "1"})
+        state = page.wait_run()
+        assert state["records"]["done"] == 9
+        assert "Registros: 9 de 9 cargados" in state["records"]["text"]
+        results = page.get("/results").text
+        assert "Registros por campaña" in results
+
+    from importer.web import record_space
+
+    real = record_space.RecordSpace.write_run_input
+
+    def changed(self, path):
+        reviewed = real(self, path)
+        text = path.read_text(encoding="utf-8-sig").replace("3125550102", "31")
+        path.write_text(text, encoding="utf-8-sig")
+        return reviewed
+
+    monkeypatch.setattr(record_space.RecordSpace, "write_run_input", changed)
+    with page_for(tmp_path / "bad", language="es") as page:
+        page.upload(SAMPLE)
+        answer = page.post("/send")
+        assert answer.status_code == 400
+        assert "No se envió nada" in answer.text and "los registros 4 difieren" in answer.text
