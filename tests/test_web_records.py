@@ -229,3 +229,22 @@ def test_in_spanish_the_records_are_sent_and_a_difference_is_refused_in_spanish(
         answer = page.post("/send")
         assert answer.status_code == 400
         assert "No se envió nada" in answer.text and "los registros 4 difieren" in answer.text
+
+
+def test_a_change_of_language_says_the_records_problems_again_in_it(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        assert "not an e-mail address" in page.get("/records").text
+        page.post("/lang", {"lang": "es", "back": "/records"})
+        tab = page.get("/records").text
+        assert "no es una dirección de correo" in tab and "not an e-mail address" not in tab
+
+
+def test_a_send_page_shown_before_a_record_edit_in_another_tab_is_not_sent(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        version = page.ctx.workspace.version
+        _edit(page, 5, "email", "jorge@example.com")
+        answer = page.post("/send", {"version": str(version)})
+        assert answer.status_code == 409
+        assert page.ctx.runs.current is None

@@ -117,6 +117,8 @@ async def record_cell(request: Request, data: Data) -> Response:
     except InputError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     with ws.lock:
+        # what a Send page shown before this edit showed is not what would be sent
+        ws.version += 1
         summary_html = ctx.templates.get_template("_record_summary.html").render(
             summary=records.summary(), lang=i18n.current()
         )
