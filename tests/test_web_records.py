@@ -4,6 +4,7 @@ run and read back before anything is sent; the records loaded, with their status
 
 from __future__ import annotations
 
+import io
 import random
 import shutil
 from pathlib import Path
@@ -167,6 +168,15 @@ def test_send_loads_the_reviewed_records_and_starts_dialling(tmp_path):
         assert "9" in results
         download = page.get("/download/results")
         assert download.status_code == 200
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(download.content), read_only=True)
+        assert "records" in book.sheetnames
+        # the two records with problems can be loaded again once fixed
+        assert 'data-testid="download-records-retry"' in results
+        retry = page.get("/download/records-retry")
+        assert retry.status_code == 200
+        assert ".results.records.retry.xlsx" in retry.headers["content-disposition"]
 
 
 def test_send_is_refused_when_the_records_do_not_read_back_as_reviewed(tmp_path, monkeypatch):
