@@ -340,6 +340,7 @@ class Runs:
             "input": run.input.name,
             "rows": run.rows,
             "problems": run.problems,
+            **({"records": run.records} if run.records else {}),
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
         about = run.folder / ABOUT

@@ -306,6 +306,8 @@ def _records_as_run(ctx: Context, run: Run, settings: Any) -> None:
     options = state.records.get("options") or {}
     settings.start = bool(options.get("start"))
     settings.into_existing = bool(options.get("into_existing"))
+    # the records it loads at most, as its first start counted them
+    run.records = int(ctx.runs._about(run.folder).get("records") or 0)
 
 
 def _originals_of(path: Path) -> dict[int, int]:
