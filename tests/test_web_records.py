@@ -263,17 +263,19 @@ def test_a_send_page_shown_before_a_record_edit_in_another_tab_is_not_sent(tmp_p
 def test_a_launch_stopped_on_the_page_resumes_with_its_records_and_start(tmp_path):
     from importer.sandbox import DEMO_SKILLS, Config, Sandbox
 
-    with Sandbox(Config(skills=DEMO_SKILLS, latency=0.15)) as box:
-        with page_for(tmp_path / "work", sandbox=box) as page:
-            page.upload(SAMPLE)
-            page.post("/send", {"start": "1"})
-            page.wait_for(lambda s: s["done"] >= 1)
-            assert page.post("/stop").status_code == 200
-            state = page.wait_run()
-            assert state["records"]["done"] < 8
-            assert page.post("/resume").status_code == 200
-            state = page.wait_run()
-            assert state["state"] == "finished", state
-            assert state["records"]["done"] == 8
-            run = page.ctx.runs.current
-            assert len(run.report.starts) == 2
+    with (
+        Sandbox(Config(skills=DEMO_SKILLS, latency=0.15)) as box,
+        page_for(tmp_path / "work", sandbox=box) as page,
+    ):
+        page.upload(SAMPLE)
+        page.post("/send", {"start": "1"})
+        page.wait_for(lambda s: s["done"] >= 1)
+        assert page.post("/stop").status_code == 200
+        state = page.wait_run()
+        assert state["records"]["done"] < 8
+        assert page.post("/resume").status_code == 200
+        state = page.wait_run()
+        assert state["state"] == "finished", state
+        assert state["records"]["done"] == 8
+        run = page.ctx.runs.current
+        assert len(run.report.starts) == 2
