@@ -428,10 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("send", "files", "startup", "records", "launch", "web", "grid"),
+        choices=("send", "files", "startup", "records", "launch", "web", "grid", "pagerecords"),
         help="run one group of cases (send: 1-2, files: 3, 4, 6, startup: 5, records: 11, "
-        "launch: 12; web: 7-10 and 13, grid: 13 alone; only when asked, as they need "
-        "Playwright and Chromium)",
+        "launch: 12; web: 7-10, 13 and 14, grid: 13 alone, pagerecords: 14 alone; only when "
+        "asked, as they need Playwright and Chromium)",
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -462,6 +462,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import web
 
             cases += [Case(**figures) for figures in web.grid_cases(args.quick, work)]
+        if args.only == "pagerecords":
+            from benchmarks import web
+
+            cases += [Case(**figures) for figures in web.record_cases(args.quick, work)]
     cases.sort(key=lambda c: int(c.name.split(".")[0]))
     show(cases)
     machine = {"python": platform.python_version(), "machine": platform.machine(),

@@ -30,12 +30,13 @@ SAMPLE_CHARS = 200_000
 
 
 def read_csv(
-    name: str, data: bytes, encoding: str | None, delimiter: str | None, score: Score
-) -> Sheet:
+    name: str, data: bytes, encoding: str | None, delimiter: str | None, score: Score,
+    max_cells: int = MAX_CELLS,
+) -> Sheet:  # fmt: skip
     """Read CSV bytes into a :class:`Sheet`; the header is the best-``score`` early record.
 
     Time and memory grow with the file's size, never with its rows times its widest
-    row: a line too long for any sheet, or more cells than :data:`MAX_CELLS`, is refused
+    row: a line too long for any sheet, or more cells than ``max_cells``, is refused
     with a message before parsing; a record wider than the header is kept to the
     header's width, its extra text reported.
     """
@@ -49,7 +50,7 @@ def read_csv(
     header = head[-1] if head else []
     named = _named_width(header)
     rest = _drop_lines(text, lines)
-    width = _width(name, rest, len(header), named)
+    width = _width(name, rest, len(header), named, max_cells)
     body, overflow = _parse(name, rest, delimiter, width, named, len(header), len(head) + 1)
     shown = {"\t": "tab"}.get(delimiter, delimiter)
     return Sheet(
@@ -88,13 +89,13 @@ def _check_lines(name: str, text: str) -> None:
         start = cut + 1
 
 
-def _width(name: str, text: str, header: int, named: int) -> int:
+def _width(name: str, text: str, header: int, named: int, max_cells: int = MAX_CELLS) -> int:
     """How many columns to parse: the header's, empty ones at its end included when the
-    cells that makes stay within :data:`MAX_CELLS` (each is held), else the named ones."""
+    cells that makes stay within ``max_cells`` (each is held), else the named ones."""
     # Records are at most the lines (a quoted line break only joins two).
     rows = (text.count("\n") or text.count("\r")) + 1
     width = max(header, 1)
-    if rows * width > MAX_CELLS or width > MAX_COLUMNS:
+    if rows * width > max_cells or width > MAX_COLUMNS:
         width = max(named, 1)
     if width > MAX_COLUMNS:
         raise InputError(
@@ -103,14 +104,14 @@ def _width(name: str, text: str, header: int, named: int) -> int:
                 "({limit}). Check that the file is a campaign sheet saved as CSV."
             ).format(name=name, columns=f"{width:,}", limit=f"{MAX_COLUMNS:,}")
         )
-    if rows * width > MAX_CELLS:
+    if rows * width > max_cells:
         raise InputError(
             _(
                 "{name} has about {rows} rows of {columns} columns ({cells} cells), more "
                 "than the {limit} the importer reads. Split it into smaller files."
             ).format(
                 name=name, rows=f"{rows:,}", columns=width, cells=f"{rows * width:,}",
-                limit=f"{MAX_CELLS:,}",
+                limit=f"{max_cells:,}",
             )
         )  # fmt: skip
     return width

@@ -13,7 +13,7 @@ from importer.columns import header_score
 from importer.csvfile import read_csv
 from importer.errors import InputError
 from importer.i18n import _
-from importer.policy import MAX_FILE_BYTES
+from importer.policy import MAX_CELLS, MAX_FILE_BYTES
 from importer.sheet import Score, Sheet
 from importer.workbook import read_workbook
 
@@ -37,8 +37,10 @@ def read_sheet(
     encoding: str | None = None,
     delimiter: str | None = None,
     score: Score = header_score,
+    max_cells: int = MAX_CELLS,
 ) -> Sheet:
-    """Read a workbook sheet or a CSV as text; the header is the best-``score`` early row."""
+    """Read a workbook sheet or a CSV as text; the header is the best-``score`` early row.
+    ``max_cells`` is the most cells of a CSV (a workbook keeps to :data:`MAX_CELLS`)."""
     name = path.name
     data = _read_bytes(path)
     suffix = path.suffix.lower()
@@ -65,7 +67,7 @@ def read_sheet(
                 name=name
             )
         )
-    return read_csv(name, data, encoding, delimiter, score)
+    return read_csv(name, data, encoding, delimiter, score, max_cells)
 
 
 def _read_bytes(path: Path) -> bytes:

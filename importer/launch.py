@@ -33,7 +33,7 @@ from importer.errors import ApiStopped
 from importer.files import read_sheet
 from importer.i18n import _
 from importer.journal import CallRecord, Journal, JournalState, row_hash
-from importer.policy import DEFAULT_BATCH, MAX_BATCH, Policy
+from importer.policy import DEFAULT_BATCH, MAX_BATCH, MAX_RECORD_CELLS, Policy
 from importer.record_fields import record_header_score
 from importer.send import Clock, Sender, StopFlag, read_list
 from importer.status import Ended, RecordStatus, Status
@@ -81,7 +81,7 @@ def read_records(
 ) -> tuple[record_table.RecordTable, str | None]:
     """The records of ``path``: its sheet ``sheet``, else (a workbook) the sheet named like
     records, else its first visible one; a CSV as it is. Also the sheet read."""
-    read = read_sheet(path, sheet=sheet, score=record_header_score)
+    read = read_sheet(path, sheet=sheet, score=record_header_score, max_cells=MAX_RECORD_CELLS)
     if sheet is None and read.sheets:
         named = records_sheet(read.sheets)
         if named is not None and named != read.sheet:

@@ -133,6 +133,11 @@ MAX_COLUMNS = 16_384
 #: million is 200,000 rows of every column the importer knows, or all of Excel's rows
 #: with four columns.
 MAX_CELLS = 4_000_000
+#: The most cells of a records CSV (``--records``, or a second file on the page). Records
+#: come in long contact lists, 200,000 records of 20 columns and more; a CSV's cells are
+#: held as text and checked column by column, about 40 bytes each, so 25 million is about
+#: 1 GB at most, while a workbook's cells cost far more to read and keep MAX_CELLS.
+MAX_RECORD_CELLS = 25_000_000
 #: Columns this far (or farther) right of the rest of a sheet hold stray cells, which are
 #: left out rather than read with all the empty columns between.
 STRAY_GAP = 64

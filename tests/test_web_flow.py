@@ -328,6 +328,8 @@ CLI_ONLY = {
     "cannot write in the folder {folder} ({why}): the page keeps": "the page's own; names "
     "its start option",
     "does what was asked": "the sandbox command",
+    "Each predictive campaign is started when all its records are in": "the page's own "
+    "help for its start box: names --start, and --into-existing, which the page does not offer",
     "file holding the token": "--help",
     "go on with the interrupted": "--help",
     "interrupted: run the same command": "the terminal's report",

@@ -172,6 +172,7 @@ async def plain_error(request: Request, status: int, message: str) -> Response:
 FORM_PAGES = {
     "/upload": "/", "/sheet": "/columns", "/columns": "/columns", "/cell": "/review",
     "/lang": "/", "/send": "/send", "/stop": "/send", "/resume": "/", "/close": "/",
+    "/records/upload": "/records", "/records/cell": "/records",
 }  # fmt: skip
 
 
@@ -278,10 +279,11 @@ async def _body(request: Request, max_upload: int) -> Data:
 
 def create_app(ctx: Context) -> Starlette:
     """The application for one start of the page, behind its :class:`Guard`."""
-    from importer.web import history_page, pages, sending
+    from importer.web import history_page, pages, record_pages, sending
 
     routes: list[BaseRoute] = [
         *pages.routes(),
+        *record_pages.routes(),
         *sending.routes(),
         *history_page.routes(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),

@@ -215,6 +215,7 @@ async def review_page(request: Request) -> Response:
             version=ws.version,
             undo_label=_undo_label(ws),
             fixed=FIXED_VALUES,
+            has_records=ws.records.table is not None,
         )
 
 

@@ -219,6 +219,10 @@ class Run:
     problems: int = 0
     #: why wolkvox refused the run before anything was sent (a wrong token or address)
     refusal: job.NothingSent | None = None
+    #: the valid records the run loads at most (0: the run has none)
+    records: int = 0
+    #: (when, records answered, batches answered) last read from the journal
+    records_seen: tuple[float, int, int] = (0.0, 0, 0)
 
     def tally(self) -> Tally:
         """The run's numbers now: from its results once it has them, else from its progress."""
@@ -336,6 +340,7 @@ class Runs:
             "input": run.input.name,
             "rows": run.rows,
             "problems": run.problems,
+            **({"records": run.records} if run.records else {}),
             "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
         about = run.folder / ABOUT

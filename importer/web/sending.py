@@ -26,10 +26,11 @@ from importer.client import base_url_for
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
 from importer.layout import original_rows
-from importer.policy import DAILY_CALLS, ESTIMATED_CALL_SECONDS
+from importer.policy import DAILY_CALLS, DEFAULT_BATCH, ESTIMATED_CALL_SECONDS
 from importer.status import Ended, Status, label
 from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
+from importer.web.record_space import RUN_RECORDS
 from importer.web.runs import Run, Tally, cannot_write, human_seconds, unfinished_message
 from importer.web.uploads import content_disposition, download_name
 from importer.web.wording import split_said
@@ -146,7 +147,19 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
         interrupted=unfinished,
         labels=_labels(),
         version=ws.version,
+        records=_records_plan(ctx),
     )
+
+
+def _records_plan(ctx: Context) -> dict[str, int] | None:
+    """The records the run loads: how many, in how many batches (one campaign's
+    records per batch, at most the batch size each), and how many have problems."""
+    records = ctx.workspace.records
+    if records.table is None:
+        return None
+    with ctx.workspace.lock:
+        valid = records.batches_of(DEFAULT_BATCH)
+        return {"valid": records.sendable(), "invalid": len(records.by_row), "batches": valid}
 
 
 def _refusal(exc: Any) -> dict[str, str]:
@@ -198,6 +211,13 @@ async def send(request: Request, data: Data) -> Response:
         run.originals = original_rows(reviewed.frame)
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
         settings.excluded = reviewed.excluded
+        if reviewed.records is not None:
+            # the run's --records file, written beside its input; into campaigns this
+            # run creates only (the page does not offer --into-existing)
+            settings.records = run.input.with_name(RUN_RECORDS)
+            settings.into_existing = False
+            settings.start = data.get("start") in ("1", "on", True)
+            run.records = ws.records.sendable()
         await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
     except (ImporterError, OSError) as exc:
@@ -265,12 +285,29 @@ async def resume(request: Request, data: Data) -> Response:
                   simulate=found.simulate, resume=True, input_file=found.input,
                   rows=found.tally.rows, problems=found.tally.problems)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
+        _records_as_run(ctx, run, settings)
         run.originals = await run_in_threadpool(_originals_of, run.input)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:
         return await upload_error(request, 400, str(exc))
     await run_in_threadpool(_first_call, run)
     return _see("/send")
+
+
+def _records_as_run(ctx: Context, run: Run, settings: Any) -> None:
+    """A resumed run reads the records it read (its ``--records`` file), with the
+    options its journal kept for them."""
+    from importer.journal import journal_path
+
+    state = ctx.runs._state(journal_path(run.out))
+    if state is None or not state.records:
+        return
+    settings.records = Path(str(state.records.get("input", ""))) or run.input.with_name(RUN_RECORDS)
+    options = state.records.get("options") or {}
+    settings.start = bool(options.get("start"))
+    settings.into_existing = bool(options.get("into_existing"))
+    # the records it loads at most, as its first start counted them
+    run.records = int(ctx.runs._about(run.folder).get("records") or 0)
 
 
 def _originals_of(path: Path) -> dict[int, int]:
@@ -329,8 +366,35 @@ async def progress(request: Request) -> Response:
             "counts_text": {s: label(s) for s in snap["counts"]},
             "messages": run.messages[-20:],
             "error": run.error,
+            **({"records": _records_progress(ctx, run)} if run.records else {}),
         }
     )
+
+
+#: How often (seconds) the progress reads the journal again for the records' batches.
+RECORDS_EVERY = 1.0
+
+
+def _records_progress(ctx: Context, run: Run) -> dict[str, Any]:
+    """How far the records are: records whose batch was answered, of those to load, from
+    the run's journal (the truth), read again at most every :data:`RECORDS_EVERY`."""
+    import time
+
+    from importer.journal import journal_path
+    from importer.launch import ADD_RECORD
+
+    when, done, batches = run.records_seen
+    now = time.monotonic()
+    if now - when >= RECORDS_EVERY or not run.running:
+        state = ctx.runs._state(journal_path(run.out))
+        if state is not None:
+            answered = [c for c in state.calls.values() if c.call == ADD_RECORD and c.status]
+            done, batches = sum(len(c.rows) for c in answered), len(answered)
+        run.records_seen = (now, done, batches)
+    text = _("Records: {done} of {total} loaded, in {batches} batches so far").format(
+        done=done, total=run.records, batches=batches
+    )
+    return {"total": run.records, "done": done, "batches": batches, "text": text}
 
 
 async def results_page(request: Request) -> Response:
@@ -374,7 +438,29 @@ async def results_page(request: Request) -> Response:
         retry=report is not None and report.retry is not None and report.retry.exists(),
         token_source=ctx.launch.token_source(),
         ask_server=False,
+        records=_records_outcome(report),
     )
+
+
+def _records_outcome(report: Any) -> dict[str, Any] | None:
+    """The records' outcome for the results page: counts by status (in words), and per
+    campaign with its start; None when the run had no records."""
+    from importer.record_results import counts, per_campaign
+    from importer.status import record_label
+
+    if report is None or report.records is None:
+        return None
+    by_status = [(s, record_label(s), n) for s, n in counts(report.records).items() if n]
+    campaigns = []
+    for key, tally in per_campaign(report.records).items():
+        name = key.split(":", 1)[-1] or _("(no campaign)")
+        told = ", ".join(f"{n} {record_label(s)}" for s, n in tally.items())
+        campaigns.append((name, told, report.starts.get(key, "")))
+    retry = report.records_retry
+    return {
+        "total": len(report.records), "by_status": by_status, "campaigns": campaigns,
+        "retry": retry is not None and retry.exists(), "retry_rows": report.records_retry_rows,
+    }  # fmt: skip
 
 
 def _corrected_kind(run: Run) -> str:
@@ -513,4 +599,9 @@ def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:
     if what == "retry":
         # the name the command line gives it: one name for the file on both faces
         return results_module.retry_path(run.out), ".results.retry.xlsx"
+    if what == "records-retry":
+        from importer.record_results import records_retry_path
+
+        # the name the command line gives it: one name for the file on both faces
+        return records_retry_path(run.out), ".results.records.retry.xlsx"
     return None, ""

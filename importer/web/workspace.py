@@ -37,6 +37,12 @@ from importer.sheet import Sheet
 from importer.table import header_scorer
 from importer.web.corrected import Corrections, Edit
 from importer.web.mappings import Remembered
+from importer.web.record_space import (
+    RUN_RECORDS,
+    RecordSpace,
+    ReviewedRecords,
+    records_differ,
+)
 from importer.web.uploads import Upload
 from importer.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
 
@@ -121,6 +127,8 @@ class Workspace:
         self._also: set[int] = set()
         #: the cells whose value the change being made changed (for the page's answer)
         self._touched: set[tuple[int, str]] = set()
+        #: the launch's records: the workbook's records sheet, or a second file
+        self.records = RecordSpace()
 
     def locked(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` holding the workspace's lock (for the request threads)."""
@@ -133,6 +141,7 @@ class Workspace:
         """Start over with a new upload; raise :class:`InputError` if it cannot be read."""
         self.upload, self.sheet, self.mapping, self.edits = upload, None, {}, {}
         self._raw = None
+        self.records.clear()
         self._start_over()
         self.rebuild(remember=True)
         self._apply_remembered_values()
@@ -187,6 +196,28 @@ class Workspace:
                 table.frame.at[row, column] = value
         self.table = table
         self.validate()
+        self._records_follow()
+
+    def _records_follow(self) -> None:
+        """The records after the campaigns were read again: checked again (in the current
+        language, against these campaigns); read from the workbook's records sheet, found
+        as the command line finds it, when none were read yet."""
+        from importer import launch
+
+        records = self.records
+        if records.table is not None:
+            records.validate(self)
+            return
+        if records.error or self.table is None or self.upload is None:
+            return
+        sheet = launch.records_sheet(self.table.sheets)
+        if sheet is not None:
+            records.open(self.upload.path, self.upload.name, sheet, self, own_file=False)
+
+    def open_records(self, upload: Upload) -> None:
+        """Read a second file as the launch's records; raise :class:`InputError` if it
+        cannot be read."""
+        self.records.open(upload.path, upload.name, None, self, own_file=True)
 
     def _load(self) -> load.Table:
         assert self.upload is not None
@@ -336,6 +367,8 @@ class Workspace:
         order = sorted(affected)
         extra = [p for r in order for p in self._extra.get(r, [])]
         self._take(schema.validate(frame.loc[order], self.options, extra=extra).problems)
+        # the records of a campaign whose name or validity this changed
+        self.records.campaigns_changed(self)
 
     def _set_cells(self, changes: dict[tuple[int, str], str]) -> set[int]:
         """Put ``changes`` in the frame (recorded for undo and the corrected download);
@@ -663,11 +696,15 @@ class Workspace:
         if any(p.rule == Rule.EXTRA_FIELDS for p in table.problems):
             overflow = self._overflow_cells()
         write_run_input(path, table, self.mapping, overflow)
+        records = None
+        if self.records.table is not None:
+            records = self.records.write_run_input(path.with_name(RUN_RECORDS))
         return Reviewed(
             frame=table.frame.copy(),
             problems=problem_keys(self.checked.problems),
             invalid=frozenset(self.checked.invalid),
             excluded=frozenset(self.excluded),
+            records=records,
         )
 
     def _overflow_cells(self) -> dict[int, list[str]]:
@@ -763,6 +800,8 @@ class Reviewed:
     invalid: frozenset[int]
     #: rows left out on the page: the run must leave out exactly these
     excluded: frozenset[int] = frozenset()
+    #: the records as reviewed (None: the launch has none), written beside the campaigns
+    records: ReviewedRecords | None = None
 
 
 def problem_keys(problems: list[Problem]) -> frozenset[ProblemKey]:
@@ -873,6 +912,15 @@ def check_reads_back(reviewed: Reviewed, settings: job.Settings) -> None:
     differ |= {key[0] for key in found ^ reviewed.problems}
     differ |= set(loaded.checked.invalid) ^ reviewed.invalid
     differ |= set(settings.excluded) ^ reviewed.excluded
+    if (reviewed.records is None) != (loaded.records_table is None):
+        raise UsageError(_not_as_reviewed(_("the records are not the ones reviewed")))
+    if reviewed.records is not None:
+        # checked as a dry run checks them: what the review showed
+        records = job._check_records(loaded, None, sheet_given=settings.campaigns)
+        lines = records_differ(reviewed.records, records)
+        if lines:
+            shown = ", ".join(map(str, sorted(lines)[:10])) + (" ..." if len(lines) > 10 else "")
+            raise UsageError(_not_as_reviewed(_("records {rows} differ").format(rows=shown)))
     if differ:
         shown = ", ".join(map(str, sorted(differ)[:10])) + (" ..." if len(differ) > 10 else "")
         raise UsageError(_not_as_reviewed(_("rows {rows} differ").format(rows=shown)))

@@ -190,7 +190,10 @@
     input.dataset.busy = "1";
     const cell = where(input);
     const sent = input.value;
-    post("/cell", { row: cell.row, column: cell.col, value: sent, rows: visibleRows() })
+    // the records tab's grid answers at its own address
+    const table = input.closest("table[data-review]");
+    const url = table && table.dataset.cells === "records" ? "/records/cell" : "/cell";
+    post(url, { row: cell.row, column: cell.col, value: sent, rows: visibleRows() })
       .then(answerOf)
       .then(function (answer) {
         const data = answer.data;
@@ -430,6 +433,15 @@
           bar.max = Math.max(p.tally.to_send, 1);
           bar.value = p.tally.done;
           showTally(p.tally, p.counts_text);
+          if (p.records) {
+            // after the campaigns, the records' batches
+            const rbar = document.getElementById("records-bar");
+            if (rbar) {
+              rbar.max = Math.max(p.records.total, 1);
+              rbar.value = p.records.done;
+            }
+            text("records-progress", p.records.text);
+          }
           text("current", p.current ? p.current[0] + " · " + p.current[1] : "–");
           text("elapsed", p.elapsed_text);
           text("left", p.left_text || "–");

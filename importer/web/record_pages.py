@@ -1,0 +1,130 @@
+"""The review's records tab: the launch's records, every cell editable, problems marked.
+
+The records come with the campaigns (the launch workbook's records sheet) or as a second
+file uploaded on this tab; see :mod:`importer.web.record_space`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from importer import i18n
+from importer.errors import InputError
+from importer.i18n import _
+from importer.web.app import Data, context, post, render
+from importer.web.runs import cannot_write
+from importer.web.uploads import store
+
+PAGE_SIZE = 100
+
+
+def routes() -> list[BaseRoute]:
+    """The routes of the records tab."""
+    return [
+        Route("/records", records_page),
+        post("/records/upload", records_upload, on_error=records_error),
+        post("/records/cell", record_cell),
+    ]
+
+
+def _see(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def records_page(request: Request, error: str = "", status: int = 200) -> Response:
+    """The records tab: a page of records, or the form to add a records file."""
+    ws = context(request).workspace
+    if ws.table is None:
+        return _see("/columns" if ws.upload is not None else "/")
+    records = ws.records
+    query = request.query_params
+    only = query.get("only") == "1"
+    with ws.lock:
+        values: dict[str, Any] = {"error": error or records.error, "records": records}
+        if records.table is not None:
+            rows = records.rows(only_problems=only)
+            pages = max(1, -(-len(rows) // PAGE_SIZE))
+            try:
+                page = min(max(1, int(query.get("page", "1"))), pages)
+            except ValueError:
+                page = 1
+            shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+            frame = records.table.frame
+            fields = records.fields
+            values.update(
+                fields=fields,
+                rows=[(r, [str(frame.at[r, f]) if f in frame else "" for f in fields])
+                      for r in shown],
+                problems=records.cell_problems, invalid=set(records.by_row),
+                edited=records.edits, summary=records.summary(), only=only, page=page,
+                pages=pages, pager_url="/records?only=1&" if only else "/records?",
+                source=records.table.source, version=records.version,
+            )  # fmt: skip
+        return render(request, "records.html", status=status, **values)
+
+
+async def records_error(request: Request, status: int, message: str) -> Response:
+    """A records file refused: the tab again, saying why."""
+    return await records_page(request, message, status)
+
+
+async def records_upload(request: Request, data: Data) -> Response:
+    """Read a second file as the launch's records."""
+    ctx = context(request)
+    ws = ctx.workspace
+    file = data.get("file")
+    if ws.table is None:
+        return _see("/")
+    if not isinstance(file, UploadFile) or not (file.filename or "").strip():
+        return await records_error(request, 400, _("Choose the file with the records first."))
+    with ws.lock:
+        ws.uploads += 1
+        number = ws.uploads
+    try:
+        stored = await store(file, ctx.launch.workdir / "uploads", number)
+        await run_in_threadpool(ws.locked, ws.open_records, stored)
+    except InputError as exc:
+        return await records_error(request, 400, str(exc))
+    except OSError as exc:
+        return await records_error(request, 507, cannot_write(ctx.launch.workdir, exc))
+    return _see("/records")
+
+
+async def record_cell(request: Request, data: Data) -> Response:
+    """Change one record's cell; answer with its cleaned value and the shown cells whose
+    state may have changed (its row, and the records sharing its customer_id)."""
+    ctx = context(request)
+    ws = ctx.workspace
+    records = ws.records
+    if records.table is None:
+        return JSONResponse({"error": _("There are no records to change.")}, status_code=409)
+    try:
+        row, column = int(data.get("row", 0)), str(data.get("column", ""))
+        value = str(data.get("value", ""))
+        visible = [int(r) for r in data.get("rows", [])][:1000]
+    except (TypeError, ValueError):
+        return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
+    try:
+        cleaned, cells, invalid = await run_in_threadpool(
+            ws.locked, records.edit_shown, row, column, value, visible
+        )
+    except InputError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    with ws.lock:
+        # what a Send page shown before this edit showed is not what would be sent
+        ws.version += 1
+        summary_html = ctx.templates.get_template("_record_summary.html").render(
+            summary=records.summary(), lang=i18n.current()
+        )
+        version = ws.version
+    return JSONResponse({
+        "value": cleaned, "cells": cells, "invalid": invalid,
+        "problems": cells[f"{row}:{column}"]["problems"], "summary": summary_html,
+        "version": version,
+    })  # fmt: skip

@@ -1,0 +1,281 @@
+"""The review's records tab: the launch's records read with the campaigns (or from a
+second file), checked by the engine's own functions, edited in place, written for the
+run and read back before anything is sent; the records loaded, with their statuses."""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+from pathlib import Path
+
+from importer import launch
+from importer.record_schema import RecordOptions, validate_records
+from importer.web.record_space import RUN_RECORDS
+from importer.web.wording import page_words
+
+from .conftest import row, write_csv
+from .test_web import page_for
+
+SAMPLE = Path(__file__).parent.parent / "sample_data" / "lanzamiento.xlsx"
+
+
+def _edit(page, row_: int, column: str, value: str, rows: tuple[int, ...] = ()) -> dict:
+    response = page.client.post(
+        "/records/cell",
+        json={"row": row_, "column": column, "value": value, "rows": list(rows)},
+        headers={"X-CSRF-Token": page.ctx.secrets.csrf},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _shown(records) -> set[tuple[int, str, str, str]]:
+    return {(p.row, p.column, str(p.rule), p.message) for ps in records.by_row.values() for p in ps}
+
+
+def _full(ws) -> set[tuple[int, str, str, str]]:
+    """What the command line's dry run finds in the records as they are now."""
+    records = ws.records
+    _campaigns, invalid = records._campaigns_of(ws)
+    with page_words():
+        checked = launch.check(
+            records.table, records.path, records.sheet, list(_pairs(ws)), invalid, None
+        )
+    return {(p.row, p.column, str(p.rule), p.message) for p in checked.checked.problems}
+
+
+def _pairs(ws):
+    frame = ws.table.frame
+    for r in frame.index:
+        if r not in ws.by_row:
+            yield str(frame.at[r, "campaign_name"]), str(frame.at[r, "type_campaign"])
+
+
+def test_a_launch_workbook_shows_its_records_in_their_own_tab_with_the_cli_messages(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        answer = page.upload(SAMPLE)
+        assert answer.url.path == "/review"
+        assert 'data-testid="tab-records"' in answer.text
+        tab = page.get("/records").text
+        assert "11 records read" in tab
+        assert "8 valid records will be loaded" in tab
+        # the messages of the command line, cell by cell
+        assert 'data-testid="rcell-5-email" class="cell bad"' in tab
+        assert "not an e-mail address; write it like ana@example.com" in tab
+        assert "no campaign named Ventas Bogotá in the campaigns sheet" in tab
+        ws = page.ctx.workspace
+        assert _shown(ws.records) == _full(ws)
+
+
+def test_the_records_tab_speaks_spanish(tmp_path):
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(SAMPLE)
+        tab = page.get("/records").text
+        assert "Registros" in tab
+        assert "11 registros leídos" in tab
+        assert "no es una dirección de correo" in tab
+
+
+def test_a_record_cell_edit_is_checked_again_with_the_records_sharing_its_customer(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        answer = _edit(page, 5, "email", "jorge@example.com", rows=(2, 3, 4, 5))
+        assert answer["problems"] == [] and answer["invalid"]["5"] is False
+        assert "2 records with problems" in answer["summary"]
+        # a customer_id made the same as another record's in its campaign: both marked
+        answer = _edit(page, 3, "customer_id", "1010", rows=(2, 3, 4, 5))
+        assert answer["invalid"] == {"2": True, "3": True}
+        assert answer["cells"]["2:customer_id"]["problems"]
+        # and put back: both clean again
+        answer = _edit(page, 3, "customer_id", "1011", rows=(2, 3, 4, 5))
+        assert answer["invalid"] == {"2": False, "3": False}
+        ws = page.ctx.workspace
+        assert _shown(ws.records) == _full(ws)
+
+
+def test_a_record_naming_an_invalid_campaign_row_says_so_and_follows_its_fix(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        ws = page.ctx.workspace
+        # the campaign row made invalid: its records point at that row
+        page.edit(2, "type_campaign", "zz")
+        assert any("row 2" in p.message for p in ws.records.by_row.get(2, []))
+        page.edit(2, "type_campaign", "predictive")
+        assert 2 not in ws.records.by_row
+        # a campaign renamed: its records no longer find it, then find it again
+        page.edit(4, "campaign_name", "Ventas Bogotá")
+        assert 13 not in ws.records.by_row and 9 in ws.records.by_row
+        assert _shown(ws.records) == _full(ws)
+
+
+def test_checking_only_what_an_edit_touches_finds_what_checking_every_record_finds(tmp_path):
+    rng = random.Random(7)
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos"), row("Tres")])
+    names = ["Uno", "Dos", "Tres", "Cuatro", ""]
+    lines = ["campaign_name,customer_id,tel1,email"]
+    for _i in range(60):
+        lines.append(
+            f"{rng.choice(names)},{rng.choice(['1', '2', '3', ''])},"
+            f"{rng.choice(['3001234567', '123', ''])},{rng.choice(['a@b.co', 'x', ''])}"
+        )
+    records = tmp_path / "records.csv"
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        with open(records, "rb") as fh:
+            answer = page.post("/records/upload", files={"file": ("registros.csv", fh.read())})
+        assert answer.url.path == "/records"
+        ws = page.ctx.workspace
+        with page_words():
+            for step in range(40):
+                r = rng.randint(2, 61)
+                if rng.random() < 0.2:
+                    ws.edit(rng.randint(2, 4), "campaign_name", rng.choice(names))
+                else:
+                    column = rng.choice(["campaign_name", "customer_id", "tel1", "email"])
+                    ws.records.edit(r, column, rng.choice([*names, "1", "2", "3001234567"]))
+                assert _shown(ws.records) == _full(ws), f"step {step}"
+
+
+def test_a_second_file_that_is_no_records_sheet_is_refused_in_words(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        answer = page.post("/records/upload", files={"file": ("otra.csv", b"a,b\n1,2\n")})
+        assert answer.status_code == 400
+        assert "otra.csv has no header row with the record columns" in answer.text
+
+
+def test_send_loads_the_reviewed_records_and_starts_dialling(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        _edit(page, 8, "tel1", "3205550107")
+        send = page.get("/send").text
+        assert 'data-testid="records-plan"' in send and "9 records are loaded" in send
+        assert "--into-existing" in send
+        assert page.post("/send", {"start": "1"}).url.path == "/send"
+        state = page.wait_run()
+        assert state["state"] == "finished"
+        assert state["records"]["done"] == 9
+        run = page.ctx.runs.current
+        # the two predictive campaigns were started once their records were in
+        assert len(run.report.starts) == 2, run.report.starts
+        written = (run.input.parent / RUN_RECORDS).read_text(encoding="utf-8-sig")
+        assert "3205550107" in written
+        results = page.get("/results").text
+        assert 'data-testid="records-results"' in results
+        assert "9" in results
+        download = page.get("/download/results")
+        assert download.status_code == 200
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(download.content), read_only=True)
+        assert "records" in book.sheetnames
+        # the two records with problems can be loaded again once fixed
+        assert 'data-testid="download-records-retry"' in results
+        retry = page.get("/download/records-retry")
+        assert retry.status_code == 200
+        assert ".results.records.retry.xlsx" in retry.headers["content-disposition"]
+
+
+def test_send_is_refused_when_the_records_do_not_read_back_as_reviewed(tmp_path, monkeypatch):
+    from importer.web import record_space
+
+    real = record_space.RecordSpace.write_run_input
+
+    def changed(self, path):
+        reviewed = real(self, path)
+        text = path.read_text(encoding="utf-8-sig").replace("ana@example.com", "ana@")
+        path.write_text(text, encoding="utf-8-sig")
+        return reviewed
+
+    monkeypatch.setattr(record_space.RecordSpace, "write_run_input", changed)
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        answer = page.post("/send")
+        assert answer.status_code == 400
+        assert "Nothing was sent" in answer.text and "records 2 differ" in answer.text
+        assert page.ctx.runs.current is None
+
+
+def test_the_records_check_is_the_engines_own(tmp_path):
+    copy = tmp_path / "l.xlsx"
+    shutil.copy(SAMPLE, copy)
+    table, _sheet = launch.read_records(copy)
+    direct = validate_records(table.frame, RecordOptions())
+    assert direct.problems  # the same functions the page calls, not a copy of them
+
+
+def test_in_spanish_the_records_are_sent_and_a_difference_is_refused_in_spanish(
+    tmp_path, monkeypatch
+):
+    with page_for(tmp_path / "ok", language="es") as page:
+        page.upload(SAMPLE)
+        answer = _edit(page, 5, "email", "jorge@example.com")
+        assert "registros válidos se cargarán" in answer["summary"]
+        send = page.get("/send").text
+        assert "Luego los registros" in send and "--into-existing" in send
+        page.post("/send", {"start": "1"})
+        state = page.wait_run()
+        assert state["records"]["done"] == 9
+        assert "Registros: 9 de 9 cargados" in state["records"]["text"]
+        results = page.get("/results").text
+        assert "Registros por campaña" in results
+
+    from importer.web import record_space
+
+    real = record_space.RecordSpace.write_run_input
+
+    def changed(self, path):
+        reviewed = real(self, path)
+        text = path.read_text(encoding="utf-8-sig").replace("3125550102", "31")
+        path.write_text(text, encoding="utf-8-sig")
+        return reviewed
+
+    monkeypatch.setattr(record_space.RecordSpace, "write_run_input", changed)
+    with page_for(tmp_path / "bad", language="es") as page:
+        page.upload(SAMPLE)
+        answer = page.post("/send")
+        assert answer.status_code == 400
+        assert "No se envió nada" in answer.text and "los registros 4 difieren" in answer.text
+
+
+def test_a_change_of_language_says_the_records_problems_again_in_it(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        assert "not an e-mail address" in page.get("/records").text
+        page.post("/lang", {"lang": "es", "back": "/records"})
+        tab = page.get("/records").text
+        assert "no es una dirección de correo" in tab and "not an e-mail address" not in tab
+
+
+def test_a_send_page_shown_before_a_record_edit_in_another_tab_is_not_sent(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        version = page.ctx.workspace.version
+        _edit(page, 5, "email", "jorge@example.com")
+        answer = page.post("/send", {"version": str(version)})
+        assert answer.status_code == 409
+        assert page.ctx.runs.current is None
+
+
+def test_a_launch_stopped_on_the_page_resumes_with_its_records_and_start(tmp_path):
+    from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+
+    with (
+        Sandbox(Config(skills=DEMO_SKILLS, latency=0.15)) as box,
+        page_for(tmp_path / "work", sandbox=box) as page,
+    ):
+        page.upload(SAMPLE)
+        page.post("/send", {"start": "1"})
+        page.wait_for(lambda s: s["done"] >= 1)
+        assert page.post("/stop").status_code == 200
+        state = page.wait_run()
+        assert state["records"]["done"] < 8
+        assert page.post("/resume").status_code == 200
+        state = page.wait_run()
+        assert state["state"] == "finished", state
+        assert state["records"]["done"] == 8
+        run = page.ctx.runs.current
+        assert len(run.report.starts) == 2
