@@ -63,7 +63,7 @@ def test_quick_web_benchmark_run_measures_every_web_case(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(out.read_text())
     assert [case["name"].split(".")[0] for case in figures["cases"]] == [
-        "7", "8", "9", "10", "13", "13", "13",
+        "7", "8", "9", "10", "13", "13", "13", "14", "14",
     ]  # fmt: skip
     for case in figures["cases"]:
         assert case["median"] > 0 and case["baseline"] > 0 and case["ratio"] > 0
