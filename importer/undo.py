@@ -286,10 +286,12 @@ def undo(
     session: requests.Session | None = None,
     clock: Clock | None = None,
     stop: StopFlag | None = None,
+    on_outcome: Callable[[Target, str], None] = lambda target, status: None,
 ) -> Undone:
     """Delete the campaigns the run of ``target`` (its results workbook or journal)
     created; see the module's text. ``confirm`` is shown the plan and says yes or no;
-    with ``dry_run`` the plan is only shown. The results workbook is written again."""
+    with ``dry_run`` the plan is only shown. The results workbook is written again.
+    ``on_outcome`` is told each campaign's outcome as it is journaled (a progress display)."""
     policy = policy or Policy()
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
@@ -318,7 +320,7 @@ def undo(
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=timeout)
         try:
-            return _Undo(client, clock, stop, policy, say).run(
+            return _Undo(client, clock, stop, policy, say, on_outcome).run(
                 out, path, state, confirm, include_started=include_started, dry_run=dry_run
             )
         finally:
@@ -332,6 +334,7 @@ class _Undo:
     stop: StopFlag
     policy: Policy
     say: Callable[[str], None]
+    on_outcome: Callable[[Target, str], None] = lambda target, status: None
 
     def _listed(self, state: JournalState) -> list[dict[str, Any]]:
         """The campaign list, once the server's time for an unclear delete has passed."""
@@ -475,6 +478,7 @@ class _Undo:
             {"event": "delete_outcome", "row": target.row, "id": target.id_campaign,
              "status": str(status), "message": message},
         )  # fmt: skip
+        self.on_outcome(target, str(status))
 
     def _said(self, answer: tuple[int, str] | BaseException) -> _Said:
         """What a ``delete_campaign`` answer means for the campaign."""
