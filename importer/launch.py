@@ -315,6 +315,10 @@ class Launcher:
     say: Callable[[str], None] = lambda text: None
     #: when the campaign list was last read (clock seconds), for the 5-minute rule
     last_read: float | None = None
+    #: told a batch's number and campaign as it leaves, and its number and outcome
+    #: (a progress display; see :class:`importer.job.Progress`)
+    on_batch: Callable[[int, str], None] = lambda number, campaign: None
+    batch_done: Callable[[int, str], None] = lambda number, status: None
     #: campaigns whose count before their first batch could not be had
     _uncounted: set[str] = field(default_factory=set)
 
@@ -410,10 +414,14 @@ class Launcher:
                 target.type_campaign, target.campaign_id, body, campaign_status="stop"
             )
 
+        self.on_batch(number, target.name or target.campaign_id)
         answer = self.sender.launch_call(
             key, ADD_RECORD, campaign, target.campaign_id, request, rows=rows, batch=number
         )
-        return self._answered(key, answer, RecordStatus.ADDED)
+        ended = self._answered(key, answer, RecordStatus.ADDED)
+        call = self.journal.state.calls.get(key)
+        self.batch_done(number, str(call.status) if call is not None else "")
+        return ended
 
     def _answered(self, key: str, answer: Answer, done: str) -> Ended | None:
         """Journal a launch call's answer; the stop reason when the run must stop."""
