@@ -184,8 +184,9 @@ async def undo_page(request: Request) -> Response:
     job = _undoing(request).get(folder.name)
     if job is not None and not job.ended.is_set():
         return render(request, "undo.html", **_undo_values(request, folder, undoing=job.as_json()))
-    if job is not None:
+    if job is not None and request.query_params.get("again") != "1":
         return render(request, "undo.html", **_finished(request, folder, job))
+    _undoing(request).pop(folder.name, None)  # an ended undo, put aside to start again
     return render(request, "undo.html", **_undo_values(request, folder))
 
 
@@ -227,6 +228,9 @@ async def undo_list(request: Request, data: Data) -> Response:
                       **_undo_values(request, folder, error=str(exc)))  # fmt: skip
     if done.plan is None:  # nothing to undo: an earlier undo deleted everything
         return render(request, "undo.html", **_undo_values(request, folder, done=done))
+    ended = _undoing(request).get(folder.name)
+    if ended is not None and ended.ended.is_set():
+        _undoing(request).pop(folder.name, None)  # a new listing: the last undo is over
     _pending(request)[folder.name] = _Pending(len(done.plan.delete), include)
     return render(request, "undo.html", **_undo_values(request, folder, plan=done.plan,
                   include_started=include))  # fmt: skip
@@ -298,8 +302,7 @@ async def undo_progress(request: Request) -> Response:
 
 
 def _finished(request: Request, folder: Path, job: _Undoing) -> dict[str, Any]:
-    """What the undo page shows of an undo that ended (once: the next visit starts over)."""
-    _undoing(request).pop(folder.name, None)
+    """What the undo page shows of an undo that ended (until it is started again)."""
     if job.error:
         return _undo_values(request, folder, error=job.error)
     run = context(request).runs.current
