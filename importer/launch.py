@@ -637,6 +637,10 @@ def derive(
         "to check it against the campaign's record count"
     )
     bodies = {r.row: r for r in checked.records} if dry_run else {}
+    # campaigns an undo deleted: the records sent into them went with them
+    deleted = {o.id_campaign for o in state.outcomes.values()
+               if o.status == Status.DELETED} - {""} if state is not None else set()  # fmt: skip
+    gone = _("its campaign was deleted by undo")
     out = []
     for index in frame.index.tolist():
         row = int(index)
@@ -647,6 +651,8 @@ def derive(
         if call is not None and call.status != RecordStatus.NOT_SENT:
             status = call.status or RecordStatus.UNKNOWN
             message = call.message if call.status else unanswered
+            if call.campaign_id in deleted and status != RecordStatus.FAILED:
+                status, message = RecordStatus.DELETED, gone
             result = RecordResult(row, status, call.campaign_id, message, call.batch, key)
         elif problems:
             message = "; ".join(f"{p.column}: {p.message}" for p in problems)

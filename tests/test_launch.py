@@ -479,3 +479,28 @@ def test_each_batch_of_records_is_told_to_the_records_progress(tmp_path, sandbox
         ("close", None, None),
     ]  # fmt: skip
 
+
+def test_undo_after_a_launch_says_the_records_that_go_and_marks_them_deleted(
+    tmp_path, sandbox, monkeypatch
+):
+    import io
+
+    from importer import cli, job
+
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A"), _campaign("B", "preview")],
+                       _people("A", 1, 5) + _people("B", 6, 1))  # fmt: skip
+    settings = job.Settings(input=src, base_url=sandbox.url, timeout=5, batch_size=2)
+    report = job.run(settings, token=DEFAULT_TOKEN)
+    assert report.ended == "done"
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["undo", str(report.out), "--yes", "--reconcile-after", "0", "--lang", "en"],
+                    stdout=out, stderr=err, stdin=io.StringIO(""))  # fmt: skip
+    assert code == 0, out.getvalue() + err.getvalue()
+    said = out.getvalue()
+    assert "row 2: A (id" in said and "), 5 records loaded into it go with it" in said
+    assert "), 1 record loaded into it goes with it" in said
+    rows = read_records(report.out)
+    assert {r["status"] for r in rows.values()} == {"deleted"}
+    assert {r["message"] for r in rows.values()} == {"its campaign was deleted by undo"}
+    assert rows[2]["batch"] == 1  # the batch it was sent in stays told
