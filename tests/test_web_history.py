@@ -78,6 +78,11 @@ def test_undo_deletes_in_the_background_showing_its_progress_and_comes_back(tmp_
         # a second confirmation while it deletes starts nothing: it shows the same undo
         again = page.post("/undo/1/confirm", {"count": "4"})
         assert 'data-testid="undoing"' in again.text
+        # nor does a send: it would meet the undo's hold on the token
+        page.upload(write_csv(tmp_path / "otra.csv", [row("Otra")]))
+        busy = page.post("/send")
+        assert busy.status_code == 409
+        assert "An undo is deleting campaigns" in busy.text
         done = _undone(page, 1)
         assert "4 campaigns deleted." in done
         deleted = box.state.snapshot()["deleted"]

@@ -83,6 +83,11 @@ class _Undoing:
                 "deleted": self.deleted, "said": self.said[-5:], "error": self.error}  # fmt: skip
 
 
+def undo_going(request: Request) -> bool:
+    """True while an undo of this page is deleting (a send would meet its token lock)."""
+    return any(not job.ended.is_set() for job in _undoing(request).values())
+
+
 def _undoing(request: Request) -> dict[str, _Undoing]:
     state = request.app.state
     if not hasattr(state, "undoing"):

@@ -167,12 +167,19 @@ def _refusal(exc: Any) -> dict[str, str]:
 
 async def send(request: Request, data: Data) -> Response:
     """Write the corrected sheet into a new run folder and start the run on it."""
+    from importer.web.history_page import undo_going
+
     ctx = context(request)
     ws = ctx.workspace
     if ws.table is None or ws.checked is None:
         return _see("/")
     if ctx.runs.active:
         return _see("/send")
+    # (the undone run's journal grows meanwhile: it must not read as a run to close)
+    if undo_going(request):
+        return await send_page(request, _(
+            "An undo is deleting campaigns; send once it has ended (its page shows how far "
+            "it is)."), 409)  # fmt: skip
     unfinished = ctx.runs.interrupted()
     if unfinished is not None:
         return await send_page(request, unfinished_message(unfinished), 409)
