@@ -285,6 +285,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _check_quota(settings, token, simulate, out)
     stop = StopFlag()
     progress = progress_factory(err, args.quiet)
+    batches = progress_factory(err, args.quiet, records=True)
     with _signals_stop(stop, say) if not dry_run else contextlib.nullcontext():
         if simulate:
             from importer.sandbox import DEFAULT_TOKEN, DEMO_SKILLS, Config, Sandbox
@@ -296,10 +297,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 say(text.format(url=box.url))
                 settings.base_url = box.url
                 report = job.run(
-                    settings, token=DEFAULT_TOKEN, stop=stop, progress=progress, say=say
-                )
+                    settings, token=DEFAULT_TOKEN, stop=stop, progress=progress, say=say,
+                    records_progress=batches,
+                )  # fmt: skip
         else:
-            report = job.run(settings, token=token, stop=stop, progress=progress, say=say)
+            report = job.run(settings, token=token, stop=stop, progress=progress, say=say,
+                             records_progress=batches)  # fmt: skip
     code = _exit_code(report)
     try:
         print_report(report, out, err)

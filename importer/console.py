@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from importer import i18n
 from importer.i18n import _, ngettext
-from importer.status import Ended, Status, label
+from importer.status import Ended, RecordStatus, Status, label, record_label
 
 if TYPE_CHECKING:
     from importer.job import Report
@@ -65,13 +65,14 @@ def forgiving(stream: TextIO) -> TextIO:
     return cast(TextIO, _Shown(stream))
 
 
-def progress_factory(err: TextIO, quiet: bool) -> Callable[[int], Bar]:
-    """Progress bars on ``err``, drawn only on a terminal and unless ``quiet``."""
+def progress_factory(err: TextIO, quiet: bool, *, records: bool = False) -> Callable[[int], Bar]:
+    """Progress bars on ``err``, drawn only on a terminal and unless ``quiet``; with
+    ``records``, of the records' batches (added/failed) instead of the campaign rows."""
     enabled = not quiet and hasattr(err, "isatty") and err.isatty()
     err = getattr(err, "raw", err)  # the bar's own control characters are meant
 
     def make(total: int) -> Bar:
-        return Bar(total, err, enabled)
+        return Bar(total, err, enabled, records=records)
 
     return make
 
@@ -79,22 +80,27 @@ def progress_factory(err: TextIO, quiet: bool) -> Callable[[int], Bar]:
 class Bar:
     """tqdm on stderr, showing created/failed counts; silent when disabled."""
 
-    def __init__(self, total: int, err: TextIO, enabled: bool) -> None:
+    def __init__(self, total: int, err: TextIO, enabled: bool, *, records: bool = False) -> None:
         from tqdm import tqdm
 
-        self.counts = {Status.CREATED: 0, Status.FAILED: 0}
-        self.bar = tqdm(
-            total=total, file=err, disable=not enabled, unit=_("row"), desc=_("sending"),
-            dynamic_ncols=True,
+        self.records = records
+        self.counts: dict[str, int] = (
+            {RecordStatus.ADDED: 0, RecordStatus.FAILED: 0} if records
+            else {Status.CREATED: 0, Status.FAILED: 0}
         )  # fmt: skip
+        unit, desc = (_("batch"), _("loading records")) if records else (_("row"), _("sending"))
+        self.bar = tqdm(
+            total=total, file=err, disable=not enabled, unit=unit, desc=desc, dynamic_ncols=True
+        )
 
     def sending(self, row: int, name: str) -> None:
         pass
 
     def row_done(self, row: int, status: str) -> None:
         if status in self.counts:
-            self.counts[Status(status)] += 1
-        shown = {label(s): n for s, n in self.counts.items()}
+            self.counts[status] += 1
+        words = record_label if self.records else label
+        shown = {words(s): n for s, n in self.counts.items()}
         self.bar.set_postfix(shown, refresh=False)
         self.bar.update(1)
 

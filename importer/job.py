@@ -44,6 +44,7 @@ from importer.send import (
     StopFlag,
     index_by_name,
     read_list,
+    read_skills,
     settle,
     skip_existing,
 )
@@ -203,12 +204,15 @@ def run(
     progress: Callable[[int], Progress] | None = None,
     say: Callable[[str], None] = lambda text: None,
     known: Callable[[Mapping[int, str]], None] | None = None,
+    records_progress: Callable[[int], Progress] | None = None,
 ) -> Report:
     """Run one import (or a dry run) and write its results; see the README for the flow.
 
     ``known``, when given, is called once just before the first row is sent, with the status
     each row already has in the journal (rows found to exist, rows an earlier run of a resume
     answered): with ``progress``'s count of the rows left, how far the whole run is.
+    ``records_progress`` is made with the number of record batches left and told each batch
+    (its number and campaign, then its outcome) as ``progress`` is told each row.
     """
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
@@ -239,9 +243,10 @@ def run(
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
         try:
-            read_live_skills(settings, client, say)
+            read_live_skills(settings, client, say, clock)
             loaded = _load_as_recorded(settings) if settings.resume else _load(settings)
-            importer = _Importer(settings, client, clock, stop, progress, say, known)
+            importer = _Importer(settings, client, clock, stop, progress, say, known,
+                                 records_progress)  # fmt: skip
             ended, message, state = importer.run(loaded)
         finally:
             client.session.close()
@@ -312,7 +317,10 @@ def _same_file(one: Path, other: Path) -> bool:
 
 
 def read_live_skills(
-    settings: Settings, client: WolkvoxClient, say: Callable[[str], None] = lambda text: None
+    settings: Settings,
+    client: WolkvoxClient,
+    say: Callable[[str], None] = lambda text: None,
+    clock: Clock | None = None,
 ) -> None:
     """Set ``settings.validation.skills`` from wolkvox's skills list, read once (one call),
     unless a ``--skills`` file gave them. A resume takes the list its run pinned in the
@@ -327,7 +335,8 @@ def read_live_skills(
             settings.skills_list = settings.validation.skills = dict(pinned)
         return
     try:
-        skills = client.list_skills()
+        # a busy token or maintenance is waited out as for the campaign list (--retry-for)
+        skills = read_skills(client, clock or Clock(time.time, time.sleep), settings.policy)
     except ListRefused as exc:
         if exc.answer.reason in REFUSED_AT_START:
             raise NothingSent(exc.answer, resume=False) from None
@@ -532,6 +541,7 @@ class _Importer:
     progress: Callable[[int], Progress] | None
     say: Callable[[str], None]
     known: Callable[[Mapping[int, str]], None] | None = None
+    records_progress: Callable[[int], Progress] | None = None
     _loaded: Loaded | None = None
     _sender: Sender | None = None
     #: when the campaign list was read at the start (clock seconds)
@@ -716,14 +726,19 @@ class _Importer:
         sender = self._sender or Sender(
             self.client, journal, self.clock, policy=settings.policy, stop=self.stop
         )
+        batches = launch.calls_needed(records, journal.state, settings.batch_size, start=False)
+        bar = (self.records_progress or (lambda total: _NoProgress()))(batches)
         launcher = launch.Launcher(
             sender, self.client, journal, self.clock, self.stop, settings.policy,
             settings.batch_size, settings.start, self.say, self._last_read,
+            on_batch=bar.sending, batch_done=bar.row_done,
         )  # fmt: skip
         try:
             return launcher.run(records, plan, resuming=settings.resume)
         except KeyboardInterrupt:
             return Ended.INTERRUPTED
+        finally:
+            bar.close()
 
     def _send_pending(self, journal: Journal, pending: list[schema.Campaign]) -> Ended:
         if self.known is not None:
@@ -776,7 +791,7 @@ def _reopen_records(settings: Settings, loaded: Loaded, state: JournalState) -> 
     loaded.records = _records_from_journal(loaded, header)
     recorded = header.get("options") or {}
     now = settings.records_options()
-    differ = [f"--{k.replace('_', '-')}" for k in ("into_existing", "start")
+    differ = [f"--{k.replace('_', '-')}" for k in ("into_existing", "start", "batch_size")
               if k in recorded and recorded[k] != now[k]]  # fmt: skip
     if differ:
         message = _(

@@ -315,6 +315,10 @@ class Launcher:
     say: Callable[[str], None] = lambda text: None
     #: when the campaign list was last read (clock seconds), for the 5-minute rule
     last_read: float | None = None
+    #: told a batch's number and campaign as it leaves, and its number and outcome
+    #: (a progress display; see :class:`importer.job.Progress`)
+    on_batch: Callable[[int, str], None] = lambda number, campaign: None
+    batch_done: Callable[[int, str], None] = lambda number, status: None
     #: campaigns whose count before their first batch could not be had
     _uncounted: set[str] = field(default_factory=set)
 
@@ -410,10 +414,14 @@ class Launcher:
                 target.type_campaign, target.campaign_id, body, campaign_status="stop"
             )
 
+        self.on_batch(number, target.name or target.campaign_id)
         answer = self.sender.launch_call(
             key, ADD_RECORD, campaign, target.campaign_id, request, rows=rows, batch=number
         )
-        return self._answered(key, answer, RecordStatus.ADDED)
+        ended = self._answered(key, answer, RecordStatus.ADDED)
+        call = self.journal.state.calls.get(key)
+        self.batch_done(number, str(call.status) if call is not None else "")
+        return ended
 
     def _answered(self, key: str, answer: Answer, done: str) -> Ended | None:
         """Journal a launch call's answer; the stop reason when the run must stop."""
@@ -629,6 +637,10 @@ def derive(
         "to check it against the campaign's record count"
     )
     bodies = {r.row: r for r in checked.records} if dry_run else {}
+    # campaigns an undo deleted: the records sent into them went with them
+    deleted = {o.id_campaign for o in state.outcomes.values()
+               if o.status == Status.DELETED} - {""} if state is not None else set()  # fmt: skip
+    gone = _("its campaign was deleted by undo")
     out = []
     for index in frame.index.tolist():
         row = int(index)
@@ -639,6 +651,8 @@ def derive(
         if call is not None and call.status != RecordStatus.NOT_SENT:
             status = call.status or RecordStatus.UNKNOWN
             message = call.message if call.status else unanswered
+            if call.campaign_id in deleted and status != RecordStatus.FAILED:
+                status, message = RecordStatus.DELETED, gone
             result = RecordResult(row, status, call.campaign_id, message, call.batch, key)
         elif problems:
             message = "; ".join(f"{p.column}: {p.message}" for p in problems)

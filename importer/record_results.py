@@ -47,6 +47,7 @@ COLOURS = {
     RecordStatus.INVALID: "FFC7CE",
     RecordStatus.UNKNOWN: "FFEB9C",
     RecordStatus.NOT_SENT: "EDEDED",
+    RecordStatus.DELETED: "D9D9D9",  # as a campaign row deleted by undo
 }
 
 

@@ -32,6 +32,7 @@ from importer import times
 from importer.cells import by_value, has_unstorable, name_key
 from importer.i18n import N_, _, ngettext
 from importer.phones import DEFAULT_COUNTRY, DEFAULT_FORMAT, Phones
+from importer.policy import MAX_CELL_CHARS
 from importer.problems import Problem, Rule, shown
 from importer.record_fields import (
     BODY_FIELDS,
@@ -41,7 +42,7 @@ from importer.record_fields import (
     PHONE_FIELDS,
 )
 from importer.records import Records
-from importer.schema import EXCEL_ERRORS, unstorable_message
+from importer.schema import EXCEL_ERRORS, cell_too_long_message, unstorable_message
 from importer.words import campaign_type, describe_non_digits
 
 __all__ = [
@@ -250,6 +251,9 @@ def _schema(frame: pd.DataFrame, prepared: _Prepared, options: RecordOptions) ->
             columns[f].append(_check(Rule.UNSTORABLE_CHARACTER, _holds(_storable)))
         if cells.isin(EXCEL_ERRORS).any():
             columns[f].append(_check(Rule.EXCEL_ERROR, lambda s: ~s.isin(EXCEL_ERRORS)))
+        # a cell no results workbook could hold (in a CSV, usually a quote left open)
+        if cells.str.len().gt(MAX_CELL_CHARS).any():
+            columns[f].append(_check(Rule.CELL_TOO_LONG, _at_most(MAX_CELL_CHARS)))
     derived = prepared.derived
     filled_campaign = derived["_campaign"] != ""
     known = pd.Series(derived["_campaign"]).isin(list(options.campaigns)).to_numpy()
@@ -383,6 +387,8 @@ class _Explainer:
     def _message(self, rule: str, column: str, value: str) -> str:
         if rule == Rule.UNSTORABLE_CHARACTER:
             return unstorable_message(value)
+        if rule == Rule.CELL_TOO_LONG:
+            return cell_too_long_message(value)
         if rule == Rule.PHONE_NUMBER:
             return self._prepared.phones.problem(value)
         if rule == Rule.OPT_TOO_LONG:

@@ -432,17 +432,22 @@ def _fixed_value_message(rule: str, value: str) -> str:
     return _("enable_edition must be yes or no ({accepted})").format(accepted=accepted)
 
 
+def cell_too_long_message(value: str) -> str:
+    """Why a cell longer than a spreadsheet cell is a problem (campaigns and records)."""
+    return _(
+        "the cell holds {length} characters, more than a spreadsheet cell can hold "
+        "({limit}): in a CSV, usually a quote left open. Shorten the cell, or check that "
+        "the file was saved from Excel as CSV."
+    ).format(length=f"{len(value):,}", limit=f"{MAX_CELL_CHARS:,}")
+
+
 def _message(rule: str, value: str, options: Options, time_errors: dict[str, str]) -> str:
     """The problem in words, in the current language."""
     skills = options.skills
     if rule == Rule.UNSTORABLE_CHARACTER:
         return unstorable_message(value)
     if rule == Rule.CELL_TOO_LONG:
-        return _(
-            "the cell holds {length} characters, more than a spreadsheet cell can hold "
-            "({limit}): in a CSV, usually a quote left open. Shorten the cell, or check that "
-            "the file was saved from Excel as CSV."
-        ).format(length=f"{len(value):,}", limit=f"{MAX_CELL_CHARS:,}")
+        return cell_too_long_message(value)
     if rule == Rule.NAME_TOO_LONG:
         return _(MESSAGES[rule]).format(length=len(value), limit=options.max_name_length)
     if rule in (Rule.START_TIME_FORMAT, Rule.END_TIME_FORMAT) and value in time_errors:

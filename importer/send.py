@@ -17,7 +17,7 @@ import dataclasses
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from importer.client import Answer, Kind, ListRefused, WolkvoxClient
 from importer.errors import ApiStopped
@@ -34,6 +34,7 @@ __all__ = [
 
 #: name key -> ids of the campaigns of that name, as the campaign list shows them.
 Listing = dict[str, list[str]]
+_T = TypeVar("_T")
 
 
 class StopFlag:
@@ -257,12 +258,29 @@ def read_list(
     Raises what :meth:`WolkvoxClient.list_campaigns` raises; past the bound, its
     :class:`ListRefused` says how long it waited.
     """
+    cannot = _("the campaign list could not be read: {why}")
+    return _waiting(client.list_campaigns, cannot, clock, policy, stop)
+
+
+def read_skills(
+    client: WolkvoxClient, clock: Clock, policy: Policy, stop: StopFlag | None = None
+) -> dict[str, str]:
+    """The operation's skills list, a busy token or maintenance waited out as for the
+    campaign list (:func:`read_list`)."""
+    cannot = _("the skills list could not be read: {why}")
+    return _waiting(client.list_skills, cannot, clock, policy, stop)
+
+
+def _waiting(
+    read: Callable[[], _T], cannot: str, clock: Clock, policy: Policy, stop: StopFlag | None
+) -> _T:
+    """``read()``, tried again after a busy token or maintenance (nothing was read)."""
     stop = stop if stop is not None else StopFlag()
     waited = 0.0
     delay = policy.first_delay
     while True:
         try:
-            return client.list_campaigns()
+            return read()
         except ListRefused as refused:
             answer = refused.answer
             if answer.kind != Kind.RETRY:
@@ -273,8 +291,9 @@ def read_list(
                 shown = message.format(
                     why=answer.message, waited=f"{waited:.0f}", limit=f"{policy.retry_for:g}"
                 )
-                cannot = _("the campaign list could not be read: {why}").format(why=shown)
-                raise ListRefused(cannot, dataclasses.replace(answer, message=shown)) from None
+                raise ListRefused(
+                    cannot.format(why=shown), dataclasses.replace(answer, message=shown)
+                ) from None
             if not clock.wait(pause, stop):
                 raise ApiStopped(_("the run was interrupted before the check")) from None
             waited += pause

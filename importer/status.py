@@ -62,6 +62,8 @@ class RecordStatus(StrEnum):
     INVALID = "invalid"  #: broke a rule of the records sheet; never sent
     NOT_SENT = "not_sent"  #: not sent (the run stopped, or its campaign was not there)
     VALID = "valid"  #: dry run only: the record would be sent
+    #: its batch was sent, then its campaign was deleted by ``wolkvox-import undo``
+    DELETED = "deleted"
 
 
 #: Records certainly not added, hence safe to send again: they go to the records' retry file.
@@ -69,7 +71,7 @@ RECORD_RETRY_STATUSES = frozenset(
     {RecordStatus.FAILED, RecordStatus.INVALID, RecordStatus.NOT_SENT}
 )
 #: Records that need nothing more.
-RECORD_SUCCESS_STATUSES = frozenset({RecordStatus.ADDED, RecordStatus.VALID})
+RECORD_SUCCESS_STATUSES = frozenset({RecordStatus.ADDED, RecordStatus.VALID, RecordStatus.DELETED})
 
 #: Words of their own: a record is not a row of campaigns (and, in Spanish, not feminine).
 _RECORD_LABELS = {
@@ -79,6 +81,7 @@ _RECORD_LABELS = {
     RecordStatus.INVALID: N_("record invalid"),
     RecordStatus.NOT_SENT: N_("record not sent"),
     RecordStatus.VALID: N_("record valid"),
+    RecordStatus.DELETED: N_("record deleted with its campaign (undone)"),
 }
 
 

@@ -31,7 +31,14 @@ from typing import Any
 
 import requests
 
-from importer.answers import Kind, classify, classify_exception, read_json, server_message
+from importer.answers import (
+    ADD_RECORD,
+    Kind,
+    classify,
+    classify_exception,
+    read_json,
+    server_message,
+)
 from importer.client import WolkvoxClient
 from importer.errors import ApiStopped, ImporterError, UsageError
 from importer.i18n import _, ngettext
@@ -39,7 +46,7 @@ from importer.journal import Journal, JournalState, read
 from importer.lock import TokenLock
 from importer.policy import DEFAULT_TIMEOUT, Policy, check_policy
 from importer.send import Clock, StopFlag
-from importer.status import Ended, Status
+from importer.status import Ended, RecordStatus, Status
 
 #: The ``last_use`` spellings understood; the contract does not say which one wolkvox uses.
 LAST_USE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S")
@@ -82,6 +89,9 @@ class Plan:
     done_before: int = 0
     #: rows that were ``exists``: never touched
     existing: int = 0
+    #: campaign id -> (records its batches added, records of batches left unclear), from
+    #: the journal's ``add_record`` calls: they go with the campaign
+    records: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """The listing, in the person's language."""
@@ -93,7 +103,7 @@ class Plan:
                 len(self.delete),
             )
             out.append(text.format(n=len(self.delete), server=self.base_url))
-            out += [_target_line(t) for t in self.delete]
+            out += [_target_line(t) + self.records_note(t) for t in self.delete]
         if self.left:
             text = ngettext(
                 "{n} campaign of this run is left alone:",
@@ -118,6 +128,40 @@ class Plan:
             )
             out.append(text.format(n=self.existing))
         return out
+
+    def records_note(self, target: Target) -> str:
+        """ ", with the N records loaded into it" for a campaign the launch loaded."""
+        added, unclear = self.records.get(target.id_campaign, (0, 0))
+        if not added and not unclear:
+            return ""
+        text = ngettext(
+            "{n} record loaded into it goes with it",
+            "{n} records loaded into it go with it",
+            added,
+        ).format(n=added)
+        if unclear:
+            more = ngettext(
+                "{n} more of a batch left unclear",
+                "{n} more of batches left unclear",
+                unclear,
+            )
+            text += " (" + more.format(n=unclear) + ")"
+        return ", " + text
+
+
+def records_loaded(state: JournalState) -> dict[str, tuple[int, int]]:
+    """Campaign id -> (records added, records of unclear batches), from the journal."""
+    found: dict[str, tuple[int, int]] = {}
+    for call in state.calls.values():
+        if call.call != ADD_RECORD or not call.campaign_id:
+            continue
+        added, unclear = found.get(call.campaign_id, (0, 0))
+        if call.status == RecordStatus.ADDED:
+            added += len(call.rows)
+        elif call.status in ("", RecordStatus.UNKNOWN):
+            unclear += len(call.rows)
+        found[call.campaign_id] = (added, unclear)
+    return found
 
 
 def _target_line(target: Target) -> str:
@@ -251,6 +295,7 @@ def make_plan(
     created, plan.done_before, existing_ids = _targets(state)
     names = _read_names(path)
     plan.existing = sum(1 for o in state.outcomes.values() if o.status == Status.EXISTS)
+    plan.records = records_loaded(state)
     by_id = {str(c.get("campaign_id") or c.get("id_campaign") or ""): c for c in listed}
     for target in created:
         target = Target(target.row, names.get(target.row, target.name), target.id_campaign)
@@ -286,10 +331,12 @@ def undo(
     session: requests.Session | None = None,
     clock: Clock | None = None,
     stop: StopFlag | None = None,
+    on_outcome: Callable[[Target, str], None] = lambda target, status: None,
 ) -> Undone:
     """Delete the campaigns the run of ``target`` (its results workbook or journal)
     created; see the module's text. ``confirm`` is shown the plan and says yes or no;
-    with ``dry_run`` the plan is only shown. The results workbook is written again."""
+    with ``dry_run`` the plan is only shown. The results workbook is written again.
+    ``on_outcome`` is told each campaign's outcome as it is journaled (a progress display)."""
     policy = policy or Policy()
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
@@ -318,7 +365,7 @@ def undo(
     with TokenLock(token):
         client = WolkvoxClient(base_url, token, session=session, timeout=timeout)
         try:
-            return _Undo(client, clock, stop, policy, say).run(
+            return _Undo(client, clock, stop, policy, say, on_outcome).run(
                 out, path, state, confirm, include_started=include_started, dry_run=dry_run
             )
         finally:
@@ -332,6 +379,7 @@ class _Undo:
     stop: StopFlag
     policy: Policy
     say: Callable[[str], None]
+    on_outcome: Callable[[Target, str], None] = lambda target, status: None
 
     def _listed(self, state: JournalState) -> list[dict[str, Any]]:
         """The campaign list, once the server's time for an unclear delete has passed."""
@@ -475,6 +523,7 @@ class _Undo:
             {"event": "delete_outcome", "row": target.row, "id": target.id_campaign,
              "status": str(status), "message": message},
         )  # fmt: skip
+        self.on_outcome(target, str(status))
 
     def _said(self, answer: tuple[int, str] | BaseException) -> _Said:
         """What a ``delete_campaign`` answer means for the campaign."""

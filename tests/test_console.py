@@ -25,6 +25,18 @@ def test_progress_bar_shows_counts_on_a_terminal_only():
         assert stream.getvalue() == ""
 
 
+def test_the_records_bar_counts_batches_added_and_failed():
+    term = _Terminal()
+    bar = progress_factory(term, quiet=False, records=True)(3)
+    bar.sending(1, "Cobranza")
+    bar.row_done(1, "added")
+    bar.row_done(2, "failed")
+    bar.close()
+    shown = term.getvalue()
+    assert "loading records" in shown and "2/3" in shown and "batch" in shown
+    assert "added=1" in shown and "record refused=1" in shown  # the records sheet's words
+
+
 def test_a_console_that_cannot_show_a_character_gets_a_mark_instead_of_an_error():
     raw = io.BytesIO()
     stream = io.TextIOWrapper(raw, encoding="cp1252")  # a Windows console, redirected

@@ -142,6 +142,17 @@ def test_a_busy_token_or_maintenance_on_the_first_list_read_is_waited_out(tmp_pa
     assert sum(slept) == 2 + 4 and box.state.create_calls == 2
 
 
+def test_a_busy_token_or_maintenance_on_the_skills_list_read_is_waited_out(tmp_path, make_sandbox):
+    box = make_sandbox(skills={"101": "Ventas"},
+                       faults={"*": ["skills:busy", "skills:maintenance"]})  # fmt: skip
+    src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos", skill_id="7")])
+    clock, slept = _fake_clock()
+    settings = job.Settings(input=Path(src), base_url=box.url, policy=Policy(first_delay=2))
+    report = job.run(settings, token="sandbox-token", clock=clock)
+    assert statuses(report.out) == {2: "created", 3: "invalid"}  # checked with the list
+    assert sum(slept) == 2 + 4 and box.state.create_calls == 1
+
+
 def test_a_list_busy_past_retry_for_stops_before_sending_and_says_how_long(tmp_path, make_sandbox):
     box = make_sandbox(faults={"*": ["campaigns:busy"] * 20})
     src = write_csv(tmp_path / "c.csv", [row("Uno")])

@@ -418,3 +418,89 @@ def test_a_dry_run_of_records_alone_takes_their_campaigns_as_existing(tmp_path):
         'read 1 record from CSV (utf-8, ";")',
         "dry run, nothing sent: records: 1 valid",
     ]
+
+
+def test_a_resume_with_another_batch_size_is_refused_and_sends_nothing(
+    tmp_path, sandbox, monkeypatch
+):
+    from importer import job
+    from importer.client import WolkvoxClient
+    from importer.send import StopFlag
+
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], _people("A", 1, 5))
+    stop = StopFlag()
+    real = WolkvoxClient.add_record
+
+    def add_then_stop(self, *args, **kwargs):
+        answer = real(self, *args, **kwargs)
+        stop.set()
+        return answer
+
+    monkeypatch.setattr(WolkvoxClient, "add_record", add_then_stop)
+    settings = job.Settings(input=src, base_url=sandbox.url, timeout=5, batch_size=2)
+    assert job.run(settings, token=DEFAULT_TOKEN, stop=stop).ended == "interrupted"
+    monkeypatch.setattr(WolkvoxClient, "add_record", real)
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    refused = run_cli("run", src, "--base-url", sandbox.url, *FAST, "--batch-size", "3",
+                      "--resume")  # fmt: skip
+    assert refused.code == 2, refused.out + refused.err
+    assert "--resume must use the same --batch-size as the run it resumes" in refused.err
+    assert "Traceback" not in refused.err
+    assert sum(int(b["records"]) for b in sandbox.state.batches) == 2  # the first run's
+
+
+def test_each_batch_of_records_is_told_to_the_records_progress(tmp_path, sandbox):
+    from importer import job
+
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A"), _campaign("B")],
+                       _people("A", 1, 5) + _people("B", 6, 2))  # fmt: skip
+    told: list[tuple[str, object, object]] = []
+
+    class Seen:
+        def __init__(self, total: int) -> None:
+            told.append(("total", total, None))
+
+        def sending(self, number: int, campaign: str) -> None:
+            told.append(("sending", number, campaign))
+
+        def row_done(self, number: int, status: str) -> None:
+            told.append(("done", number, status))
+
+        def close(self) -> None:
+            told.append(("close", None, None))
+
+    settings = job.Settings(input=src, base_url=sandbox.url, timeout=5, batch_size=2)
+    report = job.run(settings, token=DEFAULT_TOKEN, records_progress=Seen)
+    assert report.ended == "done"
+    assert told == [
+        ("total", 4, None),
+        ("sending", 1, "A"), ("done", 1, "added"), ("sending", 2, "A"), ("done", 2, "added"),
+        ("sending", 3, "A"), ("done", 3, "added"), ("sending", 4, "B"), ("done", 4, "added"),
+        ("close", None, None),
+    ]  # fmt: skip
+
+
+def test_undo_after_a_launch_says_the_records_that_go_and_marks_them_deleted(
+    tmp_path, sandbox, monkeypatch
+):
+    import io
+
+    from importer import cli, job
+
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A"), _campaign("B", "preview")],
+                       _people("A", 1, 5) + _people("B", 6, 1))  # fmt: skip
+    settings = job.Settings(input=src, base_url=sandbox.url, timeout=5, batch_size=2)
+    report = job.run(settings, token=DEFAULT_TOKEN)
+    assert report.ended == "done"
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["undo", str(report.out), "--yes", "--reconcile-after", "0", "--lang", "en"],
+                    stdout=out, stderr=err, stdin=io.StringIO(""))  # fmt: skip
+    assert code == 0, out.getvalue() + err.getvalue()
+    said = out.getvalue()
+    assert "row 2: A (id" in said and "), 5 records loaded into it go with it" in said
+    assert "), 1 record loaded into it goes with it" in said
+    rows = read_records(report.out)
+    assert {r["status"] for r in rows.values()} == {"deleted"}
+    assert {r["message"] for r in rows.values()} == {"its campaign was deleted by undo"}
+    assert rows[2]["batch"] == 1  # the batch it was sent in stays told

@@ -279,3 +279,15 @@ def test_any_cells_give_problems_as_data_and_every_row_an_outcome(rows):
     for record in checked.records:
         assert all(isinstance(v, str) for v in record.body.values())
         assert record.body["tel1"] or record.body["tel2"]
+
+
+def test_a_cell_longer_than_a_spreadsheet_cell_is_a_problem_like_on_campaigns():
+    checked = check(good(), good(customer_id="2", city="x" * 32_768), good(customer_id="3",
+                    city="y" * 32_767))  # fmt: skip
+    assert [(p.row, p.column, p.rule) for p in checked.problems] == [
+        (3, "city", Rule.CELL_TOO_LONG),
+    ]
+    assert "32,768 characters, more than a spreadsheet cell can hold (32,767)" in (
+        checked.problems[0].message
+    )
+    assert set(checked.invalid) == {3}

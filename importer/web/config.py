@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +49,17 @@ class Launch:
             return check_token(token)
         return cli_settings.read_token(self.token_file)
 
-    def settings(self, input_path: Path, out: Path, base_url: str, *, resume: bool) -> job.Settings:
-        """The run's settings, built where the command line builds its own."""
+    def settings(
+        self, input_path: Path, out: Path, base_url: str, *, resume: bool,
+        skills: dict[str, str] | None = None,
+    ) -> job.Settings:  # fmt: skip
+        """The run's settings, built where the command line builds its own.
+
+        ``skills``: the skills list wolkvox gave the review (:mod:`importer.web.live`),
+        pinned for the run, its read-back check and its journal, so that the rows are
+        checked with the list the page showed them with. A resume takes the list its
+        journal pinned instead, as on the command line.
+        """
         options = argparse.Namespace(**vars(self.args)) if self.args is not None else None
         options = options or argparse.Namespace()
         options.input, options.out, options.resume = input_path, out, resume
@@ -58,12 +68,14 @@ class Launch:
             options.reconcile_after = self.reconcile_after
         result = cli_settings.from_args(options, dry_run=False)
         result.base_url = base_url
-        result.validation = self.options
+        # a copy: a resume's pinned list must not become the review's
+        result.validation = dataclasses.replace(self.options)
         result.skills_file = getattr(self.args, "skills", None)
-        # The page's review checked the rows that are sent; a list read only now could
-        # refuse rows the review showed valid. Until the review reads it too, the page
-        # keeps to --skills.
-        result.live_skills = False
+        if skills is not None and self.options.skills is None:
+            result.validation.skills = result.skills_list = dict(skills)
+        # A new run never reads the list by itself: the page read it for the review (or
+        # found none), and a list read only now could refuse rows the review showed valid.
+        result.live_skills = resume
         if self.reconcile_after is None and self.simulate:
             # The simulated server lives and dies with this process: after a crash no
             # call can still be under way there, so unclear rows are checked at once.

@@ -4,15 +4,19 @@ The runs are read from their journals (:func:`importer.history.runs`), as the co
 line's ``history`` reads them. "Undo this import" shows the same listing as
 ``wolkvox-import undo`` (read from the campaign list with the token) and asks for the
 number of campaigns to be typed; the deleting is :func:`importer.undo.undo`'s, journaled in
-the run's journal. The token of an undo is kept in memory between the listing and the
-confirmation, for that undo only, and never sent back to the browser.
+the run's journal, in a thread of its own as a run is sent: the page shows its progress and
+comes back. The token is read for the listing and again with the confirmation (typed again
+unless the page has ``--token-file``/``WOLKVOX_TOKEN``); between the two it is kept nowhere,
+and the deleting thread holds it only until it ends. It is never sent back to the browser.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +44,56 @@ def routes() -> list[BaseRoute]:
         Route("/undo/{number}", undo_page),
         post("/undo/{number}/list", undo_list),
         post("/undo/{number}/confirm", undo_confirm),
+        Route("/undo/{number}/progress", undo_progress),
     ]
+
+
+#: How long the confirmation waits for a short undo to end before showing its progress.
+UNDO_WAIT = 0.5
 
 
 @dataclass
 class _Pending:
-    """An undo listed and waiting for its confirmation: its token, in memory only."""
+    """An undo listed and waiting for its confirmation (its token is not kept)."""
 
-    token: str
     count: int
     include_started: bool
+
+
+@dataclass
+class _Undoing:
+    """An undo deleting in the background; only its thread holds the token."""
+
+    total: int
+    deleted: int = 0
+    outcomes: int = 0
+    said: list[str] = field(default_factory=list)
+    done: Any = None
+    error: str = ""
+    ended: threading.Event = field(default_factory=threading.Event)
+
+    def outcome(self, target: Any, status: str) -> None:
+        self.outcomes += 1
+        if status == Status.DELETED:
+            self.deleted += 1
+
+    def as_json(self) -> dict[str, Any]:
+        state = "running" if not self.ended.is_set() else ("failed" if self.error else "finished")
+        return {"state": state, "total": self.total, "done": self.outcomes,
+                "deleted": self.deleted, "said": self.said[-5:], "error": self.error}  # fmt: skip
+
+
+def undo_going(request: Request) -> bool:
+    """True while an undo of this page is deleting (a send would meet its token lock)."""
+    return any(not job.ended.is_set() for job in _undoing(request).values())
+
+
+def _undoing(request: Request) -> dict[str, _Undoing]:
+    state = request.app.state
+    if not hasattr(state, "undoing"):
+        state.undoing = {}
+    found: dict[str, _Undoing] = state.undoing
+    return found
 
 
 def _pending(request: Request) -> dict[str, _Pending]:
@@ -129,6 +173,7 @@ def _undo_values(request: Request, folder: Path, **values: Any) -> dict[str, Any
         "token_source": ctx.launch.token_source(),
         "plan": None,
         "done": None,
+        "undoing": None,
         "error": "",
         **values,
     }
@@ -141,10 +186,16 @@ async def undo_page(request: Request) -> Response:
     except UsageError as exc:
         return render(request, "undo.html", status=404, **_undo_values(request, Path("."),
                       error=str(exc)))  # fmt: skip
+    job = _undoing(request).get(folder.name)
+    if job is not None and not job.ended.is_set():
+        return render(request, "undo.html", **_undo_values(request, folder, undoing=job.as_json()))
+    if job is not None and request.query_params.get("again") != "1":
+        return render(request, "undo.html", **_finished(request, folder, job))
+    _undoing(request).pop(folder.name, None)  # an ended undo, put aside to start again
     return render(request, "undo.html", **_undo_values(request, folder))
 
 
-def _token(request: Request, data: Data) -> str:
+def _token(request: Request, data: Data, *, confirming: bool = False) -> str:
     ctx = context(request)
     if ctx.launch.simulate:
         from importer.sandbox import DEFAULT_TOKEN
@@ -152,6 +203,8 @@ def _token(request: Request, data: Data) -> str:
         return DEFAULT_TOKEN
     token = ctx.launch.read_token(str(data.get("token", "")))
     if token is None:
+        if confirming:
+            raise UsageError(_("Type the token (from wolkvox manager) again to delete them."))
         raise UsageError(_("Type the token (from wolkvox manager) to see what would be deleted."))
     return token
 
@@ -180,39 +233,87 @@ async def undo_list(request: Request, data: Data) -> Response:
                       **_undo_values(request, folder, error=str(exc)))  # fmt: skip
     if done.plan is None:  # nothing to undo: an earlier undo deleted everything
         return render(request, "undo.html", **_undo_values(request, folder, done=done))
-    _pending(request)[folder.name] = _Pending(token, len(done.plan.delete), include)
+    ended = _undoing(request).get(folder.name)
+    if ended is not None and ended.ended.is_set():
+        _undoing(request).pop(folder.name, None)  # a new listing: the last undo is over
+    _pending(request)[folder.name] = _Pending(len(done.plan.delete), include)
     return render(request, "undo.html", **_undo_values(request, folder, plan=done.plan,
                   include_started=include))  # fmt: skip
 
 
 async def undo_confirm(request: Request, data: Data) -> Response:
-    """Step three: delete, once the number typed is the number of campaigns listed."""
+    """Step three: delete, once the number typed is the number of campaigns listed. The
+    deleting goes on in its own thread; the page shows its progress (:func:`undo_progress`)."""
     from importer.undo import Plan, undo
 
     folder = Path(".")
     try:
         folder = _folder(request)
         _refuse_while_sending(request)
-        pending = _pending(request).pop(folder.name, None)
+        going = _undoing(request).get(folder.name)
+        if going is not None and not going.ended.is_set():
+            return RedirectResponse(f"/undo/{folder.name}", status_code=303)
+        pending = _pending(request).get(folder.name)
         if pending is None:
             return RedirectResponse(f"/undo/{folder.name}", status_code=303)
+        token = _token(request, data, confirming=True)
+        _pending(request).pop(folder.name, None)
         typed = str(data.get("count", "")).strip()
 
         def confirm(plan: Plan) -> bool:
             # the list is read again: the number must still be the one the person saw
             return typed == str(len(plan.delete)) == str(pending.count)
 
-        done = await run_in_threadpool(
-            lambda: undo(folder / RESULTS_NAME, token=pending.token, confirm=confirm,
-                         include_started=pending.include_started, policy=_policy(request))
-        )  # fmt: skip
+        job = _Undoing(total=pending.count)
+        policy = _policy(request)
+        target = folder / RESULTS_NAME
+
+        def work() -> None:
+            try:
+                job.done = undo(target, token=token, confirm=confirm, say=job.said.append,
+                                include_started=pending.include_started, policy=policy,
+                                on_outcome=job.outcome)  # fmt: skip
+            except ImporterError as exc:
+                job.error = str(exc)
+            except Exception as exc:  # a fault: its text could hold anything
+                job.error = _(
+                    "Internal error ({kind}). The undo's journal stays valid: undo this "
+                    "import again to finish it. Please report it."
+                ).format(kind=type(exc).__name__)
+            finally:
+                job.ended.set()
+
+        _undoing(request)[folder.name] = job
+        context_ = contextvars.copy_context()  # the page's language, in the thread too
+        threading.Thread(target=context_.run, args=(work,), name="wolkvox-import-undo",
+                         daemon=True).start()  # fmt: skip
     except ImporterError as exc:
         return render(request, "undo.html", status=400,
                       **_undo_values(request, folder, error=str(exc)))  # fmt: skip
+    await run_in_threadpool(job.ended.wait, UNDO_WAIT)  # a short undo comes back done
+    return RedirectResponse(f"/undo/{folder.name}", status_code=303)
+
+
+async def undo_progress(request: Request) -> Response:
+    """How far the undo of a run is (JSON), for the page that shows it."""
+    try:
+        folder = _folder(request)
+    except UsageError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+    job = _undoing(request).get(folder.name)
+    if job is None:
+        return JSONResponse({"state": "none"})
+    return JSONResponse(job.as_json())
+
+
+def _finished(request: Request, folder: Path, job: _Undoing) -> dict[str, Any]:
+    """What the undo page shows of an undo that ended (until it is started again)."""
+    if job.error:
+        return _undo_values(request, folder, error=job.error)
     run = context(request).runs.current
-    if run is not None and run.folder == folder and done.report is not None:
-        run.report = done.report  # the results page shows the deleted rows too
-    return render(request, "undo.html", **_undo_values(request, folder, done=done))
+    if run is not None and run.folder == folder and job.done.report is not None:
+        run.report = job.done.report  # the results page shows the deleted rows too
+    return _undo_values(request, folder, done=job.done)
 
 
 def _policy(request: Request) -> Any:

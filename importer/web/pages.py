@@ -14,10 +14,11 @@ from starlette.routing import BaseRoute, Route
 
 from importer import i18n
 from importer.columns import FIELDS
-from importer.errors import InputError
+from importer.errors import ImporterError, InputError
 from importer.i18n import _, ngettext
 from importer.layout import original_rows
 from importer.web.app import Data, context, post, render
+from importer.web.live import read_for_review, where_for_review
 from importer.web.runs import cannot_write
 from importer.web.security import LANG_COOKIE
 from importer.web.uploads import store
@@ -81,6 +82,11 @@ def _upload_values(ctx: Any, error: str, *, replace: bool) -> dict[str, Any]:
         "edited": edited,
         # a spreadsheet with edits is not replaced by a stray drop or click: asked first
         "ask_first": bool(current and edited and not replace),
+        # the operation's lists are read at the upload by themselves when the page knows a
+        # server and a token; else the person may give them here (or at Send)
+        "ask_operation": not ctx.launch.simulate
+        and not (ctx.launch.base_url and ctx.launch.token_source()),
+        "ask_server": not ctx.launch.simulate and not ctx.launch.base_url,
     }
 
 
@@ -101,7 +107,31 @@ async def upload(request: Request, data: Data) -> Response:
         return await upload_error(request, 400, str(exc))
     except OSError as exc:  # the working folder is full or was made read-only
         return await upload_error(request, 507, cannot_write(ctx.launch.workdir, exc))
+    try:
+        where = where_for_review(ctx.launch, ctx.sandbox_url, str(data.get("server", "")),
+                                 str(data.get("token", "")))  # fmt: skip
+    except ImporterError as exc:  # a token that cannot be one: said on the review
+        where, ws.operation_error = None, str(exc)
+    if where is not None:
+        await run_in_threadpool(connect_review, ws, ctx.launch, *where)
     return _see("/columns" if ws.needs_columns() else "/review")
+
+
+def connect_review(ws: Any, launch: Any, base_url: str, token: str) -> ImporterError | None:
+    """Read the operation's lists for the review (the token is used for this only) and
+    check the rows against them; a list that cannot be read is said on the review (and
+    returned)."""
+    try:
+        operation = read_for_review(launch, base_url, token)
+    except ImporterError as exc:
+        with ws.lock:
+            ws.operation_error = str(exc)
+            ws.connect(None)
+        return exc
+    with ws.lock:
+        ws.operation_error = ""
+        ws.connect(operation)
+    return None
 
 
 async def sheet(request: Request, data: Data) -> Response:
@@ -216,7 +246,21 @@ async def review_page(request: Request) -> Response:
             undo_label=_undo_label(ws),
             fixed=FIXED_VALUES,
             has_records=ws.records.table is not None,
+            **_operation_values(ws),
         )
+
+
+def _operation_values(ws: Any) -> dict[str, Any]:
+    """What the review says of the operation's lists: read from where, how many skills
+    and campaigns, the rows wolkvox has already (``exists`` in a run), or why not read."""
+    op = ws.operation
+    return {
+        "operation": op,
+        "operation_error": ws.operation_error,
+        "op_skills": len(op.skills or {}) if op is not None else 0,
+        "op_campaigns": sum(len(ids) for ids in op.existing.values()) if op is not None else 0,
+        "existing": ws.existing_rows(),
+    }
 
 
 def pager_url(path: str, filters: dict[str, str]) -> str:

@@ -109,7 +109,10 @@ def _per_call(ctx: Context) -> float:
     return ESTIMATED_CALL_SECONDS
 
 
-async def send_page(request: Request, error: str = "", status: int = 200) -> Response:
+async def send_page(
+    request: Request, error: str = "", status: int = 200,
+    refused_now: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
     """Step 4: what will be sent and where, or the run going on; while a run is
     unfinished, the choice to resume or close it instead. A run wolkvox refused before
     anything was sent (a wrong token or address) is told here, the field ready again."""
@@ -119,7 +122,7 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
     unfinished = ctx.runs.interrupted()
     if run is None and ws.table is None and unfinished is None:
         return _see("/")
-    refusal = None
+    refusal = refused_now
     if refused is not None and refused.refusal is not None:
         refusal = _refusal(refused.refusal)
         status = 400
@@ -177,12 +180,19 @@ def _refusal(exc: Any) -> dict[str, str]:
 
 async def send(request: Request, data: Data) -> Response:
     """Write the corrected sheet into a new run folder and start the run on it."""
+    from importer.web.history_page import undo_going
+
     ctx = context(request)
     ws = ctx.workspace
     if ws.table is None or ws.checked is None:
         return _see("/")
     if ctx.runs.active:
         return _see("/send")
+    # (the undone run's journal grows meanwhile: it must not read as a run to close)
+    if undo_going(request):
+        return await send_page(request, _(
+            "An undo is deleting campaigns; send once it has ended (its page shows how far "
+            "it is)."), 409)  # fmt: skip
     unfinished = ctx.runs.interrupted()
     if unfinished is not None:
         return await send_page(request, unfinished_message(unfinished), 409)
@@ -197,6 +207,12 @@ async def send(request: Request, data: Data) -> Response:
     folder: Path | None = None
     try:
         token, base_url = _where(ctx, data)
+        if ws.operation is None:
+            # the review had no list of the operation: read it now, and send only when the
+            # rows read as the review showed them
+            stopped = await _connect_at_send(request, ctx, base_url, token)
+            if stopped is not None:
+                return stopped
         folder = ctx.runs.new_folder()
         run = Run(folder=folder, name=ws.upload.name if ws.upload else "", base_url=base_url,
                   simulate=ctx.launch.simulate, rows=len(ws.table.frame),
@@ -209,7 +225,8 @@ async def send(request: Request, data: Data) -> Response:
         await run_in_threadpool(record.save, folder / corrected.RECORD_NAME)
         # a retry file's rows are shown by the row numbers the person knows
         run.originals = original_rows(reviewed.frame)
-        settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
+        settings = ctx.launch.settings(run.input, run.out, base_url, resume=False,
+                                       skills=ws.pinned_skills())  # fmt: skip
         settings.excluded = reviewed.excluded
         if reviewed.records is not None:
             # the run's --records file, written beside its input; into campaigns this
@@ -228,6 +245,36 @@ async def send(request: Request, data: Data) -> Response:
         return await send_page(request, str(exc), 400)
     await run_in_threadpool(_first_call, run)
     return _see("/send")
+
+
+async def _connect_at_send(
+    request: Request, ctx: Context, base_url: str, token: str
+) -> Response | None:
+    """Read the operation's lists before a run whose review had none; a response when the
+    run must not start: the lists could not be read, or they mark rows the review did not."""
+    from importer.job import REFUSED_AT_START, NothingSent
+    from importer.web.live import Unread
+    from importer.web.pages import connect_review
+
+    ws = ctx.workspace
+    with ws.lock:
+        before = (set(ws.by_row), ws.sendable())
+    failed = await run_in_threadpool(connect_review, ws, ctx.launch, base_url, token)
+    if isinstance(failed, Unread) and failed.refused is not None:
+        answer = failed.refused.answer
+        if answer.reason in REFUSED_AT_START:  # a wrong token or address: said as at Send
+            refused = _refusal(NothingSent(answer, resume=False))
+            return await send_page(request, status=400, refused_now=refused)
+    if failed is not None:
+        return await send_page(request, str(failed), 503)
+    with ws.lock:
+        after = (set(ws.by_row), ws.sendable())
+    if after != before:
+        return await send_page(request, _(
+            "Nothing was sent: the operation's skills list, read now, marks rows the review "
+            "showed without problems. Look at the review again (it shows them), then send."
+        ), 409)  # fmt: skip
+    return None
 
 
 def _first_call(run: Run) -> None:

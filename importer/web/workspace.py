@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from importer import job
+    from importer.web.live import Operation
 
 Mapping_ = dict[str, str | None]
 #: A problem as the run must find it again: (row, column, rule). The cells themselves are
@@ -96,6 +97,12 @@ class Workspace:
         self.folder = folder
         self.remembered = remembered
         self.options = options
+        #: how rows are checked without the operation's lists (the launch's options)
+        self.base_options = options
+        #: the skills and campaigns wolkvox listed for the review (see importer.web.live)
+        self.operation: Operation | None = None
+        #: why they could not be read ("" when they were, or were not asked for)
+        self.operation_error = ""
         self.uploads = 0
         self.upload: Upload | None = None
         self.sheet: str | None = None
@@ -651,6 +658,41 @@ class Workspace:
         for key, n in self.tally.items():
             shown[schema.describe(key[len(RULE) :]) if key.startswith(RULE) else key] += n
         return shown.most_common()
+
+    def connect(self, operation: Operation | None) -> None:
+        """Check the rows against what wolkvox listed (``None``: without it again).
+
+        Its skills replace no ``--skills`` file: a file given at launch is what the run
+        checks too."""
+        self.operation = operation
+        skills = operation.skills if operation is not None else None
+        if skills is not None and self.base_options.skills is None:
+            self.options = dataclasses.replace(self.base_options, skills=dict(skills))
+        else:
+            self.options = self.base_options
+        if self.table is not None:
+            self.validate()
+            self.version += 1  # what a tab showed was checked with another list
+
+    def pinned_skills(self) -> dict[str, str] | None:
+        """The skills list the review checked with, read from wolkvox (None: none was)."""
+        if self.options is self.base_options:
+            return None
+        return self.options.skills
+
+    def existing_rows(self) -> dict[int, str]:
+        """Row -> the id wolkvox has for its name, for the rows a run would skip as
+        ``exists`` (valid, not left out, named like a campaign in the list read)."""
+        if self.operation is None or self.table is None:
+            return {}
+        frame = self.table.frame
+        keys = by_value(frame["campaign_name"], schema.name_key)
+        found = {}
+        for row, key in zip(frame.index.tolist(), keys.tolist(), strict=True):
+            ids = self.operation.existing.get(key) if key else None
+            if ids and row not in self.by_row and row not in self.excluded:
+                found[int(row)] = ids[0]
+        return found
 
     def sendable(self) -> int:
         """How many rows a run would send: the valid rows not left out."""
