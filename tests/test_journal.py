@@ -5,7 +5,7 @@ import pytest
 
 from importer import i18n
 from importer.errors import JournalError
-from importer.journal import Journal, journal_path, parse, read, row_hash, torn_path
+from importer.send.journal import Journal, journal_path, parse, read, row_hash, torn_path
 from importer.status import Status
 
 
@@ -18,7 +18,7 @@ def test_journal_sits_beside_the_results(tmp_path):
 
 def test_attempt_is_forced_to_disk_before_returning(tmp_path, monkeypatch):
     synced = []
-    monkeypatch.setattr("importer.journal._sync", lambda fd: synced.append(fd))
+    monkeypatch.setattr("importer.send.journal._sync", lambda fd: synced.append(fd))
     journal = Journal.start(tmp_path / "j.jsonl", hashes={2: "h"}, info={}, now=lambda: 1.0)
     synced.clear()
     journal.attempt(2)

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from importer.arguments import build_parser
-from importer.cli import ExitCode
+from importer.cli.arguments import build_parser
+from importer.cli.commands import ExitCode
 
 from .conftest import ROOT
 
@@ -38,7 +38,7 @@ def test_the_exit_code_table_is_the_programs():
 
 
 def test_the_sandbox_faults_listed_are_the_sandboxs():
-    from importer.sandbox import FAULTS
+    from importer.sandbox.server import FAULTS
 
     listed = re.search(r"`--fault NAME=KIND`.*?:(.*?)\.\s", README, re.S)
     assert listed is not None

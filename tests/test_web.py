@@ -14,8 +14,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from starlette.testclient import TestClient
 
-from importer import schema
-from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+from importer.check import schema
+from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 from importer.web.app import Context, create_app, make_context
 from importer.web.config import Launch
 

@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from importer import i18n
-from importer.columns import FIELDS
+from importer.check.columns import FIELDS
 from importer.errors import InputError
 from importer.i18n import _, ngettext
-from importer.layout import original_rows
+from importer.read.layout import original_rows
 from importer.web.app import Data, context, post, render
 from importer.web.runs import cannot_write
 from importer.web.security import LANG_COOKIE

@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from importer import load
-from importer import results as results_module
-from importer.client import base_url_for
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
-from importer.layout import original_rows
-from importer.policy import DAILY_CALLS, ESTIMATED_CALL_SECONDS
+from importer.read import load
+from importer.read.layout import original_rows
+from importer.record import results as results_module
+from importer.send.client import base_url_for
+from importer.send.policy import DAILY_CALLS, ESTIMATED_CALL_SECONDS
 from importer.status import Ended, Status, label
 from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
@@ -223,7 +223,7 @@ def _first_call(run: Run) -> None:
 def _where(ctx: Context, data: Data, base_url: str | None = None) -> tuple[str, str]:
     """(token, base URL) for a run; the token is read now and kept by the run only."""
     if ctx.launch.simulate:
-        from importer.sandbox import DEFAULT_TOKEN
+        from importer.sandbox.server import DEFAULT_TOKEN
 
         assert ctx.sandbox_url is not None
         return DEFAULT_TOKEN, ctx.sandbox_url
@@ -275,7 +275,7 @@ async def resume(request: Request, data: Data) -> Response:
 
 def _originals_of(path: Path) -> dict[int, int]:
     """The first sheet's row numbers of a run's input, when it is a retry file."""
-    from importer.load import load_table
+    from importer.read.load import load_table
 
     try:
         return original_rows(load_table(path).frame)

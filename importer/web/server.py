@@ -31,7 +31,7 @@ from importer.web.config import Launch
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from importer.sandbox import Sandbox
+    from importer.sandbox.server import Sandbox
     from importer.web.app import Context
     from importer.web.runs import FolderLock
 
@@ -107,8 +107,8 @@ def _open_browser(url: str) -> Path:
 
 
 def _launch(args: argparse.Namespace) -> Launch:
-    from importer import settings as cli_settings
-    from importer.policy import check_policy
+    from importer.cli import settings as cli_settings
+    from importer.send.policy import check_policy
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wolkvox-import-web-"))
     try:
@@ -138,7 +138,7 @@ def _launch(args: argparse.Namespace) -> Launch:
 def _sandbox(args: argparse.Namespace, workdir: Path) -> Sandbox:
     """The simulated server; on the port of an interrupted simulated run when there is one,
     so that resuming it talks to the same address, as the journal demands."""
-    from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+    from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
     from importer.web.runs import Runs
 
     config = Config(skills=DEMO_SKILLS, latency=args.simulate_latency)
