@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from importer.check import schema
 from importer.errors import UsageError
@@ -15,8 +15,24 @@ from importer.read import load
 from importer.record import results
 from importer.status import RECORD_SUCCESS_STATUSES, SUCCESS_STATUSES, Ended, label
 
-if TYPE_CHECKING:
-    from importer.job import Settings
+
+class Settings(Protocol):
+    """What the report needs to know of a run's settings (:class:`importer.job.Settings`).
+
+    A protocol, not the engine's class: the engine writes its report with this module, so
+    this module may not import the engine.
+    """
+
+    @property
+    def input(self) -> Path: ...
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def resume(self) -> bool: ...
+    @property
+    def results_path(self) -> Path: ...
 
 
 @dataclass
