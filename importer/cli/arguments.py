@@ -7,12 +7,11 @@ building the parser imports neither pandas nor requests.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from importer import __version__, i18n
-from importer.check.times import TIME_FORMATS
+from importer.cli.shared_options import add_check_options, add_server_options, port_number
 from importer.i18n import N_, _
 from importer.send.policy import DEFAULT_BATCH, DEFAULT_TIMEOUT, MAX_BATCH, Policy
 
@@ -189,17 +188,6 @@ def _add_undo_parsers(
     )
 
 
-def port_number(text: str) -> int:
-    """A TCP port from the command line: 0 (any free port) to 65535."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(_("a port is a number from 0 to 65535"))
-    return port
-
-
 def _add_sandbox_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
@@ -270,54 +258,6 @@ def _add_sandbox_parser(
         help=_("know only the skills listed in FILE (a skill_id column)"),
     )
     box.add_argument("--verbose", action="store_true", help=_("log every request"))
-
-
-def add_check_options(p: argparse.ArgumentParser) -> None:
-    """How rows are checked and sent: shared by ``run``, ``validate`` and ``web``."""
-    p.add_argument(
-        "--type",
-        dest="default_type",
-        choices=("preview", "predictive"),
-        help=_("campaign type for rows whose type_campaign is empty"),
-    )
-    p.add_argument(
-        "--time-format",
-        choices=TIME_FORMATS,
-        default="hhmmss",
-        help=_(
-            "how start/end times are sent: hhmmss (080000, default) or datetime (20261201080000)"
-        ),
-    )
-    p.add_argument(
-        "--skills",
-        type=Path,
-        metavar=_("FILE"),
-        help=_(
-            "the operation's skills (CSV or workbook with a skill_id column, as exported from "
-            "wolkvox manager); rows with other skill ids are invalid"
-        ),
-    )
-
-
-def add_server_options(p: argparse.ArgumentParser) -> None:
-    """Where to send, with which token: shared by ``run`` and ``web``."""
-    p.add_argument(
-        "--server",
-        default=os.environ.get("WOLKVOX_SERVER"),
-        metavar="NNNN",
-        help=_("server nomenclature, e.g. 0032 (or WOLKVOX_SERVER)"),
-    )
-    p.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=_("replace https://wv{server}.wolkvox.com (sandbox, tests)"),
-    )
-    p.add_argument(
-        "--token-file",
-        type=Path,
-        metavar=_("PATH"),
-        help=_("file holding the token (default: the WOLKVOX_TOKEN variable)"),
-    )
 
 
 def _add_input_options(p: argparse.ArgumentParser) -> None:
