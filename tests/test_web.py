@@ -16,9 +16,9 @@ from starlette.testclient import TestClient
 
 from importer.check import schema
 from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
-from importer.web.app import create_app
+from importer.web.app import Context, make_context
 from importer.web.config import Launch
-from importer.web.render import Context, make_context
+from importer.web.routes import create_app
 
 from .conftest import FILES, row, write_csv, write_xlsx
 from .webkey import at_root

@@ -23,7 +23,7 @@ from importer import i18n, job
 from importer.i18n import _
 from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 from importer.web import sending
-from importer.web.app import create_app
+from importer.web.routes import create_app
 from importer.web.uploads import FORM_OVERHEAD
 from importer.web.wording import PAGE_WORDS, page_words, split_said
 

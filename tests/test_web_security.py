@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from importer.sandbox.server import Config, Sandbox
-from importer.web.app import create_app
+from importer.web.routes import create_app
 from importer.web.security import clean_path, page_location
 
 from .conftest import row, write_csv

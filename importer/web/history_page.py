@@ -25,7 +25,7 @@ from importer.errors import ImporterError, UsageError
 from importer.i18n import _
 from importer.record import history
 from importer.status import Status, label
-from importer.web.render import Data, context, post, render
+from importer.web.app import Data, context, post, render
 from importer.web.runs import ABOUT, RESULTS_NAME
 from importer.web.uploads import content_disposition
 

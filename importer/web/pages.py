@@ -17,7 +17,7 @@ from importer.check.columns import FIELDS
 from importer.errors import InputError
 from importer.i18n import _, ngettext
 from importer.read.layout import original_rows
-from importer.web.render import Data, context, post, render
+from importer.web.app import Data, context, post, render
 from importer.web.runs import cannot_write
 from importer.web.security import LANG_COOKIE
 from importer.web.uploads import store
@@ -350,7 +350,7 @@ def _safe(target: Any) -> bool:
 
 
 def error_page_for(request: Request, message: str) -> Response:
-    from importer.web.render import error_page
+    from importer.web.app import error_page
 
     return error_page(request, 400, message)
 

@@ -28,12 +28,12 @@ Every request passes :class:`Guard` first, which
   puts the key back in front of every redirect it answers, built from a normalised path, so
   no redirect can leave the page (``//host``, ``/\\host`` and their encoded forms included).
 
-Pages are made with :func:`importer.web.render.render`, which puts the key in front of every
+Pages are made with :func:`importer.web.app.render`, which puts the key in front of every
 address in the page (:func:`keyed_html`), so no link can forget it.
 
 State-changing requests must also carry the per-launch CSRF token, in the
 ``X-CSRF-Token`` header or a ``csrf`` form field: :func:`check_csrf`, applied to every
-POST route by :func:`importer.web.render.post`.
+POST route by :func:`importer.web.app.post`.
 """
 
 from __future__ import annotations

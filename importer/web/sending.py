@@ -29,7 +29,7 @@ from importer.send.client import base_url_for
 from importer.send.policy import DAILY_CALLS, ESTIMATED_CALL_SECONDS
 from importer.status import Ended, Status, label
 from importer.web import corrected
-from importer.web.render import Context, Data, context, post, render
+from importer.web.app import Context, Data, context, post, render
 from importer.web.runs import Run, Tally, cannot_write, human_seconds, unfinished_message
 from importer.web.uploads import content_disposition, download_name
 from importer.web.wording import split_said

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from importer.sandbox.server import Sandbox
-    from importer.web.render import Context
+    from importer.web.app import Context
     from importer.web.runs import FolderLock
 
 #: How long the last run may take to finish its request in flight at Ctrl-C (seconds).
@@ -59,9 +59,9 @@ def _serve(
 ) -> int:
     sockets = _bind(args.host, args.port)
     port = sockets[0].getsockname()[1]
-    from importer.web.app import create_app
+    from importer.web.app import make_context
     from importer.web.mappings import default_path
-    from importer.web.render import make_context
+    from importer.web.routes import create_app
 
     wildcard = args.host is not None and _is_wildcard(args.host)
     box = _sandbox(args, launch.workdir) if launch.simulate else None
