@@ -116,7 +116,7 @@ def child_median(repeat: int, case: str, path: Path) -> tuple[float, float]:
 
 
 def _cli_run(url: str, work: Path, rows: int, tag: str) -> float:
-    from importer import cli
+    from importer.cli import commands as cli
 
     src = data.write_csv(work / f"send-{tag}.csv", data.rows(rows, prefix=tag))
     start = time.perf_counter()
@@ -132,8 +132,8 @@ def _cli_run(url: str, work: Path, rows: int, tag: str) -> float:
 def _bodies(rows: int, tag: str) -> list[tuple[str, str]]:
     import pandas as pd
 
-    from importer import schema
-    from importer.columns import FIELDS
+    from importer.check import schema
+    from importer.check.columns import FIELDS
 
     cells = data.rows(rows, prefix=tag)
     frame = pd.DataFrame(cells, columns=list(FIELDS), dtype=object)
@@ -294,8 +294,9 @@ def launch_batches(sizes: Sizes, work: Path) -> Case:
     posting the same JSON bodies on one session to the same sandbox."""
     import requests
 
-    from importer import cli, launch
-    from importer.journal import read
+    from importer.cli import commands as cli
+    from importer.send import launch
+    from importer.send.journal import read
 
     rows = data.record_rows(sizes.launch)
     path = work / "launch-records.csv"

@@ -37,7 +37,8 @@ def bare_xlsx(path: Path) -> None:
 
 
 def load_validate(path: Path) -> None:
-    from importer import load, schema
+    from importer.check import schema
+    from importer.read import load
 
     table = load.load_table(path)
     schema.validate(table.frame)
@@ -45,7 +46,8 @@ def load_validate(path: Path) -> None:
 
 def load_validate_records(path: Path) -> None:
     from benchmarks.data import CAMPAIGNS
-    from importer import record_schema, record_table
+    from importer.check import record_schema
+    from importer.read import record_table
 
     table = record_table.load_records(path)
     campaigns = record_schema.known_campaigns(
@@ -58,7 +60,7 @@ def load_validate_records(path: Path) -> None:
 
 
 def validate_command(path: Path) -> None:
-    from importer import cli
+    from importer.cli import commands as cli
 
     out = str(path.with_suffix(".out.xlsx"))
     with open(os.devnull, "w") as sink:
@@ -87,8 +89,8 @@ PREPARED = {}
 def _prepare_results(path: Path):
     import pandas as pd
 
-    from importer.columns import FIELDS
-    from importer.results import RowResult
+    from importer.check.columns import FIELDS
+    from importer.record.results import RowResult
 
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame.index = pd.RangeIndex(2, 2 + len(frame), name="row")
@@ -101,7 +103,7 @@ def _prepare_results(path: Path):
 
 
 def write_results(path: Path) -> None:
-    from importer.results import write_results as write
+    from importer.record.results import write_results as write
 
     frame, results = PREPARED["results"]
     write(path.with_suffix(".results.xlsx"), frame, results, [("rows", str(len(results)))])
@@ -110,7 +112,7 @@ def write_results(path: Path) -> None:
 def bare_dump(path: Path) -> None:
     from openpyxl import Workbook
 
-    from importer.columns import FIELDS
+    from importer.check.columns import FIELDS
 
     frame, results = PREPARED["results"]
     book = Workbook(write_only=True)

@@ -6,7 +6,7 @@ import csv
 import random
 from pathlib import Path
 
-from importer.columns import FIELDS
+from importer.check.columns import FIELDS
 
 WORDS = ("Cobranza", "Retención", "Ventas", "Encuesta", "Bienvenida", "Renovación",
          "Campaña", "Clientes", "Prepago", "Pospago", "Seguros", "Tarjetas")  # fmt: skip

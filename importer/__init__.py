@@ -2,7 +2,8 @@
 
 The package is usable without the command line::
 
-    from importer import load, schema
+    from importer.read import load
+    from importer.check import schema
     sheet = load.load_table("campaigns.xlsx")
     checked = schema.validate(sheet.frame, schema.Options())
 

@@ -10,7 +10,7 @@ import contextlib
 import signal
 import sys
 
-#: :attr:`importer.cli.ExitCode.INTERRUPTED`, known here without loading the command line.
+#: :attr:`importer.cli.commands.ExitCode.INTERRUPTED`, known here without loading the command line.
 INTERRUPTED = 130
 
 
@@ -22,7 +22,7 @@ def main() -> int:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.default_int_handler)
     try:
-        from importer.cli import main as command_line
+        from importer.cli.commands import main as command_line
 
         return command_line()
     except KeyboardInterrupt:
@@ -35,7 +35,7 @@ def _interrupted() -> int:
     text = "wolkvox-import: interrupted."
     with contextlib.suppress(Exception):  # whatever was loading when Ctrl-C came
         from importer import i18n
-        from importer.arguments import PROG, language_asked
+        from importer.cli.arguments import PROG, language_asked
 
         with i18n.using(i18n.choose(language_asked(sys.argv[1:]))):
             text = i18n._("{prog}: interrupted.").format(prog=PROG)

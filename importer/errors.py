@@ -1,6 +1,6 @@
 """The one exception family of the package.
 
-Problems with single rows are *data* (:class:`importer.problems.Problem`), never
+Problems with single rows are *data* (:class:`importer.check.problems.Problem`), never
 exceptions. Exceptions are for things that stop the whole job: an unreadable
 file, a refused token, a journal that belongs to another input. Each carries a
 message written for the operator, saying what to do next.

@@ -19,12 +19,16 @@ from typing import Any, Protocol
 
 import requests
 
-from importer import launch, load, record_results, results, schema
-from importer.answers import Answer
-from importer.client import ListRefused, WolkvoxClient
+from importer.check import schema
 from importer.errors import ApiStopped, ImporterError, InputError, JournalError, UsageError
 from importer.i18n import _, ngettext
-from importer.journal import (
+from importer.read import load
+from importer.record import record_results, results
+from importer.record.report import Loaded, Report, finish
+from importer.send import launch
+from importer.send.answers import Answer
+from importer.send.client import ListRefused, WolkvoxClient
+from importer.send.journal import (
     Journal,
     JournalState,
     check_resumable,
@@ -33,10 +37,9 @@ from importer.journal import (
     results_for,
     row_hash,
 )  # fmt: skip
-from importer.lock import TokenLock
-from importer.policy import DAILY_CALLS, DEFAULT_TIMEOUT, Policy, check_policy
-from importer.report import Loaded, Report, finish
-from importer.send import (
+from importer.send.lock import TokenLock
+from importer.send.policy import DAILY_CALLS, DEFAULT_TIMEOUT, Policy, check_policy
+from importer.send.sender import (
     Clock,
     Listing,
     Sender,
@@ -489,7 +492,7 @@ def _no_campaigns() -> load.Table:
     """The campaigns of a run of records only: none."""
     import pandas as pd
 
-    from importer.columns import FIELDS
+    from importer.check.columns import FIELDS
 
     frame = pd.DataFrame(
         {f: pd.Series([], dtype=object) for f in FIELDS}, index=pd.RangeIndex(2, 2, name="row")

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from importer.columns import DESCRIPTIONS, DESCRIPTIONS_ES, FIELDS, REQUIRED_COLUMNS
+from importer.check.columns import DESCRIPTIONS, DESCRIPTIONS_ES, FIELDS, REQUIRED_COLUMNS
 from importer.errors import UsageError
 from importer.i18n import _
 

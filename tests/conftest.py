@@ -14,9 +14,9 @@ import pytest
 from hypothesis import settings
 from openpyxl import Workbook
 
-from importer import cli
-from importer.columns import FIELDS
-from importer.sandbox import DEFAULT_TOKEN, Config, Sandbox
+from importer.check.columns import FIELDS
+from importer.cli import commands as cli
+from importer.sandbox.server import DEFAULT_TOKEN, Config, Sandbox
 
 FILES = Path(__file__).parent / "files"
 ROOT = Path(__file__).parent.parent

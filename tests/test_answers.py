@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer import i18n
-from importer.answers import (
+from importer.send.answers import (
     RULES,
     TRANSPORT,
     Answer,
@@ -303,7 +303,7 @@ def test_any_answer_reads_as_a_sentence_with_the_servers_words_beside_it(
 
 
 def test_launch_calls_are_read_with_their_own_success_and_sentences():
-    from importer.answers import ADD_RECORD, START, classify_call
+    from importer.send.answers import ADD_RECORD, START, classify_call
 
     added = classify_call(ADD_RECORD, 201, '{"code": "201", "msg": "All records has been added"}')
     assert added.kind is Kind.CREATED and added.message.startswith("added (wolkvox: HTTP 201")

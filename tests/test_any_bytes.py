@@ -17,7 +17,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer import cli
+from importer.cli import commands as cli
 
 from . import hostile
 from .conftest import FILES

@@ -23,14 +23,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from importer import job, load
-from importer.cells import name_key, visible
-from importer.columns import FIELDS
-from importer.journal import journal_path
-from importer.problems import Problem
-from importer.results import RowResult, derive, retry_path, write_results, write_retry
-from importer.schema import Options, validate
-from importer.send import index_by_name
+from importer import job
+from importer.check.cells import name_key, visible
+from importer.check.columns import FIELDS
+from importer.check.problems import Problem
+from importer.check.schema import Options, validate
+from importer.read import load
+from importer.record.results import RowResult, derive, retry_path, write_results, write_retry
+from importer.send.journal import journal_path
+from importer.send.sender import index_by_name
 from importer.web.corrected import Corrections, Edit, write_corrected
 
 from .conftest import ROOT, read_results, row, run_cli, statuses, write_csv, write_xlsx
@@ -151,8 +152,8 @@ FAILED_SAVE = textwrap.dedent(
     import shutil, sys, tempfile, zipfile
     from pathlib import Path
     import pandas as pd
-    from importer.columns import FIELDS
-    from importer.results import RowResult, write_results, write_retry
+    from importer.check.columns import FIELDS
+    from importer.record.results import RowResult, write_results, write_retry
     from importer.web.corrected import Corrections, Edit, write_corrected
 
     which, fail_at, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
@@ -304,7 +305,7 @@ def test_a_journal_holding_such_text_reports_and_resumes(tmp_path, sandbox, monk
 
 
 def test_a_row_the_journal_saw_sent_keeps_its_outcome_whatever_the_checks_say():
-    from importer.journal import JournalState
+    from importer.send.journal import JournalState
 
     names = ["Bad\x01Name", "Dos", "Tres", "Cuatro\x01"]
     data = frame(*names, skill_id=["101"] * 4, type_campaign=["preview"] * 4)
@@ -348,7 +349,8 @@ def test_the_campaign_list_and_the_sheet_compare_names_alike():
     listing = index_by_name([{"campaign_name": "\u202bUno\u202c", "campaign_id": "1"}])
     assert listing == {"uno": ["1"]}
     assert name_key("UNO\ufeff") in listing
-    from importer import schema, send
+    from importer.check import schema
+    from importer.send import sender as send
 
     assert schema.name_key is send.name_key is name_key  # one definition
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.cells import (
+from importer.check.cells import (
     by_value,
     clean_cell,
     clean_header,
@@ -82,7 +82,7 @@ def test_del_and_c1_controls_are_found_and_shown_like_the_others():
     assert unstorable("Bad<U+0085>Name") == [(4, 0x85)]
     assert unstorable("\xa0\xa1ñ") == []  # U+00A0 and above are text
     assert visible("a\x85b\x7f") == "a<U+0085>b<U+007F>"
-    from importer.workbook_style import storable
+    from importer.record.workbook_style import storable
 
     assert storable("Bad\x85Name") == "Bad<U+0085>Name"
 
@@ -94,14 +94,14 @@ ODD_CELLS = [" a", "a ", "a\u200b", "e\u0301", "\u0301", "\x1c", "x\x85", "\U000
 @settings(max_examples=500)
 @given(st.lists(st.text(max_size=8) | st.sampled_from(ODD_CELLS), max_size=6))
 def test_clean_column_is_clean_values_whatever_the_cells(cells):
-    from importer.cells import clean_column, clean_values
+    from importer.check.cells import clean_column, clean_values
 
     column = np.array(cells, dtype=object)
     assert clean_column(column).tolist() == clean_values(column).tolist()
 
 
 def test_clean_column_returns_a_clean_column_as_it_is():
-    from importer.cells import clean_column
+    from importer.check.cells import clean_column
 
     column = np.array(["María", "José", "3001234567"], dtype=object)
     assert clean_column(column) is column

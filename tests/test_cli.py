@@ -8,8 +8,8 @@ import zipfile
 import pytest
 import responses
 
-from importer.cli import ExitCode
-from importer.sandbox import DEFAULT_TOKEN
+from importer.cli.commands import ExitCode
+from importer.sandbox.server import DEFAULT_TOKEN
 
 from .conftest import FILES, ROOT, read_results, row, run_cli, statuses, write_csv, write_xlsx
 
@@ -255,7 +255,7 @@ def test_missing_token_file_is_a_usage_error(tmp_path):
 
 def test_help_and_version_do_not_import_pandas():
     code = (
-        "import sys, io; from importer import cli\n"
+        "import sys, io; from importer.cli import commands as cli\n"
         "cli.main(['--version'], stdout=io.StringIO()); cli.main(['--help'])\n"
         "heavy = [m for m in ('pandas', 'pandera', 'requests', 'openpyxl') if m in sys.modules]\n"
         "print('HEAVY', heavy)"
@@ -277,7 +277,7 @@ def read_results_rows(path):
 def test_new_run_is_refused_while_another_holds_the_token(tmp_path, sandbox, token):
     import os
 
-    from importer.lock import TokenLock
+    from importer.send.lock import TokenLock
 
     with TokenLock(token):
         result = run_cli("run", sheet(tmp_path, row("Uno")), "--base-url", sandbox.url)
@@ -310,7 +310,7 @@ def test_an_internal_fault_exits_70_without_a_traceback(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("something only a developer should see")
 
-    monkeypatch.setattr("importer.schema.validate", broken)
+    monkeypatch.setattr("importer.check.schema.validate", broken)
     result = run_cli("validate", sheet(tmp_path, row("Uno")))
     assert result.code == ExitCode.INTERNAL_ERROR
     assert result.err == (
@@ -390,7 +390,7 @@ def test_a_token_file_saved_by_notepad_works(tmp_path, sandbox):
 def test_results_held_open_by_excel_are_rebuilt_from_the_journal_without_sending(
     tmp_path, sandbox, token, monkeypatch
 ):
-    from importer import results
+    from importer.record import results
 
     real = results.write_results
 
@@ -482,11 +482,11 @@ def test_the_dry_run_is_called_a_validation_in_spanish(tmp_path):
 EARLY_MOMENTS = [
     ("importer.i18n", "SIGINT"),
     ("importer.errors", "SIGINT"),
-    ("importer.arguments", "SIGINT"),
-    ("importer.cli", "SIGINT"),
+    ("importer.cli.arguments", "SIGINT"),
+    ("importer.cli.commands", "SIGINT"),
     ("numpy", "SIGINT"),
     ("importer.job", "SIGINT"),
-    ("importer.arguments", "SIGTERM"),
+    ("importer.cli.arguments", "SIGTERM"),
 ]
 
 

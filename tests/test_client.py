@@ -8,7 +8,9 @@ import pytest
 import requests
 import responses
 
-from importer.client import (
+from importer.errors import ApiStopped, UsageError
+from importer.sandbox.server import DEFAULT_TOKEN
+from importer.send.client import (
     Kind,
     ListRefused,
     WolkvoxClient,
@@ -16,8 +18,6 @@ from importer.client import (
     check_base_url,
     classify,
 )
-from importer.errors import ApiStopped, UsageError
-from importer.sandbox import DEFAULT_TOKEN
 from importer.status import Ended
 
 BASE = "https://wv0032.wolkvox.com"

@@ -1,6 +1,6 @@
 import pytest
 
-from importer.columns import fold, header_score, match_header
+from importer.check.columns import fold, header_score, match_header
 
 
 def test_header_matching_ignores_case_spaces_and_accents():
@@ -54,7 +54,7 @@ def test_two_columns_mapped_onto_one_field_are_reported():
 
 def test_column_descriptions_follow_the_language():
     from importer import i18n
-    from importer.columns import description
+    from importer.check.columns import description
 
     assert description("skill_id").startswith("Required.")
     with i18n.using("es"):
@@ -62,7 +62,7 @@ def test_column_descriptions_follow_the_language():
 
 
 def test_start_and_end_headers_are_written_the_same_ways():
-    from importer.columns import ALIASES
+    from importer.check.columns import ALIASES
 
     assert match_header(["Hora Inicial", "Hora Final"]).positions == {
         "start_time": 0, "end_time": 1,

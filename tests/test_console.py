@@ -2,7 +2,7 @@
 
 import io
 
-from importer.console import forgiving, progress_factory
+from importer.cli.console import forgiving, progress_factory
 
 
 class _Terminal(io.StringIO):
@@ -58,7 +58,7 @@ def test_control_characters_quoted_from_a_file_reach_the_terminal_visibly(tmp_pa
 
 
 def test_the_console_escapes_every_line_once_and_keeps_tabs_and_line_breaks():
-    from importer.console import shown_on_terminal
+    from importer.cli.console import shown_on_terminal
 
     out = io.StringIO()
     stream = forgiving(out)

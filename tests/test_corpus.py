@@ -5,8 +5,8 @@ How each file was made is in tests/files/README.md.
 
 import pytest
 
-from importer.load import load_table
-from importer.schema import validate
+from importer.check.schema import validate
+from importer.read.load import load_table
 
 from .conftest import FILES, run_cli
 

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from importer.journal import journal_path, read, torn_path
-from importer.sandbox import DEFAULT_TOKEN
+from importer.sandbox.server import DEFAULT_TOKEN
+from importer.send.journal import journal_path, read, torn_path
 
 from .conftest import (
     Result,

@@ -4,9 +4,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from importer import i18n
-from importer.load import load_table
-from importer.problems import Rule
-from importer.schema import validate
+from importer.check.problems import Rule
+from importer.check.schema import validate
+from importer.read.load import load_table
 
 from .conftest import FILES
 
@@ -155,7 +155,7 @@ def test_a_spanish_windows_file_a_detector_took_for_cp850_reads_as_written(tmp_p
 @settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from(_SPANISH), min_size=1, max_size=40))
 def test_spanish_text_saved_as_cp1252_reads_back_as_it_was(text):
-    from importer.csvfile import decode
+    from importer.read.csvfile import decode
 
     data = text.encode("cp1252")
     try:
@@ -169,8 +169,8 @@ def test_spanish_text_saved_as_cp1252_reads_back_as_it_was(text):
 @settings(max_examples=300)
 @given(st.binary(max_size=200))
 def test_any_bytes_decode_or_are_refused_in_words(data):
-    from importer.csvfile import decode
     from importer.errors import InputError
+    from importer.read.csvfile import decode
 
     try:
         text, used = decode(data, "c.csv")
@@ -184,7 +184,7 @@ def test_any_bytes_decode_or_are_refused_in_words(data):
 
 
 def test_the_five_bytes_cp1252_leaves_undefined_read_as_latin1_and_mark_their_cell(tmp_path):
-    from importer.csvfile import decode
+    from importer.read.csvfile import decode
 
     assert decode(b"a\x81\x8d\x8f\x90\x9d\xf1", "c.csv") == (
         "a\x81\x8d\x8f\x90\x9d\u00f1",

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from importer.journal import journal_path, read
-from importer.sandbox import DEMO_SKILLS
+from importer.sandbox.server import DEMO_SKILLS
+from importer.send.journal import journal_path, read
 
 from .conftest import (
     ROOT,

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from importer.errors import InputError
-from importer.files import Kind, read_sheet, sniff
+from importer.read.files import Kind, read_sheet, sniff
 
 from .conftest import FILES
 

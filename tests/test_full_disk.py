@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from importer import journal as journal_module
-from importer.cli import ExitCode
-from importer.journal import journal_path, read
-from importer.sandbox import DEFAULT_TOKEN
+from importer.cli.commands import ExitCode
+from importer.sandbox.server import DEFAULT_TOKEN
+from importer.send import journal as journal_module
+from importer.send.journal import journal_path, read
 
 from .conftest import row, run_cli, run_process, statuses, write_csv
 
@@ -107,7 +107,7 @@ def test_a_journal_header_that_does_not_fit_sends_nothing(
 def test_nothing_is_written_after_a_failed_line(tmp_path, monkeypatch):
     """A line after a torn one would read as damage: the journal refuses to go on."""
     from importer.errors import JournalError
-    from importer.journal import Journal
+    from importer.send.journal import Journal
 
     path = tmp_path / "j.jsonl"
     journal = Journal.start(path, hashes={2: "h", 3: "k"}, info={}, now=lambda: 1.0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from importer import cli
-from importer.history import End, runs
-from importer.journal import journal_path
+from importer.cli import commands as cli
+from importer.record.history import End, runs
+from importer.send.journal import journal_path
 
 from .conftest import Result, row, run_cli, write_csv
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from importer import job
-from importer.send import Policy, StopFlag
+from importer.send.sender import Policy, StopFlag
 
 from .conftest import row, statuses, write_csv
 
@@ -63,7 +63,7 @@ def test_a_resume_sends_the_row_in_flight_that_never_arrived_once_its_time_is_up
     on its way; the resume proves from the list that it never arrived, then sends it."""
     import requests
 
-    from importer.send import Clock
+    from importer.send.sender import Clock
 
     now = [1000.0]
     events: list[tuple[str, float]] = []
@@ -116,7 +116,7 @@ def _fake_clock():
     """A clock whose sleeps only move its time on; pauses at their nominal length."""
     import random
 
-    from importer.send import Clock
+    from importer.send.sender import Clock
 
     now = [1000.0]
     slept: list[float] = []
@@ -189,7 +189,7 @@ def test_a_run_of_an_older_versions_encoding_guess_still_resumes_and_reports(
 ):
     """Older versions guessed the encoding of a CSV that is not UTF-8, and could take a
     Spanish Windows file for cp850; their journals keep the rows as read so."""
-    from importer import csvfile
+    from importer.read import csvfile
 
     box = make_sandbox()
     src = tmp_path / "c.csv"
@@ -228,7 +228,7 @@ def test_unknown_skill_ids_are_row_problems_from_the_live_skills_list(tmp_path, 
 def test_the_skills_list_read_is_pinned_in_the_journal_for_report_and_resume(
     tmp_path, make_sandbox
 ):
-    from importer.journal import journal_path, read
+    from importer.send.journal import journal_path, read
 
     box = make_sandbox(skills={"101": "Ventas"}, quota=3)  # skills, list, one row
     src = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos"), row("Tres", skill_id="7")])

@@ -1,12 +1,18 @@
 import json
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
 from importer import i18n
+from importer.cli.commands import ExitCode
 from importer.errors import JournalError
-from importer.journal import Journal, journal_path, parse, read, row_hash, torn_path
+from importer.sandbox.server import DEFAULT_TOKEN
+from importer.send.journal import Journal, journal_path, parse, read, row_hash, torn_path
 from importer.status import Status
+
+from .conftest import read_results, run_cli, statuses
 
 
 def test_journal_sits_beside_the_results(tmp_path):
@@ -18,7 +24,7 @@ def test_journal_sits_beside_the_results(tmp_path):
 
 def test_attempt_is_forced_to_disk_before_returning(tmp_path, monkeypatch):
     synced = []
-    monkeypatch.setattr("importer.journal._sync", lambda fd: synced.append(fd))
+    monkeypatch.setattr("importer.send.journal._sync", lambda fd: synced.append(fd))
     journal = Journal.start(tmp_path / "j.jsonl", hashes={2: "h"}, info={}, now=lambda: 1.0)
     synced.clear()
     journal.attempt(2)
@@ -228,3 +234,40 @@ def test_a_torn_tail_that_cannot_be_kept_is_not_cut(tmp_path):
     torn_path(path).rmdir()
     Journal.reopen(path, now=lambda: 6.0).close()
     assert torn_path(path).read_bytes() == data[data.rfind(b"\n", 0, -1) + 1 : -5] + b"\n"
+
+
+OLD_LAYOUT = Path(__file__).parent / "old_layout"
+
+
+def _old_run(tmp_path: Path, monkeypatch) -> tuple[Path, list[str]]:
+    """The old layout's run, copied: its sheet and its journal's lines (which name the sheet
+    as it was given, relative to the folder the run started in)."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(OLD_LAYOUT / "campaigns.csv", tmp_path / "campaigns.csv")
+    lines = (OLD_LAYOUT / "campaigns.results.journal.jsonl").read_text("utf-8").splitlines()
+    return tmp_path / "campaigns.results.xlsx", lines
+
+
+def test_a_journal_written_before_the_stage_packages_still_reports(tmp_path, monkeypatch):
+    """Journals name no module: a run of the flat importer/ reports as it did."""
+    out, lines = _old_run(tmp_path, monkeypatch)
+    journal_path(out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rebuilt = run_cli("report", out)
+    assert rebuilt.code == ExitCode.OK, rebuilt.err
+    assert statuses(out) == {2: "created", 3: "created"}
+    assert [r["id_campaign"] for r in read_results(out)] == ["1001", "1002"]
+
+
+def test_an_unfinished_journal_written_before_the_stage_packages_still_resumes(
+    tmp_path, sandbox, monkeypatch
+):
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    out, lines = _old_run(tmp_path, monkeypatch)
+    header = json.loads(lines[0])
+    header["options"]["base_url"] = sandbox.url  # the old run's sandbox is gone
+    kept = [json.dumps(header, ensure_ascii=False), *lines[1:3]]  # row 2 created, then a crash
+    journal_path(out).write_text("\n".join(kept) + "\n", encoding="utf-8")
+    resumed = run_cli("run", tmp_path / "campaigns.csv", "--resume", "--base-url", sandbox.url)
+    assert resumed.code == ExitCode.OK, resumed.err
+    assert statuses(out) == {2: "created", 3: "created"}
+    assert sandbox.state.create_calls == 1  # only the row the old run never sent

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from importer.journal import journal_path, read
-from importer.sandbox import DEFAULT_TOKEN
+from importer.sandbox.server import DEFAULT_TOKEN
+from importer.send.journal import journal_path, read
 
 from .conftest import run_cli, run_process, start_process
 
@@ -315,8 +315,8 @@ def test_settling_an_unclear_batch_reads_the_list_once_five_minutes_after_the_la
     tmp_path, make_sandbox
 ):
     from importer import job
-    from importer.policy import Policy
-    from importer.send import Clock
+    from importer.send.policy import Policy
+    from importer.send.sender import Clock
 
     box = make_sandbox(faults={"A": ["add_record:error_created"]})
     src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], _people("A", 1, 4))
@@ -373,8 +373,8 @@ def test_stop_between_batches_then_resume_finishes_the_records_exactly_once(
     """The page's Stop (or Ctrl-C) after a batch: the run says interrupted, every record
     has a status, and --resume sends the rest."""
     from importer import job
-    from importer.client import WolkvoxClient
-    from importer.send import StopFlag
+    from importer.send.client import WolkvoxClient
+    from importer.send.sender import StopFlag
 
     src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], _people("A", 1, 5))
     stop = StopFlag()
@@ -424,8 +424,8 @@ def test_a_resume_with_another_batch_size_is_refused_and_sends_nothing(
     tmp_path, sandbox, monkeypatch
 ):
     from importer import job
-    from importer.client import WolkvoxClient
-    from importer.send import StopFlag
+    from importer.send.client import WolkvoxClient
+    from importer.send.sender import StopFlag
 
     src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], _people("A", 1, 5))
     stop = StopFlag()
@@ -485,7 +485,8 @@ def test_undo_after_a_launch_says_the_records_that_go_and_marks_them_deleted(
 ):
     import io
 
-    from importer import cli, job
+    from importer import job
+    from importer.cli import commands as cli
 
     src = write_launch(tmp_path / "l.xlsx", [_campaign("A"), _campaign("B", "preview")],
                        _people("A", 1, 5) + _people("B", 6, 1))  # fmt: skip

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer import archive, ods, xlsx
 from importer.errors import InputError
-from importer.load import load_table
-from importer.policy import MAX_CELLS, MAX_COLUMNS, MAX_LINE_CHARS, MAX_PARTS
+from importer.read import archive, ods, xlsx
+from importer.read.load import load_table
+from importer.send.policy import MAX_CELLS, MAX_COLUMNS, MAX_LINE_CHARS, MAX_PARTS
 
 from . import hostile
 from .conftest import FILES, ROOT

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from importer.errors import InputError
-from importer.load import load_table
+from importer.read.load import load_table
 
 from .conftest import FILES
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from importer import i18n, lock
+from importer import i18n
 from importer.errors import JournalError
-from importer.lock import TokenLock
+from importer.send import lock
+from importer.send.lock import TokenLock
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from importer import i18n
+from importer.check.phones import Phones, check_country, check_format, clean
 from importer.errors import UsageError
-from importer.phones import Phones, check_country, check_format, clean
-from importer.workbook import cell_text
+from importer.read.workbook import cell_text
 
 REGIONS = ("CO", "MX", "PE", "EC", "CL", "AR", "ES", "US", "GB", "IT")
 
@@ -56,7 +56,7 @@ def test_an_excel_number_cell_is_its_digits_never_a_float():
 def test_a_number_cell_of_a_real_workbook_arrives_as_text(tmp_path):
     from openpyxl import Workbook
 
-    from importer.files import read_sheet
+    from importer.read.files import read_sheet
 
     book = Workbook()
     sheet = book.active

@@ -1,7 +1,7 @@
 """A problem reads the same everywhere, in the reader's language, and its rule has a name."""
 
 from importer import i18n
-from importer.problems import SHOWN_CHARS, Problem, Rule, describe, shown
+from importer.check.problems import SHOWN_CHARS, Problem, Rule, describe, shown
 
 
 def test_a_problem_reads_row_column_value_and_message():

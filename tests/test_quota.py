@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importer.sandbox_core import Call
+from importer.sandbox.sandbox_core import Call
 
 from .conftest import row, run_cli, write_csv
 

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from importer.arguments import build_parser
-from importer.cli import ExitCode
+from importer.cli.arguments import build_parser
+from importer.cli.commands import ExitCode
 
 from .conftest import ROOT
 
@@ -38,8 +38,35 @@ def test_the_exit_code_table_is_the_programs():
 
 
 def test_the_sandbox_faults_listed_are_the_sandboxs():
-    from importer.sandbox import FAULTS
+    from importer.sandbox.server import FAULTS
 
     listed = re.search(r"`--fault NAME=KIND`.*?:(.*?)\.\s", README, re.S)
     assert listed is not None
     assert re.findall(r"`([a-z_]+)`", listed.group(1)) == list(FAULTS)
+
+
+def _listed_modules() -> dict[str, list[str]]:
+    """The README's folder list: each folder of importer/ and the modules listed under it."""
+    listed: dict[str, list[str]] = {}
+    folder = None
+    for line in README.splitlines():
+        if top := re.match(r"^- `((?:importer|\w+)/)`:", line):
+            folder = "" if top.group(1) == "importer/" else top.group(1)
+            listed[folder] = []
+        elif folder is not None and (item := re.match(r"^  - (`\w+`(?:, `\w+`)*):", line)):
+            listed[folder] += re.findall(r"`(\w+)`", item.group(1))
+        elif folder is not None and not line.strip():
+            break
+    return listed
+
+
+def test_the_readmes_folder_list_is_the_package():
+    root = ROOT / "importer"
+    actual = {
+        "" if p.parent == root else p.parent.name + "/": sorted(
+            q.stem for q in p.parent.glob("*.py") if q.stem != "__init__"
+        )
+        for p in root.rglob("__init__.py")
+    }
+    listed = {folder: sorted(mods) for folder, mods in _listed_modules().items()}
+    assert listed == actual

@@ -3,9 +3,8 @@
 import pytest
 
 from importer import i18n
-from importer.columns import match_header
-from importer.errors import InputError
-from importer.record_fields import (
+from importer.check.columns import match_header
+from importer.check.record_fields import (
     BODY_FIELDS,
     FIELDS,
     OPT_LIMITS,
@@ -14,8 +13,9 @@ from importer.record_fields import (
     missing_columns,
     record_header_score,
 )
-from importer.record_table import build_record_table
-from importer.sheet import Sheet
+from importer.errors import InputError
+from importer.read.record_table import build_record_table
+from importer.read.sheet import Sheet
 
 
 def test_the_fields_are_the_contracts_record_keys_and_the_campaign():

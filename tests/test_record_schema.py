@@ -8,14 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importer import i18n
-from importer.problems import Rule, describe
-from importer.record_schema import (
+from importer.check.problems import Rule, describe
+from importer.check.record_schema import (
     RecordOptions,
     campaign_key,
     known_campaigns,
     validate_records,
 )
-from importer.records import PREDICTIVE_FIELDS, Record, batch_body, batch_json, fields_for
+from importer.check.records import PREDICTIVE_FIELDS, Record, batch_body, batch_json, fields_for
 
 CAMPAIGNS = known_campaigns(
     [("Ventas", "predictiva"), ("Encuesta", "preview")],
@@ -184,7 +184,7 @@ def test_excel_errors_and_unstorable_characters_are_problems_like_on_campaigns()
 
 
 def test_problems_from_reading_make_their_rows_invalid():
-    from importer.problems import Problem
+    from importer.check.problems import Problem
 
     extra = [Problem(3, "tel1", "x", "shifted", Rule.EXTRA_FIELDS)]
     checked = validate_records(

@@ -4,10 +4,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from importer import i18n, results
-from importer.columns import FIELDS
-from importer.load import load_table
-from importer.results import (
+from importer import i18n
+from importer.check.columns import FIELDS
+from importer.check.schema import Checked
+from importer.read.load import load_table
+from importer.record import results
+from importer.record.results import (
     RowResult,
     counts,
     derive,
@@ -16,7 +18,6 @@ from importer.results import (
     write_results,
     write_retry,
 )
-from importer.schema import Checked
 
 from .conftest import read_results
 
@@ -149,7 +150,7 @@ def test_warnings_are_amber_and_header_warnings_mark_the_header(tmp_path, langua
 
 
 def test_past_the_limit_marked_cells_keep_their_colour_without_a_note(tmp_path, monkeypatch):
-    from importer import workbook_style
+    from importer.record import workbook_style
 
     monkeypatch.setattr(workbook_style, "MAX_NOTES", 2)
     path = tmp_path / "r.xlsx"

@@ -7,7 +7,16 @@ import time
 import pytest
 import requests
 
-from importer.sandbox import CALLS, DEFAULT_TOKEN, FAULTS, Api, Call, Config, State, parse_fault
+from importer.sandbox.server import (
+    CALLS,
+    DEFAULT_TOKEN,
+    FAULTS,
+    Api,
+    Call,
+    Config,
+    State,
+    parse_fault,
+)
 
 HEADERS = {"wolkvox-token": DEFAULT_TOKEN, "Content-Type": "application/json"}
 BODY = {"campaign_name": "A", "skill_id": "101", "campaign_description": ""}
@@ -454,8 +463,8 @@ def test_delete_without_ids_is_a_400(sandbox, ids):
 
 
 def test_skills_are_the_demo_operations_or_those_given(make_sandbox, tmp_path):
-    from importer.load import load_skills
-    from importer.sandbox import DEMO_SKILLS
+    from importer.read.load import load_skills
+    from importer.sandbox.server import DEMO_SKILLS
 
     demo = information(make_sandbox().url, "skills").json()
     assert (demo["code"], demo["error"]) == (200, None)

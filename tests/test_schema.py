@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from importer import i18n
-from importer.columns import BODY_FIELDS, FIELDS
-from importer.schema import Options, validate
+from importer.check.columns import BODY_FIELDS, FIELDS
+from importer.check.schema import Options, validate
 
 
 def frame(*rows: dict[str, str], first_row: int = 2) -> pd.DataFrame:
@@ -170,13 +170,13 @@ def test_names_written_in_two_unicode_forms_are_the_same_name():
 
 
 def test_name_key_is_nfc_trimmed_and_case_folded():
-    from importer.schema import name_key
+    from importer.check.schema import name_key
 
     assert name_key(" Retencio\u0301n ") == name_key("RETENCIÓN") == "retención"
 
 
 def test_problems_found_while_reading_make_their_rows_invalid_and_come_first():
-    from importer.problems import Problem
+    from importer.check.problems import Problem
 
     shifted = Problem(3, "skill_id", "x", "this row has 5 fields", "extra_fields")
     checked = validate(frame(good("A"), good("B", skill_id="x")), extra=[shifted])
@@ -201,7 +201,7 @@ def test_messages_are_in_the_language_of_the_moment_they_are_made():
 
 
 def test_describe_names_a_rule_for_counting():
-    from importer.schema import describe
+    from importer.check.schema import describe
 
     assert describe("duplicate_name") == "campaign_name appears more than once"
 
@@ -283,7 +283,7 @@ def test_names_that_differ_only_by_an_invisible_mark_are_duplicates(mark):
 
 
 def test_a_name_longer_than_the_limit_is_refused():
-    from importer.policy import MAX_NAME_LENGTH
+    from importer.send.policy import MAX_NAME_LENGTH
 
     assert MAX_NAME_LENGTH == 100
     checked = validate(frame(good("n" * 100), good("ñ" * 101)))

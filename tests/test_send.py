@@ -2,11 +2,19 @@ from pathlib import Path
 
 import pytest
 
-from importer.client import Answer
+from importer.check.schema import Campaign
 from importer.errors import ApiStopped
-from importer.journal import Journal, read
-from importer.schema import Campaign
-from importer.send import Clock, Policy, Sender, StopFlag, index_by_name, settle, skip_existing
+from importer.send.client import Answer
+from importer.send.journal import Journal, read
+from importer.send.sender import (
+    Clock,
+    Policy,
+    Sender,
+    StopFlag,
+    index_by_name,
+    settle,
+    skip_existing,
+)
 
 
 class MiddleRandom:
@@ -271,7 +279,7 @@ class ListingClient(ScriptedClient):
 
 
 def _busy_list() -> Exception:
-    from importer.client import ListRefused
+    from importer.send.client import ListRefused
 
     return ListRefused(
         "the campaign list could not be read: busy", Answer("retry", "busy", reason="busy")
@@ -279,14 +287,14 @@ def _busy_list() -> Exception:
 
 
 def _maintenance_list() -> Exception:
-    from importer.client import ListRefused
+    from importer.send.client import ListRefused
 
     answer = Answer("retry", "maintenance", reason="maintenance")
     return ListRefused("the campaign list could not be read: maintenance", answer)
 
 
 def test_a_busy_or_maintenance_list_is_read_again_with_growing_pauses(journal, clock):
-    from importer.send import read_list
+    from importer.send.sender import read_list
 
     listed = [{"campaign_id": "5", "campaign_name": "row 2"}]
     client = ListingClient(journal.path, [_busy_list(), _maintenance_list()], listed)
@@ -295,8 +303,8 @@ def test_a_busy_or_maintenance_list_is_read_again_with_growing_pauses(journal, c
 
 
 def test_a_list_busy_past_retry_for_gives_up_saying_how_long_it_waited(journal, clock):
-    from importer.client import ListRefused
-    from importer.send import read_list
+    from importer.send.client import ListRefused
+    from importer.send.sender import read_list
 
     client = ListingClient(journal.path, [_busy_list() for _ in range(50)], [])
     with pytest.raises(ListRefused) as refused:
@@ -310,8 +318,8 @@ def test_a_list_busy_past_retry_for_gives_up_saying_how_long_it_waited(journal, 
 
 
 def test_a_refused_token_on_the_list_is_not_read_again(journal, clock):
-    from importer.client import ListRefused
-    from importer.send import read_list
+    from importer.send.client import ListRefused
+    from importer.send.sender import read_list
 
     refused = ListRefused("no", Answer("stop", "token", reason="token"))
     client = ListingClient(journal.path, [refused], [])

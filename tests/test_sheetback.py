@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from importer import i18n, job
-from importer.layout import readable_headers, sheet_layout
-from importer.load import load_table
-from importer.policy import Policy
-from importer.send import StopFlag
+from importer.read.layout import readable_headers, sheet_layout
+from importer.read.load import load_table
+from importer.send.policy import Policy
+from importer.send.sender import StopFlag
 
 from .conftest import read_results, run_cli, write_csv
 from .opsbook import FAILED, HEADER, INVALID, ROWS, write_ops_book
@@ -23,7 +23,7 @@ FIXED = ["row", "status", "id_campaign", "message", "status_label"]
 
 @pytest.fixture
 def box(make_sandbox, monkeypatch):
-    from importer.sandbox import DEFAULT_TOKEN, DEMO_SKILLS
+    from importer.sandbox.server import DEFAULT_TOKEN, DEMO_SKILLS
 
     monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
     return make_sandbox(skills=DEMO_SKILLS)
@@ -176,7 +176,7 @@ def test_spanish_headers_of_a_csv_come_back_in_the_retry_file(tmp_path, box):
 
 
 def test_headers_that_would_not_read_back_alone_are_written_as_field_names():
-    from importer.columns import match_header
+    from importer.check.columns import match_header
 
     header = ["Campaña X", "skill", "id skill", "Notas"]
     mapping = {"Campaña X": "campaign_name", "id skill": None}  # as chosen on the page
@@ -207,8 +207,8 @@ HEADER_WORDS = ["Nombre", "nombre de la campaña", "tipo", "skill", "ID skill", 
 def test_written_headers_always_read_back_as_the_same_columns(texts, ignore, place):
     import pandas as pd
 
-    from importer.cells import clean_header
-    from importer.columns import match_header
+    from importer.check.cells import clean_header
+    from importer.check.columns import match_header
 
     header = [clean_header(t) for t in texts]
     mapping: dict[str, str | None] = {}

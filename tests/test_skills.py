@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from importer.check.skills import load_skills
 from importer.errors import InputError
-from importer.skills import load_skills
 
 
 def test_skills_are_read_under_spanish_headers(tmp_path):

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
+from importer.check.problems import Problem, Rule
 from importer.errors import InputError
-from importer.load import load_table
-from importer.problems import Problem, Rule
+from importer.read.load import load_table
 
 from .conftest import FILES
 

@@ -1,9 +1,9 @@
 import pytest
 
 from importer import i18n
-from importer.columns import DESCRIPTIONS, DESCRIPTIONS_ES
+from importer.check.columns import DESCRIPTIONS, DESCRIPTIONS_ES
 from importer.errors import UsageError
-from importer.load import load_table
+from importer.read.load import load_table
 from importer.template import template_cells, write_template
 
 from .conftest import ROOT, run_cli

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from importer import times
+from importer.check import times
 
 
 @pytest.mark.parametrize(

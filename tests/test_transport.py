@@ -21,8 +21,8 @@ import pytest
 import requests
 import trustme
 
-from importer.answers import TRANSPORT, Failure, TransportRule
-from importer.client import ListRefused, WolkvoxClient
+from importer.send.answers import TRANSPORT, Failure, TransportRule
+from importer.send.client import ListRefused, WolkvoxClient
 from importer.status import Ended
 
 from .conftest import read_results, row, run_cli, write_csv

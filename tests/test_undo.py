@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from importer import cli
-from importer.journal import journal_path, read
-from importer.sandbox import DEFAULT_TOKEN
-from importer.sandbox_core import LAST_USE_FORMAT, Call
+from importer.cli import commands as cli
+from importer.sandbox.sandbox_core import LAST_USE_FORMAT, Call
+from importer.sandbox.server import DEFAULT_TOKEN
+from importer.send.journal import journal_path, read
 
 from .conftest import Result, row, run_cli, start_process, statuses, write_csv
 
@@ -191,7 +191,7 @@ def test_an_undo_killed_while_waiting_for_an_answer_is_finished_by_the_next_one(
 def test_an_undo_stopped_by_the_quota_is_finished_by_the_next_one_deleting_nothing_twice(
     imported,
 ):
-    from importer.history import End, runs
+    from importer.record.history import End, runs
 
     box, out = imported
     ids = _ids(box)

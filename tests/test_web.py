@@ -14,10 +14,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from starlette.testclient import TestClient
 
-from importer import schema
-from importer.sandbox import DEMO_SKILLS, Config, Sandbox
-from importer.web.app import Context, create_app, make_context
+from importer.check import schema
+from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
+from importer.web.app import Context, make_context
 from importer.web.config import Launch
+from importer.web.routes import create_app
 
 from .conftest import FILES, row, write_csv, write_xlsx
 from .webkey import at_root

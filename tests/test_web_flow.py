@@ -21,9 +21,9 @@ from starlette.testclient import TestClient
 
 from importer import i18n, job
 from importer.i18n import _
-from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 from importer.web import sending
-from importer.web.app import create_app
+from importer.web.routes import create_app
 from importer.web.uploads import FORM_OVERHEAD
 from importer.web.wording import PAGE_WORDS, page_words, split_said
 
@@ -121,7 +121,7 @@ def test_a_wrong_token_on_resume_keeps_the_run_unfinished_and_offers_it_again(tm
 def test_the_command_line_writes_nothing_when_the_token_is_refused_before_sending(
     tmp_path, monkeypatch
 ):
-    from importer import cli
+    from importer.cli import commands as cli
 
     from .conftest import run_cli
     from .test_cli import sheet
@@ -405,7 +405,7 @@ def test_the_pages_words_replace_texts_the_engine_has_with_the_same_placeholders
 
 
 def test_the_engine_speaks_the_pages_words_only_on_the_page():
-    from importer import schema
+    from importer.check import schema
 
     message = schema.MESSAGES[schema.Rule.TYPE_REQUIRED]
     assert "--type" in _(message)
@@ -572,7 +572,7 @@ def test_the_token_field_says_who_generates_a_token(tmp_path):
 
 
 def test_nothing_sent_names_its_reason_and_answer():
-    from importer.answers import classify
+    from importer.send.answers import classify
 
     answer = classify(403, json.dumps({"code": 403, "msg": "PLEASE VALIDATE TOKEN"}))
     refused = job.NothingSent(answer, resume=False)

@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from importer import schema
-from importer.columns import FIELDS
-from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+from importer.check import schema
+from importer.check.columns import FIELDS
+from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 from importer.web.wording import page_words
 
 from .conftest import row, write_csv

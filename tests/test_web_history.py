@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from importer.sandbox import Config, Sandbox
+from importer.sandbox.server import Config, Sandbox
 from importer.web import history_page
 
 from .conftest import row, statuses, write_csv

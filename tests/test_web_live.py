@@ -3,9 +3,9 @@ when the page knows a server and a token, and the same list pinned for the run."
 
 from __future__ import annotations
 
-from importer.journal import journal_path, read
-from importer.sandbox import Config, Sandbox
-from importer.sandbox_core import DEMO_SKILL_NAMES, Call
+from importer.sandbox.sandbox_core import DEMO_SKILL_NAMES, Call
+from importer.sandbox.server import Config, Sandbox
+from importer.send.journal import journal_path, read
 
 from .conftest import row, write_csv
 from .test_web import page_for, statuses

@@ -9,8 +9,8 @@ import random
 import shutil
 from pathlib import Path
 
-from importer import launch
-from importer.record_schema import RecordOptions, validate_records
+from importer.check.record_schema import RecordOptions, validate_records
+from importer.send import launch
 from importer.web.record_space import RUN_RECORDS
 from importer.web.wording import page_words
 
@@ -261,7 +261,7 @@ def test_a_send_page_shown_before_a_record_edit_in_another_tab_is_not_sent(tmp_p
 
 
 def test_a_launch_stopped_on_the_page_resumes_with_its_records_and_start(tmp_path):
-    from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+    from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 
     with (
         Sandbox(Config(skills=DEMO_SKILLS, latency=0.15)) as box,

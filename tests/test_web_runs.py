@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from importer import schema
-from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+from importer.check import schema
+from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 from importer.web.config import Launch
 
 from .conftest import row, write_csv
@@ -106,7 +106,7 @@ def test_a_real_run_is_resumed_on_its_own_server_with_the_token_typed_again(tmp_
 def test_a_finished_run_whose_results_were_never_written_is_closed_before_another(tmp_path):
     import os
 
-    from importer.journal import journal_path, read
+    from importer.send.journal import journal_path, read
 
     from .conftest import read_results, run_cli
 

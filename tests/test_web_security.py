@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from importer.sandbox import Config, Sandbox
-from importer.web.app import create_app
+from importer.sandbox.server import Config, Sandbox
+from importer.web.routes import create_app
 from importer.web.security import clean_path, page_location
 
 from .conftest import row, write_csv

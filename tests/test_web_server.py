@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from importer import cli
+from importer.cli import commands as cli
 
 from .conftest import ROOT, row, write_csv
 

@@ -188,7 +188,7 @@ def test_an_ods_or_xls_comes_back_as_an_xlsx_copy_with_its_sheets(tmp_path, page
 
 
 def test_a_column_placed_on_the_page_reads_back_alone_in_the_retry_file(tmp_path, page):
-    from importer.load import load_table
+    from importer.read.load import load_table
 
     from .conftest import write_csv
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from importer import schema
-from importer.journal import journal_path, read
-from importer.problems import DESCRIPTIONS, RECORD_RULES, Rule
-from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+from importer.check import schema
+from importer.check.problems import DESCRIPTIONS, RECORD_RULES, Rule
+from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
+from importer.send.journal import journal_path, read
 from importer.web import workspace
 
 from .conftest import read_results, row, run_cli, write_csv, write_xlsx

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from importer.journal import journal_path
+from importer.send.journal import journal_path
 
 from .conftest import ROOT, row, statuses, write_csv
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from importer.words import campaign_type, is_yes_or_no, yes_or_no
+from importer.check.words import campaign_type, is_yes_or_no, yes_or_no
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_the_documented_yes_and_no_words(written, sent):
 
 
 def test_the_word_lists_are_the_only_words_read_as_yes_or_no():
-    from importer.words import NO_WORDS, YES_WORDS
+    from importer.check.words import NO_WORDS, YES_WORDS
 
     assert YES_WORDS == ("yes", "y", "sí", "si", "s", "true", "verdadero", "1")
     assert NO_WORDS == ("no", "n", "false", "falso", "0")
@@ -60,7 +60,7 @@ def test_the_word_lists_are_the_only_words_read_as_yes_or_no():
      ("vista prevía", ("vista previa", "preview")), ("manual", None), ("automática", None)],
 )  # fmt: skip
 def test_a_misspelt_type_has_its_nearest_accepted_spelling(written, nearest):
-    from importer.words import nearest_type
+    from importer.check.words import nearest_type
 
     assert nearest_type(written) == nearest
 
@@ -71,7 +71,7 @@ def test_a_misspelt_type_has_its_nearest_accepted_spelling(written, nearest):
      ("fasle", ("false", "no")), ("nop", ("no", "no")), ("x", None), ("quizás", None)],
 )  # fmt: skip
 def test_a_misspelt_yes_or_no_has_its_nearest_word(written, nearest):
-    from importer.words import nearest_yes_or_no
+    from importer.check.words import nearest_yes_or_no
 
     assert nearest_yes_or_no(written) == nearest
 
@@ -89,6 +89,6 @@ def test_a_misspelt_yes_or_no_has_its_nearest_word(written, nearest):
      ("\uff11\uff10", '"\uff11" at position 1 and "\uff10" at position 2 are not digits')],
 )  # fmt: skip
 def test_the_characters_that_are_not_digits_are_named_with_their_position(value, said):
-    from importer.words import describe_non_digits
+    from importer.check.words import describe_non_digits
 
     assert describe_non_digits(value) == said

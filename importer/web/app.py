@@ -1,4 +1,5 @@
-"""The ASGI application: routes, templates in the person's language, the POST guard."""
+"""What every page is made with: the page's context, templates in the person's language,
+error pages and the guarded POST route (used by pages, sending, history_page and routes)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
-    RedirectResponse,
     Response,
 )
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
 
 from importer import i18n
 from importer.errors import InputError
@@ -31,16 +27,12 @@ from importer.web.runs import Runs
 from importer.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
-    SECURITY_HEADERS,
     Forbidden,
-    Guard,
     Secrets,
     check_csrf,
     keyed_html,
-    language,
 )
 from importer.web.uploads import TooLarge, read_form
-from importer.web.wording import page_words
 from importer.web.workspace import Workspace
 
 HERE = Path(__file__).parent
@@ -201,47 +193,6 @@ def error_page(request: Request, status: int, message: str = "") -> Response:
         return PlainTextResponse(f"{title}. {text}", status_code=status)
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if status == 405 and request.method in {"GET", "HEAD"} and request.url.path:
-        here = request.url.path[len(context(request).secrets.root) :]
-        if here in FORM_PAGES:
-            return RedirectResponse(FORM_PAGES[here], status_code=303)
-    if request.headers.get("accept", "").startswith("application/json"):
-        return JSONResponse({"error": _("There is no such page here")}, status_code=status)
-    return error_page(request, status)
-
-
-async def _fault(request: Request, exc: Exception) -> Response:
-    """A fault of the importer while answering: its text could hold anything (a cell, a
-    path), so only its kind is named."""
-    message = _(
-        "Internal error ({kind}). Nothing was sent because of it, and any run's journal "
-        "stays valid. Go back to the page and try again; if it happens again, please "
-        "report it."
-    )
-    # This runs outside the Guard (Starlette answers faults last): its language and its
-    # headers are set here again.
-    ctx = context(request)
-    with i18n.using(language(request.headers, ctx.launch.language)):
-        response = error_page(request, 500, message.format(kind=type(exc).__name__))
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("cache-control", "no-store")
-    return response
-
-
-class PageWords:
-    """ASGI middleware: the page's own advice in the engine's messages (see wording)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        with page_words():
-            await self.app(scope, receive, send)
-
-
 def post(path: str, handler: Handler, on_error: ErrorPage = plain_error) -> Route:
     """A state-changing route: its body is read (size-limited) and its CSRF token checked.
 
@@ -275,27 +226,3 @@ async def _body(request: Request, max_upload: int) -> Data:
             raise InputError(_("The request could not be read; reload the page.")) from None
         return data if isinstance(data, dict) else {}
     return dict(await read_form(request, max_upload))
-
-
-def create_app(ctx: Context) -> Starlette:
-    """The application for one start of the page, behind its :class:`Guard`."""
-    from importer.web import history_page, pages, record_pages, sending
-
-    routes: list[BaseRoute] = [
-        *pages.routes(),
-        *record_pages.routes(),
-        *sending.routes(),
-        *history_page.routes(),
-        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
-    ]
-    app = Starlette(
-        routes=routes,
-        exception_handlers={HTTPException: _http_error, Exception: _fault},
-    )
-    # Its redirects would be absolute addresses built from the request; the page's own are
-    # paths the Guard keeps on the page.
-    app.router.redirect_slashes = False
-    app.state.ctx = ctx
-    app.add_middleware(PageWords)
-    app.add_middleware(Guard, secrets_=ctx.secrets, default_language=ctx.launch.language)
-    return app

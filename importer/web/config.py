@@ -8,9 +8,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from importer import job, schema
-from importer import settings as cli_settings
-from importer.client import check_token
+from importer import job
+from importer.check import schema
+from importer.cli import settings as cli_settings
+from importer.send.client import check_token
 
 TOKEN_VARIABLE = "WOLKVOX_TOKEN"
 
@@ -30,7 +31,7 @@ class Launch:
     token_file: Path | None = None
     #: --reconcile-after; None: the engine's default (0 in a simulation, see settings())
     reconcile_after: float | None = None
-    #: the command's options, read by :func:`importer.settings.from_args` for each run
+    #: the command's options, read by :func:`importer.cli.settings.from_args` for each run
     args: argparse.Namespace | None = None
 
     def token_source(self) -> str:

@@ -29,10 +29,10 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from importer.columns import ID_COLUMNS
-from importer.csvfile import decode
+from importer.check.columns import ID_COLUMNS
 from importer.i18n import _
-from importer.workbook_style import AUTHOR, save_atomically, storable
+from importer.read.csvfile import decode
+from importer.record.workbook_style import AUTHOR, save_atomically, storable
 
 SHEET = "campaigns"
 #: The fill of a cell changed on the page: Excel's "Check cell"-like blue, unlike the

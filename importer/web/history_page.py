@@ -1,9 +1,9 @@
 """The page's history of its working folder, and undoing a finished import from it.
 
-The runs are read from their journals (:func:`importer.history.runs`), as the command
+The runs are read from their journals (:func:`importer.record.history.runs`), as the command
 line's ``history`` reads them. "Undo this import" shows the same listing as
 ``wolkvox-import undo`` (read from the campaign list with the token) and asks for the
-number of campaigns to be typed; the deleting is :func:`importer.undo.undo`'s, journaled in
+number of campaigns to be typed; the deleting is :func:`importer.send.undo.undo`'s, journaled in
 the run's journal, in a thread of its own as a run is sent: the page shows its progress and
 comes back. The token is read for the listing and again with the confirmation (typed again
 unless the page has ``--token-file``/``WOLKVOX_TOKEN``); between the two it is kept nowhere,
@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from importer import history
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
+from importer.record import history
 from importer.status import Status, label
 from importer.web.app import Data, context, post, render
 from importer.web.runs import ABOUT, RESULTS_NAME
@@ -198,7 +198,7 @@ async def undo_page(request: Request) -> Response:
 def _token(request: Request, data: Data, *, confirming: bool = False) -> str:
     ctx = context(request)
     if ctx.launch.simulate:
-        from importer.sandbox import DEFAULT_TOKEN
+        from importer.sandbox.server import DEFAULT_TOKEN
 
         return DEFAULT_TOKEN
     token = ctx.launch.read_token(str(data.get("token", "")))
@@ -216,7 +216,7 @@ def _refuse_while_sending(request: Request) -> None:
 
 async def undo_list(request: Request, data: Data) -> Response:
     """Step two: the listing (read from the campaign list), and the typed confirmation."""
-    from importer.undo import undo
+    from importer.send.undo import undo
 
     folder = Path(".")
     try:
@@ -244,7 +244,7 @@ async def undo_list(request: Request, data: Data) -> Response:
 async def undo_confirm(request: Request, data: Data) -> Response:
     """Step three: delete, once the number typed is the number of campaigns listed. The
     deleting goes on in its own thread; the page shows its progress (:func:`undo_progress`)."""
-    from importer.undo import Plan, undo
+    from importer.send.undo import Plan, undo
 
     folder = Path(".")
     try:
@@ -317,7 +317,7 @@ def _finished(request: Request, folder: Path, job: _Undoing) -> dict[str, Any]:
 
 
 def _policy(request: Request) -> Any:
-    from importer.policy import Policy
+    from importer.send.policy import Policy
 
     ctx = context(request)
     policy = Policy()

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import requests
 
-from importer.client import ListRefused, WolkvoxClient, base_url_for
 from importer.errors import ApiStopped
 from importer.i18n import _
-from importer.lock import TokenLock
-from importer.policy import DEFAULT_TIMEOUT, Policy, check_policy
-from importer.send import Clock, Listing, index_by_name, read_list, read_skills
+from importer.send.client import ListRefused, WolkvoxClient, base_url_for
+from importer.send.lock import TokenLock
+from importer.send.policy import DEFAULT_TIMEOUT, Policy, check_policy
+from importer.send.sender import Clock, Listing, index_by_name, read_list, read_skills
 from importer.web.config import Launch
 
 
@@ -94,7 +94,7 @@ def where_for_review(
     server or no token yet: the simulation's, else the launch's server or the one typed,
     with the token typed, else ``--token-file``/``WOLKVOX_TOKEN``."""
     if launch.simulate:
-        from importer.sandbox import DEFAULT_TOKEN
+        from importer.sandbox.server import DEFAULT_TOKEN
 
         return (sandbox_url, DEFAULT_TOKEN) if sandbox_url else None
     base_url = launch.base_url or (base_url_for(server) if server.strip() else None)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from importer.columns import FIELDS, RETRY_COLUMNS, fold
+from importer.check.columns import FIELDS, RETRY_COLUMNS, fold
 
 FILE_NAME = "mappings.json"
 #: At most this many headers are remembered; the oldest are forgotten first.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from importer.arguments import add_check_options, add_server_options, port_number
+from importer.cli.shared_options import add_check_options, add_server_options, port_number
 from importer.i18n import _
 
 #: Uploads larger than this many megabytes are refused, unless --max-upload-mb says otherwise.

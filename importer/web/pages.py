@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from importer import i18n
-from importer.columns import FIELDS
+from importer.check.columns import FIELDS
 from importer.errors import ImporterError, InputError
 from importer.i18n import _, ngettext
-from importer.layout import original_rows
+from importer.read.layout import original_rows
 from importer.web.app import Data, context, post, render
 from importer.web.live import read_for_review, where_for_review
 from importer.web.runs import cannot_write

@@ -2,8 +2,8 @@
 
 The records' counterpart of :mod:`importer.web.workspace`. The records come from the
 launch workbook's records sheet (found as the command line finds it,
-:func:`importer.launch.read_records`) or from a second file; they are checked by the
-engine's own functions (:func:`importer.launch.check` as a dry run checks them: against
+:func:`importer.send.launch.read_records`) or from a second file; they are checked by the
+engine's own functions (:func:`importer.send.launch.check` as a dry run checks them: against
 the campaigns sheet's valid rows, a ``campaign_id`` taken as naming a campaign that
 exists), so the review says what the command line says.
 
@@ -30,14 +30,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from importer import launch, record_schema
-from importer.cells import by_value, clean_cell
+from importer.check import record_schema
+from importer.check.cells import by_value, clean_cell
+from importer.check.problems import Problem, describe
+from importer.check.record_fields import FIELDS
+from importer.check.words import campaign_type
 from importer.errors import InputError
 from importer.i18n import _
-from importer.problems import Problem, describe
-from importer.record_fields import FIELDS
-from importer.record_table import RecordTable
-from importer.words import campaign_type
+from importer.read.record_table import RecordTable
+from importer.send import launch
 
 if TYPE_CHECKING:
     from importer.web.workspace import Workspace
@@ -119,7 +120,7 @@ class RecordSpace:
 
     def _campaigns_of(self, ws: Workspace) -> tuple[dict[str, str], dict[str, int]]:
         """The campaigns records may go into, from the campaigns being reviewed: what
-        :func:`importer.launch.campaigns_in_sheet` makes of the run's own check."""
+        :func:`importer.send.launch.campaigns_in_sheet` makes of the run's own check."""
         if ws.table is None:
             return {}, {}
         frame = ws.table.frame

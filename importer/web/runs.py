@@ -31,9 +31,9 @@ from typing import Any
 from importer import job
 from importer.errors import ImporterError, JournalError, UsageError
 from importer.i18n import _
-from importer.journal import Journal, JournalState, journal_path, read
-from importer.lock import Hold, hold
-from importer.send import StopFlag
+from importer.send.journal import Journal, JournalState, journal_path, read
+from importer.send.lock import Hold, hold
+from importer.send.sender import StopFlag
 from importer.status import Ended
 
 #: The run's input: the rows as reviewed, as the engine reads them (see workspace).
@@ -522,7 +522,7 @@ class FolderLock:
     """This page's hold on its working folder: one page per folder, for the page's life.
 
     Two pages on one folder would each offer, resume or close the other's runs. The
-    lock is the system's (see :mod:`importer.lock`), dropped when the process ends
+    lock is the system's (see :mod:`importer.send.lock`), dropped when the process ends
     however it ends; after byte 0 (the byte Windows locks) the holder writes its PID
     and address, for the page it refuses to name.
     """

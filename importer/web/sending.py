@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from importer import load
-from importer import results as results_module
-from importer.client import base_url_for
 from importer.errors import ImporterError, UsageError
 from importer.i18n import _
-from importer.layout import original_rows
-from importer.policy import DAILY_CALLS, DEFAULT_BATCH, ESTIMATED_CALL_SECONDS
+from importer.read import load
+from importer.read.layout import original_rows
+from importer.record import results as results_module
+from importer.send.client import base_url_for
+from importer.send.policy import DAILY_CALLS, DEFAULT_BATCH, ESTIMATED_CALL_SECONDS
 from importer.status import Ended, Status, label
 from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
@@ -290,7 +290,7 @@ def _first_call(run: Run) -> None:
 def _where(ctx: Context, data: Data, base_url: str | None = None) -> tuple[str, str]:
     """(token, base URL) for a run; the token is read now and kept by the run only."""
     if ctx.launch.simulate:
-        from importer.sandbox import DEFAULT_TOKEN
+        from importer.sandbox.server import DEFAULT_TOKEN
 
         assert ctx.sandbox_url is not None
         return DEFAULT_TOKEN, ctx.sandbox_url
@@ -344,7 +344,7 @@ async def resume(request: Request, data: Data) -> Response:
 def _records_as_run(ctx: Context, run: Run, settings: Any) -> None:
     """A resumed run reads the records it read (its ``--records`` file), with the
     options its journal kept for them."""
-    from importer.journal import journal_path
+    from importer.send.journal import journal_path
 
     state = ctx.runs._state(journal_path(run.out))
     if state is None or not state.records:
@@ -359,7 +359,7 @@ def _records_as_run(ctx: Context, run: Run, settings: Any) -> None:
 
 def _originals_of(path: Path) -> dict[int, int]:
     """The first sheet's row numbers of a run's input, when it is a retry file."""
-    from importer.load import load_table
+    from importer.read.load import load_table
 
     try:
         return original_rows(load_table(path).frame)
@@ -427,8 +427,8 @@ def _records_progress(ctx: Context, run: Run) -> dict[str, Any]:
     the run's journal (the truth), read again at most every :data:`RECORDS_EVERY`."""
     import time
 
-    from importer.journal import journal_path
-    from importer.launch import ADD_RECORD
+    from importer.send.journal import journal_path
+    from importer.send.launch import ADD_RECORD
 
     when, done, batches = run.records_seen
     now = time.monotonic()
@@ -492,7 +492,7 @@ async def results_page(request: Request) -> Response:
 def _records_outcome(report: Any) -> dict[str, Any] | None:
     """The records' outcome for the results page: counts by status (in words), and per
     campaign with its start; None when the run had no records."""
-    from importer.record_results import counts, per_campaign
+    from importer.record.record_results import counts, per_campaign
     from importer.status import record_label
 
     if report is None or report.records is None:
@@ -647,7 +647,7 @@ def _download_path(ctx: Context, what: str) -> tuple[Path | None, str]:
         # the name the command line gives it: one name for the file on both faces
         return results_module.retry_path(run.out), ".results.retry.xlsx"
     if what == "records-retry":
-        from importer.record_results import records_retry_path
+        from importer.record.record_results import records_retry_path
 
         # the name the command line gives it: one name for the file on both faces
         return records_retry_path(run.out), ".results.records.retry.xlsx"

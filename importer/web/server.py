@@ -31,7 +31,7 @@ from importer.web.config import Launch
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from importer.sandbox import Sandbox
+    from importer.sandbox.server import Sandbox
     from importer.web.app import Context
     from importer.web.runs import FolderLock
 
@@ -59,8 +59,9 @@ def _serve(
 ) -> int:
     sockets = _bind(args.host, args.port)
     port = sockets[0].getsockname()[1]
-    from importer.web.app import create_app, make_context
+    from importer.web.app import make_context
     from importer.web.mappings import default_path
+    from importer.web.routes import create_app
 
     wildcard = args.host is not None and _is_wildcard(args.host)
     box = _sandbox(args, launch.workdir) if launch.simulate else None
@@ -107,8 +108,8 @@ def _open_browser(url: str) -> Path:
 
 
 def _launch(args: argparse.Namespace) -> Launch:
-    from importer import settings as cli_settings
-    from importer.policy import check_policy
+    from importer.cli import settings as cli_settings
+    from importer.send.policy import check_policy
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wolkvox-import-web-"))
     try:
@@ -138,7 +139,7 @@ def _launch(args: argparse.Namespace) -> Launch:
 def _sandbox(args: argparse.Namespace, workdir: Path) -> Sandbox:
     """The simulated server; on the port of an interrupted simulated run when there is one,
     so that resuming it talks to the same address, as the journal demands."""
-    from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+    from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
     from importer.web.runs import Runs
 
     config = Config(skills=DEMO_SKILLS, latency=args.simulate_latency)

@@ -24,7 +24,7 @@ from importer.i18n import N_
 
 #: Engine text -> the page's text (placeholders kept).
 PAGE_WORDS: dict[str, str] = {
-    # the answers of wolkvox (importer.answers)
+    # the answers of wolkvox (importer.send.answers)
     "wolkvox did not accept the token; check it (WOLKVOX_TOKEN or --token-file): a wolkvox "
     "manager administrator can give you a valid one": N_(
         "wolkvox did not accept the token; check it and type it again: an administrator of "
@@ -67,7 +67,7 @@ PAGE_WORDS: dict[str, str] = {
         "certificate is not trusted), so nothing was sent; check the server, or the "
         "certificate settings with your network team"
     ),
-    # the run (importer.job, importer.send, importer.results)
+    # the run (importer.job, importer.send.sender, importer.record.results)
     "{why}. Nothing was sent and no file was written: put that right, then run the same "
     "command again.": N_("{why}. Nothing was sent: put that right, then send again."),
     "{why}. Nothing was sent and the run is still unfinished: put that right, then run the "
@@ -114,8 +114,8 @@ PAGE_WORDS: dict[str, str] = {
         "the server {server} is not a server number; it looks like 0032 (the digits after "
         "'wv' in your wolkvox address)."
     ),
-    # reading and checking the sheet (importer.table, importer.workbook, importer.csvfile,
-    # importer.schema)
+    # reading and checking the sheet (importer.read.table, importer.read.workbook,
+    # importer.read.csvfile, importer.check.schema)
     "{name} has a header (row {row}) but no data rows. Add campaigns below the header and run "
     "again.": N_(
         "{name} has a header (row {row}) but no data rows. Add campaigns below the header, "
@@ -142,7 +142,7 @@ PAGE_WORDS: dict[str, str] = {
     "type_campaign is empty; write preview or predictive, or run with --type": N_(
         "type_campaign is empty; write preview or predictive"
     ),
-    # undo (importer.undo), on the page's undo of a run
+    # undo (importer.send.undo), on the page's undo of a run
     "started in wolkvox (status {status}); --include-started deletes it too": N_(
         "started in wolkvox (status {status}); tick the box to delete started or used campaigns too"
     ),
@@ -169,7 +169,7 @@ def page_words() -> Iterator[None]:
         yield
 
 
-#: How a message puts the server's own words beside its sentence (importer.answers).
+#: How a message puts the server's own words beside its sentence (importer.send.answers).
 _BESIDE = (
     "{sentence} (wolkvox: {said})",
     "{sentence} (proxy: {said})",

@@ -2,7 +2,7 @@
 
 What the person did is kept (the upload, the sheet, the column choices, each edited
 cell); the table and its problems are derived from it by the engine
-(:func:`importer.load.load_table`, :func:`importer.schema.validate`), so a change of
+(:func:`importer.read.load.load_table`, :func:`importer.check.schema.validate`), so a change of
 language or of columns simply derives them again.
 
 At Send the rows as reviewed become the run's input file, which the engine reads
@@ -25,16 +25,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from importer import load, schema
-from importer.cells import by_value, clean_cell, clean_header
-from importer.columns import FIELDS, REQUIRED_COLUMNS, match_header
+from importer.check import schema
+from importer.check.cells import by_value, clean_cell, clean_header
+from importer.check.columns import FIELDS, REQUIRED_COLUMNS, match_header
+from importer.check.problems import Problem, Rule
+from importer.check.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
 from importer.errors import InputError, UsageError
-from importer.files import read_sheet
 from importer.i18n import _
-from importer.layout import readable_headers
-from importer.problems import Problem, Rule
-from importer.sheet import Sheet
-from importer.table import header_scorer
+from importer.read import load
+from importer.read.files import read_sheet
+from importer.read.layout import readable_headers
+from importer.read.sheet import Sheet
+from importer.read.table import header_scorer
 from importer.web.corrected import Corrections, Edit
 from importer.web.mappings import Remembered
 from importer.web.record_space import (
@@ -44,7 +46,6 @@ from importer.web.record_space import (
     records_differ,
 )
 from importer.web.uploads import Upload
-from importer.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -209,7 +210,7 @@ class Workspace:
         """The records after the campaigns were read again: checked again (in the current
         language, against these campaigns); read from the workbook's records sheet, found
         as the command line finds it, when none were read yet."""
-        from importer import launch
+        from importer.send import launch
 
         records = self.records
         if records.table is not None:
@@ -753,7 +754,7 @@ class Workspace:
         """Row -> the fields it has beyond the header, as the upload holds them.
 
         The loader keeps only the header's width of each record and says what lay
-        beyond (:class:`importer.sheet.Overflow`): its field count and its text, so the
+        beyond (:class:`importer.read.sheet.Overflow`): its field count and its text, so the
         run's copy is written as wide as the record was and reads back with its problem.
         """
         assert self.upload is not None and self.table is not None
@@ -860,7 +861,7 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
     same header; a column the person placed is named by its field. A column the engine
     does not read keeps its cells, under its own name where the engine ignores that on
     its own (with the warning it gives), or under the name the results give it
-    (``Nombre (not read)``, see :func:`importer.layout.readable_headers`), so that the
+    (``Nombre (not read)``, see :func:`importer.read.layout.readable_headers`), so that the
     run's results and retry file keep it too; one that neither name leaves unread is
     left empty and without a name. A field edited on the page that the sheet lacked
     is added.

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from importer.sandbox import Config, Sandbox
+from importer.sandbox.server import Config, Sandbox
 
 from . import pages
 from .pages import expect, find

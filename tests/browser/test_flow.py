@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from importer.sandbox import DEMO_SKILLS, Config, Sandbox
+from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 
 from . import pages
 from .pages import expect, find

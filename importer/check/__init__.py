@@ -1,0 +1,1 @@
+"""Stage 2, check: cells cleaned, columns matched, rows and records checked."""

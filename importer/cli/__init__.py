@@ -1,0 +1,1 @@
+"""The command line: options, settings, dispatch and terminal output."""

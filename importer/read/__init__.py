@@ -1,0 +1,1 @@
+"""Stage 1, read: a file opened by its bytes and turned into a table of text cells."""

@@ -1,0 +1,182 @@
+"""From a sheet as read to the records' table: one text column per record field, rows by number.
+
+The records' counterpart of :mod:`importer.read.table`: the same readers
+(:func:`importer.read.files.read_sheet`) and the same refusals of a header that would lose
+data (a misspelt column, two columns for one field), with the records' own columns
+(:mod:`importer.check.record_fields`). Only the columns the sheet has are in the frame: a
+contact list of a million rows has a few of the forty record keys, and the others are
+empty without being made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from importer.check.cells import clean_cell, clean_column, clean_header
+from importer.check.columns import RETRY_COLUMNS, HeaderMatch, fold
+from importer.check.problems import Problem, Rule, shown
+from importer.check.record_fields import (
+    FIELDS,
+    match_record_header,
+    missing_message,
+    record_header_score,
+)
+from importer.errors import InputError
+from importer.i18n import _
+from importer.read.files import read_sheet
+from importer.read.sheet import Sheet
+
+
+@dataclass
+class RecordTable:
+    """A loaded records sheet: text cells under record field names, indexed by row number."""
+
+    #: The record fields the sheet has (plus any retry-file columns); index = sheet row.
+    frame: pd.DataFrame
+    #: Where the rows came from, for messages: 'sheet "records"' or 'CSV (utf-8, ";")'.
+    source: str
+    warnings: list[str] = field(default_factory=list)
+    #: field -> header text as written, where the column was not named by its field.
+    aliases: dict[str, str] = field(default_factory=dict)
+    #: Row problems found while reading (a CSV row wider than its header).
+    problems: list[Problem] = field(default_factory=list)
+    #: Cell-level notes: a header matched by alias.
+    notes: list[Problem] = field(default_factory=list)
+    header_row: int = 1
+    header: list[str] = field(default_factory=list)
+
+
+def load_records(
+    path: str | os.PathLike[str],
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+) -> RecordTable:
+    """Read a records file (or a workbook's records sheet) into a :class:`RecordTable`."""
+    path = Path(path)
+    read = read_sheet(
+        path, sheet=sheet, encoding=encoding, delimiter=delimiter, score=record_header_score
+    )
+    return build_record_table(path.name, read, mapping)
+
+
+def build_record_table(
+    name: str, read: Sheet, mapping: Mapping[str, str | None] | None = None
+) -> RecordTable:
+    """Turn a :class:`Sheet` into a :class:`RecordTable`; raise :class:`InputError` for a
+    header that would lose data or lacks a needed column, or a sheet without records."""
+    mapping = {clean_header(k): v for k, v in (mapping or {}).items()}
+    header = [clean_header(c) for c in read.head[-1]] if read.head else []
+    while header and not header[-1]:
+        header.pop()
+    header_row = len(read.head)
+    if record_header_score(header) == 0 and not mapping:
+        raise InputError(
+            _(
+                "{name} has no header row with the record columns (campaign_name, tel1, "
+                "customer_name, ...); first row holds: {found}."
+            ).format(name=name, found=", ".join(h for h in header if h) or _("nothing"))
+        )
+    match = match_record_header(header, mapping)
+    _refuse(name, match, header, header_row)
+    frame = _frame(read.body, match, header_row)
+    if frame.empty:
+        raise InputError(
+            _(
+                "{name} has a header (row {row}) but no records. Add the records below the "
+                "header and run again."
+            ).format(name=name, row=header_row)
+        )
+    warnings = list(read.warnings)
+    if match.ignored:
+        warnings.append(
+            _("ignored columns not used by wolkvox: {columns}").format(
+                columns=", ".join(match.ignored)
+            )
+        )
+    notes = [
+        Problem(header_row, f, text, _('the column "{header}" is read as {field}').format(
+            header=text, field=f), Rule.HEADER_ALIAS)
+        for f, text in match.aliases.items()
+        if fold(text) != fold(f)
+    ]  # fmt: skip
+    return RecordTable(
+        frame=frame, source=read.source, warnings=warnings,
+        aliases={**match.aliases, **{f: t for f, t in match.mapped.items() if t != f}},
+        problems=_overflow_problems(read, match, header_row, len(header)),
+        notes=notes, header_row=header_row, header=header,
+    )  # fmt: skip
+
+
+def _refuse(name: str, match: HeaderMatch, header: list[str], row: int) -> None:
+    if match.misspelt:
+        listed = "; ".join(
+            _('"{header}" (did you mean {field}?)').format(header=text, field=guess)
+            for text, guess in match.misspelt
+        )
+        raise InputError(
+            _(
+                "{name}: unknown column {columns}. Its data would be lost: rename the column "
+                "header and run again."
+            ).format(name=name, columns=listed)
+        )
+    if match.duplicated:
+        listed = "; ".join(f"{f}: {', '.join(repr(h) for h in hs)}" for f, hs in match.duplicated)
+        raise InputError(
+            _(
+                "{name}: more than one column for the same field ({columns}). Keep one and "
+                "delete or rename the others."
+            ).format(name=name, columns=listed)
+        )
+    message = missing_message(name, match, header, row)
+    if message:
+        raise InputError(message)
+
+
+def _frame(body: pd.DataFrame, match: HeaderMatch, header_row: int) -> pd.DataFrame:
+    """The sheet's record columns, cleaned, indexed by row number, without blank rows."""
+    rows = len(body)
+    columns: dict[str, np.ndarray] = {}
+    for f in (*FIELDS, *RETRY_COLUMNS):
+        pos = match.positions.get(f)
+        if pos is not None and pos in body.columns:
+            columns[f] = clean_column(body[pos].to_numpy(dtype=object))
+    index = pd.RangeIndex(header_row + 1, header_row + 1 + rows, name="row")
+    frame = pd.DataFrame(columns, index=index, dtype=object)
+    if not rows or not columns:
+        return frame
+    blank = np.ones(rows, dtype=bool)
+    for values in columns.values():
+        blank &= values == ""
+    return frame[~blank] if blank.any() else frame
+
+
+def _overflow_problems(
+    read: Sheet, match: HeaderMatch, header_row: int, width: int
+) -> list[Problem]:
+    """A row problem for each CSV record wider than the header: its text is shifted."""
+    if not read.overflow:
+        return []
+    position, last = max((p, f) for f, p in match.positions.items() if f in FIELDS)
+    cells = read.body[position].to_numpy(dtype=object)
+    problems = []
+    for o in read.overflow:
+        value = cells[o.position]
+        value = clean_cell(value) if isinstance(value, str) else ""
+        message = _(
+            'this row has {fields} fields but the header has {columns}, so "{extra}" is '
+            "left over: a cell holds the delimiter without quotes, which shifts the cells "
+            "after it. Put such text in double quotes, or save the file again from Excel."
+        ).format(fields=o.fields, columns=width, extra=shown(o.extra))
+        problems.append(
+            Problem(header_row + 1 + o.position, last, value, message, Rule.EXTRA_FIELDS)
+        )
+    return problems

@@ -1,0 +1,1 @@
+"""Stage 4, record: the results and retry workbooks, reports and history."""

@@ -1,0 +1,1 @@
+"""The stand-in wolkvox server (``python -m importer.sandbox`` serves it)."""
