@@ -25,7 +25,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,18 @@ from importer.read.record_table import RecordTable
 from importer.send import launch
 
 if TYPE_CHECKING:
-    from importer.web.workspace import Workspace
+    from importer.check import schema
+    from importer.read import load
+
+
+class Workspace(Protocol):
+    """What the records need of the campaigns' workspace (:mod:`importer.web.workspace`,
+    which holds this one): its table, its problems by row and its options."""
+
+    table: load.Table | None
+    by_row: dict[int, list[Problem]]
+    options: schema.Options
+
 
 #: The records file the run reads, in its folder.
 RUN_RECORDS = "records.csv"
