@@ -216,3 +216,18 @@ def test_ctrl_c_during_a_run_lets_the_row_in_flight_finish_then_exits_130(tmp_pa
     attempts = [line for line in lines if '"attempt"' in line]
     outcomes = [line for line in lines if '"outcome"' in line and '"not_sent"' not in line]
     assert 1 <= len(attempts) < 8 and len(outcomes) == len(attempts)  # none left hanging
+
+
+def test_the_server_log_shows_control_characters_visibly(capsys):
+    import logging.config
+
+    from importer.web.server import log_config
+
+    logging.config.dictConfig(log_config())
+    try:
+        logging.getLogger("uvicorn.error").error("bad header \x1b[2J\x1b]0;PWNED\x07")
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    err = capsys.readouterr().err
+    assert "bad header <U+001B>[2J<U+001B>]0;PWNED<U+0007>" in err
+    assert "\x1b" not in err

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import ipaddress
+import logging
 import os
 import signal
 import socket
@@ -20,7 +22,7 @@ import threading
 import webbrowser
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from importer import i18n
@@ -230,11 +232,41 @@ def _tell(args: argparse.Namespace, launch: Launch, err: TextIO) -> None:
     print(_("open the address above in the browser; Ctrl-C stops the page."), file=err, flush=True)
 
 
+def shown_formatter(**options: Any) -> logging.Formatter:
+    """uvicorn's console formatter, writing control characters as ``<U+001B>``.
+
+    What the server logs (an error's message and traceback) can hold the person's own
+    texts, file names and header cells; written raw, an escape sequence in them would
+    be obeyed by the terminal, as the command line's console never lets it be.
+    """
+    from uvicorn.logging import DefaultFormatter
+
+    from importer.console import shown_on_terminal
+
+    class Shown(DefaultFormatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return shown_on_terminal(super().format(record))
+
+    return Shown(**options)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging setup, its console lines shown as :func:`shown_formatter` does."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        if formatter.get("()") == "uvicorn.logging.DefaultFormatter":
+            formatter["()"] = f"{__name__}.shown_formatter"
+    return config
+
+
 def _run_server(app: Starlette, sockets: list[socket.socket], ctx: Context, err: TextIO) -> int:
     import uvicorn
 
     config = uvicorn.Config(
         app,
+        log_config=log_config(),
         log_level="warning",
         access_log=False,  # the first address holds the key: requests are never logged
         lifespan="off",
