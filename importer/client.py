@@ -70,9 +70,23 @@ def base_url_for(server: str) -> str:
 
 def check_base_url(url: str) -> str:
     """Validate a base URL; refuse plain http anywhere but loopback (the token would leak)."""
-    parts = urlsplit(url.rstrip("/"))
+    invalid = UsageError(
+        _(
+            "--base-url {url} is not a valid address; write it as https://host/ or "
+            "https://host:port/ (a port is a number from 1 to 65535)."
+        ).format(url=repr(url))
+    )
+    if re.search(r"[\x00-\x20\x7f-\x9f]", url):
+        raise invalid  # spaces and control characters: never part of an address
+    try:
+        parts = urlsplit(url.rstrip("/"))
+        port = parts.port  # raises on a port out of range or not a number
+    except ValueError:  # an unclosed "[" of an IPv6 address, among others
+        raise invalid from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise UsageError(_("--base-url {url} is not an http(s) address.").format(url=repr(url)))
+    if port == 0:
+        raise invalid
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
             _(

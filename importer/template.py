@@ -98,17 +98,32 @@ def write_template(path: str | Path) -> Path:
     """Write a blank template; the format follows the extension (.xlsx or .csv)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-            csv.writer(fh).writerow(FIELDS)
-        return path
-    if suffix != ".xlsx":
+    if suffix not in (".csv", ".xlsx"):
         raise UsageError(
             _("{name}: a template is .xlsx or .csv; name the file accordingly.").format(
                 name=path.name
             )
         )
-    _write_xlsx(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(
+            _(
+                "the folder {folder} does not exist; create it first, or name a file in "
+                "another folder."
+            ).format(folder=folder)
+        )
+    try:
+        if suffix == ".csv":
+            with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+                csv.writer(fh).writerow(FIELDS)
+        else:
+            _write_xlsx(path)
+    except OSError as exc:
+        raise UsageError(
+            _("cannot write {path} ({why}); name a file in a folder you can write to.").format(
+                path=path, why=exc.strerror or type(exc).__name__
+            )
+        ) from None
     return path
 
 

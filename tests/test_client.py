@@ -316,3 +316,15 @@ def test_connection_closed_after_sending_is_unknown_over_real_http(make_sandbox)
         "http.client.RemoteDisconnected: Remote end closed connection without response)"
     )
     assert box.state.created_names() == {"A": 1}
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://\x1b[2J/", "http://127.0.0.1:99999/", "http://127.0.0.1:x/"]
+)
+def test_a_base_url_that_is_no_address_is_a_usage_error_saying_so(url):
+    with pytest.raises(UsageError) as refused:
+        check_base_url(url)
+    assert str(refused.value) == (
+        f"--base-url {url!r} is not a valid address; write it as https://host/ or "
+        "https://host:port/ (a port is a number from 1 to 65535)."
+    )
