@@ -107,7 +107,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "template":
         from importer.template import write_template
 
-        print(_("wrote {path}").format(path=write_template(args.path)), file=out)
+        written = write_template(args.path, replace=args.force)
+        print(_("wrote {path}").format(path=written), file=out)
         return ExitCode.OK
     if args.command == "sandbox":
         return _sandbox(args, out)

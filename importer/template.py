@@ -94,8 +94,12 @@ GUIDE_HEADER = ("column / columna", "required / obligatoria", "meaning", "signif
 REQUIRED = {True: "yes / sí", False: "no / no"}
 
 
-def write_template(path: str | Path) -> Path:
-    """Write a blank template; the format follows the extension (.xlsx or .csv)."""
+def write_template(path: str | Path, *, replace: bool = False) -> Path:
+    """Write a blank template; the format follows the extension (.xlsx or .csv).
+
+    An existing file is kept (a UsageError) unless ``replace``: it is most likely the
+    person's filled-in sheet, or a run's input with its journal beside it.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -111,6 +115,13 @@ def write_template(path: str | Path) -> Path:
                 "the folder {folder} does not exist; create it first, or name a file in "
                 "another folder."
             ).format(folder=folder)
+        )
+    if path.exists() and not replace:
+        raise UsageError(
+            _(
+                "{path} already exists and was left as it is; name a new file, or add "
+                "--force to replace it with a blank template."
+            ).format(path=path)
         )
     try:
         if suffix == ".csv":

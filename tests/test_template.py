@@ -130,3 +130,21 @@ def test_a_template_that_cannot_be_written_is_a_clear_usage_error(tmp_path, monk
         f"wolkvox-import: error: cannot write {tmp_path / name} (Permission denied); name a "
         "file in a folder you can write to.\n"
     )
+
+
+def test_an_existing_file_is_kept_unless_force_is_given(tmp_path):
+    mine = tmp_path / "mine.xlsx"
+    mine.write_bytes(b"the person's own sheet")
+    result = run_cli("template", mine)
+    assert result.code == 2
+    assert result.err == (
+        f"wolkvox-import: error: {mine} already exists and was left as it is; name a new file, "
+        "or add --force to replace it with a blank template.\n"
+    )
+    assert mine.read_bytes() == b"the person's own sheet"
+    spanish = run_cli("--lang", "es", "template", mine)
+    assert spanish.code == 2 and "ya existe y se dejó como estaba" in spanish.err
+    assert mine.read_bytes() == b"the person's own sheet"
+    forced = run_cli("template", mine, "--force")
+    assert forced.code == 0, forced.err
+    assert mine.read_bytes().startswith(b"PK")

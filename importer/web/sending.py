@@ -429,7 +429,7 @@ async def _template(ctx: Context) -> Response:
         if not path.exists():  # written aside, then moved: never served half-written
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{TEMPLATE_NAME}")
-            await run_in_threadpool(write_template, tmp)
+            await run_in_threadpool(write_template, tmp, replace=True)  # a torn earlier try
             os.replace(tmp, path)
     except (ImporterError, OSError) as exc:
         why = cannot_write(ctx.launch.workdir, exc) if isinstance(exc, OSError) else str(exc)
