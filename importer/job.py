@@ -612,6 +612,11 @@ class _Importer:
         return journal, listing, why if listing is None and settings.skip_existing else None
 
     def _list_unreadable(self, journal: Journal, why: ApiStopped) -> Ended:
+        if self.stop:
+            # Ctrl-C (or Stop) while the read waited out a busy token: an interrupted
+            # run, to be resumed, not one the server stopped.
+            journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
+            return Ended.INTERRUPTED
         if isinstance(why, ListRefused) and why.answer.reason:
             # Every call would meet the same refusal (a wrong token): say what to fix,
             # never to send without the check.

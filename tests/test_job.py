@@ -261,3 +261,29 @@ def test_rows_left_out_are_never_sent_and_a_resume_leaves_them_out_as_its_journa
     report = job.run(again, token="sandbox-token")
     assert statuses(report.out) == {2: "created", 3: "excluded", 4: "created"}
     assert sorted(sandbox.state.created_names()) == ["Tres", "Uno"]
+
+
+def test_ctrl_c_while_the_list_read_waits_out_a_busy_token_is_an_interrupted_run(
+    tmp_path, make_sandbox
+):
+    from importer.send import Clock
+
+    box = make_sandbox(faults={"*": ["campaigns:busy"] * 3})
+    src = write_csv(tmp_path / "c.csv", [row("Uno")])
+    stop = StopFlag()
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        stop.set()  # Ctrl-C during the pause before the next read
+
+    clock = Clock(now=lambda: now[0], sleep=sleep)
+    settings = job.Settings(input=Path(src), base_url=box.url, policy=Policy(first_delay=2))
+    report = job.run(settings, token="sandbox-token", clock=clock, stop=stop)
+    assert report.ended == "interrupted" and box.state.create_calls == 0
+    assert report.ended_message == "not sent: the run was interrupted"
+    assert statuses(report.out) == {2: "not_sent"}
+    box.state.config.faults["*"] = []
+    resumed = job.run(job.Settings(input=Path(src), base_url=box.url, resume=True),
+                      token="sandbox-token")  # fmt: skip
+    assert statuses(resumed.out) == {2: "created"}
