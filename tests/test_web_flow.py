@@ -309,6 +309,8 @@ CLI_ONLY = {
     "--encoding {encoding}": "the page has no --encoding",
     "{name} is not valid {encoding}": "only with --encoding",
     "--fault": "the sandbox command",
+    "{path} already exists and was left as it is": "the template command (the page always "
+    "writes its own copy)",
     "--max-unknown": "checked when the page starts",
     "--max-upload-mb": "checked when the page starts",
     "--out {out} ": "the page names every run's files itself",
