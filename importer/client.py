@@ -24,9 +24,11 @@ from importer.answers import (
     classify,
     classify_call,
     classify_exception,
+    classify_read_exception,
     read_json,
     reworded,
     server_message,
+    with_status,
 )
 from importer.errors import ApiStopped, UsageError
 from importer.i18n import N_, _
@@ -213,7 +215,7 @@ class WolkvoxClient:
         try:
             response = self._call("GET", "information.php", params={"api": api})
         except requests.RequestException as exc:
-            answer = classify_exception(exc, self.timeout, proxy=self.proxy)
+            answer = classify_read_exception(exc, self.timeout, proxy=self.proxy)
             if answer.kind is Kind.STOP:
                 raise ListRefused(_(cannot).format(why=answer.message), answer) from None
             raise ApiStopped(_(cannot).format(why=answer.message), why=answer.message) from None
@@ -224,7 +226,7 @@ class WolkvoxClient:
             answer = classify(response.status_code, text, proxy=proxy)
             if answer.kind in (Kind.STOP, Kind.RETRY):
                 raise ListRefused(_(cannot).format(why=answer.message), answer)
-            why = f"HTTP {response.status_code} {server_message(payload, text)}".rstrip()
+            why = with_status(response.status_code, server_message(payload, text))
             raise ApiStopped(_(cannot).format(why=why), why=why)
         data = payload.get("data") if isinstance(payload, dict) else payload
         if isinstance(data, dict) and api != "campaigns":  # token_info may answer one object

@@ -624,10 +624,11 @@ class _Importer:
             journal.stop(reason, _("not sent: {why}").format(why=why.answer.message))
             return reason
         message = _(
-            "not sent: {why} Nothing was sent. Check the token and server, or run with "
-            "--no-skip-existing to send without this check."
+            "not sent: {why}. Nothing was sent; run the same command again later. If this "
+            "keeps happening, check the server address, or run with --no-skip-existing to "
+            "send without this check."
         )
-        journal.stop(Ended.LIST, message.format(why=why))
+        journal.stop(Ended.LIST, message.format(why=str(why).rstrip(". ")))
         return Ended.LIST
 
     def _settle(self, journal: Journal, names: dict[int, str], *, resending: bool) -> Settled:

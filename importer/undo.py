@@ -31,7 +31,14 @@ from typing import Any
 
 import requests
 
-from importer.answers import Kind, classify, classify_exception, read_json, server_message
+from importer.answers import (
+    Kind,
+    classify,
+    classify_exception,
+    read_json,
+    server_message,
+    with_status,
+)
 from importer.client import WolkvoxClient
 from importer.errors import ApiStopped, ImporterError, UsageError
 from importer.i18n import _, ngettext
@@ -490,7 +497,7 @@ class _Undo:
                          may_be_working=True)  # fmt: skip
         status, body = answer
         words = server_message(read_json(body, lists=True), body)
-        said = f"HTTP {status} {words}".strip()
+        said = with_status(status, words)
         if status == 200:
             counted = _DELETED_COUNT.search(words)
             if counted and int(counted.group(1)) >= 1:

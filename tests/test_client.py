@@ -108,7 +108,7 @@ def test_malformed_json_with_201_is_created_without_id():
 def test_html_error_page_is_shown_by_its_title():
     answer = classify(502, "<html><head><title>502 Bad Gateway</title></head><body>x</body>")
     assert answer.message.startswith("wolkvox failed while handling the request;")
-    assert answer.message.endswith("(wolkvox: HTTP 502 502 Bad Gateway)")
+    assert answer.message.endswith("(wolkvox: HTTP 502 Bad Gateway)")  # the code once
 
 
 @responses.activate
