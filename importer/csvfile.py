@@ -152,6 +152,19 @@ def decode_cp1252(data: bytes) -> str:
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode CSV bytes; return (text, encoding used), its lines ending in line feeds.
+
+    See :func:`_decode`. A file whose lines end in a carriage return alone ("CSV
+    (Macintosh)" of older Excel) holds no line feed at all: its carriage returns are
+    its line ends, which the csv module would take for a line break inside a cell.
+    """
+    text, used = _decode(data, name, encoding)
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")
+    return text, used
+
+
+def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
     """Decode CSV bytes; return (text, encoding used).
 
     A byte-order mark wins (UTF-8, UTF-16); then UTF-8 if the bytes are valid UTF-8;

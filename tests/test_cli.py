@@ -738,3 +738,13 @@ def test_an_xlsx_header_cell_with_an_escape_is_written_escaped(tmp_path):
     checked = run_cli("validate", src)
     assert checked.code == ExitCode.OK, checked.err
     assert "warning: ignored columns not used by wolkvox: <U+001B>[2J notas" in checked.err
+
+
+def test_a_csv_whose_lines_end_in_a_carriage_return_alone_is_read(tmp_path):
+    src = tmp_path / "mac.csv"  # "CSV (Macintosh)" of older Excel
+    src.write_bytes(b"campaign_name,type_campaign,skill_id\rA,preview,101\rB,preview,102\r")
+    result = run_cli("validate", src)
+    assert result.code == ExitCode.OK, result.err
+    assert "read 2 rows from CSV" in result.out
+    assert "dry run, nothing sent: 2 valid" in result.out
+    assert result.err == ""

@@ -357,3 +357,12 @@ def test_another_sheet_of_the_workbook_can_be_chosen(tmp_path, page):
     assert chosen.url.path == "/review"
     assert 'value="De enero"' in chosen.text and "1 cell with a problem" in chosen.text
     assert '<option value="enero" selected>' in chosen.text
+
+
+def test_a_csv_whose_lines_end_in_a_carriage_return_alone_goes_to_the_review(tmp_path, page):
+    src = tmp_path / "mac.csv"  # "CSV (Macintosh)" of older Excel
+    src.write_bytes(b"campaign_name,type_campaign,skill_id\rA,preview,101\rB,preview,102\r")
+    answer = page.upload(src)
+    assert answer.url.path == "/review"
+    assert "0 cells with problems" in answer.text
+    assert "new-line character" not in answer.text
