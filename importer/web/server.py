@@ -113,11 +113,21 @@ def _launch(args: argparse.Namespace) -> Launch:
     from importer.policy import check_policy
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wolkvox-import-web-"))
+    if workdir.exists() and not workdir.is_dir():
+        raise UsageError(
+            _(
+                "--workdir {path} is a file, not a folder; choose a folder (an existing one, "
+                "or a new name for the page to create)."
+            ).format(path=workdir)
+        )
     try:
         workdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(
-            _("cannot create the folder {path} ({why}).").format(path=workdir, why=exc.strerror)
+            _(
+                "cannot create the folder {path} ({why}); choose another --workdir, or check "
+                "the permissions of the folder it is in."
+            ).format(path=workdir, why=exc.strerror)
         ) from None
     if args.max_upload_mb <= 0:
         raise UsageError(_("--max-upload-mb must be more than 0."))
