@@ -625,6 +625,11 @@ class _Importer:
         return journal, listing, why if listing is None and settings.skip_existing else None
 
     def _list_unreadable(self, journal: Journal, why: ApiStopped) -> Ended:
+        if self.stop:
+            # Ctrl-C (or Stop) while the read waited out a busy token: an interrupted
+            # run, to be resumed, not one the server stopped.
+            journal.stop(Ended.INTERRUPTED, _("not sent: the run was interrupted"))
+            return Ended.INTERRUPTED
         if isinstance(why, ListRefused) and why.answer.reason:
             # Every call would meet the same refusal (a wrong token): say what to fix,
             # never to send without the check.
@@ -632,10 +637,11 @@ class _Importer:
             journal.stop(reason, _("not sent: {why}").format(why=why.answer.message))
             return reason
         message = _(
-            "not sent: {why} Nothing was sent. Check the token and server, or run with "
-            "--no-skip-existing to send without this check."
+            "not sent: {why}. Nothing was sent; run the same command again later. If this "
+            "keeps happening, check the server address, or run with --no-skip-existing to "
+            "send without this check."
         )
-        journal.stop(Ended.LIST, message.format(why=why))
+        journal.stop(Ended.LIST, message.format(why=str(why).rstrip(". ")))
         return Ended.LIST
 
     def _settle(self, journal: Journal, names: dict[int, str], *, resending: bool) -> Settled:

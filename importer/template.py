@@ -94,21 +94,47 @@ GUIDE_HEADER = ("column / columna", "required / obligatoria", "meaning", "signif
 REQUIRED = {True: "yes / sí", False: "no / no"}
 
 
-def write_template(path: str | Path) -> Path:
-    """Write a blank template; the format follows the extension (.xlsx or .csv)."""
+def write_template(path: str | Path, *, replace: bool = False) -> Path:
+    """Write a blank template; the format follows the extension (.xlsx or .csv).
+
+    An existing file is kept (a UsageError) unless ``replace``: it is most likely the
+    person's filled-in sheet, or a run's input with its journal beside it.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-            csv.writer(fh).writerow(FIELDS)
-        return path
-    if suffix != ".xlsx":
+    if suffix not in (".csv", ".xlsx"):
         raise UsageError(
             _("{name}: a template is .xlsx or .csv; name the file accordingly.").format(
                 name=path.name
             )
         )
-    _write_xlsx(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(
+            _(
+                "the folder {folder} does not exist; create it first, or name a file in "
+                "another folder."
+            ).format(folder=folder)
+        )
+    if path.exists() and not replace:
+        raise UsageError(
+            _(
+                "{path} already exists and was left as it is; name a new file, or add "
+                "--force to replace it with a blank template."
+            ).format(path=path)
+        )
+    try:
+        if suffix == ".csv":
+            with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+                csv.writer(fh).writerow(FIELDS)
+        else:
+            _write_xlsx(path)
+    except OSError as exc:
+        raise UsageError(
+            _("cannot write {path} ({why}); name a file in a folder you can write to.").format(
+                path=path, why=exc.strerror or type(exc).__name__
+            )
+        ) from None
     return path
 
 

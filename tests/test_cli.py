@@ -705,3 +705,46 @@ def test_validate_with_a_server_marks_existing_names_and_unknown_skills_sending_
     offline = run_cli("validate", src)  # without a server: no network at all
     assert statuses(check) == {2: "valid", 3: "valid", 4: "valid"} and offline.code == 0
     assert sum(box.state.calls.values()) == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "shown"),
+    [
+        ("\x1b[2J\x1b]0;PWNED\x07", "<U+001B>[2J<U+001B>]0;PWNED<U+0007>"),
+        ("notas\x01", "notas<U+0001>"),
+    ],
+)
+def test_a_header_with_control_characters_is_written_escaped_by_every_file(
+    tmp_path, sandbox, token, header, shown
+):
+    columns = ["campaign_name", "type_campaign", "skill_id", header]
+    src = write_csv(tmp_path / "c.csv", [row("A")], header=columns)
+    checked = run_cli("validate", src)
+    assert checked.code == ExitCode.OK, checked.err
+    assert f"warning: ignored columns not used by wolkvox: {shown}" in checked.err
+    sent = run_cli("run", src, "--base-url", sandbox.url)
+    assert sent.code == ExitCode.OK, sent.err
+    results = tmp_path / "c.results.xlsx"
+    assert shown in read_results(results)[0]
+    again = run_cli("report", tmp_path / "c.results.journal.jsonl")
+    assert again.code == ExitCode.OK, again.err
+    assert "1 created" in again.out
+
+
+def test_an_xlsx_header_cell_with_an_escape_is_written_escaped(tmp_path):
+    columns = ["campaign_name", "type_campaign", "skill_id", "_x001B_[2J notas"]
+    cells = [columns, ["A", "preview", "101", "x"]]
+    src = write_xlsx(tmp_path / "h.xlsx", cells)
+    checked = run_cli("validate", src)
+    assert checked.code == ExitCode.OK, checked.err
+    assert "warning: ignored columns not used by wolkvox: <U+001B>[2J notas" in checked.err
+
+
+def test_a_csv_whose_lines_end_in_a_carriage_return_alone_is_read(tmp_path):
+    src = tmp_path / "mac.csv"  # "CSV (Macintosh)" of older Excel
+    src.write_bytes(b"campaign_name,type_campaign,skill_id\rA,preview,101\rB,preview,102\r")
+    result = run_cli("validate", src)
+    assert result.code == ExitCode.OK, result.err
+    assert "read 2 rows from CSV" in result.out
+    assert "dry run, nothing sent: 2 valid" in result.out
+    assert result.err == ""

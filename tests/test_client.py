@@ -108,7 +108,7 @@ def test_malformed_json_with_201_is_created_without_id():
 def test_html_error_page_is_shown_by_its_title():
     answer = classify(502, "<html><head><title>502 Bad Gateway</title></head><body>x</body>")
     assert answer.message.startswith("wolkvox failed while handling the request;")
-    assert answer.message.endswith("(wolkvox: HTTP 502 502 Bad Gateway)")
+    assert answer.message.endswith("(wolkvox: HTTP 502 Bad Gateway)")  # the code once
 
 
 @responses.activate
@@ -316,3 +316,15 @@ def test_connection_closed_after_sending_is_unknown_over_real_http(make_sandbox)
         "http.client.RemoteDisconnected: Remote end closed connection without response)"
     )
     assert box.state.created_names() == {"A": 1}
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://\x1b[2J/", "http://127.0.0.1:99999/", "http://127.0.0.1:x/"]
+)
+def test_a_base_url_that_is_no_address_is_a_usage_error_saying_so(url):
+    with pytest.raises(UsageError) as refused:
+        check_base_url(url)
+    assert str(refused.value) == (
+        f"--base-url {url!r} is not a valid address; write it as https://host/ or "
+        "https://host:port/ (a port is a number from 1 to 65535)."
+    )

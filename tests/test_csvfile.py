@@ -286,3 +286,36 @@ def test_a_4_mb_description_is_refused_as_longer_than_any_spreadsheet_cell(tmp_p
     with i18n.using("es"):
         (spanish,) = validate(table.frame, extra=table.problems).problems
     assert spanish.message.startswith("la celda tiene 4,000,000 caracteres")
+
+
+def test_a_utf8_mark_followed_by_other_bytes_is_refused_naming_the_line(tmp_path):
+    import pytest
+
+    from importer.errors import InputError
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"\xef\xbb\xbfcampaign_name,type_campaign,skill_id\nCaf\xe9,preview,101\n")
+    with pytest.raises(InputError) as refused:
+        load_table(path)
+    assert str(refused.value) == (
+        "x.csv starts with the UTF-8 mark but is not UTF-8 text at line 2. Open it in Excel "
+        'and save it again as "CSV UTF-8".'
+    )
+    with i18n.using("es"), pytest.raises(InputError) as refused:
+        load_table(path)
+    assert str(refused.value).startswith("x.csv empieza con la marca de UTF-8 pero no es texto")
+
+
+def test_a_utf16_file_cut_short_is_refused_naming_the_line(tmp_path):
+    import pytest
+
+    from importer.errors import InputError
+
+    path = tmp_path / "x.csv"
+    path.write_bytes("campaign_name,type_campaign,skill_id\n".encode("utf-16") + b"\x00")
+    with pytest.raises(InputError) as refused:
+        load_table(path)
+    assert str(refused.value) == (
+        "x.csv starts with the UTF-16 mark but is not UTF-16 text at line 2. Open it in Excel "
+        'and save it again as "CSV UTF-8".'
+    )

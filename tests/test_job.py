@@ -272,3 +272,57 @@ def test_rows_left_out_are_never_sent_and_a_resume_leaves_them_out_as_its_journa
     report = job.run(again, token="sandbox-token")
     assert statuses(report.out) == {2: "created", 3: "excluded", 4: "created"}
     assert sorted(sandbox.state.created_names()) == ["Tres", "Uno"]
+
+
+def test_ctrl_c_while_the_list_read_waits_out_a_busy_token_is_an_interrupted_run(
+    tmp_path, make_sandbox
+):
+    from importer.send.sender import Clock
+
+    box = make_sandbox(faults={"*": ["campaigns:busy"] * 3})
+    src = write_csv(tmp_path / "c.csv", [row("Uno")])
+    stop = StopFlag()
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        stop.set()  # Ctrl-C during the pause before the next read
+
+    clock = Clock(now=lambda: now[0], sleep=sleep)
+    settings = job.Settings(input=Path(src), base_url=box.url, policy=Policy(first_delay=2))
+    report = job.run(settings, token="sandbox-token", clock=clock, stop=stop)
+    assert report.ended == "interrupted" and box.state.create_calls == 0
+    assert report.ended_message == "not sent: the run was interrupted"
+    assert statuses(report.out) == {2: "not_sent"}
+    box.state.config.faults["*"] = []
+    resumed = job.run(job.Settings(input=Path(src), base_url=box.url, resume=True),
+                      token="sandbox-token")  # fmt: skip
+    assert statuses(resumed.out) == {2: "created"}
+
+
+def test_a_connection_reset_while_reading_the_list_says_a_read_failed_not_a_create(
+    tmp_path, make_sandbox
+):
+    box = make_sandbox(faults={"*": ["campaigns:reset_after"]})
+    src = write_csv(tmp_path / "c.csv", [row("Uno")])
+    report = job.run(job.Settings(input=Path(src), base_url=box.url), token="sandbox-token")
+    assert report.ended == "list" and box.state.create_calls == 0
+    message = report.ended_message
+    assert message.startswith(
+        "not sent: the campaign list could not be read: the connection was reset or closed "
+        "before the server answered (error: "
+    )
+    assert message.endswith(
+        "). Nothing was sent; run the same command again later. If this keeps happening, "
+        "check the server address, or run with --no-skip-existing to send without this check."
+    )
+    assert "may or may not exist" not in message
+
+
+def test_an_html_error_page_on_the_list_read_names_its_status_once(tmp_path, make_sandbox):
+    box = make_sandbox(faults={"*": ["campaigns:html"] * 50})
+    src = write_csv(tmp_path / "c.csv", [row("Uno")])
+    settings = job.Settings(input=Path(src), base_url=box.url, policy=Policy(retry_for=0))
+    report = job.run(settings, token="sandbox-token")
+    assert "HTTP 502 Service unavailable" in report.ended_message
+    assert "502 502" not in report.ended_message

@@ -99,3 +99,52 @@ def test_template_explains_itself_in_english_and_spanish(tmp_path):
     assert guide[7][1] == "no / no"
     assert all(english and spanish and english != spanish for english, spanish in steps[1:])
     assert any("roja" in spanish and "red" in english for english, spanish in steps[1:])
+
+
+def test_a_template_in_a_missing_folder_is_a_clear_usage_error(tmp_path):
+    missing = tmp_path / "nodir"
+    result = run_cli("template", missing / "t.xlsx")
+    assert result.code == 2
+    assert result.err == (
+        f"wolkvox-import: error: the folder {missing} does not exist; create it first, or name "
+        "a file in another folder.\n"
+    )
+    with i18n.using("es"), pytest.raises(UsageError, match=r"la carpeta .* no existe"):
+        write_template(missing / "t.csv")
+
+
+@pytest.mark.parametrize("name", ["t.xlsx", "t.csv"])
+def test_a_template_that_cannot_be_written_is_a_clear_usage_error(tmp_path, monkeypatch, name):
+    import builtins
+
+    from importer import template
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(template, "_write_xlsx", refused)
+    monkeypatch.setattr(builtins, "open", refused)
+    result = run_cli("template", tmp_path / name)
+    assert result.code == 2
+    assert result.err == (
+        f"wolkvox-import: error: cannot write {tmp_path / name} (Permission denied); name a "
+        "file in a folder you can write to.\n"
+    )
+
+
+def test_an_existing_file_is_kept_unless_force_is_given(tmp_path):
+    mine = tmp_path / "mine.xlsx"
+    mine.write_bytes(b"the person's own sheet")
+    result = run_cli("template", mine)
+    assert result.code == 2
+    assert result.err == (
+        f"wolkvox-import: error: {mine} already exists and was left as it is; name a new file, "
+        "or add --force to replace it with a blank template.\n"
+    )
+    assert mine.read_bytes() == b"the person's own sheet"
+    spanish = run_cli("--lang", "es", "template", mine)
+    assert spanish.code == 2 and "ya existe y se dejó como estaba" in spanish.err
+    assert mine.read_bytes() == b"the person's own sheet"
+    forced = run_cli("template", mine, "--force")
+    assert forced.code == 0, forced.err
+    assert mine.read_bytes().startswith(b"PK")

@@ -358,3 +358,28 @@ def test_another_sheet_of_the_workbook_can_be_chosen(tmp_path, page):
     assert chosen.url.path == "/review"
     assert 'value="De enero"' in chosen.text and "1 cell with a problem" in chosen.text
     assert '<option value="enero" selected>' in chosen.text
+
+
+def test_a_csv_whose_lines_end_in_a_carriage_return_alone_goes_to_the_review(tmp_path, page):
+    src = tmp_path / "mac.csv"  # "CSV (Macintosh)" of older Excel
+    src.write_bytes(b"campaign_name,type_campaign,skill_id\rA,preview,101\rB,preview,102\r")
+    answer = page.upload(src)
+    assert answer.url.path == "/review"
+    assert "0 cells with problems" in answer.text
+    assert "new-line character" not in answer.text
+
+
+def test_a_header_with_control_characters_is_sent_and_its_results_written(tmp_path, page):
+    src = tmp_path / "esc.csv"
+    src.write_bytes(
+        b"campaign_name,type_campaign,skill_id,\x1b[2J\x1b]0;PWNED\x07\nA,preview,101,x\n"
+    )
+    assert page.upload(src).url.path == "/columns"  # a column it does not know
+    assert page.post("/columns", {}).url.path == "/review"  # left unread
+    page.post("/send")
+    assert page.wait_run()["state"] == "finished"
+    results = page.get("/results").text
+    assert 'data-testid="row-status-2" data-status="created"' in results
+    book = page.get("/download/results")
+    assert book.status_code == 200
+    assert "<U+001B>[2J<U+001B>]0;PWNED<U+0007>" in sheet_rows(book.content, "results")[0]

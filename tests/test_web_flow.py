@@ -313,8 +313,13 @@ CLI_ONLY = {
     "--encoding {encoding}": "the page has no --encoding",
     "{name} is not valid {encoding}": "only with --encoding",
     "--fault": "the sandbox command",
+    "{path} already exists and was left as it is": "the template command (the page always "
+    "writes its own copy)",
     "--max-unknown": "checked when the page starts",
     "--max-upload-mb": "checked when the page starts",
+    "--workdir {path} is a file": "checked when the page starts",
+    "cannot create the folder {path} ({why}); choose another --workdir": "checked when the "
+    "page starts",
     "--out {out} ": "the page names every run's files itself",
     "--sheet only applies": "the page has no --sheet",
     "--skills {name}": "read when the page starts",

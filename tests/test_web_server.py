@@ -216,3 +216,41 @@ def test_ctrl_c_during_a_run_lets_the_row_in_flight_finish_then_exits_130(tmp_pa
     attempts = [line for line in lines if '"attempt"' in line]
     outcomes = [line for line in lines if '"outcome"' in line and '"not_sent"' not in line]
     assert 1 <= len(attempts) < 8 and len(outcomes) == len(attempts)  # none left hanging
+
+
+def test_the_server_log_shows_control_characters_visibly(capsys):
+    import logging.config
+
+    from importer.web.server import log_config
+
+    logging.config.dictConfig(log_config())
+    try:
+        logging.getLogger("uvicorn.error").error("bad header \x1b[2J\x1b]0;PWNED\x07")
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    err = capsys.readouterr().err
+    assert "bad header <U+001B>[2J<U+001B>]0;PWNED<U+0007>" in err
+    assert "\x1b" not in err
+
+
+def test_a_workdir_that_is_a_file_says_so_in_the_language_given_before_the_command(tmp_path):
+    from .conftest import run_cli
+
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder", encoding="utf-8")
+    english = run_cli("web", "--workdir", taken, "--no-browser")
+    assert english.code == 2
+    assert english.err == (
+        f"wolkvox-import: error: --workdir {taken} is a file, not a folder; choose a folder (an "
+        "existing one, or a new name for the page to create).\n"
+    )
+    spanish = run_cli("--lang", "es", "web", "--workdir", taken, "--no-browser")
+    assert spanish.code == 2
+    assert spanish.err == (
+        f"wolkvox-import: error: --workdir {taken} es un archivo, no una carpeta; elija una "
+        "carpeta (una que exista, o un nombre nuevo para que la página la cree).\n"
+    )
+    inside = run_cli("--lang", "es", "web", "--workdir", taken / "sub", "--no-browser")
+    assert inside.code == 2
+    assert inside.err.startswith(f"wolkvox-import: error: no se puede crear la carpeta {taken}")
+    assert "elija otro --workdir" in inside.err

@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         "template", parents=[common], help=_("write a blank spreadsheet (.xlsx or .csv)")
     )
     template.add_argument("path", metavar=_("path"), help=_("file to write, e.g. campaigns.xlsx"))
+    template.add_argument(
+        "--force", action="store_true", help=_("replace the file if it already exists")
+    )
     _add_sandbox_parser(commands, common)
     from importer.web.options import add_web_options  # names only: no server is loaded
 

@@ -68,6 +68,9 @@ def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
             args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
         return int(exc.code or 0) and ExitCode.BAD_INPUT
+    if getattr(args, "lang", None) is None:
+        # A command's own --lang (None when not given) hides the one before the command.
+        args.lang = language_asked(argv)
     if args.command is None:
         parser.print_help(out)
         return ExitCode.BAD_INPUT
@@ -107,7 +110,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "template":
         from importer.template import write_template
 
-        print(_("wrote {path}").format(path=write_template(args.path)), file=out)
+        written = write_template(args.path, replace=args.force)
+        print(_("wrote {path}").format(path=written), file=out)
         return ExitCode.OK
     if args.command == "sandbox":
         return _sandbox(args, out)

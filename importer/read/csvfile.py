@@ -153,6 +153,19 @@ def decode_cp1252(data: bytes) -> str:
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode CSV bytes; return (text, encoding used), its lines ending in line feeds.
+
+    See :func:`_decode`. A file whose lines end in a carriage return alone ("CSV
+    (Macintosh)" of older Excel) holds no line feed at all: its carriage returns are
+    its line ends, which the csv module would take for a line break inside a cell.
+    """
+    text, used = _decode(data, name, encoding)
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")
+    return text, used
+
+
+def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
     """Decode CSV bytes; return (text, encoding used).
 
     A byte-order mark wins (UTF-8, UTF-16); then UTF-8 if the bytes are valid UTF-8;
@@ -164,9 +177,9 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     if encoding is not None:
         return _decode_as(data, name, encoding), encoding
     if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        return _decode_marked(data[3:], name, "utf-8", "UTF-8"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        return _decode_marked(data, name, "utf-16", "UTF-16"), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -179,6 +192,25 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
             ).format(name=name)
         )
     return decode_cp1252(data), "cp1252"
+
+
+def _decode_marked(data: bytes, name: str, codec: str, shown: str) -> str:
+    """``data`` as the encoding its byte-order mark names, or a clear refusal.
+
+    A file that starts with the mark and then holds other bytes was put together from
+    two encodings (or cut short): no reading of it is sure to give the person's text,
+    so it is refused, naming the line where the text stops being ``shown``.
+    """
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(codec, errors="replace").count("\n") + 1
+        raise InputError(
+            _(
+                "{name} starts with the {encoding} mark but is not {encoding} text at line "
+                '{line}. Open it in Excel and save it again as "CSV UTF-8".'
+            ).format(name=name, encoding=shown, line=line)
+        ) from None
 
 
 def _decode_as(data: bytes, name: str, encoding: str) -> str:

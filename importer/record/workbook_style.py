@@ -260,10 +260,14 @@ class Marker:
         """
         out: list[Entry] = []
         row = self.marks.get(HEADER, {})
-        for name, text in zip(header, texts or header, strict=True):
+        for name, given in zip(header, texts or header, strict=True):
+            # The person's own header texts: any text, escaped as the cells are.
+            text = storable(given)
             mark = row.get(name)
             if mark is None:
-                cell = WriteOnlyCell(self.ws, text)
+                cell = WriteOnlyCell(self.ws, text or None)
+                if text and text[0] in FORMULA_START:
+                    cell.data_type = "s"  # a header is never a formula either
                 cell.font = BOLD
             else:
                 cell = self.cell(text, mark, bold=True)

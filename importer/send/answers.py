@@ -10,6 +10,7 @@ wrapped in a byte-order mark, whitespace or notices. Nothing here does I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import re
@@ -221,7 +222,7 @@ def classify(
         skill=_("skill {skill_id}").format(skill_id=skill) if skill else _("the row's skill"),
         proxy=_proxy_named(proxy),
     )
-    said = f"HTTP {status} {heard.said}".strip()
+    said = with_status(status, heard.said)
     # A proxy's login page is the proxy's words, not wolkvox's.
     beside = _("{sentence} (proxy: {said})") if status == 407 else _("{sentence} (wolkvox: {said})")
     message = beside.format(sentence=sentence, said=said)
@@ -265,7 +266,7 @@ def classify_call(call: str, status: int, text: str, *, proxy: str = "") -> Answ
     statuses, done = _SUCCESS[call]
     heard = Heard.read(status, text)
     if status in statuses and heard.code in ("", str(status)):
-        said = f"HTTP {status} {heard.said}".strip()
+        said = with_status(status, heard.said)
         sentence = _(done)
         message = _("{sentence} (wolkvox: {said})").format(sentence=sentence, said=said)
         return Answer(Kind.CREATED, message, sentence=sentence, said=said)
@@ -333,6 +334,14 @@ def _is_envelope(value: Any, lists: bool) -> bool:
     if isinstance(value, dict):
         return bool(_ENVELOPE_KEYS & value.keys())
     return lists and isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+def with_status(status: int, words: str) -> str:
+    """``HTTP 502 Service unavailable``: the status, then the server's words, which are
+    not made to say the code twice when they start with it (an error page's title)."""
+    if words == str(status) or words.startswith(f"{status} "):
+        return f"HTTP {words}"
+    return f"HTTP {status} {words}".strip()
 
 
 def server_message(payload: Any, text: str) -> str:
@@ -428,6 +437,15 @@ TRANSPORT: tuple[TransportRule, ...] = (
 
 _TRANSPORT = {rule.failure: rule for rule in TRANSPORT}
 
+#: The sentences of :data:`TRANSPORT` for a read (the campaign, skills or token list)
+#: that may have reached the server: a read creates nothing, so they speak of no campaign.
+READ_TRANSPORT: Mapping[Failure, str] = {
+    Failure.READ_TIMEOUT: N_("no answer came within {timeout} s"),
+    Failure.TLS_BROKE: N_("the secure connection broke"),
+    Failure.CLOSED: N_("the connection was reset or closed before the server answered"),
+    Failure.OTHER: N_("the call failed"),
+}
+
 
 def classify_exception(exc: BaseException, timeout: float, *, proxy: str = "") -> Answer:
     """Classify a transport error by :data:`TRANSPORT`: see :func:`failure_of`."""
@@ -440,6 +458,20 @@ def classify_exception(exc: BaseException, timeout: float, *, proxy: str = "") -
     message = _("{sentence} (error: {said})").format(sentence=sentence, said=said)
     return Answer(rule.kind, message if said else sentence, reason=rule.reason,
                   sentence=sentence, said=said)  # fmt: skip
+
+
+def classify_read_exception(exc: BaseException, timeout: float, *, proxy: str = "") -> Answer:
+    """:func:`classify_exception` for a read: where the request may have reached the
+    server, the sentence says only what failed (:data:`READ_TRANSPORT`)."""
+    answer = classify_exception(exc, timeout, proxy=proxy)
+    read = READ_TRANSPORT.get(failure_of(exc))
+    if read is None:  # never reached the server: the sentence already says so
+        return answer
+    sentence = _(read).format(timeout=f"{timeout:g}")
+    message = _("{sentence} (error: {said})").format(sentence=sentence, said=answer.said)
+    return dataclasses.replace(
+        answer, message=message if answer.said else sentence, sentence=sentence
+    )
 
 
 class _Phase(StrEnum):

@@ -26,9 +26,11 @@ from importer.send.answers import (
     classify,
     classify_call,
     classify_exception,
+    classify_read_exception,
     read_json,
     reworded,
     server_message,
+    with_status,
 )
 from importer.send.policy import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, is_loopback
 
@@ -70,9 +72,23 @@ def base_url_for(server: str) -> str:
 
 def check_base_url(url: str) -> str:
     """Validate a base URL; refuse plain http anywhere but loopback (the token would leak)."""
-    parts = urlsplit(url.rstrip("/"))
+    invalid = UsageError(
+        _(
+            "--base-url {url} is not a valid address; write it as https://host/ or "
+            "https://host:port/ (a port is a number from 1 to 65535)."
+        ).format(url=repr(url))
+    )
+    if re.search(r"[\x00-\x20\x7f-\x9f]", url):
+        raise invalid  # spaces and control characters: never part of an address
+    try:
+        parts = urlsplit(url.rstrip("/"))
+        port = parts.port  # raises on a port out of range or not a number
+    except ValueError:  # an unclosed "[" of an IPv6 address, among others
+        raise invalid from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise UsageError(_("--base-url {url} is not an http(s) address.").format(url=repr(url)))
+    if port == 0:
+        raise invalid
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
             _(
@@ -199,7 +215,7 @@ class WolkvoxClient:
         try:
             response = self._call("GET", "information.php", params={"api": api})
         except requests.RequestException as exc:
-            answer = classify_exception(exc, self.timeout, proxy=self.proxy)
+            answer = classify_read_exception(exc, self.timeout, proxy=self.proxy)
             if answer.kind is Kind.STOP:
                 raise ListRefused(_(cannot).format(why=answer.message), answer) from None
             raise ApiStopped(_(cannot).format(why=answer.message), why=answer.message) from None
@@ -210,7 +226,7 @@ class WolkvoxClient:
             answer = classify(response.status_code, text, proxy=proxy)
             if answer.kind in (Kind.STOP, Kind.RETRY):
                 raise ListRefused(_(cannot).format(why=answer.message), answer)
-            why = f"HTTP {response.status_code} {server_message(payload, text)}".rstrip()
+            why = with_status(response.status_code, server_message(payload, text))
             raise ApiStopped(_(cannot).format(why=why), why=why)
         data = payload.get("data") if isinstance(payload, dict) else payload
         if isinstance(data, dict) and api != "campaigns":  # token_info may answer one object

@@ -40,6 +40,7 @@ from importer.send.answers import (
     classify_exception,
     read_json,
     server_message,
+    with_status,
 )
 from importer.send.client import WolkvoxClient
 from importer.send.journal import Journal, JournalState, read
@@ -539,7 +540,7 @@ class _Undo:
                          may_be_working=True)  # fmt: skip
         status, body = answer
         words = server_message(read_json(body, lists=True), body)
-        said = f"HTTP {status} {words}".strip()
+        said = with_status(status, words)
         if status == 200:
             counted = _DELETED_COUNT.search(words)
             if counted and int(counted.group(1)) >= 1:

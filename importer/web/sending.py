@@ -244,6 +244,11 @@ async def send(request: Request, data: Data) -> Response:
             return await send_page(request, cannot_write(ctx.launch.workdir, exc), 507)
         return await send_page(request, str(exc), 400)
     await run_in_threadpool(_first_call, run)
+    if run.state == "finished" and not run.progress.begun.is_set():
+        # Ended before its first row, the campaign list read stopping it (an error, the
+        # day's quota, a token busy past --retry-for): the Results page says why, with
+        # the retry file; the Send page would only show the form again.
+        return _see("/results")
     return _see("/send")
 
 
@@ -562,7 +567,7 @@ async def _template(ctx: Context) -> Response:
         if not path.exists():  # written aside, then moved: never served half-written
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{TEMPLATE_NAME}")
-            await run_in_threadpool(write_template, tmp)
+            await run_in_threadpool(write_template, tmp, replace=True)  # a torn earlier try
             os.replace(tmp, path)
     except (ImporterError, OSError) as exc:
         why = cannot_write(ctx.launch.workdir, exc) if isinstance(exc, OSError) else str(exc)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import ipaddress
+import logging
 import os
 import signal
 import socket
@@ -20,7 +22,7 @@ import threading
 import webbrowser
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from importer import i18n
@@ -112,11 +114,21 @@ def _launch(args: argparse.Namespace) -> Launch:
     from importer.send.policy import check_policy
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wolkvox-import-web-"))
+    if workdir.exists() and not workdir.is_dir():
+        raise UsageError(
+            _(
+                "--workdir {path} is a file, not a folder; choose a folder (an existing one, "
+                "or a new name for the page to create)."
+            ).format(path=workdir)
+        )
     try:
         workdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(
-            _("cannot create the folder {path} ({why}).").format(path=workdir, why=exc.strerror)
+            _(
+                "cannot create the folder {path} ({why}); choose another --workdir, or check "
+                "the permissions of the folder it is in."
+            ).format(path=workdir, why=exc.strerror)
         ) from None
     if args.max_upload_mb <= 0:
         raise UsageError(_("--max-upload-mb must be more than 0."))
@@ -231,11 +243,41 @@ def _tell(args: argparse.Namespace, launch: Launch, err: TextIO) -> None:
     print(_("open the address above in the browser; Ctrl-C stops the page."), file=err, flush=True)
 
 
+def shown_formatter(**options: Any) -> logging.Formatter:
+    """uvicorn's console formatter, writing control characters as ``<U+001B>``.
+
+    What the server logs (an error's message and traceback) can hold the person's own
+    texts, file names and header cells; written raw, an escape sequence in them would
+    be obeyed by the terminal, as the command line's console never lets it be.
+    """
+    from uvicorn.logging import DefaultFormatter
+
+    from importer.cli.console import shown_on_terminal
+
+    class Shown(DefaultFormatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return shown_on_terminal(super().format(record))
+
+    return Shown(**options)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging setup, its console lines shown as :func:`shown_formatter` does."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        if formatter.get("()") == "uvicorn.logging.DefaultFormatter":
+            formatter["()"] = f"{__name__}.shown_formatter"
+    return config
+
+
 def _run_server(app: Starlette, sockets: list[socket.socket], ctx: Context, err: TextIO) -> int:
     import uvicorn
 
     config = uvicorn.Config(
         app,
+        log_config=log_config(),
         log_level="warning",
         access_log=False,  # the first address holds the key: requests are never logged
         lifespan="off",

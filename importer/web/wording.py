@@ -75,9 +75,11 @@ PAGE_WORDS: dict[str, str] = {
         "{why}. Nothing was sent, and the run is still unfinished: put that right, then "
         "resume it again."
     ),
-    "not sent: {why} Nothing was sent. Check the token and server, or run with "
-    "--no-skip-existing to send without this check.": N_(
-        "not sent: {why} Nothing was sent. Check the server and the network, then send again."
+    "not sent: {why}. Nothing was sent; run the same command again later. If this keeps "
+    "happening, check the server address, or run with --no-skip-existing to send without this "
+    "check.": N_(
+        "not sent: {why}. Nothing was sent; send again later. If this keeps happening, check "
+        "the server and the network."
     ),
     "sent, but the run ended before the answer was recorded; run again with --resume to check "
     "it against the campaign list": N_(
