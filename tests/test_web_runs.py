@@ -155,15 +155,14 @@ def test_a_finished_run_whose_results_were_never_written_is_closed_before_anothe
     assert [r["status"] for r in read_results(out)] == ["created", "invalid"]
 
 
-def test_a_run_stopped_by_the_campaign_list_read_goes_to_the_results_and_says_why(tmp_path):
-    with Sandbox(Config(skills=DEMO_SKILLS, faults={"*": ["campaigns:error"]})) as box:
+def test_a_campaign_list_that_cannot_be_read_keeps_send_on_screen_saying_why(tmp_path):
+    # Read at the upload for the review, then again at Send: both fail, nothing is sent, and
+    # the Send step says why instead of showing its form again with no word.
+    faults = {"*": ["campaigns:error"] * 2}
+    with Sandbox(Config(skills=DEMO_SKILLS, faults=faults)) as box:
         with page_for(tmp_path / "work", sandbox=box) as page:
             page.upload(write_csv(tmp_path / "r.csv", [row("A"), row("B")]))
             sent = page.post("/send", follow_redirects=False)
-            assert sent.status_code == 303
-            assert sent.headers["location"].endswith("/results")
-            results = page.get("/results").text
-            assert "the campaign list could not be read: HTTP 500" in results
-            assert "Nothing was sent; send again later." in results
-            assert 'data-testid="download-retry"' in results
+            assert sent.status_code == 503
+            assert "the campaign list could not be read: HTTP 500" in sent.text
         assert box.state.create_calls == 0
