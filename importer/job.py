@@ -455,7 +455,11 @@ def _load(settings: Settings) -> Loaded:
         )  # fmt: skip
     else:
         table = _no_campaigns()
-    loaded = Loaded(table, schema.validate(table.frame, settings.validation, extra=table.problems))
+    # rows left out take no part in the file-wide rules, as on the page
+    checked = schema.validate(
+        table.frame, settings.validation, extra=table.problems, excluded=settings.excluded
+    )
+    loaded = Loaded(table, checked)
     if settings.records is not None:
         if not settings.records.exists():
             message = _("--records {path}: no such file. Check the path and try again.")

@@ -42,7 +42,9 @@ def _problems(ws) -> set[tuple[int, str, str, str]]:
 def _full(ws) -> set[tuple[int, str, str, str]]:
     """What checking the whole sheet again finds (in the page's words, as the page does)."""
     with page_words():
-        checked = schema.validate(ws.table.frame, ws.options, extra=ws.table.problems)
+        checked = schema.validate(
+            ws.table.frame, ws.options, extra=ws.table.problems, excluded=ws.excluded
+        )
     return {(p.row, p.column, str(p.rule), p.message) for p in checked.problems}
 
 
@@ -84,7 +86,9 @@ def _keys(problems) -> set[tuple[int, str, str, str]]:
 
 def _full_problems(ws):
     with page_words():
-        return schema.validate(ws.table.frame, ws.options, extra=ws.table.problems).problems
+        return schema.validate(
+            ws.table.frame, ws.options, extra=ws.table.problems, excluded=ws.excluded
+        ).problems
 
 
 def _tally(problems):
@@ -326,3 +330,33 @@ def test_report_writes_a_page_runs_rows_left_out_as_excluded_again(tmp_path):
         out = page.ctx.runs.current.out
     report = job.rebuild(out)
     assert [r.status for r in report.results] == ["created", "excluded"]
+
+
+def test_a_row_left_out_does_not_make_the_row_sharing_its_name_a_duplicate(tmp_path):
+    rows = [row("Cobro cartera 04"), row("Dos"), row("Cobro cartera 04")]
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "d.csv", rows))
+        ws = page.ctx.workspace
+        assert set(ws.by_row) == {2, 4}
+        answer = _json(page, "/exclude", {"row": 4, "rows": [2, 3, 4]})
+        assert answer["rows"]["2"] == {"invalid": False, "excluded": False}
+        assert ws.by_row == {} and ws.sendable() == 2
+        with page_words():
+            full = schema.validate(ws.table.frame, ws.options, excluded=ws.excluded)
+        assert _problems(ws) == _keys(full.problems) == set()
+        ws.undo_last()  # row 4 back in: both rows are duplicates again
+        assert set(ws.by_row) == {2, 4}
+        ws.exclude(4)
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        assert statuses(page.get("/results").text) == ["created", "created", "excluded"]
+
+
+def test_the_engine_leaves_rows_left_out_out_of_the_duplicate_rule(tmp_path):
+    frame_rows = [row("Uno"), row("Uno")]
+    from importer import load
+
+    table = load.load_table(write_csv(tmp_path / "e.csv", frame_rows))
+    assert set(schema.validate(table.frame).invalid) == {2, 3}
+    checked = schema.validate(table.frame, excluded={3})
+    assert checked.invalid == {} and [c.row for c in checked.campaigns] == [2, 3]

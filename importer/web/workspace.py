@@ -296,7 +296,10 @@ class Workspace:
         self.by_row = {}
         self.cell_problems = {}
         self.tally = Counter()
-        self._take(schema.validate(frame, self.options, extra=self.table.problems).problems)
+        checked = schema.validate(
+            frame, self.options, extra=self.table.problems, excluded=self.excluded
+        )
+        self._take(checked.problems)
         self.checked = Review(self)
         self.cell_notes = {}
         for n in self.table.notes:
@@ -335,7 +338,9 @@ class Workspace:
                     del self.tally[key]
         order = sorted(affected)
         extra = [p for r in order for p in self._extra.get(r, [])]
-        self._take(schema.validate(frame.loc[order], self.options, extra=extra).problems)
+        out = self.excluded.intersection(order)
+        checked = schema.validate(frame.loc[order], self.options, extra=extra, excluded=out)
+        self._take(checked.problems)
 
     def _set_cells(self, changes: dict[tuple[int, str], str]) -> set[int]:
         """Put ``changes`` in the frame (recorded for undo and the corrected download);
@@ -487,11 +492,14 @@ class Workspace:
             raise InputError(_("There is no row {row}.").format(row=row))
 
         def apply() -> set[int]:
+            was_out = row in self.excluded
             if out:
                 self.excluded.add(row)
             else:
                 self.excluded.discard(row)
-            return set()
+            # checked again with the rows sharing its name: a row left out takes no
+            # part in the duplicate-name rule
+            return {row} if was_out != out else set()
 
         self._change("exclude", apply)
 
@@ -520,9 +528,11 @@ class Workspace:
             frame.loc[at, column] = [values[r] for r in at]
         self._forget_names(names_before)
         touched = {c.row for c in step.cells} | set(self.excluded ^ step.excluded)
+        excluded_before = frozenset(self.excluded)
         self.excluded = set(step.excluded)
-        if step.cells:
-            self._recheck({c.row for c in step.cells} | self._also)
+        moved = set(step.excluded ^ excluded_before)
+        if step.cells or moved:
+            self._recheck({c.row for c in step.cells} | self._also | moved)
             self._notes_again({c.row for c in step.cells})
         self.version += 1
         return step.kind, touched | self._also
