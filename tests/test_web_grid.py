@@ -77,7 +77,7 @@ def test_checking_only_what_a_change_touches_finds_what_the_whole_sheet_check_fi
                     ws.undo_last()
                 full = _full_problems(ws)
                 assert _problems(ws) == _keys(full), f"step {step}"
-                assert _shown_tally(ws) == _tally(full)
+                assert _shown_tally(ws) == _tally(p for p in full if p.row not in ws.excluded)
 
 
 def _keys(problems) -> set[tuple[int, str, str, str]]:
@@ -360,3 +360,25 @@ def test_the_engine_leaves_rows_left_out_out_of_the_duplicate_rule(tmp_path):
     assert set(schema.validate(table.frame).invalid) == {2, 3}
     checked = schema.validate(table.frame, excluded={3})
     assert checked.invalid == {} and [c.row for c in checked.campaigns] == [2, 3]
+
+
+def test_review_and_send_count_rows_with_problems_and_rows_left_out_apart(tmp_path):
+    rows = [row("Uno"), row("Dos"), row("Tres", skill_id=""), row("Cuatro", skill_id="")]
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "c.csv", rows))
+        answer = _json(page, "/exclude", {"row": 5, "rows": [5]})
+        assert "1 cell with a problem" in answer["summary"]
+        review = page.get("/review").text
+        assert "1 cell with a problem" in review and "2 cells" not in review
+        assert "1 row with problems will not be sent" in review and "1 row left out" in review
+        send = page.get("/send").text
+        assert "4 rows read: 2 to send, 1 with problems (not sent), 1 left out." in send
+
+
+def test_the_send_step_says_in_spanish_how_many_rows_are_left_out(tmp_path):
+    rows = [row("Uno"), row("Dos", skill_id=""), row("Tres")]
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(write_csv(tmp_path / "c.csv", rows))
+        page.ctx.workspace.exclude(4)
+        send = page.get("/send").text
+        assert "1 con problemas (no se envía), 1 dejada fuera." in send

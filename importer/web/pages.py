@@ -269,7 +269,7 @@ def _row_level(ws: Any, fields: list[str], rows: list[int]) -> dict[int, list[st
 
 def summary(ws: Any) -> dict[str, Any]:
     """The counts the review shows above the table (and sends back after each edit)."""
-    cells = len(ws.cell_problems)
+    cells = ws.problem_cells()
     left_out = len(ws.excluded)
     return {
         "cells": cells,

@@ -136,7 +136,9 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
         plan=Plan(tally.to_send, _per_call(ctx)) if tally is not None else None,
         daily=DAILY_CALLS,
         valid=tally.to_send if tally is not None else 0,
-        invalid=tally.problems if tally is not None else 0,
+        # the review's numbers: rows with problems and rows left out, apart
+        invalid=sum(1 for r in ws.by_row if r not in ws.excluded) if tally is not None else 0,
+        left_out=len(ws.excluded) if tally is not None else 0,
         destination=_destination(ctx),
         ask_server=not ctx.launch.simulate and not ctx.launch.base_url,
         token_source=ctx.launch.token_source(),

@@ -623,11 +623,26 @@ class Workspace:
         return rows
 
     def counts_by_rule(self) -> list[tuple[str, int]]:
-        """(what the rule says, how many cells break it), most frequent first."""
+        """(what the rule says, how many cells break it), most frequent first; the
+        rows left out are not counted (they are not sent, whatever they hold)."""
         shown: Counter[str] = Counter()
-        for key, n in self.tally.items():
+        tally = self.tally.copy()
+        for p in self._left_out_problems():
+            tally[_tally_key(p)] -= 1
+        for key, n in tally.items():
+            if n <= 0:
+                continue
             shown[schema.describe(key[len(RULE) :]) if key.startswith(RULE) else key] += n
         return shown.most_common()
+
+    def _left_out_problems(self) -> list[Problem]:
+        # rows left out are few: looked at one by one, not the whole sheet's problems
+        return [p for r in self.excluded for p in self.by_row.get(r, [])]
+
+    def problem_cells(self) -> int:
+        """How many cells have a problem, the rows left out not counted."""
+        out = {(p.row, p.column) for p in self._left_out_problems()}
+        return len(self.cell_problems) - len(out & self.cell_problems.keys())
 
     def sendable(self) -> int:
         """How many rows a run would send: the valid rows not left out."""
