@@ -18,7 +18,7 @@ from importer.sandbox import DEMO_SKILLS, Config, Sandbox
 from importer.web.wording import page_words
 
 from .conftest import row, write_csv
-from .test_web import page_for, statuses
+from .test_web import page_for, sheet_rows, statuses
 
 ROWS = [
     row("Uno", type_campaign="Manual"),
@@ -382,3 +382,24 @@ def test_the_send_step_says_in_spanish_how_many_rows_are_left_out(tmp_path):
         page.ctx.workspace.exclude(4)
         send = page.get("/send").text
         assert "1 con problemas (no se envía), 1 dejada fuera." in send
+
+
+def test_a_column_placed_on_the_columns_step_keeps_its_header_in_the_output_files(tmp_path):
+    from importer.results import retry_path
+
+    from .conftest import write_xlsx
+
+    sheet = write_xlsx(
+        tmp_path / "h.xlsx",
+        [["Nombre", "Tipo", "Skill", "¿Editable?"], ["Uno", "preview", "101", "sí"],
+         ["Dos", "preview", "", "no"]],
+    )  # fmt: skip
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        page.ctx.workspace.choose_columns({"¿Editable?": "enable_edition"})
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        out = page.ctx.runs.current.out
+        for book in (out, retry_path(out)):
+            header = [c for c in sheet_rows(book.read_bytes())[0] if c]
+            assert "¿Editable?" in header and "enable_edition" not in header, book.name

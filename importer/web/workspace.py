@@ -818,7 +818,9 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
     for pos, text in enumerate(table.header):
         column = at.get(pos)
         if column is not None:
-            cells.append(column if text in mapping else text)
+            # a placed column keeps its own header where that alone names its field
+            own = text not in mapping or match_header([text]).positions.get(column) == 0
+            cells.append(text if own else column)
         else:
             key, shown = named.get(pos, (None, ""))
             for name in (text, shown):
