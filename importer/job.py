@@ -161,6 +161,11 @@ class Settings:
     skills_list: dict[str, str] | None = None
     #: Rows left out by the person (the web page): never sent, ``excluded`` in the results.
     excluded: frozenset[int] = frozenset()
+    #: The input as the person knows it, when the run reads a copy of it (the page):
+    #: the file's name and how it was read (``sheet "Campañas dic"``).
+    origin: tuple[str, str] | None = None
+    #: Sent to the local sandbox (``--simulate``, the page's simulation): nothing real.
+    simulated: bool = False
 
     @property
     def results_path(self) -> Path:

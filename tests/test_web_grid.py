@@ -403,3 +403,29 @@ def test_a_column_placed_on_the_columns_step_keeps_its_header_in_the_output_file
         for book in (out, retry_path(out)):
             header = [c for c in sheet_rows(book.read_bytes())[0] if c]
             assert "¿Editable?" in header and "enable_edition" not in header, book.name
+
+
+def test_the_summary_names_the_uploaded_file_a_simulation_and_local_times(tmp_path):
+    import datetime as dt
+
+    from .conftest import write_xlsx
+
+    sheet = write_xlsx(
+        tmp_path / "campanas_dic.xlsx",
+        [["campaign_name", "type_campaign", "skill_id"], ["Uno", "preview", "101"]],
+        sheet="Campañas dic",
+    )
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        out = page.ctx.runs.current.out
+        summary = {r[0]: r[1] for r in sheet_rows(out.read_bytes(), "summary") if r and r[0]}
+        history = page.get("/history").text
+    assert summary["input"] == "campanas_dic.xlsx"
+    assert summary["read from"] == 'sheet "Campañas dic"'
+    assert summary["server"].startswith("simulation") and "127.0.0.1" not in summary["server"]
+    offset = dt.datetime.now().astimezone().strftime("%z")
+    assert summary["started"].endswith(f"(UTC{offset[:3]}:{offset[3:]})")
+    assert summary["started"][10] == " " and summary["started"][:10] in history
+    assert f"(UTC{offset[:3]}:{offset[3:]})" in history

@@ -200,6 +200,9 @@ async def send(request: Request, data: Data) -> Response:
         run.originals = original_rows(reviewed.frame)
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=False)
         settings.excluded = reviewed.excluded
+        if ws.upload is not None:
+            settings.origin = (ws.upload.name, ws.table.source)
+        settings.simulated = ctx.launch.simulate
         await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
     except (ImporterError, OSError) as exc:
@@ -267,6 +270,8 @@ async def resume(request: Request, data: Data) -> Response:
                   simulate=found.simulate, resume=True, input_file=found.input,
                   rows=found.tally.rows, problems=found.tally.problems)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
+        settings.origin = (run.name, "") if run.name else None
+        settings.simulated = ctx.launch.simulate
         run.originals = await run_in_threadpool(_originals_of, run.input)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:
