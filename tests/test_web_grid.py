@@ -151,7 +151,7 @@ def test_value_mapping_lists_the_values_found_edits_the_cells_and_is_remembered(
         # the values found, each with what it becomes by default
         assert re.search(r'value="Manual"', columns) and re.search(r'value="x"', columns)
         found = dict((v, to) for v, _n, to in page.ctx.workspace.distinct_values()["type_campaign"])
-        assert found == {"Manual": "", "Predictíva": "predictive", "": ""}
+        assert found == {"Manual": "", "Predictíva": "", "": ""}  # valid as it is: kept
         answer = page.post("/values", {
             "column": "type_campaign", "from-0": "Manual", "to-0": "preview",
             "from-1": "Predictíva", "to-1": "predictive", "from-2": "", "to-2": "",
@@ -429,3 +429,18 @@ def test_the_summary_names_the_uploaded_file_a_simulation_and_local_times(tmp_pa
     assert summary["started"].endswith(f"(UTC{offset[:3]}:{offset[3:]})")
     assert summary["started"][10] == " " and summary["started"][:10] in history
     assert f"(UTC{offset[:3]}:{offset[3:]})" in history
+
+
+def test_values_the_check_accepts_are_kept_and_only_invalid_ones_get_a_suggestion(tmp_path):
+    rows = [
+        row("Uno", type_campaign="predictiva", enable_edition="sí"),
+        row("Dos", type_campaign="vista previa", enable_edition="NO"),
+        row("Tres", type_campaign="previw", enable_edition="x"),
+    ]
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "s.csv", rows))
+        distinct = page.ctx.workspace.distinct_values()
+        types = {v: to for v, _n, to in distinct["type_campaign"]}
+        assert types == {"predictiva": "", "vista previa": "", "previw": "preview"}
+        editions = {v: to for v, _n, to in distinct["enable_edition"]}
+        assert editions == {"sí": "", "NO": "", "x": ""}

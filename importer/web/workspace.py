@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import os
 import threading
 from collections import Counter
@@ -464,8 +465,10 @@ class Workspace:
 
     def distinct_values(self) -> dict[str, list[tuple[str, int, str]]]:
         """For each field with a fixed set of values that the sheet has: each distinct
-        value found, how many cells hold it, and what it becomes (as chosen before, else
-        what the check reads it as, else "" to leave it)."""
+        value found, how many cells hold it, and what it becomes: as chosen before; else,
+        for a value the check accepts as it is (``predictiva``, ``sí``), "" to leave it
+        (changing it would mark cells edited for nothing); else the nearest allowed
+        value, if one is close."""
         if self.table is None:
             return {}
         frame = self.table.frame
@@ -479,7 +482,9 @@ class Workspace:
                 value = str(value)
                 if value in allowed:
                     continue
-                becomes = self.values.get(column, {}).get(value) or READ_AS[column](value)
+                becomes = self.values.get(column, {}).get(value) or _suggested(
+                    value, allowed, READ_AS[column](value) in allowed
+                )
                 found.append((value, int(n), becomes if becomes in allowed else ""))
             if found:
                 out[column] = sorted(found, key=lambda f: (-f[1], f[0]))[:MAX_DISTINCT]
@@ -735,6 +740,17 @@ READ_AS: dict[str, Callable[[str], str]] = {
     "type_campaign": campaign_type,
     "enable_edition": lambda v: yes_or_no(v) if is_yes_or_no(v) else "",
 }
+
+
+def _suggested(value: str, allowed: tuple[str, ...], valid: bool) -> str:
+    """What the columns step offers for a value found: nothing for a valid one; for an
+    invalid one the allowed value it is probably a misspelling of ("" if none is)."""
+    if valid or not value:
+        return ""
+    close = difflib.get_close_matches(value.casefold(), allowed, n=1, cutoff=0.6)
+    return close[0] if close else ""
+
+
 #: The most distinct values the columns step lists for one field.
 MAX_DISTINCT = 30
 #: How many changes Undo can take back.
