@@ -444,3 +444,19 @@ def test_values_the_check_accepts_are_kept_and_only_invalid_ones_get_a_suggestio
         assert types == {"predictiva": "", "vista previa": "", "previw": "preview"}
         editions = {v: to for v, _n, to in distinct["enable_edition"]}
         assert editions == {"sí": "", "NO": "", "x": ""}
+
+
+def test_values_remembered_and_applied_again_are_announced_on_the_review(tmp_path):
+    work = tmp_path / "work"
+    sheet = write_csv(tmp_path / "m.csv", ROWS)
+    with page_for(work) as page:
+        page.upload(sheet)
+        page.post("/values", {"column": "type_campaign", "from-0": "Manual", "to-0": "preview"})
+        assert "remembered" not in page.get("/review").text
+    with page_for(work) as page:
+        review = page.upload(sheet).text
+        if "values-recalled" not in review:
+            review = page.get("/review").text
+        assert "1 cell was changed by the values remembered for these columns." in review
+        page.ctx.workspace.undo_last()
+        assert "values-recalled" not in page.get("/review").text

@@ -191,6 +191,7 @@ async def review_page(request: Request) -> Response:
             request,
             "review.html",
             reading=ws.reading(),
+            recalled=ws.recalled if ws.undo else 0,
             summary=summary(ws),
             fields=fields,
             headers=_own_headers(ws),

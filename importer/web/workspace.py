@@ -114,6 +114,9 @@ class Workspace:
         self.undo: list[Step] = []
         #: field -> {value found: value it becomes}, as chosen on the columns step
         self.values: dict[str, dict[str, str]] = {}
+        #: cells changed by the values remembered for this header, on reading it (the
+        #: review says so: a change the person did not make now must not go unseen)
+        self.recalled = 0
         #: goes up with every change, so that a tab showing an older state can tell
         self.version = 0
         self._extra: dict[int, list[Problem]] = {}
@@ -156,6 +159,7 @@ class Workspace:
     def _start_over(self) -> None:
         """A new table: nothing left out, nothing to undo."""
         self.excluded, self.undo = set(), []
+        self.recalled = 0
         self.version += 1
 
     def _apply_remembered_values(self) -> None:
@@ -166,7 +170,7 @@ class Workspace:
             return
         for column, chosen in list(self.values.items()):
             if column in FIXED_VALUES and chosen:
-                self.map_values(column, chosen)
+                self.recalled += self.map_values(column, chosen)
 
     def rebuild(self, *, remember: bool = False) -> None:
         """Derive table and problems again (in the current language)."""
