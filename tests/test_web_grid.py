@@ -460,3 +460,10 @@ def test_values_remembered_and_applied_again_are_announced_on_the_review(tmp_pat
         assert "1 cell was changed by the values remembered for these columns." in review
         page.ctx.workspace.undo_last()
         assert "values-recalled" not in page.get("/review").text
+
+
+def test_the_send_steps_estimate_writes_decimals_the_pages_way(tmp_path):
+    for language, shown in (("es", "0,05 s"), ("en", "0.05 s")):
+        with page_for(tmp_path / language, language=language) as page:
+            page.upload(write_csv(tmp_path / "p.csv", [row("Uno")]))
+            assert shown in page.get("/send").text
