@@ -467,3 +467,13 @@ def test_the_send_steps_estimate_writes_decimals_the_pages_way(tmp_path):
         with page_for(tmp_path / language, language=language) as page:
             page.upload(write_csv(tmp_path / "p.csv", [row("Uno")]))
             assert shown in page.get("/send").text
+
+
+def test_the_history_counts_rows_with_the_plural_the_count_needs(tmp_path):
+    rows = [row("Uno"), row("Dos"), row("Tres", skill_id="")]
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(write_csv(tmp_path / "h.csv", rows))
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        history = page.get("/history").text
+    assert "2 creadas" in history and "1 nunca enviada" in history
