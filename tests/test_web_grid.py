@@ -477,3 +477,15 @@ def test_the_history_counts_rows_with_the_plural_the_count_needs(tmp_path):
         assert page.wait_run()["state"] == "finished"
         history = page.get("/history").text
     assert "2 creadas" in history and "1 nunca enviada" in history
+
+
+def test_a_sheet_sent_is_not_offered_again_and_a_new_upload_discards_nothing(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "s.csv", [row("Uno"), row("Dos", skill_id="")]))
+        page.ctx.workspace.edit(3, "skill_id", "101")
+        assert "discards" in page.get("/?replace=0").text
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        send = page.get("/send").text
+        assert 'data-testid="to-send-count"' not in send and "/results" in send
+        assert "discards" not in page.get("/").text

@@ -70,7 +70,8 @@ def _upload_values(ctx: Any, error: str, *, replace: bool) -> dict[str, Any]:
     ws = ctx.workspace
     with ws.lock:
         current = ws.upload.name if ws.upload is not None else ""
-        edited = len(ws.edits)
+        # a sheet sent keeps its edits with its run: nothing is discarded
+        edited = 0 if ws.was_sent() else len(ws.edits)
     return {
         "error": error,
         "interrupted": ctx.runs.interrupted(),

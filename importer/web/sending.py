@@ -125,7 +125,9 @@ async def send_page(request: Request, error: str = "", status: int = 200) -> Res
     tally = None
     if ws.checked is not None and ws.table is not None:
         tally = Tally(rows=len(ws.table.frame), problems=len(ws.table.frame) - ws.sendable())
-    shown = run if (run is not None and (run.running or ws.table is None)) else None
+    # a sheet already sent shows its run (and its results), not the offer to send it
+    sent = run is not None and ws.was_sent()
+    shown = run if (run is not None and (run.running or ws.table is None or sent)) else None
     return render(
         request,
         "send.html",
@@ -205,6 +207,7 @@ async def send(request: Request, data: Data) -> Response:
         settings.simulated = ctx.launch.simulate
         await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
+        ws.sent_version = ws.version
     except (ImporterError, OSError) as exc:
         if folder is not None:  # nothing was sent from it: no run to keep
             shutil.rmtree(folder, ignore_errors=True)

@@ -117,6 +117,10 @@ class Workspace:
         #: cells changed by the values remembered for this header, on reading it (the
         #: review says so: a change the person did not make now must not go unseen)
         self.recalled = 0
+        #: the :attr:`version` a run was started with: its edits are kept with that run
+        #: (its corrected download), so a new upload loses nothing, and it is not offered
+        #: for sending again
+        self.sent_version: int | None = None
         #: goes up with every change, so that a tab showing an older state can tell
         self.version = 0
         self._extra: dict[int, list[Problem]] = {}
@@ -652,6 +656,10 @@ class Workspace:
         """How many cells have a problem, the rows left out not counted."""
         out = {(p.row, p.column) for p in self._left_out_problems()}
         return len(self.cell_problems) - len(out & self.cell_problems.keys())
+
+    def was_sent(self) -> bool:
+        """Whether a run was started with the sheet as it is now."""
+        return self.sent_version == self.version
 
     def sendable(self) -> int:
         """How many rows a run would send: the valid rows not left out."""
