@@ -306,6 +306,13 @@
         fit(event.target);
       }
     });
+    table.addEventListener("focusin", function (event) {
+      // the problem's explanation opens below the cell: scrolled into sight with it, so
+      // a cell at the bottom of the window or of the grid's box shows its tip whole
+      const tip = event.target instanceof HTMLElement && event.target.parentElement
+        ? event.target.parentElement.querySelector(".tip") : null;
+      if (tip) tip.scrollIntoView({block: "nearest", inline: "nearest"});
+    });
     table.addEventListener("focusout", function (event) {
       const input = event.target;
       if (input instanceof HTMLInputElement && input.type !== "checkbox") commit(input);
