@@ -165,6 +165,11 @@ class Settings:
     skills_list: dict[str, str] | None = None
     #: Rows left out by the person (the web page): never sent, ``excluded`` in the results.
     excluded: frozenset[int] = frozenset()
+    #: The input as the person knows it, when the run reads a copy of it (the page):
+    #: the file's name and how it was read (``sheet "Campañas dic"``).
+    origin: tuple[str, str] | None = None
+    #: Sent to the local sandbox (``--simulate``, the page's simulation): nothing real.
+    simulated: bool = False
 
     @property
     def results_path(self) -> Path:
@@ -467,7 +472,11 @@ def _load(settings: Settings) -> Loaded:
         )  # fmt: skip
     else:
         table = _no_campaigns()
-    loaded = Loaded(table, schema.validate(table.frame, settings.validation, extra=table.problems))
+    # rows left out take no part in the file-wide rules, as on the page
+    checked = schema.validate(
+        table.frame, settings.validation, extra=table.problems, excluded=settings.excluded
+    )
+    loaded = Loaded(table, checked)
     if settings.records is not None:
         if not settings.records.exists():
             message = _("--records {path}: no such file. Check the path and try again.")

@@ -6,9 +6,10 @@ and the journal, in every language; :func:`label` gives the words beside them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
-from importer.i18n import N_, _
+from importer.i18n import N_, _, ngettext
 
 
 class Status(StrEnum):
@@ -51,6 +52,28 @@ EXCLUDED_REASON = N_("left out on the page: not sent")
 def label(status: Status | str) -> str:
     """The words for a status code, in the current language."""
     return _(_LABELS[Status(status)])
+
+
+#: A count of rows with a status, in words with the plural the count needs
+#: ("1 creada", "37 creadas"): each written out, so the catalogue has both forms.
+_COUNTED: dict[Status, Callable[[int], str]] = {
+    Status.CREATED: lambda n: ngettext("{n} created", "{n} created", n),
+    Status.EXISTS: lambda n: ngettext("{n} already existed", "{n} already existed", n),
+    Status.FAILED: lambda n: ngettext("{n} failed", "{n} failed", n),
+    Status.UNKNOWN: lambda n: ngettext(
+        "{n} unclear: check it in wolkvox", "{n} unclear: check them in wolkvox", n
+    ),
+    Status.INVALID: lambda n: ngettext("{n} invalid", "{n} invalid", n),
+    Status.NOT_SENT: lambda n: ngettext("{n} not sent", "{n} not sent", n),
+    Status.VALID: lambda n: ngettext("{n} valid", "{n} valid", n),
+    Status.DELETED: lambda n: ngettext("{n} deleted (undone)", "{n} deleted (undone)", n),
+    Status.EXCLUDED: lambda n: ngettext("{n} left out", "{n} left out", n),
+}
+
+
+def counted(status: Status | str, n: int) -> str:
+    """``n`` rows with ``status``, in words of the current language (plural included)."""
+    return _COUNTED[Status(status)](n).format(n=n)
 
 
 class RecordStatus(StrEnum):

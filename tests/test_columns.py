@@ -82,3 +82,10 @@ def test_start_and_end_headers_are_written_the_same_ways():
 )  # fmt: skip
 def test_working_hour_headers_in_spanish_and_english(header, field):
     assert match_header([header]).positions == {field: 0}
+
+
+def test_punctuation_around_a_header_is_ignored():
+    match = match_header(["¿Nombre?", "¡Skill!", "¿Editable?", "(Descripción):"])
+    assert match.positions == {
+        "campaign_name": 0, "skill_id": 1, "enable_edition": 2, "campaign_description": 3,
+    }  # fmt: skip

@@ -127,3 +127,16 @@ def test_unclear_and_misspelt_times_are_explained_in_spanish_too():
         "cifras, p. ej. 8:50"
     )
     assert str(letter.value) == 'no es una hora: "O" en la posición 4 es la letra O, no el dígito 0'
+
+
+def test_a_moment_is_shown_in_local_time_with_its_offset():
+    import datetime as dt
+
+    from importer.check.times import shown_moment
+
+    moment = dt.datetime(2026, 12, 2, 2, 31, 54, tzinfo=dt.UTC)
+    local = moment.astimezone()
+    offset = local.strftime("%z")
+    expected = f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
+    assert shown_moment(moment) == shown_moment(moment.isoformat()) == expected
+    assert shown_moment("") == ""

@@ -18,7 +18,7 @@ from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 from importer.web.wording import page_words
 
 from .conftest import row, write_csv
-from .test_web import page_for, statuses
+from .test_web import page_for, sheet_rows, statuses
 
 ROWS = [
     row("Uno", type_campaign="Manual"),
@@ -42,7 +42,9 @@ def _problems(ws) -> set[tuple[int, str, str, str]]:
 def _full(ws) -> set[tuple[int, str, str, str]]:
     """What checking the whole sheet again finds (in the page's words, as the page does)."""
     with page_words():
-        checked = schema.validate(ws.table.frame, ws.options, extra=ws.table.problems)
+        checked = schema.validate(
+            ws.table.frame, ws.options, extra=ws.table.problems, excluded=ws.excluded
+        )
     return {(p.row, p.column, str(p.rule), p.message) for p in checked.problems}
 
 
@@ -75,7 +77,7 @@ def test_checking_only_what_a_change_touches_finds_what_the_whole_sheet_check_fi
                     ws.undo_last()
                 full = _full_problems(ws)
                 assert _problems(ws) == _keys(full), f"step {step}"
-                assert _shown_tally(ws) == _tally(full)
+                assert _shown_tally(ws) == _tally(p for p in full if p.row not in ws.excluded)
 
 
 def _keys(problems) -> set[tuple[int, str, str, str]]:
@@ -84,7 +86,9 @@ def _keys(problems) -> set[tuple[int, str, str, str]]:
 
 def _full_problems(ws):
     with page_words():
-        return schema.validate(ws.table.frame, ws.options, extra=ws.table.problems).problems
+        return schema.validate(
+            ws.table.frame, ws.options, extra=ws.table.problems, excluded=ws.excluded
+        ).problems
 
 
 def _tally(problems):
@@ -147,7 +151,7 @@ def test_value_mapping_lists_the_values_found_edits_the_cells_and_is_remembered(
         # the values found, each with what it becomes by default
         assert re.search(r'value="Manual"', columns) and re.search(r'value="x"', columns)
         found = dict((v, to) for v, _n, to in page.ctx.workspace.distinct_values()["type_campaign"])
-        assert found == {"Manual": "", "Predictíva": "predictive", "": ""}
+        assert found == {"Manual": "", "Predictíva": "", "": ""}  # valid as it is: kept
         answer = page.post("/values", {
             "column": "type_campaign", "from-0": "Manual", "to-0": "preview",
             "from-1": "Predictíva", "to-1": "predictive", "from-2": "", "to-2": "",
@@ -326,3 +330,162 @@ def test_report_writes_a_page_runs_rows_left_out_as_excluded_again(tmp_path):
         out = page.ctx.runs.current.out
     report = job.rebuild(out)
     assert [r.status for r in report.results] == ["created", "excluded"]
+
+
+def test_a_row_left_out_does_not_make_the_row_sharing_its_name_a_duplicate(tmp_path):
+    rows = [row("Cobro cartera 04"), row("Dos"), row("Cobro cartera 04")]
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "d.csv", rows))
+        ws = page.ctx.workspace
+        assert set(ws.by_row) == {2, 4}
+        answer = _json(page, "/exclude", {"row": 4, "rows": [2, 3, 4]})
+        assert answer["rows"]["2"] == {"invalid": False, "excluded": False}
+        assert ws.by_row == {} and ws.sendable() == 2
+        with page_words():
+            full = schema.validate(ws.table.frame, ws.options, excluded=ws.excluded)
+        assert _problems(ws) == _keys(full.problems) == set()
+        ws.undo_last()  # row 4 back in: both rows are duplicates again
+        assert set(ws.by_row) == {2, 4}
+        ws.exclude(4)
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        assert statuses(page.get("/results").text) == ["created", "created", "excluded"]
+
+
+def test_the_engine_leaves_rows_left_out_out_of_the_duplicate_rule(tmp_path):
+    frame_rows = [row("Uno"), row("Uno")]
+    from importer.read import load
+
+    table = load.load_table(write_csv(tmp_path / "e.csv", frame_rows))
+    assert set(schema.validate(table.frame).invalid) == {2, 3}
+    checked = schema.validate(table.frame, excluded={3})
+    assert checked.invalid == {} and [c.row for c in checked.campaigns] == [2, 3]
+
+
+def test_review_and_send_count_rows_with_problems_and_rows_left_out_apart(tmp_path):
+    rows = [row("Uno"), row("Dos"), row("Tres", skill_id=""), row("Cuatro", skill_id="")]
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "c.csv", rows))
+        answer = _json(page, "/exclude", {"row": 5, "rows": [5]})
+        assert "1 cell with a problem" in answer["summary"]
+        review = page.get("/review").text
+        assert "1 cell with a problem" in review and "2 cells" not in review
+        assert "1 row with problems will not be sent" in review and "1 row left out" in review
+        send = page.get("/send").text
+        assert "4 rows read: 2 to send, 1 with problems (not sent), 1 left out." in send
+
+
+def test_the_send_step_says_in_spanish_how_many_rows_are_left_out(tmp_path):
+    rows = [row("Uno"), row("Dos", skill_id=""), row("Tres")]
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(write_csv(tmp_path / "c.csv", rows))
+        page.ctx.workspace.exclude(4)
+        send = page.get("/send").text
+        assert "1 con problemas (no se envía), 1 dejada fuera." in send
+
+
+def test_a_column_placed_on_the_columns_step_keeps_its_header_in_the_output_files(tmp_path):
+    from importer.record.results import retry_path
+
+    from .conftest import write_xlsx
+
+    sheet = write_xlsx(
+        tmp_path / "h.xlsx",
+        [["Nombre", "Tipo", "Skill", "¿Editable?"], ["Uno", "preview", "101", "sí"],
+         ["Dos", "preview", "", "no"]],
+    )  # fmt: skip
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        page.ctx.workspace.choose_columns({"¿Editable?": "enable_edition"})
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        out = page.ctx.runs.current.out
+        for book in (out, retry_path(out)):
+            header = [c for c in sheet_rows(book.read_bytes())[0] if c]
+            assert "¿Editable?" in header and "enable_edition" not in header, book.name
+
+
+def test_the_summary_names_the_uploaded_file_a_simulation_and_local_times(tmp_path):
+    import datetime as dt
+
+    from .conftest import write_xlsx
+
+    sheet = write_xlsx(
+        tmp_path / "campanas_dic.xlsx",
+        [["campaign_name", "type_campaign", "skill_id"], ["Uno", "preview", "101"]],
+        sheet="Campañas dic",
+    )
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        out = page.ctx.runs.current.out
+        summary = {r[0]: r[1] for r in sheet_rows(out.read_bytes(), "summary") if r and r[0]}
+        history = page.get("/history").text
+    assert summary["input"] == "campanas_dic.xlsx"
+    assert summary["read from"] == 'sheet "Campañas dic"'
+    assert summary["server"].startswith("simulation") and "127.0.0.1" not in summary["server"]
+    offset = dt.datetime.now().astimezone().strftime("%z")
+    assert summary["started"].endswith(f"(UTC{offset[:3]}:{offset[3:]})")
+    assert summary["started"][10] == " " and summary["started"][:10] in history
+    assert f"(UTC{offset[:3]}:{offset[3:]})" in history
+
+
+def test_values_the_check_accepts_are_kept_and_only_invalid_ones_get_a_suggestion(tmp_path):
+    rows = [
+        row("Uno", type_campaign="predictiva", enable_edition="sí"),
+        row("Dos", type_campaign="vista previa", enable_edition="NO"),
+        row("Tres", type_campaign="previw", enable_edition="x"),
+    ]
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "s.csv", rows))
+        distinct = page.ctx.workspace.distinct_values()
+        types = {v: to for v, _n, to in distinct["type_campaign"]}
+        assert types == {"predictiva": "", "vista previa": "", "previw": "preview"}
+        editions = {v: to for v, _n, to in distinct["enable_edition"]}
+        assert editions == {"sí": "", "NO": "", "x": ""}
+
+
+def test_values_remembered_and_applied_again_are_announced_on_the_review(tmp_path):
+    work = tmp_path / "work"
+    sheet = write_csv(tmp_path / "m.csv", ROWS)
+    with page_for(work) as page:
+        page.upload(sheet)
+        page.post("/values", {"column": "type_campaign", "from-0": "Manual", "to-0": "preview"})
+        assert "remembered" not in page.get("/review").text
+    with page_for(work) as page:
+        review = page.upload(sheet).text
+        if "values-recalled" not in review:
+            review = page.get("/review").text
+        assert "1 cell was changed by the values remembered for these columns." in review
+        page.ctx.workspace.undo_last()
+        assert "values-recalled" not in page.get("/review").text
+
+
+def test_the_send_steps_estimate_writes_decimals_the_pages_way(tmp_path):
+    for language, shown in (("es", "0,05 s"), ("en", "0.05 s")):
+        with page_for(tmp_path / language, language=language) as page:
+            page.upload(write_csv(tmp_path / "p.csv", [row("Uno")]))
+            assert shown in page.get("/send").text
+
+
+def test_the_history_counts_rows_with_the_plural_the_count_needs(tmp_path):
+    rows = [row("Uno"), row("Dos"), row("Tres", skill_id="")]
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(write_csv(tmp_path / "h.csv", rows))
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        history = page.get("/history").text
+    assert "2 creadas" in history and "1 nunca enviada" in history
+
+
+def test_a_sheet_sent_is_not_offered_again_and_a_new_upload_discards_nothing(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(write_csv(tmp_path / "s.csv", [row("Uno"), row("Dos", skill_id="")]))
+        page.ctx.workspace.edit(3, "skill_id", "101")
+        assert "discards" in page.get("/?replace=0").text
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        send = page.get("/send").text
+        assert 'data-testid="to-send-count"' not in send and "/results" in send
+        assert "discards" not in page.get("/").text

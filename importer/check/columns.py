@@ -104,14 +104,26 @@ EXCLUDED_FROM_HINTS = frozenset({"row", "status", "id_campaign", "message"})
 
 
 def fold(text: str) -> str:
-    """Fold a header for matching: no accents, case, spaces, underscores or stray marks."""
+    """Fold a header for matching: no accents, case, spaces, underscores or stray marks,
+    nor punctuation around it."""
     text = unicodedata.normalize("NFKD", str(text))
     kept = []
     for ch in text:
         if unicodedata.combining(ch) or ch in " _-.\u00a0\u200b\u200c\u200d\ufeff\t\r\n":
             continue
         kept.append(ch)
-    return "".join(kept).casefold()
+    # "¿Editable?", "Skill:", "(Notas)": punctuation around a header is no part of its name
+    return "".join(kept).strip(_AROUND).casefold()
+
+
+def _punctuation() -> str:
+    """Every punctuation mark (Unicode category P*) of the Latin-1 range and beyond
+    that a header is written with; looked up once."""
+    marks = (chr(c) for c in range(0x21, 0x2070))
+    return "".join(ch for ch in marks if unicodedata.category(ch).startswith("P"))
+
+
+_AROUND = _punctuation()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ still are. Problems found while reading the file come in as ``extra`` and count 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -303,15 +303,23 @@ def build_schema(
 
 
 def validate(
-    frame: pd.DataFrame, options: Options | None = None, extra: Iterable[Problem] = ()
+    frame: pd.DataFrame,
+    options: Options | None = None,
+    extra: Iterable[Problem] = (),
+    excluded: Collection[int] = (),
 ) -> Checked:
     """Check every row of a loaded frame; return campaigns to send and all problems.
 
     ``extra`` are problems found while reading the file (``Table.problems``): their rows
-    are invalid too, and they are listed with the others in sheet order.
+    are invalid too, and they are listed with the others in sheet order. ``excluded``
+    are rows the person left out: they are never sent, so they take no part in the
+    file-wide duplicate-name rule (the row they duplicated can be sent).
     """
     options = options or Options()
     clean, time_errors = _prepare(frame, options)
+    if excluded:
+        # an empty key is never a duplicate: a row left out holds no name in the file
+        clean.loc[clean.index.isin(list(excluded)), "_name_key"] = ""
     excel_columns = [f for f in FIELDS if clean[f].isin(EXCEL_ERRORS).any()]
     # One search over a column's text joined up finds the few columns worth a check.
     odd_columns = [f for f in FIELDS if has_unstorable("".join(clean[f].tolist()))]

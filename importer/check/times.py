@@ -161,3 +161,20 @@ def _parse(text: str) -> WorkTime:
                 raise TimeError(_("a date without a time; write the time, e.g. 08:00"))
             return WorkTime(day, _parse_clock(m[4]))
     return WorkTime(None, _parse_clock(text))
+
+
+def shown_moment(moment: dt.datetime | str) -> str:
+    """A moment as a person reads it: in this computer's local time, with its offset
+    from UTC (``2026-12-02 09:31:54 (UTC-05:00)``). Journals keep ISO text; text that is
+    no moment is shown as it is."""
+    if isinstance(moment, str):
+        text = moment
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone()
+    offset = local.strftime("%z") or "+0000"
+    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"

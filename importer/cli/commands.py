@@ -299,7 +299,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     "simulating: local sandbox at {url} (demo operation, nothing real is created)"
                 )
                 say(text.format(url=box.url))
-                settings.base_url = box.url
+                settings.base_url, settings.simulated = box.url, True
                 report = job.run(
                     settings, token=DEFAULT_TOKEN, stop=stop, progress=progress, say=say,
                     records_progress=batches,

@@ -55,6 +55,13 @@ class Run:
     end: End = End.FINISHED
 
     @property
+    def started_shown(self) -> str:
+        """When it began, in this computer's local time with its offset."""
+        from importer.check.times import shown_moment
+
+        return shown_moment(self.started)
+
+    @property
     def end_words(self) -> str:
         """How it ended, in the person's language."""
         return _(_END_WORDS[self.end])
@@ -142,7 +149,7 @@ def print_history(folder: Path, out: TextIO) -> None:
               file=out)  # fmt: skip
     for run in found:
         name = run.results.name if run.results is not None else run.journal.name
-        print(f"{run.started}  {name}: {run.end_words}", file=out)
+        print(f"{run.started_shown}  {name}: {run.end_words}", file=out)
         where = _("  read {input}; sent to {server}").format(
             input=run.input, server=run.server or _("(no server)")
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from importer.check import schema
+from importer.check import schema, times
 from importer.errors import UsageError
 from importer.i18n import _
 from importer.read import load
@@ -33,6 +33,10 @@ class Settings(Protocol):
     def resume(self) -> bool: ...
     @property
     def results_path(self) -> Path: ...
+    @property
+    def origin(self) -> tuple[str, str] | None: ...
+    @property
+    def simulated(self) -> bool: ...
 
 
 @dataclass
@@ -103,13 +107,17 @@ def _summary(
     complete = _("complete")
     early = _("stopped early: {why}").format(why=message or ended)
     aliases = loaded.table.aliases.items()
+    server = settings.base_url or _("(none: dry run)")
+    if settings.simulated:
+        server = _("simulation: a local test server, nothing real was created")
     return [
-        (_("input"), str(settings.input)),
-        (_("read from"), loaded.table.source),
-        (_("server"), settings.base_url or _("(none: dry run)")),
+        # the page's run reads its own copy: the person knows the file they uploaded
+        (_("input"), settings.origin[0] if settings.origin else str(settings.input)),
+        (_("read from"), (settings.origin or ("", ""))[1] or loaded.table.source),
+        (_("server"), server),
         (_("mode"), mode),
-        (_("started"), started.isoformat(timespec="seconds")),
-        (_("finished"), now.isoformat(timespec="seconds")),
+        (_("started"), times.shown_moment(started)),
+        (_("finished"), times.shown_moment(now)),
         (_("ended"), complete if ended == Ended.DONE else early),
         *((_("column {field}").format(field=f), _('read from "{header}"').format(header=a))
           for f, a in aliases),

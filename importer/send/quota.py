@@ -108,7 +108,9 @@ def check_quota(
         settings.input, sheet=settings.sheet, encoding=settings.encoding,
         delimiter=settings.delimiter,
     )  # fmt: skip
-    checked = schema.validate(table.frame, settings.validation, extra=table.problems)
+    checked = schema.validate(
+        table.frame, settings.validation, extra=table.problems, excluded=settings.excluded
+    )
     rows = len(table.frame) - len(checked.invalid)
     reads_skills = bool(settings.live_skills and settings.validation.skills is None)
     with TokenLock(token):

@@ -93,7 +93,15 @@ def templates() -> jinja2.Environment:
         i18n._, i18n.ngettext, newstyle=True
     )
     env.filters["number"] = number
+    env.filters["decimal"] = decimal
     return env
+
+
+def decimal(x: float) -> str:
+    """``0.05`` in English, ``0,05`` in Spanish (the page's language)."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(x, format="#,##0.###", locale=i18n.current()))
 
 
 def number(n: int) -> str:

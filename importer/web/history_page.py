@@ -26,9 +26,9 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from importer.errors import ImporterError, UsageError
-from importer.i18n import _
+from importer.i18n import _, ngettext
 from importer.record import history
-from importer.status import Status, label
+from importer.status import Status, counted, label
 from importer.web.app import Data, context, post, render
 from importer.web.runs import ABOUT, RESULTS_NAME
 from importer.web.uploads import content_disposition
@@ -143,8 +143,15 @@ async def history_page(request: Request) -> Response:
     return render(
         request, "history.html", runs=[_shown(r) for r in reversed(page_runs)],
         unreadable=unreadable, interrupted=ctx.runs.interrupted(),
-        token_source=ctx.launch.token_source(), labels=labels,
+        token_source=ctx.launch.token_source(), labels=labels, counted=_counted,
     )  # fmt: skip
+
+
+def _counted(status: str, n: int) -> str:
+    """``n`` rows with ``status`` in words, the plural as the count needs."""
+    if status == history.UNRECORDED:
+        return ngettext("{n} never sent", "{n} never sent", n).format(n=n)
+    return counted(status, n) if status in set(Status) else f"{n} {status}"
 
 
 async def download(request: Request) -> Response:

@@ -71,7 +71,8 @@ def _upload_values(ctx: Any, error: str, *, replace: bool) -> dict[str, Any]:
     ws = ctx.workspace
     with ws.lock:
         current = ws.upload.name if ws.upload is not None else ""
-        edited = len(ws.edits)
+        # a sheet sent keeps its edits with its run: nothing is discarded
+        edited = 0 if ws.was_sent() else len(ws.edits)
     return {
         "error": error,
         "interrupted": ctx.runs.interrupted(),
@@ -221,6 +222,7 @@ async def review_page(request: Request) -> Response:
             request,
             "review.html",
             reading=ws.reading(),
+            recalled=ws.recalled if ws.undo else 0,
             summary=summary(ws),
             fields=fields,
             headers=_own_headers(ws),
@@ -314,7 +316,7 @@ def _row_level(ws: Any, fields: list[str], rows: list[int]) -> dict[int, list[st
 
 def summary(ws: Any) -> dict[str, Any]:
     """The counts the review shows above the table (and sends back after each edit)."""
-    cells = len(ws.cell_problems)
+    cells = ws.problem_cells()
     left_out = len(ws.excluded)
     return {
         "cells": cells,

@@ -129,7 +129,9 @@ async def send_page(
     tally = None
     if ws.checked is not None and ws.table is not None:
         tally = Tally(rows=len(ws.table.frame), problems=len(ws.table.frame) - ws.sendable())
-    shown = run if (run is not None and (run.running or ws.table is None)) else None
+    # a sheet already sent shows its run (and its results), not the offer to send it
+    sent = run is not None and ws.was_sent()
+    shown = run if (run is not None and (run.running or ws.table is None or sent)) else None
     return render(
         request,
         "send.html",
@@ -140,7 +142,9 @@ async def send_page(
         plan=Plan(tally.to_send, _per_call(ctx)) if tally is not None else None,
         daily=DAILY_CALLS,
         valid=tally.to_send if tally is not None else 0,
-        invalid=tally.problems if tally is not None else 0,
+        # the review's numbers: rows with problems and rows left out, apart
+        invalid=sum(1 for r in ws.by_row if r not in ws.excluded) if tally is not None else 0,
+        left_out=len(ws.excluded) if tally is not None else 0,
         destination=_destination(ctx),
         ask_server=not ctx.launch.simulate and not ctx.launch.base_url,
         token_source=ctx.launch.token_source(),
@@ -235,8 +239,12 @@ async def send(request: Request, data: Data) -> Response:
             settings.into_existing = False
             settings.start = data.get("start") in ("1", "on", True)
             run.records = ws.records.sendable()
+        if ws.upload is not None:
+            settings.origin = (ws.upload.name, ws.table.source)
+        settings.simulated = ctx.launch.simulate
         await run_in_threadpool(check_reads_back, reviewed, settings)
         ctx.runs.start(run, settings, token)
+        ws.sent_version = ws.version
     except (ImporterError, OSError) as exc:
         if folder is not None:  # nothing was sent from it: no run to keep
             shutil.rmtree(folder, ignore_errors=True)
@@ -338,6 +346,8 @@ async def resume(request: Request, data: Data) -> Response:
                   rows=found.tally.rows, problems=found.tally.problems)  # fmt: skip
         settings = ctx.launch.settings(run.input, run.out, base_url, resume=True)
         _records_as_run(ctx, run, settings)
+        settings.origin = (run.name, "") if run.name else None
+        settings.simulated = ctx.launch.simulate
         run.originals = await run_in_threadpool(_originals_of, run.input)
         ctx.runs.start(run, settings, token)
     except ImporterError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import os
 import threading
 from collections import Counter
@@ -127,6 +128,13 @@ class Workspace:
         self.undo: list[Step] = []
         #: field -> {value found: value it becomes}, as chosen on the columns step
         self.values: dict[str, dict[str, str]] = {}
+        #: cells changed by the values remembered for this header, on reading it (the
+        #: review says so: a change the person did not make now must not go unseen)
+        self.recalled = 0
+        #: the :attr:`version` a run was started with: its edits are kept with that run
+        #: (its corrected download), so a new upload loses nothing, and it is not offered
+        #: for sending again
+        self.sent_version: int | None = None
         #: goes up with every change, so that a tab showing an older state can tell
         self.version = 0
         self._extra: dict[int, list[Problem]] = {}
@@ -172,6 +180,7 @@ class Workspace:
     def _start_over(self) -> None:
         """A new table: nothing left out, nothing to undo."""
         self.excluded, self.undo = set(), []
+        self.recalled = 0
         self.version += 1
 
     def _apply_remembered_values(self) -> None:
@@ -182,7 +191,7 @@ class Workspace:
             return
         for column, chosen in list(self.values.items()):
             if column in FIXED_VALUES and chosen:
-                self.map_values(column, chosen)
+                self.recalled += self.map_values(column, chosen)
 
     def rebuild(self, *, remember: bool = False) -> None:
         """Derive table and problems again (in the current language)."""
@@ -335,7 +344,10 @@ class Workspace:
         self.by_row = {}
         self.cell_problems = {}
         self.tally = Counter()
-        self._take(schema.validate(frame, self.options, extra=self.table.problems).problems)
+        checked = schema.validate(
+            frame, self.options, extra=self.table.problems, excluded=self.excluded
+        )
+        self._take(checked.problems)
         self.checked = Review(self)
         self.cell_notes = {}
         for n in self.table.notes:
@@ -374,7 +386,9 @@ class Workspace:
                     del self.tally[key]
         order = sorted(affected)
         extra = [p for r in order for p in self._extra.get(r, [])]
-        self._take(schema.validate(frame.loc[order], self.options, extra=extra).problems)
+        out = self.excluded.intersection(order)
+        checked = schema.validate(frame.loc[order], self.options, extra=extra, excluded=out)
+        self._take(checked.problems)
         # the records of a campaign whose name or validity this changed
         self.records.campaigns_changed(self)
 
@@ -500,8 +514,10 @@ class Workspace:
 
     def distinct_values(self) -> dict[str, list[tuple[str, int, str]]]:
         """For each field with a fixed set of values that the sheet has: each distinct
-        value found, how many cells hold it, and what it becomes (as chosen before, else
-        what the check reads it as, else "" to leave it)."""
+        value found, how many cells hold it, and what it becomes: as chosen before; else,
+        for a value the check accepts as it is (``predictiva``, ``sí``), "" to leave it
+        (changing it would mark cells edited for nothing); else the nearest allowed
+        value, if one is close."""
         if self.table is None:
             return {}
         frame = self.table.frame
@@ -515,7 +531,9 @@ class Workspace:
                 value = str(value)
                 if value in allowed:
                     continue
-                becomes = self.values.get(column, {}).get(value) or READ_AS[column](value)
+                becomes = self.values.get(column, {}).get(value) or _suggested(
+                    value, allowed, READ_AS[column](value) in allowed
+                )
                 found.append((value, int(n), becomes if becomes in allowed else ""))
             if found:
                 out[column] = sorted(found, key=lambda f: (-f[1], f[0]))[:MAX_DISTINCT]
@@ -528,11 +546,14 @@ class Workspace:
             raise InputError(_("There is no row {row}.").format(row=row))
 
         def apply() -> set[int]:
+            was_out = row in self.excluded
             if out:
                 self.excluded.add(row)
             else:
                 self.excluded.discard(row)
-            return set()
+            # checked again with the rows sharing its name: a row left out takes no
+            # part in the duplicate-name rule
+            return {row} if was_out != out else set()
 
         self._change("exclude", apply)
 
@@ -561,9 +582,11 @@ class Workspace:
             frame.loc[at, column] = [values[r] for r in at]
         self._forget_names(names_before)
         touched = {c.row for c in step.cells} | set(self.excluded ^ step.excluded)
+        excluded_before = frozenset(self.excluded)
         self.excluded = set(step.excluded)
-        if step.cells:
-            self._recheck({c.row for c in step.cells} | self._also)
+        moved = set(step.excluded ^ excluded_before)
+        if step.cells or moved:
+            self._recheck({c.row for c in step.cells} | self._also | moved)
             self._notes_again({c.row for c in step.cells})
         self.version += 1
         return step.kind, touched | self._also
@@ -654,9 +677,15 @@ class Workspace:
         return rows
 
     def counts_by_rule(self) -> list[tuple[str, int]]:
-        """(what the rule says, how many cells break it), most frequent first."""
+        """(what the rule says, how many cells break it), most frequent first; the
+        rows left out are not counted (they are not sent, whatever they hold)."""
         shown: Counter[str] = Counter()
-        for key, n in self.tally.items():
+        tally = self.tally.copy()
+        for p in self._left_out_problems():
+            tally[_tally_key(p)] -= 1
+        for key, n in tally.items():
+            if n <= 0:
+                continue
             shown[schema.describe(key[len(RULE) :]) if key.startswith(RULE) else key] += n
         return shown.most_common()
 
@@ -694,6 +723,19 @@ class Workspace:
             if ids and row not in self.by_row and row not in self.excluded:
                 found[int(row)] = ids[0]
         return found
+
+    def _left_out_problems(self) -> list[Problem]:
+        # rows left out are few: looked at one by one, not the whole sheet's problems
+        return [p for r in self.excluded for p in self.by_row.get(r, [])]
+
+    def problem_cells(self) -> int:
+        """How many cells have a problem, the rows left out not counted."""
+        out = {(p.row, p.column) for p in self._left_out_problems()}
+        return len(self.cell_problems) - len(out & self.cell_problems.keys())
+
+    def was_sent(self) -> bool:
+        """Whether a run was started with the sheet as it is now."""
+        return self.sent_version == self.version
 
     def sendable(self) -> int:
         """How many rows a run would send: the valid rows not left out."""
@@ -790,6 +832,17 @@ READ_AS: dict[str, Callable[[str], str]] = {
     "type_campaign": campaign_type,
     "enable_edition": lambda v: yes_or_no(v) if is_yes_or_no(v) else "",
 }
+
+
+def _suggested(value: str, allowed: tuple[str, ...], valid: bool) -> str:
+    """What the columns step offers for a value found: nothing for a valid one; for an
+    invalid one the allowed value it is probably a misspelling of ("" if none is)."""
+    if valid or not value:
+        return ""
+    close = difflib.get_close_matches(value.casefold(), allowed, n=1, cutoff=0.6)
+    return close[0] if close else ""
+
+
 #: The most distinct values the columns step lists for one field.
 MAX_DISTINCT = 30
 #: How many changes Undo can take back.
@@ -875,7 +928,9 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
     for pos, text in enumerate(table.header):
         column = at.get(pos)
         if column is not None:
-            cells.append(column if text in mapping else text)
+            # a placed column keeps its own header where that alone names its field
+            own = text not in mapping or match_header([text]).positions.get(column) == 0
+            cells.append(text if own else column)
         else:
             key, shown = named.get(pos, (None, ""))
             for name in (text, shown):

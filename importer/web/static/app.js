@@ -231,7 +231,21 @@
       applyRows(data.rows);
       applyCommon(data);
       say(data.said);
+      return data;
     });
+  }
+
+  // A short visible answer under a form (the live region alone is not seen).
+  function tell(form, testid, text) {
+    let told = form.querySelector('[data-testid="' + testid + '"]');
+    if (!told) {
+      told = document.createElement("p");
+      told.className = "ok-note";
+      told.setAttribute("role", "status");
+      told.dataset.testid = testid;
+      form.appendChild(told);
+    }
+    told.textContent = text || "";
   }
 
   // The cell in the same column, ``by`` rows down (or up), or the next/previous cell.
@@ -309,6 +323,13 @@
         fit(event.target);
       }
     });
+    table.addEventListener("focusin", function (event) {
+      // the problem's explanation opens below the cell: scrolled into sight with it, so
+      // a cell at the bottom of the window or of the grid's box shows its tip whole
+      const tip = event.target instanceof HTMLElement && event.target.parentElement
+        ? event.target.parentElement.querySelector(".tip") : null;
+      if (tip) tip.scrollIntoView({block: "nearest", inline: "nearest"});
+    });
     table.addEventListener("focusout", function (event) {
       const input = event.target;
       if (input instanceof HTMLInputElement && input.type !== "checkbox") commit(input);
@@ -342,6 +363,8 @@
         change("/column", {
           column: form.get("column"), action: form.get("action"), find: form.get("find"),
           value: form.get("value"), scope: form.get("scope") || "",
+        }).then(function (data) {
+          if (data) tell(bulk, "bulk-said", data.said);
         });
       });
     }
@@ -367,6 +390,10 @@
           form.querySelectorAll("select").forEach(function (select) {
             if (select.value) select.closest("tr").remove();
           });
+          // nothing left to change: no table, no button
+          if (!form.querySelector("tbody tr")) {
+            form.querySelectorAll("table, button").forEach(function (el) { el.hidden = true; });
+          }
           let told = document.querySelector('[data-testid="values-mapped"]');
           if (!told) {
             told = document.createElement("p");
