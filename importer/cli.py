@@ -295,6 +295,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
                 say(text.format(url=box.url))
                 settings.base_url = box.url
+                settings.simulated = True  # its sandbox ends with this command
                 report = job.run(
                     settings, token=DEFAULT_TOKEN, stop=stop, progress=progress, say=say
                 )

@@ -418,3 +418,33 @@ def test_a_dry_run_of_records_alone_takes_their_campaigns_as_existing(tmp_path):
         'read 1 record from CSV (utf-8, ";")',
         "dry run, nothing sent: records: 1 valid",
     ]
+
+
+def test_a_simulated_run_has_nothing_to_undo_and_its_ids_are_not_in_the_next_simulation(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("WOLKVOX_TOKEN", raising=False)
+    src = write_launch(
+        tmp_path / "lanzamiento.xlsx", [_campaign("Cobranza")],
+        [*_people("Cobranza", 1, 2), ["Cobranza", "Sin teléfono", "3", ""]],
+    )  # fmt: skip
+    done = run_cli("run", src, "--simulate", *FAST)
+    assert done.code == 1, done.out + done.err
+    out = tmp_path / "lanzamiento.results.xlsx"
+    for dry in (["--dry-run"], ["--yes"]):
+        undone = run_cli("undo", out, *dry)
+        assert undone.code == 0, undone.out + undone.err
+        assert (
+            "this run was a simulation (--simulate): nothing was created in wolkvox, so there "
+            "is nothing to undo." in undone.out
+        )
+    retry = tmp_path / "lanzamiento.results.records.retry.xlsx"
+    fixed = load_workbook(retry)
+    ws = fixed.active
+    header = [c.value for c in ws[1]]
+    phone = next(i for i, h in enumerate(header, start=1) if h in ("tel1", "Teléfono 1"))
+    ws.cell(2, phone, "3001234567")
+    fixed.save(retry)
+    again = run_cli("run", "--records", retry, "--simulate", *FAST)
+    assert again.code == 1, again.out + again.err
+    assert "in this simulation: each --simulate starts an empty sandbox" in again.out
