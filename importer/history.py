@@ -18,7 +18,7 @@ from typing import TextIO
 from importer.errors import JournalError
 from importer.i18n import N_, _, ngettext
 from importer.journal import JournalState, read, results_for
-from importer.status import Status
+from importer.status import Status, counted
 
 
 class End(StrEnum):
@@ -124,9 +124,14 @@ def _counts(run: Run) -> str:
         if not n:
             continue
         if status == UNRECORDED:
-            parts.append(_("{n} never sent (invalid, or after the run stopped)").format(n=n))
+            text = ngettext(
+                "{n} never sent (invalid, or after the run stopped)",
+                "{n} never sent (invalid, or after the run stopped)",
+                n,
+            )
+            parts.append(text.format(n=n))
         else:
-            parts.append(f"{n} {status}")
+            parts.append(counted(status, n))
     return ", ".join(parts)
 
 

@@ -24,7 +24,9 @@ from importer.record_fields import FIELDS
 from importer.status import (
     RECORD_RETRY_STATUSES,
     RecordStatus,
+    counted_records,
     record_label,
+    start_label,
 )
 from importer.workbook_style import (
     CellIssue,
@@ -164,8 +166,8 @@ def summary_lines(
             lines.append((f"{_('records')} {status} ({record_label(status)})", str(n)))
     for key, tally in per_campaign(results).items():
         name = names.get(key) or key.split(":", 1)[-1] or _("(no campaign)")
-        told = ", ".join(f"{n} {s}" for s, n in tally.items())
+        told = ", ".join(counted_records(s, n) for s, n in tally.items())
         if key in starts:
-            told += "; " + _("start: {status}").format(status=starts[key])
+            told += "; " + _("start: {status}").format(status=start_label(starts[key]))
         lines.append((_("records of {campaign}").format(campaign=name), told))
     return lines

@@ -448,3 +448,18 @@ def test_a_simulated_run_has_nothing_to_undo_and_its_ids_are_not_in_the_next_sim
     again = run_cli("run", "--records", retry, "--simulate", *FAST)
     assert again.code == 1, again.out + again.err
     assert "in this simulation: each --simulate starts an empty sandbox" in again.out
+
+
+def test_spanish_output_says_the_statuses_in_spanish_agreeing_with_their_counts(tmp_path):
+    src = write_launch(
+        tmp_path / "lanzamiento.xlsx", [_campaign("Cobranza"), _campaign("Otra", "preview")],
+        [*_people("Cobranza", 1, 2), ["Cobranza", "Sin teléfono", "3", ""]],
+    )  # fmt: skip
+    done = run_cli("run", src, "--simulate", "--start", "--lang", "es", *FAST)
+    assert done.code == 1, done.out + done.err
+    assert "2 creadas\n" in done.out
+    assert "registros: 2 agregados, 1 no válido\n" in done.out
+    assert "inicio de Cobranza: iniciada\n" in done.out
+    history = run_cli("history", tmp_path, "--lang", "es")
+    assert history.code == 0, history.err
+    assert "2 filas: 2 creadas\n" in history.out
