@@ -9,6 +9,7 @@ included) and cannot disagree with them. The web page lists its working folder's
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -135,8 +136,25 @@ def _counts(run: Run) -> str:
     return ", ".join(parts)
 
 
-def print_history(folder: Path, out: TextIO) -> None:
-    """``wolkvox-import history``: each run of ``folder``, oldest first."""
+def shown_time(started: str, zone: dt.tzinfo | None = None) -> str:
+    """A journal's start time as a person reads it: in ``zone`` (this computer's time
+    zone when None), with its offset: ``2026-12-01 21:31:54 (UTC-05:00)``. A journal
+    written on a machine kept in UTC, or on another computer, still reads in local time;
+    text that is not a time is shown as it is."""
+    try:
+        when = dt.datetime.fromisoformat(started)
+    except ValueError:
+        return started
+    if when.tzinfo is None:  # an old journal's time without offset: shown as written
+        return when.strftime("%Y-%m-%d %H:%M:%S")
+    local = when.astimezone(zone)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def print_history(folder: Path, out: TextIO, zone: dt.tzinfo | None = None) -> None:
+    """``wolkvox-import history``: each run of ``folder``, oldest first; times in
+    ``zone`` (this computer's when None)."""
     if not folder.is_dir():
         from importer.errors import UsageError
 
@@ -147,7 +165,7 @@ def print_history(folder: Path, out: TextIO) -> None:
               file=out)  # fmt: skip
     for run in found:
         name = run.results.name if run.results is not None else run.journal.name
-        print(f"{run.started}  {name}: {run.end_words}", file=out)
+        print(f"{shown_time(run.started, zone)}  {name}: {run.end_words}", file=out)
         where = _("  read {input}; sent to {server}").format(
             input=run.input, server=run.server or _("(no server)")
         )
