@@ -463,3 +463,37 @@ def test_spanish_output_says_the_statuses_in_spanish_agreeing_with_their_counts(
     history = run_cli("history", tmp_path, "--lang", "es")
     assert history.code == 0, history.err
     assert "2 filas: 2 creadas\n" in history.out
+
+
+def _own_launch(path: Path) -> Path:
+    """A launch whose records have the person's own headers and a column of notes."""
+    book = Workbook()
+    ws = book.active
+    ws.title = "campañas"
+    ws.append(CAMPAIGN_HEADER)
+    ws.append(_campaign("Cobranza"))
+    rs = book.create_sheet("registros")
+    rs.append(["Campaña", "Nombre", "Teléfono", "Celular", "Notas"])
+    rs.append(["Cobranza", "Ana", "3001234567", "", "vip"])
+    rs.append(["Cobranza", "Luis", "12345", "3007654321", "llamar tarde"])
+    book.save(path)
+    return path
+
+
+def test_the_records_files_keep_the_persons_headers_and_columns_and_mark_the_bad_cell(tmp_path):
+    src = _own_launch(tmp_path / "propio.xlsx")
+    done = run_cli("run", src, "--simulate", *FAST)
+    assert done.code == 1, done.out + done.err
+    sheet = load_workbook(tmp_path / "propio.results.xlsx")["records"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][6:] == ("Campaña", "Nombre", "Teléfono", "Celular", "Notas")
+    assert rows[2][6:] == ("Cobranza", "Luis", "12345", "3007654321", "llamar tarde")
+    assert sheet["I3"].fill.fgColor.rgb.endswith("FFC7CE") and sheet["I3"].comment is not None
+    retry = load_workbook(tmp_path / "propio.results.records.retry.xlsx").active
+    rows = list(retry.iter_rows(values_only=True))
+    assert rows[0] == ("Campaña", "campaign_id", "Nombre", "Teléfono", "Celular", "Notas",
+                       "original_row", "last_message")  # fmt: skip
+    assert rows[1][:7] == ("Cobranza", "1001", "Luis", "12345", "3007654321", "llamar tarde", "3")
+    assert retry["D2"].fill.fgColor.rgb.endswith("FFC7CE")
+    checked = run_cli("validate", "--records", tmp_path / "propio.results.records.retry.xlsx")
+    assert ", tel1 '12345'" in checked.out, checked.out  # "Celular" is still tel2
