@@ -173,8 +173,10 @@ def _print_records(report: Report, out: TextIO, *, dry_run: bool) -> None:
         text = _("{problems} problem(s) in {rows} record(s); these records are not sent:")
         print(text.format(problems=len(report.record_problems), rows=invalid), file=out)
         shown = report.record_problems[:SHOWN_PROBLEMS]
+        # A records retry file's records are named by the first sheet's row, as campaigns.
+        originals = {r.row: r.original for r in records if r.original is not None}
         for problem in shown:
-            print(f"  {problem}", file=out)
+            print(f"  {_problem_line(problem, originals)}", file=out)
         if len(report.record_problems) > len(shown):
             more = _("  ... and {n} more: see the results file")
             print(more.format(n=len(report.record_problems) - len(shown)), file=out)

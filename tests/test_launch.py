@@ -497,3 +497,18 @@ def test_the_records_files_keep_the_persons_headers_and_columns_and_mark_the_bad
     assert retry["D2"].fill.fgColor.rgb.endswith("FFC7CE")
     checked = run_cli("validate", "--records", tmp_path / "propio.results.records.retry.xlsx")
     assert ", tel1 '12345'" in checked.out, checked.out  # "Celular" is still tel2
+
+
+def test_a_records_retry_file_names_each_record_by_its_first_row_and_its_retry_row(tmp_path):
+    src = _own_launch(tmp_path / "propio.xlsx")
+    assert run_cli("run", src, "--simulate", *FAST).code == 1
+    retry = tmp_path / "propio.results.records.retry.xlsx"
+    checked = run_cli("validate", "--records", retry)
+    assert checked.code == 1
+    assert "  row 3, tel1 '12345': 5 digits are not the length" in checked.out, checked.out
+    assert "(row 2 of the retry file)\n" in checked.out
+    sheet = load_workbook(tmp_path / "propio.results.records.retry.check.xlsx")["records"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:7] == ("row", "status", "campaign_id", "message", "batch", "status_label",
+                           "retry_row")  # fmt: skip
+    assert (rows[1][0], rows[1][6]) == (3, 2)
