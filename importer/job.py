@@ -170,6 +170,10 @@ class Settings:
     origin: tuple[str, str] | None = None
     #: Sent to the local sandbox (``--simulate``, the page's simulation): nothing real.
     simulated: bool = False
+    #: A simulation whose sandbox ends with the process (``run --simulate``): the journal
+    #: says so (``simulated``), for an undo (nothing to delete) and for record checks (no
+    #: campaign ids from another simulation). The page's sandbox lives on: not its runs.
+    sandbox_ends: bool = False
 
     @property
     def results_path(self) -> Path:
@@ -194,6 +198,7 @@ class Settings:
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "excluded": sorted(self.excluded),
+            **({"simulated": True} if self.sandbox_ends else {}),
         }
 
 
@@ -265,15 +270,16 @@ def run(
 
 
 def _check_records(
-    loaded: Loaded, listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool
-) -> launch.RecordsLoaded:
+    loaded: Loaded, listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool,
+    simulated: bool = False,
+) -> launch.RecordsLoaded:  # fmt: skip
     """Check the records against the campaigns sheet and (``listed``) the campaign list."""
     table = loaded.records_table
     assert table is not None and loaded.records_path is not None
     campaigns, invalid = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
     return launch.check(
         table, loaded.records_path, loaded.records_sheet, campaigns, invalid, listed,
-        sheet_given=sheet_given,
+        sheet_given=sheet_given, simulated=simulated,
     )  # fmt: skip
 
 
@@ -608,7 +614,9 @@ class _Importer:
         if loaded.records_table is not None:
             # Checked before anything is sent, against the sheet and the list just read.
             listed = launch.listed_for(loaded.records_table.frame, raw or [])
-            loaded.records = _check_records(loaded, listed, sheet_given=settings.campaigns)
+            loaded.records = _check_records(
+                loaded, listed, sheet_given=settings.campaigns, simulated=settings.sandbox_ends
+            )
         info = {
             "input": str(settings.input),
             "source": loaded.table.source,

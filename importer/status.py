@@ -6,9 +6,9 @@ and the journal, in every language; :func:`label` gives the words beside them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 
+from importer import i18n
 from importer.i18n import N_, _, ngettext
 
 
@@ -54,26 +54,25 @@ def label(status: Status | str) -> str:
     return _(_LABELS[Status(status)])
 
 
-#: A count of rows with a status, in words with the plural the count needs
-#: ("1 creada", "37 creadas"): each written out, so the catalogue has both forms.
-_COUNTED: dict[Status, Callable[[int], str]] = {
-    Status.CREATED: lambda n: ngettext("{n} created", "{n} created", n),
-    Status.EXISTS: lambda n: ngettext("{n} already existed", "{n} already existed", n),
-    Status.FAILED: lambda n: ngettext("{n} failed", "{n} failed", n),
-    Status.UNKNOWN: lambda n: ngettext(
-        "{n} unclear: check it in wolkvox", "{n} unclear: check them in wolkvox", n
-    ),
-    Status.INVALID: lambda n: ngettext("{n} invalid", "{n} invalid", n),
-    Status.NOT_SENT: lambda n: ngettext("{n} not sent", "{n} not sent", n),
-    Status.VALID: lambda n: ngettext("{n} valid", "{n} valid", n),
-    Status.DELETED: lambda n: ngettext("{n} deleted (undone)", "{n} deleted (undone)", n),
-    Status.EXCLUDED: lambda n: ngettext("{n} left out", "{n} left out", n),
-}
-
-
 def counted(status: Status | str, n: int) -> str:
-    """``n`` rows with ``status``, in words of the current language (plural included)."""
-    return _COUNTED[Status(status)](n).format(n=n)
+    """``3 created``: a count and its status, in English by the code (an English word), in
+    another language by its words, singular or plural to agree with ``n``."""
+    if i18n.current() == i18n.DEFAULT:
+        return f"{n} {status}"
+    words = {
+        Status.CREATED: ngettext("{n} created", "{n} created", n),
+        Status.EXISTS: ngettext("{n} already existed", "{n} already existed", n),
+        Status.FAILED: ngettext("{n} failed", "{n} failed", n),
+        Status.UNKNOWN: ngettext(
+            "{n} unclear: check it in wolkvox", "{n} unclear: check them in wolkvox", n
+        ),
+        Status.INVALID: ngettext("{n} invalid", "{n} invalid", n),
+        Status.NOT_SENT: ngettext("{n} not sent", "{n} not sent", n),
+        Status.VALID: ngettext("{n} valid", "{n} valid", n),
+        Status.DELETED: ngettext("{n} deleted (undone)", "{n} deleted (undone)", n),
+        Status.EXCLUDED: ngettext("{n} left out", "{n} left out", n),
+    }
+    return words[Status(status)].format(n=n)
 
 
 class RecordStatus(StrEnum):
@@ -111,6 +110,41 @@ _RECORD_LABELS = {
 def record_label(status: RecordStatus | str) -> str:
     """The words for a record's status code, in the current language."""
     return _(_RECORD_LABELS[RecordStatus(status)])
+
+
+def counted_records(status: RecordStatus | str, n: int) -> str:
+    """``3 added``: :func:`counted` for records (whose words, in Spanish, are masculine)."""
+    if i18n.current() == i18n.DEFAULT:
+        return f"{n} {status}"
+    words = {
+        RecordStatus.ADDED: ngettext("{n} record added", "{n} records added", n),
+        RecordStatus.FAILED: ngettext("{n} record refused", "{n} records refused", n),
+        RecordStatus.UNKNOWN: ngettext(
+            "{n} record unclear: check it in wolkvox",
+            "{n} records unclear: check them in wolkvox",
+            n,
+        ),
+        RecordStatus.INVALID: ngettext("{n} record invalid", "{n} records invalid", n),
+        RecordStatus.NOT_SENT: ngettext("{n} record not sent", "{n} records not sent", n),
+        RecordStatus.VALID: ngettext("{n} record valid", "{n} records valid", n),
+    }
+    return words[RecordStatus(status)].format(n=n)
+
+
+#: What a campaign's start came to: ``started``, or a record status of its call.
+_START_LABELS = {
+    "started": N_("started"),
+    RecordStatus.FAILED: N_("not started: wolkvox refused the start"),
+    RecordStatus.UNKNOWN: N_("start unclear: check in wolkvox"),
+    RecordStatus.NOT_SENT: N_("not started"),
+}
+
+
+def start_label(status: str) -> str:
+    """A start's outcome as a person reads it: the code in English, words otherwise."""
+    if i18n.current() == i18n.DEFAULT or status not in _START_LABELS:
+        return status
+    return _(_START_LABELS[status])
 
 
 class Ended(StrEnum):

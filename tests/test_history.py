@@ -67,3 +67,21 @@ def test_history_of_a_folder_without_runs_says_so(tmp_path):
     assert done.code == 0 and "no runs in" in done.out
     missing = _history(tmp_path / "nowhere")
     assert missing.code == 2 and "is not a folder" in missing.err
+
+
+def test_history_shows_each_start_in_local_time_with_its_offset(tmp_path):
+    import datetime as dt
+
+    from importer.record.history import print_history
+
+    journal = tmp_path / "c.results.journal.jsonl"
+    journal.write_text(
+        '{"event": "start", "version": 1, "input": "c.csv", "source": "CSV", "options": {},'
+        ' "started": "2026-12-02T02:31:54+00:00", "rows": {}, "at": 1796178714.0}\n',
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    print_history(tmp_path, out, zone=dt.timezone(dt.timedelta(hours=-5)))
+    assert out.getvalue().startswith("2026-12-01 21:31:54 (UTC-05:00)  c.results.xlsx: "), (
+        out.getvalue()
+    )

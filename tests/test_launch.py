@@ -505,3 +505,97 @@ def test_undo_after_a_launch_says_the_records_that_go_and_marks_them_deleted(
     assert {r["status"] for r in rows.values()} == {"deleted"}
     assert {r["message"] for r in rows.values()} == {"its campaign was deleted by undo"}
     assert rows[2]["batch"] == 1  # the batch it was sent in stays told
+
+
+def test_a_simulated_run_has_nothing_to_undo_and_its_ids_are_not_in_the_next_simulation(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("WOLKVOX_TOKEN", raising=False)
+    src = write_launch(
+        tmp_path / "lanzamiento.xlsx", [_campaign("Cobranza")],
+        [*_people("Cobranza", 1, 2), ["Cobranza", "Sin teléfono", "3", ""]],
+    )  # fmt: skip
+    done = run_cli("run", src, "--simulate", *FAST)
+    assert done.code == 1, done.out + done.err
+    out = tmp_path / "lanzamiento.results.xlsx"
+    for dry in (["--dry-run"], ["--yes"]):
+        undone = run_cli("undo", out, *dry)
+        assert undone.code == 0, undone.out + undone.err
+        assert (
+            "this run was a simulation (--simulate): nothing was created in wolkvox, so there "
+            "is nothing to undo." in undone.out
+        )
+    retry = tmp_path / "lanzamiento.results.records.retry.xlsx"
+    fixed = load_workbook(retry)
+    ws = fixed.active
+    header = [c.value for c in ws[1]]
+    phone = next(i for i, h in enumerate(header, start=1) if h in ("tel1", "Teléfono 1"))
+    ws.cell(2, phone, "3001234567")
+    fixed.save(retry)
+    again = run_cli("run", "--records", retry, "--simulate", *FAST)
+    assert again.code == 1, again.out + again.err
+    assert "in this simulation: each --simulate starts an empty sandbox" in again.out
+
+
+def test_spanish_output_says_the_statuses_in_spanish_agreeing_with_their_counts(tmp_path):
+    src = write_launch(
+        tmp_path / "lanzamiento.xlsx", [_campaign("Cobranza"), _campaign("Otra", "preview")],
+        [*_people("Cobranza", 1, 2), ["Cobranza", "Sin teléfono", "3", ""]],
+    )  # fmt: skip
+    done = run_cli("run", src, "--simulate", "--start", "--lang", "es", *FAST)
+    assert done.code == 1, done.out + done.err
+    assert "2 creadas\n" in done.out
+    assert "registros: 2 agregados, 1 no válido\n" in done.out
+    assert "inicio de Cobranza: iniciada\n" in done.out
+    history = run_cli("history", tmp_path, "--lang", "es")
+    assert history.code == 0, history.err
+    assert "2 filas: 2 creadas\n" in history.out
+
+
+def _own_launch(path: Path) -> Path:
+    """A launch whose records have the person's own headers and a column of notes."""
+    book = Workbook()
+    ws = book.active
+    ws.title = "campañas"
+    ws.append(CAMPAIGN_HEADER)
+    ws.append(_campaign("Cobranza"))
+    rs = book.create_sheet("registros")
+    rs.append(["Campaña", "Nombre", "Teléfono", "Celular", "Notas"])
+    rs.append(["Cobranza", "Ana", "3001234567", "", "vip"])
+    rs.append(["Cobranza", "Luis", "12345", "3007654321", "llamar tarde"])
+    book.save(path)
+    return path
+
+
+def test_the_records_files_keep_the_persons_headers_and_columns_and_mark_the_bad_cell(tmp_path):
+    src = _own_launch(tmp_path / "propio.xlsx")
+    done = run_cli("run", src, "--simulate", *FAST)
+    assert done.code == 1, done.out + done.err
+    sheet = load_workbook(tmp_path / "propio.results.xlsx")["records"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][6:] == ("Campaña", "Nombre", "Teléfono", "Celular", "Notas")
+    assert rows[2][6:] == ("Cobranza", "Luis", "12345", "3007654321", "llamar tarde")
+    assert sheet["I3"].fill.fgColor.rgb.endswith("FFC7CE") and sheet["I3"].comment is not None
+    retry = load_workbook(tmp_path / "propio.results.records.retry.xlsx").active
+    rows = list(retry.iter_rows(values_only=True))
+    assert rows[0] == ("Campaña", "campaign_id", "Nombre", "Teléfono", "Celular", "Notas",
+                       "original_row", "last_message")  # fmt: skip
+    assert rows[1][:7] == ("Cobranza", "1001", "Luis", "12345", "3007654321", "llamar tarde", "3")
+    assert retry["D2"].fill.fgColor.rgb.endswith("FFC7CE")
+    checked = run_cli("validate", "--records", tmp_path / "propio.results.records.retry.xlsx")
+    assert ", tel1 '12345'" in checked.out, checked.out  # "Celular" is still tel2
+
+
+def test_a_records_retry_file_names_each_record_by_its_first_row_and_its_retry_row(tmp_path):
+    src = _own_launch(tmp_path / "propio.xlsx")
+    assert run_cli("run", src, "--simulate", *FAST).code == 1
+    retry = tmp_path / "propio.results.records.retry.xlsx"
+    checked = run_cli("validate", "--records", retry)
+    assert checked.code == 1
+    assert "  row 3, tel1 '12345': 5 digits are not the length" in checked.out, checked.out
+    assert "(row 2 of the retry file)\n" in checked.out
+    sheet = load_workbook(tmp_path / "propio.results.records.retry.check.xlsx")["records"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:7] == ("row", "status", "campaign_id", "message", "batch", "status_label",
+                           "retry_row")  # fmt: skip
+    assert (rows[1][0], rows[1][6]) == (3, 2)

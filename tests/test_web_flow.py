@@ -362,6 +362,9 @@ CLI_ONLY = {
     # undo, history and the live skills list: the command line's for now
     "no answer to the question": "undo's typed confirmation",
     "no runs in {folder}": "history",
+    # only the command line's simulation ends with its command (the page's lives on)
+    "this run was a simulation (--simulate)": "undo of a command line simulation",
+    "no campaign with campaign_id {value} in this simulation": "records, command line simulation",
     "unfinished: resume it (--resume)": "history",
     "{why}. Nothing was sent. Run the same command again, or give the skills": "the page "
     "keeps to --skills",

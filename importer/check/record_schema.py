@@ -100,6 +100,8 @@ class RecordOptions:
     #: campaign key -> its row in the campaigns sheet, for campaigns whose row is invalid:
     #: the message then points at that row rather than saying no such campaign exists.
     invalid_campaigns: Mapping[str, int] = field(default_factory=dict)
+    #: The campaign list is a simulation's new, empty sandbox's (``--simulate``).
+    simulated: bool = False
 
 
 @dataclass
@@ -409,7 +411,15 @@ class _Explainer:
         return _(template).format(value=shown(value))
 
     def _unknown_campaign(self, column: str, value: str) -> str:
-        if column == "campaign_id":
+        if column == "campaign_id" and self._options.simulated:
+            key = campaign_key(campaign_id=value)
+            text = _(
+                "no campaign with campaign_id {value} in this simulation: each --simulate "
+                "starts an empty sandbox, so the campaign ids of another simulation are not "
+                "there. Simulate the campaigns sheet and its records together, or run without "
+                "--simulate against wolkvox"
+            )
+        elif column == "campaign_id":
             key = campaign_key(campaign_id=value)
             text = _(
                 "no campaign with campaign_id {value} in the operation's campaign list; check "

@@ -163,10 +163,12 @@ def _parse(text: str) -> WorkTime:
     return WorkTime(None, _parse_clock(text))
 
 
-def shown_moment(moment: dt.datetime | str) -> str:
-    """A moment as a person reads it: in this computer's local time, with its offset
-    from UTC (``2026-12-02 09:31:54 (UTC-05:00)``). Journals keep ISO text; text that is
-    no moment is shown as it is."""
+def shown_moment(moment: dt.datetime | str, zone: dt.tzinfo | None = None) -> str:
+    """A moment as a person reads it: in ``zone`` (this computer's time zone when None),
+    with its offset from UTC (``2026-12-02 09:31:54 (UTC-05:00)``). Journals keep ISO text:
+    one written on a machine kept in UTC, or on another computer, still reads in local
+    time; text that is no moment is shown as it is, and a time without offset (an old
+    journal's) as written."""
     if isinstance(moment, str):
         text = moment
         try:
@@ -174,7 +176,7 @@ def shown_moment(moment: dt.datetime | str) -> str:
         except ValueError:
             return text
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone()
+        return f"{moment:%Y-%m-%d %H:%M:%S}"
+    local = moment.astimezone(zone)
     offset = local.strftime("%z") or "+0000"
     return f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"

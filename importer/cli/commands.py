@@ -300,6 +300,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
                 say(text.format(url=box.url))
                 settings.base_url, settings.simulated = box.url, True
+                settings.sandbox_ends = True  # its sandbox ends with this command
                 report = job.run(
                     settings, token=DEFAULT_TOKEN, stop=stop, progress=progress, say=say,
                     records_progress=batches,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from importer import i18n
 from importer.i18n import _, ngettext
-from importer.status import Ended, RecordStatus, Status, label, record_label
+from importer.status import Ended, RecordStatus, Status, counted, label, record_label
 
 if TYPE_CHECKING:
     from importer.check.problems import Problem
@@ -168,7 +168,7 @@ def print_report(report: Report, out: TextIO, err: TextIO) -> None:
 def _print_records(report: Report, out: TextIO, *, dry_run: bool) -> None:
     """The records: how many were read, their problems, the batches that did not go
     well (one line per batch, not per record), their counts and the starts."""
-    from importer.status import RecordStatus, record_label
+    from importer.status import RecordStatus, counted_records, record_label, start_label
 
     records = report.records or []
     read = ngettext("read {n} record from {source}", "read {n} records from {source}",
@@ -179,8 +179,10 @@ def _print_records(report: Report, out: TextIO, *, dry_run: bool) -> None:
         text = _("{problems} problem(s) in {rows} record(s); these records are not sent:")
         print(text.format(problems=len(report.record_problems), rows=invalid), file=out)
         shown = report.record_problems[:SHOWN_PROBLEMS]
+        # A records retry file's records are named by the first sheet's row, as campaigns.
+        originals = {r.row: r.original for r in records if r.original is not None}
         for problem in shown:
-            print(f"  {problem}", file=out)
+            print(f"  {_problem_line(problem, originals)}", file=out)
         if len(report.record_problems) > len(shown):
             more = _("  ... and {n} more: see the results file")
             print(more.format(n=len(report.record_problems) - len(shown)), file=out)
@@ -194,14 +196,12 @@ def _print_records(report: Report, out: TextIO, *, dry_run: bool) -> None:
             print(line.format(batch=r.batch, campaign=r.campaign_id, status=word,
                               message=r.message), file=out)  # fmt: skip
     tally = report.record_counts
-    if i18n.current() == i18n.DEFAULT:
-        told_counts = ", ".join(f"{n} {s}" for s, n in tally.items() if n)
-    else:
-        told_counts = ", ".join(f"{n} {s} ({record_label(s)})" for s, n in tally.items() if n)
+    told_counts = ", ".join(counted_records(s, n) for s, n in tally.items() if n)
     line = _("records: {counts}").format(counts=told_counts or "0")
     print((_("dry run, nothing sent: ") if dry_run else "") + line, file=out)
     for name, status in report.starts.items():
-        print(_("start of {campaign}: {status}").format(campaign=name, status=status), file=out)
+        text = _("start of {campaign}: {status}")
+        print(text.format(campaign=name, status=start_label(status)), file=out)
 
 
 def _problem_line(problem: Problem, originals: dict[int, int]) -> str:
@@ -220,10 +220,8 @@ def _status_word(status: str) -> str:
 
 
 def _count(status: str, n: int) -> str:
-    """``3 created``; in another language than English, its words beside the code."""
-    if i18n.current() == i18n.DEFAULT:
-        return f"{n} {status}"
-    return f"{n} {status} ({label(status)})"
+    """``3 created``; in another language than English, its words (``3 creadas``)."""
+    return counted(status, n)
 
 
 def _print_problems(report: Report, out: TextIO, originals: dict[int, int]) -> None:

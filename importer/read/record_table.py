@@ -30,6 +30,7 @@ from importer.check.record_fields import (
 from importer.errors import InputError
 from importer.i18n import _
 from importer.read.files import read_sheet
+from importer.read.layout import Layout, sheet_layout
 from importer.read.sheet import Sheet
 
 
@@ -50,6 +51,8 @@ class RecordTable:
     notes: list[Problem] = field(default_factory=list)
     header_row: int = 1
     header: list[str] = field(default_factory=list)
+    #: The sheet's own columns (header texts, columns not read), for the files written.
+    layout: Layout = field(default_factory=Layout)
 
 
 def load_records(
@@ -113,6 +116,7 @@ def build_record_table(
         aliases={**match.aliases, **{f: t for f, t in match.mapped.items() if t != f}},
         problems=_overflow_problems(read, match, header_row, len(header)),
         notes=notes, header_row=header_row, header=header,
+        layout=sheet_layout(header, match, read.body, frame.index, header_row),
     )  # fmt: skip
 
 

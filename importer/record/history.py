@@ -9,16 +9,18 @@ included) and cannot disagree with them. The web page lists its working folder's
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
 
+from importer.check.times import shown_moment
 from importer.errors import JournalError
 from importer.i18n import N_, _, ngettext
 from importer.send.journal import JournalState, read, results_for
-from importer.status import Status
+from importer.status import Status, counted
 
 
 class End(StrEnum):
@@ -57,8 +59,6 @@ class Run:
     @property
     def started_shown(self) -> str:
         """When it began, in this computer's local time with its offset."""
-        from importer.check.times import shown_moment
-
         return shown_moment(self.started)
 
     @property
@@ -131,14 +131,20 @@ def _counts(run: Run) -> str:
         if not n:
             continue
         if status == UNRECORDED:
-            parts.append(_("{n} never sent (invalid, or after the run stopped)").format(n=n))
+            text = ngettext(
+                "{n} never sent (invalid, or after the run stopped)",
+                "{n} never sent (invalid, or after the run stopped)",
+                n,
+            )
+            parts.append(text.format(n=n))
         else:
-            parts.append(f"{n} {status}")
+            parts.append(counted(status, n))
     return ", ".join(parts)
 
 
-def print_history(folder: Path, out: TextIO) -> None:
-    """``wolkvox-import history``: each run of ``folder``, oldest first."""
+def print_history(folder: Path, out: TextIO, zone: dt.tzinfo | None = None) -> None:
+    """``wolkvox-import history``: each run of ``folder``, oldest first; times in
+    ``zone`` (this computer's when None)."""
     if not folder.is_dir():
         from importer.errors import UsageError
 
@@ -149,7 +155,7 @@ def print_history(folder: Path, out: TextIO) -> None:
               file=out)  # fmt: skip
     for run in found:
         name = run.results.name if run.results is not None else run.journal.name
-        print(f"{run.started_shown}  {name}: {run.end_words}", file=out)
+        print(f"{shown_moment(run.started, zone)}  {name}: {run.end_words}", file=out)
         where = _("  read {input}; sent to {server}").format(
             input=run.input, server=run.server or _("(no server)")
         )

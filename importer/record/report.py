@@ -171,7 +171,7 @@ def finish(
 
         def more(book: Any) -> None:
             record_results.add_records_sheet(
-                book, table.frame, recorded, records.checked.problems, table.notes
+                book, table.frame, recorded, records.checked.problems, table.notes, table.layout
             )
 
     records_retry, records_retry_rows = None, 0
@@ -187,7 +187,11 @@ def finish(
         records_retry = record_results.records_retry_path(out)
         if recorded is not None and records is not None and not settings.dry_run:
             records_retry_rows = record_results.write_records_retry(
-                records_retry, records.table.frame, recorded, records.checked.problems
+                records_retry,
+                records.table.frame,
+                recorded,
+                records.checked.problems,
+                records.table.layout,
             )
         elif records_retry.exists() and not settings.dry_run:
             records_retry.unlink()

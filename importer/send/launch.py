@@ -146,11 +146,13 @@ def check(
     table: record_table.RecordTable, path: Path, sheet: str | None,
     campaigns: Sequence[tuple[str, str]], invalid: Mapping[str, int],
     listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool = True,
+    simulated: bool = False,
 ) -> RecordsLoaded:  # fmt: skip
     """Check every record against the campaigns it may go into: the campaigns sheet's and,
     when the list was read (``listed``), the operation's. A dry run has no list: a record
     naming its campaign by ``campaign_id`` is then taken as naming one that exists, and so
-    is one naming it by name when there is no campaigns sheet (``sheet_given`` False)."""
+    is one naming it by name when there is no campaigns sheet (``sheet_given`` False).
+    ``simulated``: the list is a new sandbox's, which holds no campaign of another run."""
     known = record_schema.known_campaigns(campaigns)
     if listed is None:
         frame = table.frame
@@ -166,15 +168,17 @@ def check(
     else:
         for key, info in listed.items():
             known.setdefault(key, str(info.get("type") or ""))
-    return checked_with(table, path, sheet, known, invalid, dict(listed or {}))
+    return checked_with(table, path, sheet, known, invalid, dict(listed or {}), simulated)
 
 
 def checked_with(
     table: record_table.RecordTable, path: Path, sheet: str | None, known: Mapping[str, str],
-    invalid: Mapping[str, int], listed: Mapping[str, Any],
+    invalid: Mapping[str, int], listed: Mapping[str, Any], simulated: bool = False,
 ) -> RecordsLoaded:  # fmt: skip
     """The check of :func:`check` from what a journal kept of it (resume, ``report``)."""
-    options = record_schema.RecordOptions(campaigns=dict(known), invalid_campaigns=dict(invalid))
+    options = record_schema.RecordOptions(
+        campaigns=dict(known), invalid_campaigns=dict(invalid), simulated=simulated
+    )
     checked = record_schema.validate_records(table.frame, options, table.problems)
     return RecordsLoaded(table, checked, path, sheet, dict(known), dict(listed))
 

@@ -342,6 +342,14 @@ def undo(
     clock = clock or Clock(time.time, time.sleep)
     stop = stop if stop is not None else StopFlag()
     out, path, state = _checked_journal(target)
+    if (state.header.get("options") or {}).get("simulated"):
+        # Its sandbox ended with the command that ran it: what it created is gone, and
+        # there is no token to ask for.
+        text = _(
+            "this run was a simulation (--simulate): nothing was created in wolkvox, so there "
+            "is nothing to undo."
+        )
+        return Undone(None, nothing=text, dry_run=dry_run)
     created, done, _ids = _targets(state)
     if not created:
         if done:
