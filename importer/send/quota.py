@@ -113,14 +113,26 @@ def check_quota(
     )
     rows = len(table.frame) - len(checked.invalid)
     reads_skills = bool(settings.live_skills and settings.validation.skills is None)
+    return read_quota(
+        settings.base_url, token, rows=rows, needed=rows + 1 + int(reads_skills),
+        reads_skills=reads_skills, timeout=settings.timeout, session=session,
+    )  # fmt: skip
+
+
+def read_quota(
+    base_url: str, token: str, *, rows: int, needed: int, reads_skills: bool = False,
+    timeout: float, session: requests.Session | None = None,
+) -> Quota:  # fmt: skip
+    """Read ``token_info`` once (one call, on the token lock) and set it against the
+    ``needed`` calls of a run of ``rows`` rows. Raises :class:`ListRefused` when wolkvox
+    refuses it the way any call would be (a wrong token), :class:`ApiStopped` else."""
     with TokenLock(token):
-        client = WolkvoxClient(settings.base_url, token, session=session,
-                               timeout=settings.timeout)  # fmt: skip
+        client = WolkvoxClient(base_url, token, session=session, timeout=timeout)
         try:
             info = client.token_info()
         finally:
             client.session.close()
     return Quota(
         limit=_number(info.get("token_limit")), used=_number(info.get("token_use_today")),
-        rows=rows, needed=rows + 1 + int(reads_skills), reads_skills=reads_skills,
+        rows=rows, needed=needed, reads_skills=reads_skills,
     )  # fmt: skip

@@ -26,7 +26,12 @@ from importer.read import load
 from importer.read.layout import original_rows
 from importer.record import results as results_module
 from importer.send.client import base_url_for
-from importer.send.policy import DAILY_CALLS, DEFAULT_BATCH, ESTIMATED_CALL_SECONDS
+from importer.send.policy import (
+    DAILY_CALLS,
+    DEFAULT_BATCH,
+    DEFAULT_TIMEOUT,
+    ESTIMATED_CALL_SECONDS,
+)
 from importer.status import Ended, Status, label
 from importer.web import corrected
 from importer.web.app import Context, Data, context, post, render
@@ -54,6 +59,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/send", send_page),
         post("/send", send),
+        post("/quota", quota),
         post("/stop", stop),
         post("/resume", resume),
         post("/close", close),
@@ -111,7 +117,7 @@ def _per_call(ctx: Context) -> float:
 
 async def send_page(
     request: Request, error: str = "", status: int = 200,
-    refused_now: dict[str, str] | None = None,
+    refused_now: dict[str, str] | None = None, quota_lines: list[str] | None = None,
 ) -> Response:  # fmt: skip
     """Step 4: what will be sent and where, or the run going on; while a run is
     unfinished, the choice to resume or close it instead. A run wolkvox refused before
@@ -155,6 +161,7 @@ async def send_page(
         labels=_labels(),
         version=ws.version,
         records=_records_plan(ctx),
+        quota=quota_lines,
     )
 
 
@@ -258,6 +265,37 @@ async def send(request: Request, data: Data) -> Response:
         # the retry file; the Send page would only show the form again.
         return _see("/results")
     return _see("/send")
+
+
+async def quota(request: Request, data: Data) -> Response:
+    """The Send step's "calls left today" button: ``token_info`` read once, with the token
+    Send would use, set against the calls this run needs. Nothing is sent; the token is
+    neither shown nor kept."""
+    from importer.job import REFUSED_AT_START, NothingSent
+    from importer.send.client import ListRefused
+    from importer.send.quota import read_quota
+
+    ctx = context(request)
+    ws = ctx.workspace
+    if ws.table is None or ws.checked is None:
+        return _see("/")
+    if ctx.runs.active:  # the run holds the token lock: its own progress says enough
+        return _see("/send")
+    plan = Plan(ws.sendable(), _per_call(ctx))
+    try:
+        token, base_url = _where(ctx, data)
+        timeout = float(getattr(ctx.launch.args, "timeout", None) or DEFAULT_TIMEOUT)
+        told = await run_in_threadpool(
+            lambda: read_quota(base_url, token, rows=plan.rows, needed=plan.calls, timeout=timeout)
+        )
+    except ListRefused as exc:
+        if exc.answer.reason in REFUSED_AT_START:  # a wrong token or address: said as at Send
+            refused = _refusal(NothingSent(exc.answer, resume=False))
+            return await send_page(request, status=400, refused_now=refused)
+        return await send_page(request, str(exc), 503)
+    except ImporterError as exc:
+        return await send_page(request, str(exc), 400)
+    return await send_page(request, quota_lines=told.lines())
 
 
 async def _connect_at_send(
