@@ -194,7 +194,7 @@ def test_the_quota_stops_the_launch_and_the_rest_waits_in_the_retry_file(
     retry = load_workbook(tmp_path / "l.results.records.retry.xlsx", read_only=True).active
     rows = list(retry.iter_rows(values_only=True))
     ids = {c["campaign_name"]: c["campaign_id"] for c in box.state.campaigns}
-    assert rows[0][:3] == ("campaign_name", "campaign_id", "customer_name")
+    assert rows[0][:3] == ("Campaña", "campaign_id", "Nombre")  # the person's own headers
     assert [r[1] for r in rows[1:]] == [ids["Uno"], ids["Uno"], ids["Dos"], ids["Dos"]]
 
 

@@ -113,7 +113,24 @@ def fold(text: str) -> str:
             continue
         kept.append(ch)
     # "¿Editable?", "Skill:", "(Notas)": punctuation around a header is no part of its name
-    return "".join(kept).strip(_AROUND).casefold()
+    return _trim("".join(kept)).casefold()
+
+
+def _trim(text: str) -> str:
+    """``text`` without the punctuation around it, but for a closing bracket whose opening
+    one is inside: "Nombre (2)" keeps its "(2)", which tells it from "Nombre"."""
+    start, end = 0, len(text)
+    while start < end and text[start] in _AROUND:
+        start += 1
+    while end > start and text[end - 1] in _AROUND:
+        opening = _OPENING.get(text[end - 1])
+        if opening is not None and opening in text[start : end - 1]:
+            break
+        end -= 1
+    return text[start:end]
+
+
+_OPENING = {")": "(", "]": "[", "}": "{"}
 
 
 def _punctuation() -> str:
