@@ -289,6 +289,7 @@ def grid_case(web: Web, rows: int, budget: float, changes: int) -> list[dict]:
             columns.append(change_once(page, lambda: column_set(page)))
             undos.append(change_once(page, lambda: page.get_by_test_id("undo").click()))
         page.locator('a.step[href$="/columns"]').click()
+        page.get_by_test_id("values-type_campaign").wait_for()  # the step, not the review left
         for _ in range(changes):
             mappings.append(change_once(page, lambda: map_values(page), VALUES_PROBE))
             page.evaluate("""() => fetch(document.querySelector('meta[name="page-root"]').content
