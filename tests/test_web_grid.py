@@ -489,3 +489,42 @@ def test_a_sheet_sent_is_not_offered_again_and_a_new_upload_discards_nothing(tmp
         send = page.get("/send").text
         assert 'data-testid="to-send-count"' not in send and "/results" in send
         assert "discards" not in page.get("/").text
+
+
+@pytest.mark.parametrize(("language", "offered", "link"), [
+    ("en", "type_campaign: 1 value found is not one wolkvox accepts",
+     "Map the values of type_campaign (1 value with problems)"),
+    ("es", "type_campaign: 1 valor encontrado no es de los que wolkvox acepta",
+     "Asignar los valores de type_campaign (1 valor con problemas)"),
+])  # fmt: skip
+def test_values_the_check_refuses_land_the_upload_on_the_values_section(
+    tmp_path, language, offered, link
+):
+    with page_for(tmp_path / "work", language=language) as page:
+        landed = page.upload(write_csv(tmp_path / "v.csv", ROWS))
+        assert landed.url.path == "/columns" and 'data-testid="values-type_campaign"' in landed.text
+        assert offered in landed.text
+        assert 'data-testid="values-refused-enable_edition"' in landed.text
+        # and the review offers the way back to them, with how many values have problems
+        review = page.get("/review").text
+        assert link in review and 'columns?values=1#values-type_campaign"' in review
+
+
+def test_a_sheet_whose_values_are_all_accepted_goes_straight_to_the_review(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        sheet = write_csv(tmp_path / "ok.csv", [row("Uno", type_campaign="Predictiva")])
+        landed = page.upload(sheet)
+        assert landed.url.path == "/review" and "values-link-" not in landed.text
+
+
+def test_values_are_offered_while_another_column_is_unresolved_and_applied_after(tmp_path):
+    text = "campaign_nme,type_campaign,skill_id\nUno,x,101\nDos,preview,101\n"
+    sheet = tmp_path / "u.csv"
+    sheet.write_text(text, encoding="utf-8")
+    with page_for(tmp_path / "work") as page:
+        landed = page.upload(sheet)
+        assert page.ctx.workspace.table is None
+        assert 'data-testid="values-type_campaign"' in landed.text
+        page.post("/values", {"column": "type_campaign", "from-0": "x", "to-0": "preview"})
+        page.post("/columns", {"map-0": "campaign_name"})
+        assert page.ctx.workspace.table.frame.at[2, "type_campaign"] == "preview"
