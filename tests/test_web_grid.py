@@ -528,3 +528,33 @@ def test_values_are_offered_while_another_column_is_unresolved_and_applied_after
         page.post("/values", {"column": "type_campaign", "from-0": "x", "to-0": "preview"})
         page.post("/columns", {"map-0": "campaign_name"})
         assert page.ctx.workspace.table.frame.at[2, "type_campaign"] == "preview"
+
+
+def test_a_column_of_the_persons_own_name_placed_on_the_page_keeps_it_and_reads_back(tmp_path):
+    from importer.record.results import retry_path
+
+    from .conftest import write_xlsx
+
+    sheet = write_xlsx(
+        tmp_path / "own.xlsx",
+        [["Nombre", "Tipo", "Mi columna"], ["Uno", "preview", "101"], ["Dos", "preview", ""]],
+    )
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        page.post("/columns", {"map-2": "skill_id"})
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        out = page.ctx.runs.current.out
+        results = [c for c in sheet_rows(out.read_bytes())[0] if c]
+        retry = retry_path(out)
+        retried = [c for c in sheet_rows(retry.read_bytes())[0] if c]
+    # the person's header, with the field it was placed on (so that it reads back alone)
+    for header in (results, retried):
+        assert "Mi columna (skill_id)" in header and "skill_id" not in header, header
+    # the retry file fed back in reads the same columns, with no choice to make again
+    with page_for(tmp_path / "again") as page:
+        page.upload(retry)
+        ws = page.ctx.workspace
+        assert not ws.needs_columns()
+        read = {c.field: c.header for c in ws.table.layout.columns if c.field}
+    assert read["skill_id"] == "Mi columna (skill_id)" and read["campaign_name"] == "Nombre"

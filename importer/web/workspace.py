@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from importer.check import schema
 from importer.check.cells import by_value, clean_cell, clean_header
-from importer.check.columns import FIELDS, REQUIRED_COLUMNS, match_header
+from importer.check.columns import FIELDS, REQUIRED_COLUMNS, bracketed, match_header
 from importer.check.problems import Problem, Rule
 from importer.check.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
 from importer.errors import InputError, UsageError
@@ -963,7 +963,7 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
         if column is not None:
             # a placed column keeps its own header where that alone names its field
             own = text not in mapping or match_header([text]).positions.get(column) == 0
-            cells.append(text if own else column)
+            cells.append(text if own else _placed_header(text, column))
         else:
             key, shown = named.get(pos, (None, ""))
             for name in (text, shown):
@@ -981,6 +981,15 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
     cells[last:last] = added
     columns[last:last] = added
     return cells, columns
+
+
+def _placed_header(text: str, field: str) -> str:
+    """The run input's header for a column the person placed: their text with the field
+    in brackets ("Mi columna (skill_id)"), which the engine reads as that field with no
+    choice to remember, so the results, the retry file and a report or resume from the
+    journal keep the person's name; the field's name where even that would not read."""
+    shown = bracketed(text, field)
+    return shown if match_header([shown]).positions.get(field) == 0 else field
 
 
 def write_run_input(
