@@ -89,3 +89,14 @@ def test_punctuation_around_a_header_is_ignored():
     assert match.positions == {
         "campaign_name": 0, "skill_id": 1, "enable_edition": 2, "campaign_description": 3,
     }  # fmt: skip
+
+
+def test_a_header_with_a_fields_own_name_in_brackets_at_its_end_is_that_field():
+    assert match_header(["Mi columna (skill_id)"]).positions == {"skill_id": 0}
+    assert match_header(["Nombre", "Tipo", "Mi columna (skill_id)"]).positions == {
+        "campaign_name": 0, "type_campaign": 1, "skill_id": 2,
+    }  # fmt: skip
+    # only a field's own name: an alias or another word in brackets names nothing
+    assert match_header(["Mi columna (skill)"]).positions == {}
+    assert "skill_id" not in match_header(["Mi columna (skill_id) extra"]).positions
+    assert match_header(["Nombre (2)", "Nombre"]).positions == {"campaign_name": 1}

@@ -489,3 +489,72 @@ def test_a_sheet_sent_is_not_offered_again_and_a_new_upload_discards_nothing(tmp
         send = page.get("/send").text
         assert 'data-testid="to-send-count"' not in send and "/results" in send
         assert "discards" not in page.get("/").text
+
+
+@pytest.mark.parametrize(("language", "offered", "link"), [
+    ("en", "type_campaign: 1 value found is not one wolkvox accepts",
+     "Map the values of type_campaign (1 value with problems)"),
+    ("es", "type_campaign: 1 valor encontrado no es de los que wolkvox acepta",
+     "Asignar los valores de type_campaign (1 valor con problemas)"),
+])  # fmt: skip
+def test_values_the_check_refuses_land_the_upload_on_the_values_section(
+    tmp_path, language, offered, link
+):
+    with page_for(tmp_path / "work", language=language) as page:
+        landed = page.upload(write_csv(tmp_path / "v.csv", ROWS))
+        assert landed.url.path == "/columns" and 'data-testid="values-type_campaign"' in landed.text
+        assert offered in landed.text
+        assert 'data-testid="values-refused-enable_edition"' in landed.text
+        # and the review offers the way back to them, with how many values have problems
+        review = page.get("/review").text
+        assert link in review and 'columns?values=1#values-type_campaign"' in review
+
+
+def test_a_sheet_whose_values_are_all_accepted_goes_straight_to_the_review(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        sheet = write_csv(tmp_path / "ok.csv", [row("Uno", type_campaign="Predictiva")])
+        landed = page.upload(sheet)
+        assert landed.url.path == "/review" and "values-link-" not in landed.text
+
+
+def test_values_are_offered_while_another_column_is_unresolved_and_applied_after(tmp_path):
+    text = "campaign_nme,type_campaign,skill_id\nUno,x,101\nDos,preview,101\n"
+    sheet = tmp_path / "u.csv"
+    sheet.write_text(text, encoding="utf-8")
+    with page_for(tmp_path / "work") as page:
+        landed = page.upload(sheet)
+        assert page.ctx.workspace.table is None
+        assert 'data-testid="values-type_campaign"' in landed.text
+        page.post("/values", {"column": "type_campaign", "from-0": "x", "to-0": "preview"})
+        page.post("/columns", {"map-0": "campaign_name"})
+        assert page.ctx.workspace.table.frame.at[2, "type_campaign"] == "preview"
+
+
+def test_a_column_of_the_persons_own_name_placed_on_the_page_keeps_it_and_reads_back(tmp_path):
+    from importer.record.results import retry_path
+
+    from .conftest import write_xlsx
+
+    sheet = write_xlsx(
+        tmp_path / "own.xlsx",
+        [["Nombre", "Tipo", "Mi columna"], ["Uno", "preview", "101"], ["Dos", "preview", ""]],
+    )
+    with page_for(tmp_path / "work") as page:
+        page.upload(sheet)
+        page.post("/columns", {"map-2": "skill_id"})
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        out = page.ctx.runs.current.out
+        results = [c for c in sheet_rows(out.read_bytes())[0] if c]
+        retry = retry_path(out)
+        retried = [c for c in sheet_rows(retry.read_bytes())[0] if c]
+    # the person's header, with the field it was placed on (so that it reads back alone)
+    for header in (results, retried):
+        assert "Mi columna (skill_id)" in header and "skill_id" not in header, header
+    # the retry file fed back in reads the same columns, with no choice to make again
+    with page_for(tmp_path / "again") as page:
+        page.upload(retry)
+        ws = page.ctx.workspace
+        assert not ws.needs_columns()
+        read = {c.field: c.header for c in ws.table.layout.columns if c.field}
+    assert read["skill_id"] == "Mi columna (skill_id)" and read["campaign_name"] == "Nombre"

@@ -204,8 +204,9 @@ def test_a_column_placed_on_the_page_reads_back_alone_in_the_retry_file(tmp_path
     retry = tmp_path / "m.results.retry.xlsx"
     retry.write_bytes(page.get("/download/retry").content)
     got = [c.value for c in book_of(retry.read_bytes()).active[1]]
-    assert got == ["campaign_name", "tipo", "id skill", "skill (not read)", "Notas",
-                   "original_row", "last_message"]  # fmt: skip
+    # the placed column keeps the person's header, with its field so that it reads alone
+    assert got == ["Campaña interna (campaign_name)", "tipo", "id skill", "skill (not read)",
+                   "Notas", "original_row", "last_message"]  # fmt: skip
     back = load_table(retry)  # no choices needed: it loads by itself
     assert back.frame.loc[2, "campaign_name"] == "Dos" and back.frame.loc[2, "skill_id"] == "999"
     results = book_of(page.get("/download/results").content)["results"]

@@ -209,7 +209,6 @@ def match_header(
     which kind of sheet this is (campaigns unless told).
     """
     mapping = mapping or {}
-    lookup = table.lookup
     texts = [str(raw).strip() for raw in cells]
     taken = {mapping[t] for t in texts if t in mapping and mapping[t] is not None}
     positions: dict[str, int] = {}
@@ -221,7 +220,7 @@ def match_header(
     for pos, text in enumerate(texts):
         if not text:
             continue
-        found = mapping[text] if text in mapping else lookup.get(fold(text))
+        found = mapping[text] if text in mapping else _named(text, table)
         if text not in mapping:
             if found is None and (guess := _guess(text, table)):
                 misspelt.append((text, guess))
@@ -243,6 +242,23 @@ def match_header(
     return HeaderMatch(positions, aliases, ignored, misspelt, duplicated, mapped)
 
 
+def _named(text: str, table: FieldTable = CAMPAIGN_TABLE) -> str | None:
+    """The field (or retry column) a header names: by its name or an alias; else by a
+    field's own name in brackets at its end, "Mi columna (skill_id)", which is how the
+    files written keep a person's header for a column they placed on the page."""
+    found = table.lookup.get(fold(text))
+    if found is not None or not text.endswith(")") or "(" not in text:
+        return found
+    own, _sep, inner = text[:-1].rpartition("(")
+    named = {fold(f): f for f in table.fields}.get(fold(inner))
+    return named if own.strip() and inner.strip() == named else None
+
+
+def bracketed(header: str, name: str) -> str:
+    """``header`` with the field ``name`` in brackets: read back as that field alone."""
+    return f"{header} ({name})"
+
+
 def _guess(text: str, table: FieldTable = CAMPAIGN_TABLE) -> str | None:
     """The field an unknown header probably means, if it is close to one."""
     folded = fold(text)
@@ -254,5 +270,5 @@ def _guess(text: str, table: FieldTable = CAMPAIGN_TABLE) -> str | None:
 
 def header_score(cells: list[str], table: FieldTable = CAMPAIGN_TABLE) -> int:
     """How many distinct known fields a row names: used to find the header row."""
-    lookup = table.lookup
-    return len({lookup[f] for f in map(fold, cells) if f in lookup and lookup[f] in table.fields})
+    named = (_named(str(c).strip(), table) for c in cells)
+    return len({f for f in named if f in table.fields})

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from importer.check.cells import clean_values
-from importer.check.columns import FIELDS, HeaderMatch, match_header
+from importer.check.columns import FIELDS, HeaderMatch, bracketed, match_header
 from importer.i18n import _
 
 #: The key of a column the importer does not read, in the files written: never a field.
@@ -86,8 +86,10 @@ def default_layout() -> Layout:
 def readable_headers(columns: Sequence[Column]) -> list[str]:
     """Header texts for ``columns`` that the loader reads back as the same columns, alone.
 
-    The person's own text where it names its field by itself (names and aliases); the
-    field's name where it was placed by a choice on the page. A column that is not read
+    The person's own text where it names its field by itself (names and aliases); where
+    it was placed by a choice on the page, the person's text with the field's name in
+    brackets ("Mi columna (skill_id)", which the loader reads as that field), or the
+    field's name when even that would not read back. A column that is not read
     keeps its text unless that text would be taken for a field (or for a misspelt
     one), which would stop the file from loading back.
     """
@@ -95,7 +97,7 @@ def readable_headers(columns: Sequence[Column]) -> list[str]:
     for c in columns:
         alone = match_header([c.header])
         if c.field is not None:
-            shown.append(c.header if alone.positions.get(c.field) == 0 else c.field)
+            shown.append(c.header if alone.positions.get(c.field) == 0 else _placed(c))
         elif alone.positions or alone.misspelt:
             shown.append(_("{header} (not read)").format(header=c.header))
         else:
@@ -106,6 +108,15 @@ def readable_headers(columns: Sequence[Column]) -> list[str]:
         # Texts that only clash together: the field names cannot clash with anything.
         return [c.field or f"{c.header} ({i + 1})" for i, c in enumerate(columns)]
     return shown
+
+
+def _placed(c: Column) -> str:
+    """The header of a column placed by a choice: the person's text with its field."""
+    if c.header and c.header != c.field:
+        text = bracketed(c.header, c.field or "")
+        if match_header([text]).positions.get(c.field or "") == 0:
+            return text
+    return c.field or c.header
 
 
 def original_rows(frame: pd.DataFrame) -> dict[int, int]:

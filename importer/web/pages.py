@@ -115,7 +115,19 @@ async def upload(request: Request, data: Data) -> Response:
         where, ws.operation_error = None, str(exc)
     if where is not None:
         await run_in_threadpool(connect_review, ws, ctx.launch, *where)
-    return _see("/columns" if ws.needs_columns() else "/review")
+    return _see(_after_reading(ws))
+
+
+def _after_reading(ws: Any) -> str:
+    """Where a file just read goes: the columns when they need the person; the columns'
+    Values section when a field with a fixed set of values holds values the check
+    refuses (they are mapped there at once); else the review."""
+    with ws.lock:
+        if ws.needs_columns():
+            return "/columns"
+        if ws.refused_values():
+            return "/columns?values=1#values-title"
+    return "/review"
 
 
 def connect_review(ws: Any, launch: Any, base_url: str, token: str) -> ImporterError | None:
@@ -145,7 +157,7 @@ async def sheet(request: Request, data: Data) -> Response:
         await run_in_threadpool(ws.locked, ws.choose_sheet, name)
     except InputError as exc:
         return await upload_error(request, 400, str(exc))
-    return _see("/columns" if ws.needs_columns() else "/review")
+    return _see(_after_reading(ws))
 
 
 async def columns_page(request: Request) -> Response:
@@ -157,7 +169,8 @@ async def columns_page(request: Request) -> Response:
         return render(
             request, "columns.html", reading=ws.reading(), columns=ws.columns(), error=ws.error,
             fields=FIELDS, distinct=ws.distinct_values(), allowed=FIXED_VALUES,
-            mapped=request.query_params.get("mapped", ""),
+            mapped=request.query_params.get("mapped", ""), refused=ws.refused_values(),
+            kept_for_later=ws.table is None,
         )  # fmt: skip
 
 
@@ -248,6 +261,7 @@ async def review_page(request: Request) -> Response:
             undo_label=_undo_label(ws),
             fixed=FIXED_VALUES,
             has_records=ws.records.table is not None,
+            refused=ws.refused_values(),
             **_operation_values(ws),
         )
 
@@ -421,8 +435,8 @@ async def column_set(request: Request, data: Data) -> Response:
 async def values(request: Request, data: Data) -> Response:
     """The columns step's value mapping: each value found becomes the value chosen."""
     ws = context(request).workspace
-    if ws.table is None:
-        return _see("/columns" if ws.upload is not None else "/")
+    if ws.upload is None:
+        return _see("/")
     column = str(data.get("column", ""))
     chosen = {}
     for key, found in data.items():
@@ -431,6 +445,9 @@ async def values(request: Request, data: Data) -> Response:
             if to:
                 chosen[str(found)] = to
     try:
+        if ws.table is None:  # another column is unresolved: kept until the table reads
+            await run_in_threadpool(ws.locked, ws.remember_values, column, chosen)
+            return _see(f"/columns?values=1#values-{column}")
         n = await run_in_threadpool(ws.locked, ws.map_values, column, chosen)
     except InputError as exc:
         return error_page_for(request, str(exc))

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from importer.check import schema
 from importer.check.cells import by_value, clean_cell, clean_header
-from importer.check.columns import FIELDS, REQUIRED_COLUMNS, match_header
+from importer.check.columns import FIELDS, REQUIRED_COLUMNS, bracketed, match_header
 from importer.check.problems import Problem, Rule
 from importer.check.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
 from importer.errors import InputError, UsageError
@@ -518,14 +518,12 @@ class Workspace:
         for a value the check accepts as it is (``predictiva``, ``sí``), "" to leave it
         (changing it would mark cells edited for nothing); else the nearest allowed
         value, if one is close."""
-        if self.table is None:
-            return {}
-        frame = self.table.frame
         out: dict[str, list[tuple[str, int, str]]] = {}
         for column, allowed in FIXED_VALUES.items():
-            if column not in {c.field for c in self.table.layout.columns}:
+            cells = self._cells_of(column)
+            if cells is None:
                 continue
-            counts = frame[column].value_counts()
+            counts = cells.value_counts()
             found = []
             for value, n in counts.items():
                 value = str(value)
@@ -538,6 +536,41 @@ class Workspace:
             if found:
                 out[column] = sorted(found, key=lambda f: (-f[1], f[0]))[:MAX_DISTINCT]
         return out
+
+    def _cells_of(self, column: str) -> pd.Series | None:
+        """The cells of ``column`` as read: from the table, or, while another column is
+        still unresolved and the table cannot be read, from the sheet's own column that
+        is already read as that field (so its values can be mapped meanwhile)."""
+        if self.table is not None:
+            if column not in {c.field for c in self.table.layout.columns}:
+                return None
+            return self.table.frame[column]
+        raw = self.raw
+        at = [c.position for c in self.columns() if c.field == column and not c.unresolved]
+        if raw is None or len(at) != 1 or at[0] not in raw.body.columns:
+            return None
+        return raw.body[at[0]].map(lambda v: "" if v is None else clean_cell(str(v)))
+
+    def refused_values(self) -> dict[str, int]:
+        """For each field with a fixed set of values: how many distinct values found in
+        it the check refuses (an empty cell is a missing value, not one to map)."""
+        out = {}
+        for column, found in self.distinct_values().items():
+            refused = sum(1 for v, _n, _to in found if v and READ_AS[column](v) not in
+                          FIXED_VALUES[column])  # fmt: skip
+            if refused:
+                out[column] = refused
+        return out
+
+    def remember_values(self, column: str, chosen: Mapping[str, str]) -> None:
+        """Keep the values chosen for ``column`` while the table cannot be read yet:
+        they are applied (one step of Undo) once the columns are chosen."""
+        allowed = FIXED_VALUES.get(column)
+        if allowed is None:
+            raise InputError(_("There is no column {column}.").format(column=column))
+        chosen = {k: v for k, v in chosen.items() if v in allowed and k != v}
+        self.values.setdefault(column, {}).update(chosen)
+        self.remembered.put_values(self.header, self.values)
 
     def exclude(self, row: int, *, out: bool = True) -> None:
         """Leave ``row`` out of the run (or take it back in)."""
@@ -930,7 +963,7 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
         if column is not None:
             # a placed column keeps its own header where that alone names its field
             own = text not in mapping or match_header([text]).positions.get(column) == 0
-            cells.append(text if own else column)
+            cells.append(text if own else _placed_header(text, column))
         else:
             key, shown = named.get(pos, (None, ""))
             for name in (text, shown):
@@ -948,6 +981,15 @@ def run_layout(table: load.Table, mapping: Mapping_) -> tuple[list[str], list[st
     cells[last:last] = added
     columns[last:last] = added
     return cells, columns
+
+
+def _placed_header(text: str, field: str) -> str:
+    """The run input's header for a column the person placed: their text with the field
+    in brackets ("Mi columna (skill_id)"), which the engine reads as that field with no
+    choice to remember, so the results, the retry file and a report or resume from the
+    journal keep the person's name; the field's name where even that would not read."""
+    shown = bracketed(text, field)
+    return shown if match_header([shown]).positions.get(field) == 0 else field
 
 
 def write_run_input(

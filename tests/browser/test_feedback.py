@@ -26,6 +26,9 @@ def test_a_column_replaced_says_how_many_cells_changed_and_an_empty_values_table
     server = start_web()
     pages.open_page(page, server.url, "en")
     find(page, "file-input").set_input_files(str(path))
+    # values the check refuses land the upload on the Values section first
+    expect(find(page, "values-refused-type_campaign")).to_be_visible()
+    find(page, "values-to-review").click()
     expect(find(page, "problem-count")).to_be_visible()
     find(page, "bulk").locator("summary").click()
     find(page, "bulk-column").select_option("type_campaign")
