@@ -175,7 +175,7 @@ def test_spanish_headers_of_a_csv_come_back_in_the_retry_file(tmp_path, box):
     assert back.frame.loc[2, "skill_id"] == "999" and back.frame.loc[2, "original_row"] == "3"
 
 
-def test_headers_that_would_not_read_back_alone_are_written_as_field_names():
+def test_headers_that_would_not_read_back_alone_are_written_with_their_field_names():
     from importer.check.columns import match_header
 
     header = ["Campaña X", "skill", "id skill", "Notas"]
@@ -185,7 +185,7 @@ def test_headers_that_would_not_read_back_alone_are_written_as_field_names():
 
     layout = sheet_layout(header, match, pd.DataFrame(), pd.RangeIndex(0), 1)
     shown = readable_headers(layout.columns)
-    assert shown[0] == "campaign_name"  # chosen on the page: its field's name
+    assert shown[0] == "Campaña X (campaign_name)"  # chosen on the page: theirs, with its field
     assert shown[1] == "skill"  # an alias reads back by itself
     assert shown[2] == "id skill (not read)" and shown[3] == "Notas"
     again = match_header(shown)
