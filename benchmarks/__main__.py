@@ -295,6 +295,7 @@ def launch_batches(sizes: Sizes, work: Path) -> Case:
     import requests
 
     from importer.cli import commands as cli
+    from importer.read import record_table
     from importer.send import launch
     from importer.send.journal import read
 
@@ -307,7 +308,7 @@ def launch_batches(sizes: Sizes, work: Path) -> Case:
         # 15 columns: 200,000 rows of the 20 of case 11 pass the 4,000,000 cells a file may use.
         writer.writerow(["campaign_id", *data.RECORD_COLUMNS[1:15]])
         writer.writerows([["1001", *r[1:15]] for r in rows])
-    table, sheet = launch.read_records(path)
+    table, sheet = record_table.load_records(path)
     loaded = launch.check(
         table, path, sheet, [], {}, {"id:1001": {"id": "1001", "type": "preview"}}
     )

@@ -49,7 +49,7 @@ def load_validate_records(path: Path) -> None:
     from importer.check import record_schema
     from importer.read import record_table
 
-    table = record_table.load_records(path)
+    table, _sheet = record_table.load_records(path)
     campaigns = record_schema.known_campaigns(
         [(f"Cobranza {i:02d}", "predictive") for i in range(CAMPAIGNS)]
     )

@@ -22,7 +22,7 @@ import requests
 from importer.check import schema
 from importer.errors import ApiStopped, ImporterError, InputError, JournalError, UsageError
 from importer.i18n import _, ngettext
-from importer.read import load
+from importer.read import load, record_table
 from importer.record import record_results, results
 from importer.record.report import Loaded, Report, finish
 from importer.send import launch
@@ -488,9 +488,9 @@ def _load(settings: Settings) -> Loaded:
             message = _("--records {path}: no such file. Check the path and try again.")
             raise InputError(message.format(path=settings.records))
         loaded.records_path = settings.records
-        loaded.records_table, loaded.records_sheet = launch.read_records(settings.records)
+        loaded.records_table, loaded.records_sheet = record_table.load_records(settings.records)
     else:
-        sheet = launch.records_sheet(table.sheets)
+        sheet = record_table.records_sheet(table.sheets)
         if sheet is not None:
             if len(table.sheets) == 2 and table.sheet is not None:
                 # A launch workbook: which sheet is which is plain, no need to say it.
@@ -499,7 +499,7 @@ def _load(settings: Settings) -> Loaded:
                 table.warnings = [w for w in table.warnings if w != said]
             loaded.records_path = settings.input
             loaded.records_sheet = sheet
-            loaded.records_table, _sheet = launch.read_records(settings.input, sheet)
+            loaded.records_table, _sheet = record_table.load_records(settings.input, sheet)
     return loaded
 
 
@@ -972,5 +972,5 @@ def _load_recorded(settings: Settings, state: JournalState) -> Loaded:
     if same:
         loaded.records_path = path
         loaded.records_sheet = sheet
-        loaded.records_table, _sheet = launch.read_records(path, sheet)
+        loaded.records_table, _sheet = record_table.load_records(path, sheet)
     return loaded

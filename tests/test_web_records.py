@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from importer.check.record_schema import RecordOptions, validate_records
+from importer.read import record_table
 from importer.send import launch
 from importer.web.record_space import RUN_RECORDS
 from importer.web.wording import page_words
@@ -202,7 +203,7 @@ def test_send_is_refused_when_the_records_do_not_read_back_as_reviewed(tmp_path,
 def test_the_records_check_is_the_engines_own(tmp_path):
     copy = tmp_path / "l.xlsx"
     shutil.copy(SAMPLE, copy)
-    table, _sheet = launch.read_records(copy)
+    table, _sheet = record_table.load_records(copy)
     direct = validate_records(table.frame, RecordOptions())
     assert direct.problems  # the same functions the page calls, not a copy of them
 

@@ -11,7 +11,7 @@ empty without being made.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from importer.i18n import _
 from importer.read.files import read_sheet
 from importer.read.layout import Layout, sheet_layout
 from importer.read.sheet import Sheet
+from importer.send.policy import MAX_RECORD_CELLS
 
 
 @dataclass
@@ -55,20 +56,33 @@ class RecordTable:
     layout: Layout = field(default_factory=Layout)
 
 
+#: Sheet names that say "the records are here" (compared ignoring case and spaces).
+RECORD_SHEETS = ("records", "registros", "contactos", "record", "registro", "contacto")
+
+
+def records_sheet(sheets: Iterable[str]) -> str | None:
+    """The workbook's records sheet, by its name; None when it has none."""
+    by_fold = {s.strip().casefold(): s for s in sheets}
+    return next((by_fold[n] for n in RECORD_SHEETS if n in by_fold), None)
+
+
 def load_records(
     path: str | os.PathLike[str],
-    *,
     sheet: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
     mapping: Mapping[str, str | None] | None = None,
-) -> RecordTable:
-    """Read a records file (or a workbook's records sheet) into a :class:`RecordTable`."""
+) -> tuple[RecordTable, str | None]:
+    """The records of ``path`` as a :class:`RecordTable`, and the sheet read: its sheet
+    ``sheet``, else (a workbook) the sheet named like records, else its first visible one;
+    a CSV as it is, up to :data:`MAX_RECORD_CELLS` cells (contact lists are long)."""
     path = Path(path)
-    read = read_sheet(
-        path, sheet=sheet, encoding=encoding, delimiter=delimiter, score=record_header_score
-    )
-    return build_record_table(path.name, read, mapping)
+    read = read_sheet(path, sheet=sheet, score=record_header_score, max_cells=MAX_RECORD_CELLS)
+    if sheet is None and read.sheets:
+        named = records_sheet(read.sheets)
+        if named is not None and named != read.sheet:
+            read = read_sheet(
+                path, sheet=named, score=record_header_score, max_cells=MAX_RECORD_CELLS
+            )
+    return build_record_table(path.name, read, mapping), read.sheet
 
 
 def build_record_table(

@@ -27,26 +27,15 @@ from typing import Any
 import pandas as pd
 
 from importer.check import record_schema, records
-from importer.check.record_fields import record_header_score
 from importer.errors import ApiStopped
 from importer.i18n import _
 from importer.read import record_table
-from importer.read.files import read_sheet
 from importer.send.answers import ADD_RECORD, START, Answer, Kind
 from importer.send.client import WolkvoxClient
 from importer.send.journal import CallRecord, Journal, JournalState, row_hash
-from importer.send.policy import DEFAULT_BATCH, MAX_BATCH, MAX_RECORD_CELLS, Policy
+from importer.send.policy import DEFAULT_BATCH, MAX_BATCH, Policy
 from importer.send.sender import Clock, Sender, StopFlag, read_list
 from importer.status import Ended, RecordStatus, Status
-
-#: Sheet names that say "the records are here" (compared ignoring case and spaces).
-RECORD_SHEETS = ("records", "registros", "contactos", "record", "registro", "contactos")
-
-
-def records_sheet(sheets: Iterable[str]) -> str | None:
-    """The workbook's records sheet, by its name; None when it has none."""
-    by_fold = {s.strip().casefold(): s for s in sheets}
-    return next((by_fold[n] for n in RECORD_SHEETS if n in by_fold), None)
 
 
 @dataclass
@@ -75,19 +64,6 @@ class RecordsLoaded:
             "rows": self.hashes(), "known": self.known, "listed": self.listed,
             "options": dict(options),
         }  # fmt: skip
-
-
-def read_records(
-    path: Path, sheet: str | None = None
-) -> tuple[record_table.RecordTable, str | None]:
-    """The records of ``path``: its sheet ``sheet``, else (a workbook) the sheet named like
-    records, else its first visible one; a CSV as it is. Also the sheet read."""
-    read = read_sheet(path, sheet=sheet, score=record_header_score, max_cells=MAX_RECORD_CELLS)
-    if sheet is None and read.sheets:
-        named = records_sheet(read.sheets)
-        if named is not None and named != read.sheet:
-            read = read_sheet(path, sheet=named, score=record_header_score)
-    return record_table.build_record_table(path.name, read), read.sheet
 
 
 def campaigns_in_sheet(
@@ -763,7 +739,6 @@ __all__ = [
     "check",
     "checked_with",
     "derive",
-    "records_sheet",
     "sheet_rows",
     "started",
     "targets",

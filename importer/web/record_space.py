@@ -2,7 +2,7 @@
 
 The records' counterpart of :mod:`importer.web.workspace`. The records come from the
 launch workbook's records sheet (found as the command line finds it,
-:func:`importer.send.launch.read_records`) or from a second file; they are checked by the
+:func:`importer.read.record_table.load_records`) or from a second file; they are checked by the
 engine's own functions (:func:`importer.send.launch.check` as a dry run checks them: against
 the campaigns sheet's valid rows, a ``campaign_id`` taken as naming a campaign that
 exists), so the review says what the command line says.
@@ -37,6 +37,7 @@ from importer.check.record_fields import FIELDS
 from importer.check.words import campaign_type
 from importer.errors import InputError
 from importer.i18n import _
+from importer.read import record_table
 from importer.read.record_table import RecordTable
 from importer.send import launch
 
@@ -106,7 +107,7 @@ class RecordSpace:
         self.clear()
         self.path, self.name, self.own_file = path, name, own_file
         try:
-            self.table, self.sheet = launch.read_records(path, sheet)
+            self.table, self.sheet = record_table.load_records(path, sheet)
         except InputError as exc:
             text = str(exc).replace(str(path), name).replace(path.name, name)
             self.error = text

@@ -33,7 +33,7 @@ from importer.check.problems import Problem, Rule
 from importer.check.words import CAMPAIGN_TYPES, campaign_type, is_yes_or_no, yes_or_no
 from importer.errors import InputError, UsageError
 from importer.i18n import _
-from importer.read import load
+from importer.read import load, record_table
 from importer.read.files import read_sheet
 from importer.read.layout import readable_headers
 from importer.read.sheet import Sheet
@@ -219,7 +219,6 @@ class Workspace:
         """The records after the campaigns were read again: checked again (in the current
         language, against these campaigns); read from the workbook's records sheet, found
         as the command line finds it, when none were read yet."""
-        from importer.send import launch
 
         records = self.records
         if records.table is not None:
@@ -227,7 +226,7 @@ class Workspace:
             return
         if records.error or self.table is None or self.upload is None:
             return
-        sheet = launch.records_sheet(self.table.sheets)
+        sheet = record_table.records_sheet(self.table.sheets)
         if sheet is not None:
             records.open(self.upload.path, self.upload.name, sheet, self, own_file=False)
 
