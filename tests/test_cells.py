@@ -88,7 +88,8 @@ def test_del_and_c1_controls_are_found_and_shown_like_the_others():
 
 
 ODD_CELLS = [" a", "a ", "a\u200b", "e\u0301", "\u0301", "\x1c", "x\x85", "\U0001d173a",
-             "ab\u00a0", "\ud800", "María", "\x00", ""]  # fmt: skip
+             "ab\u00a0", "\ud800", "María", "\x00", "", "ca\xadda", "\x7f", " ñ", "ñ\xa0",
+             "\x0b", "a\tb"]  # fmt: skip
 
 
 @settings(max_examples=500)
@@ -98,6 +99,15 @@ def test_clean_column_is_clean_values_whatever_the_cells(cells):
 
     column = np.array(cells, dtype=object)
     assert clean_column(column).tolist() == clean_values(column).tolist()
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF)) | st.text())
+def test_a_whole_column_is_found_unstorable_exactly_when_a_cell_is(text):
+    from importer.check.cells import has_unstorable
+
+    # Latin-1 text takes a quicker road than the rest: both must agree with unstorable()
+    assert has_unstorable(text) == bool(unstorable(text))
 
 
 def test_clean_column_returns_a_clean_column_as_it_is():

@@ -212,6 +212,17 @@ def test_common_mistakes_in_addresses_are_problems(email):
     assert [p.rule for p in check(good(email=email)).problems] == [Rule.EMAIL_FORMAT]
 
 
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(["ana@example.com", "", ".a@x.com", "a..b@x.com", "a@x.c",
+                                 "x" * 250 + "@x.com", "a@x.com\n", "josé@dominio.co"])
+                | st.text(max_size=12), max_size=6))  # fmt: skip
+def test_a_column_of_addresses_is_judged_as_each_address_alone(cells):
+    from importer.check.record_schema import _email_ok, _emails_ok
+
+    column = pd.Series(cells, dtype=object)
+    assert _emails_ok(column).tolist() == [_email_ok(c) for c in cells]
+
+
 def test_messages_and_rule_descriptions_are_in_spanish_too():
     with i18n.using("es"):
         checked = check(good(tel1="", email="x"), good(customer_id="2", campaign_name="Otra"))

@@ -27,6 +27,7 @@ gives the same answer (tests/test_phones.py checks that on any text).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -265,35 +266,44 @@ class Phones:
         text; the parser only sees the rest. Empty cells are not bad: they hold no number.
         """
         codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-        texts = [u if type(u) is str else "" for u in uniques.tolist()]
-        nationals = self._nationals(texts)
-        filled = np.array([t.strip() != "" for t in texts] + [False], dtype=bool)
-        missing = np.array([n is None for n in nationals] + [True], dtype=bool)
-        found = np.array([*("" if n is None else n for n in nationals), ""], dtype=object)
-        bad = filled & missing
+        texts = uniques.tolist()
+        if pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+            texts = [u if type(u) is str else "" for u in texts]
+        nationals, decided = self._nationals(texts)
+        found = np.append(nationals, "")
+        # Only a text without a number can be bad: the few of them are looked at one by one.
+        bad = np.zeros(len(found), dtype=bool)
+        for at in np.flatnonzero(~decided):
+            if nationals[at] is None:
+                found[at] = ""
+                bad[at] = texts[at].strip() != ""
         wires = found
         if self.phone_format == "e164":
             wires = np.where(wires == "", "", self._code_text + wires).astype(object)
         return wires[codes], bad[codes]
 
-    def _nationals(self, texts: list[str]) -> list[str | None]:
-        """:meth:`national` of each text, the usual ones in one pass (see :meth:`column`)."""
+    def _nationals(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`national` of each text (None where there is no number), the usual ones in
+        one pass (see :meth:`column`); and which texts that pass decided."""
         joined = "\n".join(texts)
         if self._lines is None or joined.count("\n") != len(texts) - 1:
-            return [self.national(t) if t else None for t in texts]  # a cell spans lines
+            # a cell spans lines
+            out = np.array([self.national(t) if t else None for t in texts], dtype=object)
+            return out, np.zeros(len(texts), dtype=bool)
         joined = joined.translate(_DROP_BUT_LINES)
         if "." in joined:
             joined = _DECIMAL_ZERO.sub(r"\1", joined).replace(".", "")
         plus = f"+{self._code_text}"
         if plus in joined:
             joined = ("\n" + joined).replace("\n" + plus, "\n")[1:]
-        lines = joined.split("\n")
-        left = self._lines.sub("", joined).split("\n")
-        national = self.national
-        return [
-            line if not rest and line else (national(text) if text else None)
-            for text, line, rest in zip(texts, lines, left, strict=True)
-        ]
+        lines = np.array(joined.split("\n"), dtype=object)
+        left = np.array(self._lines.sub("", joined).split("\n"), dtype=object)
+        # A line the pattern took whole is a valid number's national digits as they stand.
+        decided = (left == "") & (lines != "")
+        out = np.where(decided, lines, None)
+        for at in np.flatnonzero(~decided):
+            out[at] = self.national(texts[at]) if texts[at] else None
+        return out, decided
 
     # -- what is wrong ----------------------------------------------------------------
 
@@ -320,7 +330,7 @@ class Phones:
         body = digits[1:] if digits.startswith("+") else digits
         if not body:
             return _("not a phone number; write its digits, e.g. {example}").format(
-                example=self._example()
+                example=self._example_number
             )
         parts = [p for p in _BETWEEN_NUMBERS.split(value) if p]
         if len(parts) > 1 and all(self.national(p) for p in parts):
@@ -342,7 +352,7 @@ class Phones:
         number = self._number(digits)
         if number is None:
             return _("not a phone number; write its digits, e.g. {example}").format(
-                example=self._example()
+                example=self._example_number
             )
         region = phonenumbers.region_code_for_number(number)
         if number.country_code != self._code:
@@ -368,14 +378,17 @@ class Phones:
                 len(national),
             ).format(
                 count=len(national), country=country, lengths=self._lengths(),
-                example=self._example(),
+                example=self._example_number,
             )  # fmt: skip
         return _(
             "{value} is not a phone number in use in {country} (no operator has that range); "
             "check the digits, e.g. {example}"
-        ).format(value=shown(value), country=country, example=self._example())
+        ).format(value=shown(value), country=country, example=self._example_number)
 
-    def _example(self) -> str:
+    @functools.cached_property
+    def _example_number(self) -> str:
+        # Worked out once: the library parses its example anew each time, and a list of
+        # ten thousand bad numbers shows it ten thousand times.
         for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE):
             example = phonenumbers.example_number_for_type(self.country, kind)
             if example is not None:

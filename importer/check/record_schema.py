@@ -147,8 +147,28 @@ EMAIL = re.compile(
 EMAIL_LENGTH = 254
 
 
+#: :data:`EMAIL` over a column's cells one a line: it never reaches across a line break.
+_EMAIL_LINES = re.compile(rf"^(?:{EMAIL.pattern})$", re.MULTILINE)
+
+
 def _email_ok(value: str) -> bool:
     return value == "" or (len(value) <= EMAIL_LENGTH and EMAIL.fullmatch(value) is not None)
+
+
+def _emails_ok(cells: pd.Series) -> pd.Series:
+    """:func:`_email_ok` over a column, in one pass of the pattern over its text.
+
+    A contact list's addresses are nearly all different, so a call per distinct value is
+    a call per cell; the pattern's one pass over the cells joined a line each is not.
+    """
+    texts = cells.tolist()
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:  # a cell holds a line break
+        return pd.Series(by_value(cells, _email_ok, bool), index=cells.index)
+    # A line the pattern takes whole is left empty; an empty cell stays empty.
+    left = np.array(_EMAIL_LINES.sub("", joined).split("\n"), dtype=object)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    return pd.Series((left == "") & (lengths <= EMAIL_LENGTH), index=cells.index)
 
 
 def _age_ok(value: str) -> bool:
@@ -215,8 +235,12 @@ def _prepare(frame: pd.DataFrame, options: RecordOptions) -> _Prepared:
     recall_wire = np.array([w for w, _why in parsed] + [""], dtype=object)[codes]
     recall_errors = {u: why for u, (_w, why) in zip(uniques.tolist(), parsed, strict=True) if why}
     customer = _text(frame, "customer_id")
-    # \x1f, not \x00: numpy drops a string's trailing NULs when adding text to an array.
-    same = pd.Series(keys + "\x1f" + customer).duplicated(keep=False).to_numpy()
+    # The pair (campaign, customer_id) as one number: duplicated() over integers is a
+    # fraction of its cost over a million joined strings.
+    key_codes = pd.factorize(keys)[0]
+    customer_codes = pd.factorize(customer)[0].astype(np.int64)
+    pairs = key_codes.astype(np.int64) * (int(customer_codes.max(initial=0)) + 1) + customer_codes
+    same = pd.Series(pairs).duplicated(keep=False).to_numpy()
     derived = {
         "_campaign": keys,
         "_type": kinds,
@@ -247,16 +271,21 @@ def _schema(frame: pd.DataFrame, prepared: _Prepared, options: RecordOptions) ->
     """Each column's checks, in the order their problems are reported."""
     present = [f for f in FIELDS if f in frame.columns]
     columns: dict[str, list[pa.Check]] = {f: [] for f in present}
+    lengths: dict[str, np.ndarray] = {}
     for f in present:
-        cells = frame[f]
-        # A pass over a column's text joined up tells the few columns worth these checks.
-        if has_unstorable("".join(cells.tolist())):
+        # One pass over a column's text joined up tells the few columns worth the costly
+        # checks: a million cells are looked at one by one only where one can fail.
+        texts = frame[f].tolist()
+        joined = "".join(texts)
+        if has_unstorable(joined):
             columns[f].append(_check(Rule.UNSTORABLE_CHARACTER, _holds(_storable)))
-        if cells.isin(EXCEL_ERRORS).any():
+        if "#" in joined and frame[f].isin(EXCEL_ERRORS).any():
             columns[f].append(_check(Rule.EXCEL_ERROR, lambda s: ~s.isin(EXCEL_ERRORS)))
+        if len(joined) > min(MAX_CELL_CHARS, OPT_LIMITS.get(f, MAX_CELL_CHARS)):
+            lengths[f] = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         # a cell no results workbook could hold (in a CSV, usually a quote left open)
-        if cells.str.len().gt(MAX_CELL_CHARS).any():
-            columns[f].append(_check(Rule.CELL_TOO_LONG, _at_most(MAX_CELL_CHARS)))
+        if f in lengths and (lengths[f] > MAX_CELL_CHARS).any():
+            columns[f].append(_check(Rule.CELL_TOO_LONG, _mask(lengths[f] <= MAX_CELL_CHARS)))
     derived = prepared.derived
     filled_campaign = derived["_campaign"] != ""
     known = pd.Series(derived["_campaign"]).isin(list(options.campaigns)).to_numpy()
@@ -269,15 +298,15 @@ def _schema(frame: pd.DataFrame, prepared: _Prepared, options: RecordOptions) ->
     for name, bad in prepared.bad_phones.items():
         columns[name].append(_check(Rule.PHONE_NUMBER, _mask(~bad)))
     for name, limit in OPT_LIMITS.items():
-        if name in columns:
-            columns[name].append(_check(Rule.OPT_TOO_LONG, _at_most(limit)))
+        if name in lengths and (lengths[name] > limit).any():
+            columns[name].append(_check(Rule.OPT_TOO_LONG, _mask(lengths[name] <= limit)))
     if "recall_date" in columns:
         errors = prepared.recall_errors
         columns["recall_date"].append(
             _check(Rule.RECALL_DATE_FORMAT, lambda s: ~s.isin(list(errors)))
         )
     if "email" in columns:
-        columns["email"].append(_check(Rule.EMAIL_FORMAT, _holds(_email_ok)))
+        columns["email"].append(_check(Rule.EMAIL_FORMAT, _emails_ok))
     if "age" in columns:
         columns["age"].append(_check(Rule.AGE_DIGITS, _holds(_age_ok)))
     if "agent_id" in columns:
@@ -288,11 +317,6 @@ def _schema(frame: pd.DataFrame, prepared: _Prepared, options: RecordOptions) ->
         strict=False,
         coerce=False,
     )
-
-
-def _at_most(limit: int) -> Callable[[pd.Series], pd.Series]:
-    """A pandera check function: the cells hold at most ``limit`` characters."""
-    return lambda s: s.str.len().le(limit)
 
 
 def _storable(value: str) -> bool:
@@ -316,7 +340,8 @@ def validate_records(
     data = frame.assign(**prepared.derived)
     schema = _schema(frame, prepared, options)
     try:
-        schema.validate(data, lazy=True)
+        # inplace: the frame is only read (coerce=False), and a copy of a million rows costs
+        schema.validate(data, lazy=True, inplace=True)
         cases = None
     except SchemaErrors as err:
         cases = err.failure_cases
@@ -339,15 +364,17 @@ _RULE_IDS = frozenset(Rule)
 
 def _problems(cases: pd.DataFrame, frame: pd.DataFrame, explain: _Explainer) -> list[Problem]:
     """Pandera's failure cases as plain problems: one per cell and rule."""
-    position = dict(zip(frame.index.tolist(), range(len(frame)), strict=True))
+    rows = pd.to_numeric(cases["index"], errors="coerce")
+    # where each failing row is in the frame: looked up for those rows only
+    positions = frame.index.get_indexer(rows.fillna(-1).astype(np.int64))
     cells = {c: frame[c].to_numpy(dtype=object) for c in frame.columns if c in FIELDS}
     ids = _text(frame, "campaign_id")
     found: dict[tuple[int, str], dict[str, str]] = {}
-    for check, column, row in zip(cases["check"], cases["column"], cases["index"], strict=True):
-        if row is None or (isinstance(row, float) and pd.isna(row)):
+    checks, columns = cases["check"].tolist(), cases["column"].tolist()
+    for check, column, row, at in zip(checks, columns, rows.tolist(), positions, strict=True):
+        if pd.isna(row) or at < 0:
             continue
         row = int(row)
-        at = position[row]
         column = str(column)
         if column == "_campaign":  # reported where the record names its campaign
             column = "campaign_id" if ids[at] != "" else "campaign_name"

@@ -335,7 +335,7 @@ def validate(
     cases = []
     for schema, data in ((per_column, clean), (per_row, clean[ROW_CHECK_COLUMNS])):
         try:
-            schema.validate(data, lazy=True)
+            schema.validate(data, lazy=True, inplace=True)  # only read: no copy
         except SchemaErrors as err:
             cases.append(err.failure_cases)
 

@@ -370,8 +370,12 @@ def _unreadable(name: str, why: Exception) -> InputError:
 def _parse_fast(text: str, delimiter: str, width: int) -> pd.DataFrame:
     # No index_col: a first record wider than `width` then shows as a non-range index,
     # where index_col=False would drop its extra fields with a mere warning.
+    # As UTF-8 bytes, which the C parser reads as they are: a StringIO of a big text
+    # costs a copy at four bytes a character, and the parser encodes it back anyway.
     return pd.read_csv(
-        io.StringIO(text),
+        io.BytesIO(text.encode("utf-8", "surrogatepass")),
+        encoding="utf-8",
+        encoding_errors="surrogatepass",
         sep=delimiter,
         header=None,
         names=range(width),

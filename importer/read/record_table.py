@@ -166,14 +166,19 @@ def _frame(body: pd.DataFrame, match: HeaderMatch, header_row: int) -> pd.DataFr
     for f in (*FIELDS, *RETRY_COLUMNS):
         pos = match.positions.get(f)
         if pos is not None and pos in body.columns:
-            columns[f] = clean_column(body[pos].to_numpy(dtype=object))
+            cells = clean_column(body[pos].to_numpy(dtype=object))
+            # the frame's own: a clean column is the sheet's array, which edits must not reach
+            columns[f] = cells.copy() if np.shares_memory(cells, body[pos].array) else cells
     index = pd.RangeIndex(header_row + 1, header_row + 1 + rows, name="row")
-    frame = pd.DataFrame(columns, index=index, dtype=object)
+    # copy=False: a column a block, not twenty copied into one (half a second a million rows)
+    frame = pd.DataFrame(columns, index=index, dtype=object, copy=False)
     if not rows or not columns:
         return frame
     blank = np.ones(rows, dtype=bool)
     for values in columns.values():
         blank &= values == ""
+        if not blank.any():  # most lists: the first column or two settle it
+            break
     return frame[~blank] if blank.any() else frame
 
 
