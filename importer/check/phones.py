@@ -261,35 +261,35 @@ class Phones:
     def column(self, values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each cell of a column as sent ("" when blank or bad), and which cells are bad.
 
-        Each distinct value is looked at once. The usual ones (digits, maybe spaced out or
-        after ``+57``) are decided by one pass of the country's pattern over the column's
-        text; the parser only sees the rest. Empty cells are not bad: they hold no number.
+        The usual ones (digits, maybe spaced out or after ``+57``) are decided by one pass
+        of the country's pattern over the column's text; the parser only sees the rest.
+        Empty cells are not bad: they hold no number.
         """
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-        texts = uniques.tolist()
-        if pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        texts = np.asarray(values, dtype=object).tolist()
+        if pd.api.types.infer_dtype(texts, skipna=False) != "string":
             texts = [u if type(u) is str else "" for u in texts]
+        # Not once per distinct value: a contact list's numbers are nearly all different,
+        # and its empty cells are told apart at once.
         nationals, decided = self._nationals(texts)
-        found = np.append(nationals, "")
-        # Only a text without a number can be bad: the few of them are looked at one by one.
-        bad = np.zeros(len(found), dtype=bool)
-        for at in np.flatnonzero(~decided):
-            if nationals[at] is None:
-                found[at] = ""
-                bad[at] = texts[at].strip() != ""
-        wires = found
+        wires = np.where(decided, nationals, "")
+        bad = np.zeros(len(texts), dtype=bool)
+        for at in np.flatnonzero(~decided):  # the few the pattern could not decide
+            text = texts[at]
+            if text:
+                national = self.national(text)
+                wires[at] = "" if national is None else national
+                bad[at] = national is None and text.strip() != ""
         if self.phone_format == "e164":
             wires = np.where(wires == "", "", self._code_text + wires).astype(object)
-        return wires[codes], bad[codes]
+        return wires.astype(object), bad
 
     def _nationals(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`national` of each text (None where there is no number), the usual ones in
-        one pass (see :meth:`column`); and which texts that pass decided."""
+        """The national digits of each text the country's pattern takes as it stands, and
+        which texts those are (the others are for :meth:`national`, one by one)."""
         joined = "\n".join(texts)
         if self._lines is None or joined.count("\n") != len(texts) - 1:
             # a cell spans lines
-            out = np.array([self.national(t) if t else None for t in texts], dtype=object)
-            return out, np.zeros(len(texts), dtype=bool)
+            return np.full(len(texts), "", dtype=object), np.zeros(len(texts), dtype=bool)
         joined = joined.translate(_DROP_BUT_LINES)
         if "." in joined:
             joined = _DECIMAL_ZERO.sub(r"\1", joined).replace(".", "")
@@ -299,11 +299,7 @@ class Phones:
         lines = np.array(joined.split("\n"), dtype=object)
         left = np.array(self._lines.sub("", joined).split("\n"), dtype=object)
         # A line the pattern took whole is a valid number's national digits as they stand.
-        decided = (left == "") & (lines != "")
-        out = np.where(decided, lines, None)
-        for at in np.flatnonzero(~decided):
-            out[at] = self.national(texts[at]) if texts[at] else None
-        return out, decided
+        return lines, (left == "") & (lines != "")
 
     # -- what is wrong ----------------------------------------------------------------
 
