@@ -147,6 +147,23 @@ def test_records_alone_go_into_existing_campaigns_by_id_and_validate_lists_every
     assert retry.exists()
 
 
+def test_the_summary_names_a_campaign_that_existed_as_its_records_write_it(
+    tmp_path, make_sandbox, monkeypatch
+):
+    box = make_sandbox(existing=["Cobranza Antigua"])
+    records = tmp_path / "contactos.csv"
+    records.write_text(
+        "campaign_name,customer_name,tel1\nCobranza Antigua,Ana,3001234567\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    done = run_cli("run", "--records", records, "--base-url", box.url, *FAST, "--into-existing")
+    assert done.code == 0, done.out + done.err
+    summary = load_workbook(tmp_path / "contactos.results.xlsx")["summary"]
+    lines = {str(row[0]): str(row[1]) for row in summary.iter_rows(values_only=True)}
+    assert lines["records of Cobranza Antigua"] == "1 added"
+    assert not any("cobranza antigua" in k for k in lines)
+
+
 def test_an_unclear_batch_is_settled_by_the_campaigns_record_count_never_resent(
     tmp_path, make_sandbox, monkeypatch
 ):

@@ -143,6 +143,13 @@ def _launched(
         row: (str(added.get(key, 0)), starts.get(key, "")) for key, (row, _n) in rows.items()
     }
     names = {key: name for key, (_row, name) in rows.items()}
+    if loaded.records is not None:
+        # A campaign not in the sheet (one that existed) by its name as the records write it.
+        frame = loaded.records.table.frame
+        for r in recorded:
+            if r.campaign.startswith("name:") and r.campaign not in names:
+                if "campaign_name" in frame.columns and r.row in frame.index:
+                    names[r.campaign] = str(frame.at[r.row, "campaign_name"])
     by_name = {names.get(k) or k.split(":", 1)[-1]: v for k, v in starts.items()}
     return launched, names, by_name
 
