@@ -142,3 +142,23 @@ def test_descriptions_are_in_both_languages():
     with i18n.using("es"):
         assert description("opt2") == "Opcional. Texto libre de hasta 100 caracteres."
         assert description("customer_id").startswith("El documento")
+
+
+def test_a_records_csv_row_wider_than_its_header_is_told_as_for_campaigns(tmp_path):
+    from importer.read.record_table import load_records
+
+    path = tmp_path / "contactos.csv"
+    path.write_text(
+        "campaign_name;customer_name;tel1\n"
+        "Cobro;Ana;3001234567\n"
+        "Cobro;Luis; Pérez;3007654321\n",
+        encoding="utf-8",
+    )
+    table, _sheet = load_records(path)
+    (first,) = table.problems
+    assert (first.row, first.column) == (3, "tel1")
+    assert first.message == (
+        'this row has 4 fields but the header has 3, so "3007654321" is left over: a cell '
+        'holds ";" without quotes, which shifts the cells after it. Put text that holds ";" '
+        "in double quotes, or save the file again from Excel."
+    )

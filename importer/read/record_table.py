@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer.check.cells import clean_cell, clean_column, clean_header
+from importer.check.cells import clean_column, clean_header
 from importer.check.columns import RETRY_COLUMNS, HeaderMatch, fold
-from importer.check.problems import Problem, Rule, shown
+from importer.check.problems import Problem, Rule
 from importer.check.record_fields import (
     FIELDS,
     match_record_header,
@@ -32,6 +32,7 @@ from importer.i18n import _
 from importer.read.files import read_sheet
 from importer.read.layout import Layout, sheet_layout
 from importer.read.sheet import Sheet
+from importer.read.table import overflow_problems, refuse_lossy
 from importer.send.policy import MAX_RECORD_CELLS
 
 
@@ -128,32 +129,14 @@ def build_record_table(
     return RecordTable(
         frame=frame, source=read.source, warnings=warnings,
         aliases={**match.aliases, **{f: t for f, t in match.mapped.items() if t != f}},
-        problems=_overflow_problems(read, match, header_row, len(header)),
+        problems=overflow_problems(read, match, header_row, len(header), FIELDS),
         notes=notes, header_row=header_row, header=header,
         layout=sheet_layout(header, match, read.body, frame.index, header_row),
     )  # fmt: skip
 
 
 def _refuse(name: str, match: HeaderMatch, header: list[str], row: int) -> None:
-    if match.misspelt:
-        listed = "; ".join(
-            _('"{header}" (did you mean {field}?)').format(header=text, field=guess)
-            for text, guess in match.misspelt
-        )
-        raise InputError(
-            _(
-                "{name}: unknown column {columns}. Its data would be lost: rename the column "
-                "header and run again."
-            ).format(name=name, columns=listed)
-        )
-    if match.duplicated:
-        listed = "; ".join(f"{f}: {', '.join(repr(h) for h in hs)}" for f, hs in match.duplicated)
-        raise InputError(
-            _(
-                "{name}: more than one column for the same field ({columns}). Keep one and "
-                "delete or rename the others."
-            ).format(name=name, columns=listed)
-        )
+    refuse_lossy(name, match)
     message = missing_message(name, match, header, row)
     if message:
         raise InputError(message)
@@ -180,26 +163,3 @@ def _frame(body: pd.DataFrame, match: HeaderMatch, header_row: int) -> pd.DataFr
         if not blank.any():  # most lists: the first column or two settle it
             break
     return frame[~blank] if blank.any() else frame
-
-
-def _overflow_problems(
-    read: Sheet, match: HeaderMatch, header_row: int, width: int
-) -> list[Problem]:
-    """A row problem for each CSV record wider than the header: its text is shifted."""
-    if not read.overflow:
-        return []
-    position, last = max((p, f) for f, p in match.positions.items() if f in FIELDS)
-    cells = read.body[position].to_numpy(dtype=object)
-    problems = []
-    for o in read.overflow:
-        value = cells[o.position]
-        value = clean_cell(value) if isinstance(value, str) else ""
-        message = _(
-            'this row has {fields} fields but the header has {columns}, so "{extra}" is '
-            "left over: a cell holds the delimiter without quotes, which shifts the cells "
-            "after it. Put such text in double quotes, or save the file again from Excel."
-        ).format(fields=o.fields, columns=width, extra=shown(o.extra))
-        problems.append(
-            Problem(header_row + 1 + o.position, last, value, message, Rule.EXTRA_FIELDS)
-        )
-    return problems

@@ -9,7 +9,7 @@ note on that cell.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,7 +103,7 @@ def build_table(name: str, read: Sheet, mapping: Mapping[str, str | None] | None
         )  # fmt: skip
     header_row = len(read.head)
     match = _match(name, header, header_row, mapping)
-    problems = _overflow_problems(read, match, header_row, len(header))
+    problems = overflow_problems(read, match, header_row, len(header))
     frame = _frame(read.body, match, header_row, {p.row for p in problems})
     if frame.empty:
         raise InputError(
@@ -135,11 +135,8 @@ def _checked_mapping(mapping: Mapping[str, str | None] | None) -> dict[str, str 
     return {clean_header(k): v for k, v in (mapping or {}).items()}
 
 
-def _match(
-    name: str, header: list[str], header_row: int, mapping: Mapping[str, str | None]
-) -> HeaderMatch:
-    """The header's columns as fields; refuse a header that would lose data."""
-    match = match_header(header, mapping)
+def refuse_lossy(name: str, match: HeaderMatch) -> None:
+    """Refuse a header that would lose data: a misspelt column, two columns for one field."""
     if match.misspelt:
         listed = "; ".join(
             _('"{header}" (did you mean {field}?)').format(header=text, field=guess)
@@ -159,6 +156,14 @@ def _match(
                 "delete or rename the others."
             ).format(name=name, columns=listed)
         )
+
+
+def _match(
+    name: str, header: list[str], header_row: int, mapping: Mapping[str, str | None]
+) -> HeaderMatch:
+    """The header's columns as fields; refuse a header that would lose data."""
+    match = match_header(header, mapping)
+    refuse_lossy(name, match)
     missing = [c for c in REQUIRED_COLUMNS if c not in match.positions]
     if missing:
         raise InputError(
@@ -210,14 +215,15 @@ def _remarks(read: Sheet, match: HeaderMatch, header_row: int) -> tuple[list[str
     return warnings, notes
 
 
-def _overflow_problems(
-    read: Sheet, match: HeaderMatch, header_row: int, columns: int
-) -> list[Problem]:
+def overflow_problems(
+    read: Sheet, match: HeaderMatch, header_row: int, columns: int,
+    fields: Collection[str] = FIELDS,
+) -> list[Problem]:  # fmt: skip
     """A row problem for each CSV record wider than the header: its text is shifted."""
     if not read.overflow:
         return []
     # Reported on the last field column: where the shifted text runs out of columns.
-    position, last = max((p, f) for f, p in match.positions.items() if f in FIELDS)
+    position, last = max((p, f) for f, p in match.positions.items() if f in fields)
     cells = read.body[position].to_numpy(dtype=object)
     delimiter = {"\t": "tab"}.get(read.delimiter or ",", read.delimiter or ",")
     problems = []

@@ -146,10 +146,10 @@ def _launched(
     if loaded.records is not None:
         # A campaign not in the sheet (one that existed) by its name as the records write it.
         frame = loaded.records.table.frame
+        written = frame["campaign_name"] if "campaign_name" in frame.columns else None
         for r in recorded:
-            if r.campaign.startswith("name:") and r.campaign not in names:
-                if "campaign_name" in frame.columns and r.row in frame.index:
-                    names[r.campaign] = str(frame.at[r.row, "campaign_name"])
+            if r.campaign.startswith("name:") and r.campaign not in names and written is not None:
+                names[r.campaign] = str(written.get(r.row, "")) or r.campaign
     by_name = {names.get(k) or k.split(":", 1)[-1]: v for k, v in starts.items()}
     return launched, names, by_name
 
