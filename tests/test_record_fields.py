@@ -148,12 +148,12 @@ def test_a_records_csv_row_wider_than_its_header_is_told_as_for_campaigns(tmp_pa
     from importer.read.record_table import load_records
 
     path = tmp_path / "contactos.csv"
-    path.write_text(
-        "campaign_name;customer_name;tel1\n"
-        "Cobro;Ana;3001234567\n"
-        "Cobro;Luis; Pérez;3007654321\n",
-        encoding="utf-8",
-    )
+    lines = [
+        "campaign_name;customer_name;tel1",
+        "Cobro;Ana;3001234567",
+        "Cobro;Luis; Pérez;3007654321",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     table, _sheet = load_records(path)
     (first,) = table.problems
     assert (first.row, first.column) == (3, "tel1")

@@ -366,7 +366,7 @@ def _problems(cases: pd.DataFrame, frame: pd.DataFrame, explain: _Explainer) -> 
     """Pandera's failure cases as plain problems: one per cell and rule."""
     rows = pd.to_numeric(cases["index"], errors="coerce")
     # where each failing row is in the frame: looked up for those rows only
-    positions = frame.index.get_indexer(rows.fillna(-1).astype(np.int64))
+    positions = frame.index.get_indexer(pd.Index(rows.fillna(-1).astype(np.int64)))
     cells = {c: frame[c].to_numpy(dtype=object) for c in frame.columns if c in FIELDS}
     ids = _text(frame, "campaign_id")
     found: dict[tuple[int, str], dict[str, str]] = {}

@@ -31,7 +31,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 from importer.errors import JournalError
 from importer.i18n import _
@@ -177,29 +177,83 @@ def lock_name(token: str) -> str:
     return f"{digest.hex()}.lock"
 
 
-class TokenLock:
-    """An exclusive lock on one token for every user of this machine."""
+class LockFile:
+    """A lock file held open under the system's lock (see :func:`hold`) for as long as
+    it is held, with what its holder wrote after byte 0 (the byte Windows locks and
+    hides from other processes), for the process it refuses to name the holder."""
 
-    def __init__(self, token: str, directory: Path | None = None) -> None:
-        self.name = lock_name(token)
-        self.path = (directory or lock_dir()) / self.name
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._fd: int | None = None
         self._hold: Hold | None = None
 
-    def acquire(self) -> TokenLock:
-        """Take the lock or raise :class:`JournalError` naming the holder's PID."""
-        fd = self._open()
+    def acquire(self) -> Self:
+        """Take the lock, or raise an :class:`~importer.errors.ImporterError` saying who
+        holds it."""
+        raise NotImplementedError
+
+    def _take(self, fd: int) -> list[str] | None:
+        """Lock the open file ``fd``, and keep it until :meth:`release`: None. Held by
+        another process: the lines its holder wrote, and ``fd`` closed."""
         try:
             held = hold(fd, self.path)
         except BaseException:
             os.close(fd)
             raise
         if held is None:
-            pid = _recorded_pid(fd)
-            os.close(fd)
-            raise JournalError(_busy_message(pid))
-        _record_pid(fd)
+            try:
+                os.lseek(fd, 1, os.SEEK_SET)
+                lines = os.read(fd, 4096).decode("utf-8", "replace").split("\n")
+            except OSError:
+                lines = []
+            finally:
+                os.close(fd)
+            return [line.strip() for line in lines]
         self._fd, self._hold = fd, held
+        return None
+
+    def _write(self, *lines: str) -> None:
+        """Write ``lines`` after byte 0; written first, then the rest cut, so that what a
+        refused process reads is never empty."""
+        if self._fd is None:
+            return
+        record = "".join(f"\n{line}" for line in lines).encode("utf-8") + b"\n"
+        with contextlib.suppress(OSError):  # a read-only handle: see _open_lock_file
+            os.lseek(self._fd, 0, os.SEEK_SET)
+            os.write(self._fd, record)
+            os.ftruncate(self._fd, len(record))
+
+    def release(self) -> None:
+        """Drop the lock (closing the file, or ending the process, would too)."""
+        if self._fd is not None:
+            try:
+                if self._hold is not None:
+                    self._hold.release()
+            finally:
+                os.close(self._fd)
+                self._fd = self._hold = None
+
+    def __enter__(self) -> Self:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class TokenLock(LockFile):
+    """An exclusive lock on one token for every user of this machine."""
+
+    def __init__(self, token: str, directory: Path | None = None) -> None:
+        self.name = lock_name(token)
+        super().__init__((directory or lock_dir()) / self.name)
+
+    def acquire(self) -> Self:
+        """Take the lock or raise :class:`JournalError` naming the holder's PID."""
+        holder = self._take(self._open())
+        if holder is not None:
+            pid = holder[0] if holder and holder[0].isdigit() else None
+            raise JournalError(_busy_message(None if pid is None else int(pid)))
+        self._write(str(os.getpid()))
         return self
 
     def _open(self) -> int:
@@ -229,22 +283,6 @@ class TokenLock:
             ).format(folder=self.path.parent, why=failure.strerror or failure, variable=ENV_VAR)
         ) from None
 
-    def release(self) -> None:
-        """Drop the lock (closing the file would too)."""
-        if self._fd is not None:
-            try:
-                if self._hold is not None:
-                    self._hold.release()
-            finally:
-                os.close(self._fd)
-                self._fd = self._hold = None
-
-    def __enter__(self) -> TokenLock:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
 
 def _open_lock_file(path: Path) -> int:
     try:
@@ -258,25 +296,6 @@ def _open_lock_file(path: Path) -> int:
             if os.fstat(fd).st_uid == os.geteuid():
                 os.fchmod(fd, FILE_MODE)
     return fd
-
-
-def _record_pid(fd: int) -> None:
-    """Write our PID after byte 0, which is the byte Windows locks and hides from
-    other processes; written first, then the rest cut, so it is never empty."""
-    record = f"\n{os.getpid()}\n".encode("ascii")
-    with contextlib.suppress(OSError):  # a read-only handle: see _open_lock_file
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, record)
-        os.ftruncate(fd, len(record))
-
-
-def _recorded_pid(fd: int) -> int | None:
-    try:
-        os.lseek(fd, 1, os.SEEK_SET)
-        text = os.read(fd, 32).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
 
 
 def _busy_message(pid: int | None) -> str:

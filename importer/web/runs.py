@@ -26,13 +26,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from importer import job
 from importer.errors import ImporterError, JournalError, UsageError
 from importer.i18n import _
 from importer.send.journal import Journal, JournalState, journal_path, read
-from importer.send.lock import Hold, hold
+from importer.send.lock import LockFile
 from importer.send.sender import StopFlag
 from importer.status import Ended
 
@@ -518,74 +518,44 @@ def _input_of(folder: Path, state: JournalState) -> Path:
     return folder / (named.name or INPUT_NAME)
 
 
-class FolderLock:
+class FolderLock(LockFile):
     """This page's hold on its working folder: one page per folder, for the page's life.
 
     Two pages on one folder would each offer, resume or close the other's runs. The
     lock is the system's (see :mod:`importer.send.lock`), dropped when the process ends
-    however it ends; after byte 0 (the byte Windows locks) the holder writes its PID
-    and address, for the page it refuses to name.
+    however it ends; the holder writes its PID and address, for the page it refuses to
+    name.
     """
 
     def __init__(self, workdir: Path) -> None:
-        self.path = workdir / FOLDER_LOCK
-        self._fd: int | None = None
-        self._hold: Hold | None = None
+        super().__init__(workdir / FOLDER_LOCK)
 
-    def acquire(self) -> FolderLock:
+    def acquire(self) -> Self:
         """Take the lock, or raise :class:`UsageError` naming the page holding it (also
         when the folder cannot be written: the page keeps its files there)."""
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
         except OSError as exc:
             raise UsageError(cannot_write(self.path.parent, exc)) from None
-        try:
-            held = hold(fd, self.path)
-        except BaseException:
-            os.close(fd)
-            raise
-        if held is None:
-            holder = _read_holder(fd)
-            os.close(fd)
+        holder = self._take(fd)
+        if holder is not None:
             raise UsageError(
                 _(
                     "another wolkvox-import page is using the folder {folder} ({holder}). Open "
                     "that page, or stop it first, or give another --workdir."
-                ).format(folder=self.path.parent, holder=holder)
+                ).format(folder=self.path.parent, holder=_holder(holder))
             )
-        self._fd, self._hold = fd, held
         self.tell("")
         return self
 
     def tell(self, address: str) -> None:
         """Write this page's PID and address (never its key) where a refused page reads."""
-        if self._fd is None:
-            return
-        record = f"\n{os.getpid()}\n{address}\n".encode()
-        with contextlib.suppress(OSError):
-            os.lseek(self._fd, 0, os.SEEK_SET)
-            os.write(self._fd, record)
-            os.ftruncate(self._fd, len(record))
-
-    def release(self) -> None:
-        """Drop the lock (ending the process would too)."""
-        if self._fd is not None:
-            try:
-                if self._hold is not None:
-                    self._hold.release()
-            finally:
-                os.close(self._fd)
-                self._fd = self._hold = None
+        self._write(str(os.getpid()), address)
 
 
-def _read_holder(fd: int) -> str:
-    try:
-        os.lseek(fd, 1, os.SEEK_SET)
-        lines = os.read(fd, 4096).decode("utf-8", "replace").split("\n")
-    except OSError:
-        lines = []
-    pid = lines[0].strip() if lines and lines[0].strip().isdigit() else ""
-    address = lines[1].strip() if len(lines) > 1 else ""
+def _holder(lines: list[str]) -> str:
+    pid = lines[0] if lines and lines[0].isdigit() else ""
+    address = lines[1] if len(lines) > 1 else ""
     if pid and address:
         return _("process {pid}, at {address}").format(pid=pid, address=address)
     if pid:
