@@ -8,6 +8,7 @@ workbook marks each on its cell and counts them by rule.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -146,3 +147,21 @@ class Problem:
         return _("row {row}, {column}: {message}").format(
             row=self.row, column=self.column, message=self.message
         )
+
+
+def in_sheet_order(
+    read: Iterable[Problem], found: Iterable[Problem], fields: Sequence[str]
+) -> tuple[list[Problem], dict[int, list[Problem]]]:
+    """The problems found while reading and while checking, in sheet order, and by row.
+
+    On a row, a problem from reading comes first: it is often the cause of the others (a
+    CSV row shifted by an unquoted delimiter); then the columns in ``fields`` order.
+    """
+    order = {f: i for i, f in enumerate(fields)}
+    ranked = [(0, p) for p in read] + [(1, p) for p in found]
+    ranked.sort(key=lambda rp: (rp[1].row, rp[0], order.get(rp[1].column, 99)))
+    problems = [p for _rank, p in ranked]
+    invalid: dict[int, list[Problem]] = {}
+    for p in problems:
+        invalid.setdefault(p.row, []).append(p)
+    return problems, invalid

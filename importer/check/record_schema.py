@@ -32,7 +32,7 @@ from pandera.errors import SchemaErrors
 from importer.check import times
 from importer.check.cells import by_value, has_unstorable, name_key
 from importer.check.phones import DEFAULT_COUNTRY, DEFAULT_FORMAT, Phones
-from importer.check.problems import Problem, Rule, shown
+from importer.check.problems import Problem, Rule, in_sheet_order, shown
 from importer.check.record_fields import (
     BODY_FIELDS,
     DIAL_FIELDS,
@@ -347,13 +347,7 @@ def validate_records(
         cases = err.failure_cases
     explain = _Explainer(frame, prepared, options)
     found = _problems(cases, frame, explain) if cases is not None else []
-    order = {f: i for i, f in enumerate(FIELDS)}
-    ranked = [(0, p) for p in extra] + [(1, p) for p in found]
-    ranked.sort(key=lambda rp: (rp[1].row, rp[0], order.get(rp[1].column, 99)))
-    problems = [p for _rank, p in ranked]
-    invalid: dict[int, list[Problem]] = {}
-    for p in problems:
-        invalid.setdefault(p.row, []).append(p)
+    problems, invalid = in_sheet_order(extra, found, FIELDS)
     return CheckedRecords(_records(frame, prepared, invalid), problems, invalid)
 
 

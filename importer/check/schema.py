@@ -21,7 +21,7 @@ from importer.check import times
 from importer.check.campaigns import Campaign, Campaigns
 from importer.check.cells import by_value, code_name, has_unstorable, name_key, unstorable
 from importer.check.columns import BODY_FIELDS, FIELDS
-from importer.check.problems import Problem, Rule, describe, shown
+from importer.check.problems import Problem, Rule, describe, in_sheet_order, shown
 from importer.check.words import (
     CAMPAIGN_TYPES,
     NO_WORDS,
@@ -361,15 +361,7 @@ def validate(
         return said[rule, value]
 
     found = _problems(pd.concat(cases), frame, explain) if cases else []
-    # In sheet order; on a row, a problem from reading first: it is often the cause
-    # of the others (a CSV row shifted by an unquoted delimiter).
-    order = {f: i for i, f in enumerate(FIELDS)}
-    ranked = [(0, p) for p in extra] + [(1, p) for p in found]
-    ranked.sort(key=lambda rp: (rp[1].row, rp[0], order.get(rp[1].column, 99)))
-    problems = [p for _rank, p in ranked]
-    invalid: dict[int, list[Problem]] = {}
-    for p in problems:
-        invalid.setdefault(p.row, []).append(p)
+    problems, invalid = in_sheet_order(extra, found, FIELDS)
     valid = clean[~clean.index.isin(list(invalid))]
     return Checked(_campaigns(valid, options), problems, invalid)
 
