@@ -254,7 +254,9 @@ def _prepare(frame: pd.DataFrame, options: RecordOptions) -> _Prepared:
 
 
 def _check(rule: Rule, fn: Callable[[pd.Series], Any]) -> pa.Check:
-    return pa.Check(fn, name=str(rule))
+    # ignore_na=False: every cell is text, and looking for missing ones in a million
+    # rows costs a pass a check
+    return pa.Check(fn, name=str(rule), ignore_na=False)
 
 
 def _holds(fn: Callable[[Any], bool]) -> Callable[[pd.Series], pd.Series]:
