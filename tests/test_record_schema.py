@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from importer import i18n
 from importer.check.problems import Rule, describe
+from importer.check.record_fields import BODY_FIELDS
 from importer.check.record_schema import (
     RecordOptions,
     campaign_key,
@@ -221,6 +222,16 @@ def test_a_column_of_addresses_is_judged_as_each_address_alone(cells):
 
     column = pd.Series(cells, dtype=object)
     assert _emails_ok(column).tolist() == [_email_ok(c) for c in cells]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.sampled_from(["preview", "predictive"]),
+                          st.lists(st.text(max_size=6), min_size=len(BODY_FIELDS),
+                                   max_size=len(BODY_FIELDS))), max_size=4))  # fmt: skip
+def test_a_batch_is_sent_as_json_would_write_its_records(drawn):
+    kind = drawn[0][0] if drawn else "preview"
+    batch = [Record(i, "id:7", kind, tuple(values)) for i, (_k, values) in enumerate(drawn)]
+    assert batch_json(batch) == json.dumps(batch_body(batch), ensure_ascii=False)
 
 
 def test_messages_and_rule_descriptions_are_in_spanish_too():
