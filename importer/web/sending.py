@@ -173,7 +173,9 @@ def _records_plan(ctx: Context) -> dict[str, int] | None:
         return None
     with ctx.workspace.lock:
         valid = records.batches_of(DEFAULT_BATCH)
-        return {"valid": records.sendable(), "invalid": len(records.by_row), "batches": valid}
+        invalid = sum(1 for r in records.by_row if r not in records.excluded)
+        return {"valid": records.sendable(), "invalid": invalid, "batches": valid,
+                "left_out": len(records.excluded)}  # fmt: skip
 
 
 def _refusal(exc: Any) -> dict[str, str]:
@@ -245,6 +247,7 @@ async def send(request: Request, data: Data) -> Response:
             settings.records = run.input.with_name(RUN_RECORDS)
             settings.into_existing = False
             settings.start = data.get("start") in ("1", "on", True)
+            settings.records_excluded = reviewed.records.excluded
             run.records = ws.records.sendable()
         if ws.upload is not None:
             settings.origin = (ws.upload.name, ws.table.source)
