@@ -416,3 +416,54 @@ def test_the_records_tab_speaks_spanish_about_its_tools(tmp_path):
         assert "1 registro dejado fuera" in answer["summary"]
         tab = page.get("/records", params={"q": "cali"}).text
         assert "3 registros encontrados" in tab and "Cambiar una columna entera" in tab
+
+
+def _cells(book, sheet: str) -> dict[str, object]:
+    return {c.coordinate: c.value for r in book[sheet].iter_rows() for c in r if c.value}
+
+
+def test_the_corrected_workbook_carries_the_changes_of_both_sheets(tmp_path):
+    from openpyxl import load_workbook
+
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        page.edit(2, "skill_id", "102")
+        _edit(page, 8, "tel1", "3205550107")
+        _change(page, "/records/column", {"column": "city", "action": "replace",
+                                          "find": "Soacha", "value": "Bogotá"})  # fmt: skip
+        tab = page.get("/records").text
+        assert 'data-testid="download-edited"' in tab and "both sheets" in tab
+        for what in ("edited", "corrected"):
+            if what == "corrected":
+                page.post("/send")
+                page.wait_run()
+            download = page.get(f"/download/{what}")
+            assert download.status_code == 200, download.text
+            book = load_workbook(io.BytesIO(download.content))
+            records = book["registros"]
+            changed = {c.value for r in records.iter_rows() for c in r if c.comment is not None}
+            assert changed == {"3205550107", "Bogotá"}, what
+            assert "12345" not in _cells(book, "registros").values()
+            campaigns = [c.value for r in book[book.sheetnames[0]].iter_rows() for c in r
+                         if c.comment is not None]  # fmt: skip
+            assert campaigns == ["102"], what
+
+
+def test_a_records_file_of_its_own_comes_back_corrected_in_its_own_layout(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    lines = ["Campaña;Cédula;Teléfono 1", "Uno;1;3001234567", "Uno;2;123"]
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        data = ("\n".join(lines) + "\n").encode("cp1252")
+        page.post("/records/upload", files={"file": ("registros.csv", data)})
+        _edit(page, 3, "tel1", "3007654321")
+        tab = page.get("/records").text
+        assert 'data-testid="download-records-edited"' in tab
+        download = page.get("/download/records-edited")
+        assert download.status_code == 200, download.text
+        assert "registros.corrected.csv" in download.headers["content-disposition"]
+        assert download.content.decode("cp1252").splitlines() == [
+            "Campaña;Cédula;Teléfono 1", "Uno;1;3001234567", "Uno;2;3007654321"
+        ]  # fmt: skip
+        marked = page.get("/download/records-edited-xlsx")
+        assert marked.status_code == 200

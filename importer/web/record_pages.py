@@ -78,7 +78,8 @@ async def records_page(request: Request, error: str = "", status: int = 200) -> 
                 only=only, search=search, matches=len(rows), page=page, pages=pages,
                 pager_url=pager_url("/records", {"only": "1" if only else "", "q": search}),
                 source=records.table.source, version=records.version,
-                undo_label=_undo_label(records),
+                undo_label=_undo_label(records), headers={},
+                corrected_kind=records.path.suffix[1:].lower() if records.path else "",
             )  # fmt: skip
         return render(request, "records.html", status=status, **values)
 

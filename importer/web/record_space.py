@@ -33,12 +33,15 @@ import pandas as pd
 from importer.check import record_schema
 from importer.check.cells import by_value, clean_cell
 from importer.check.problems import Problem
-from importer.check.record_fields import FIELDS
+from importer.check.record_fields import FIELDS, record_header_score
 from importer.check.words import campaign_type
 from importer.errors import InputError
 from importer.read import record_table
+from importer.read.files import read_sheet
 from importer.read.record_table import RecordTable
 from importer.send import launch
+from importer.send.policy import MAX_RECORD_CELLS
+from importer.web.corrected import Corrections, changed_cells
 from importer.web.grid import Grid, matching
 
 if TYPE_CHECKING:
@@ -221,7 +224,7 @@ class RecordSpace(Grid):
         if not rows:
             return
         frame = self.table.frame
-        rows = rows | self._sharing_rows(frame.index.get_indexer(sorted(rows)))
+        rows = rows | self._sharing_rows(frame.index.get_indexer(pd.Index(sorted(rows))))
         self._drop(rows)
         order = sorted(rows)
         part = frame.loc[order]
@@ -273,14 +276,14 @@ class RecordSpace(Grid):
 
     def _writing(self, column: str, changed: list[tuple[int, str]]) -> None:
         if column in _PAIRED:  # the records it shared its customer_id with before
-            at = self.frame().index.get_indexer([r for r, _before in changed])
+            at = self.frame().index.get_indexer(pd.Index([r for r, _before in changed]))
             self._also |= self._sharing_rows(at)
 
     def _written(self, column: str, rows: list[int]) -> None:
         if column not in _PAIRED:
             return
         frame = self.frame()
-        at = frame.index.get_indexer(rows)
+        at = frame.index.get_indexer(pd.Index(rows))
         if column in ("campaign_name", "campaign_id"):
             self._keys[at] = self._key_column(frame.iloc[at])
         for position in at.tolist():
@@ -344,6 +347,22 @@ class RecordSpace(Grid):
         valid = ~np.isin(self.table.frame.index.to_numpy(), not_sent)
         counts = Counter(self._keys[valid].tolist())
         return sum(-(-n // size) for key, n in counts.items() if key)
+
+    def corrections(self) -> Corrections:
+        """The records' own file (or sheet) and the cells changed in it, for the
+        corrected download (:mod:`importer.web.corrected`)."""
+        assert self.table is not None and self.path is not None
+        t = self.table
+        read = read_sheet(self.path, sheet=self.sheet, score=record_header_score,
+                          max_cells=MAX_RECORD_CELLS)  # fmt: skip
+        positions = {c.field: c.position for c in t.layout.columns if c.field in FIELDS}
+        return Corrections(
+            source=self.path, name=self.name, kind=self.path.suffix[1:].lower(),
+            sheet=self.sheet, encoding=read.encoding, delimiter=read.delimiter,
+            header_row=t.header_row, positions=positions,
+            edits=changed_cells(read.body, self.edits, positions, t.header_row),
+            width=max(len(t.header), len(read.body.columns)),
+        )  # fmt: skip
 
     # --- the run's input -----------------------------------------------------------------
 

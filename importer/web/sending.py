@@ -606,7 +606,8 @@ async def download(request: Request) -> Response:
 
 #: The corrected spreadsheet's downloads: before a run (``edited``: the edits so far) and
 #: after it (``corrected``: the edits the run was sent with); ``-xlsx``: as a workbook.
-CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx", "problems", "problems-xlsx")
+CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx", "problems", "problems-xlsx",
+             "records-edited", "records-edited-xlsx")  # fmt: skip
 
 
 async def _template(ctx: Context) -> Response:
@@ -632,7 +633,14 @@ async def _corrected(ctx: Context, what: str) -> Response:
     """The person's own spreadsheet with the cells changed on the page."""
     ws = ctx.workspace
     record: corrected.Corrections | None = None
-    if what.startswith(("edited", "problems")):
+    if what.startswith("records-"):
+        # records of a file of their own; a launch workbook's records sheet has its
+        # changes in the campaigns' corrected workbook
+        records = ws.records
+        if records.table is not None and records.own_file:
+            record = await run_in_threadpool(ws.locked, records.corrections)
+        folder = ctx.launch.workdir
+    elif what.startswith(("edited", "problems")):
         if ws.table is not None and ws.upload is not None:
             only = what.startswith("problems")
             record = await run_in_threadpool(ws.locked, lambda: ws.corrections(problems_only=only))

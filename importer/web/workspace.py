@@ -38,7 +38,7 @@ from importer.read.files import read_sheet
 from importer.read.layout import readable_headers
 from importer.read.sheet import Sheet
 from importer.read.table import header_scorer
-from importer.web.corrected import Corrections, Edit
+from importer.web.corrected import Corrections, changed_cells
 from importer.web.grid import Grid, matching
 from importer.web.mappings import Remembered
 from importer.web.record_space import (
@@ -556,16 +556,13 @@ class Workspace(Grid):
             self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping)
         )
         positions = {c.field: c.position for c in t.layout.columns if c.field in FIELDS}
-        edits = []
-        for (row, column), value in sorted(self.edits.items()):
-            place = positions.get(column)
-            at = row - t.header_row - 1
-            before = ""
-            if place is not None and place in read.body.columns and 0 <= at < len(read.body):
-                raw = read.body.at[at, place]
-                before = raw if isinstance(raw, str) else ""
-            if clean_cell(before) != value:
-                edits.append(Edit(row, column, before, value))
+        edits = changed_cells(read.body, self.edits, positions, t.header_row)
+        records = self.records
+        # a launch workbook's records sheet: its changes in the same corrected workbook
+        others = [records.corrections()] if (
+            records.table is not None and not records.own_file and not problems_only
+            and records.edits
+        ) else []  # fmt: skip
         return Corrections(
             source=self.upload.path, name=self.upload.name, kind=self.upload.path.suffix[1:],
             sheet=t.sheet, encoding=t.encoding, delimiter=t.delimiter, header_row=t.header_row,
@@ -574,6 +571,7 @@ class Workspace(Grid):
             problems=[
                 (p.row, p.column, p.message) for p in self.checked.problems
             ] if problems_only and self.checked is not None else [],
+            others=others,
         )  # fmt: skip
 
     def write_run_input(self, path: Path) -> Reviewed:
