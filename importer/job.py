@@ -165,6 +165,9 @@ class Settings:
     skills_list: dict[str, str] | None = None
     #: Rows left out by the person (the web page): never sent, ``excluded`` in the results.
     excluded: frozenset[int] = frozenset()
+    #: Records left out by the person (the web page): never sent, ``excluded`` in the
+    #: results' records sheet; kept in the journal's ``records`` line.
+    records_excluded: frozenset[int] = frozenset()
     #: The input as the person knows it, when the run reads a copy of it (the page):
     #: the file's name and how it was read (``sheet "Campañas dic"``).
     origin: tuple[str, str] | None = None
@@ -237,7 +240,9 @@ def run(
         listing = _connected_check(settings, token, session, say) if settings.base_url else None
         loaded = _load(settings)
         if loaded.records_table is not None:
-            loaded.records = _check_records(loaded, None, sheet_given=settings.campaigns)
+            loaded.records = _check_records(
+                loaded, None, sheet_given=settings.campaigns, excluded=settings.records_excluded
+            )
         derived = results.derive(
             loaded.table.frame, loaded.checked, None, dry_run=True, excluded=settings.excluded
         )
@@ -271,15 +276,16 @@ def run(
 
 def _check_records(
     loaded: Loaded, listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool,
-    simulated: bool = False,
+    simulated: bool = False, excluded: frozenset[int] = frozenset(),
 ) -> launch.RecordsLoaded:  # fmt: skip
-    """Check the records against the campaigns sheet and (``listed``) the campaign list."""
+    """Check the records against the campaigns sheet and (``listed``) the campaign list;
+    ``excluded``: the records left out (never sent)."""
     table = loaded.records_table
     assert table is not None and loaded.records_path is not None
     campaigns, invalid = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
     return launch.check(
         table, loaded.records_path, loaded.records_sheet, campaigns, invalid, listed,
-        sheet_given=sheet_given, simulated=simulated,
+        sheet_given=sheet_given, simulated=simulated, excluded=excluded,
     )  # fmt: skip
 
 
@@ -615,7 +621,11 @@ class _Importer:
             # Checked before anything is sent, against the sheet and the list just read.
             listed = launch.listed_for(loaded.records_table.frame, raw or [])
             loaded.records = _check_records(
-                loaded, listed, sheet_given=settings.campaigns, simulated=settings.sandbox_ends
+                loaded,
+                listed,
+                sheet_given=settings.campaigns,
+                simulated=settings.sandbox_ends,
+                excluded=settings.records_excluded,
             )
         info = {
             "input": str(settings.input),
@@ -834,7 +844,7 @@ def _records_from_journal(loaded: Loaded, header: Mapping[str, Any]) -> launch.R
     _campaigns, invalid = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
     records = launch.checked_with(
         table, loaded.records_path, loaded.records_sheet, header.get("known") or {},
-        invalid, header.get("listed") or {},
+        invalid, header.get("listed") or {}, excluded=header.get("excluded") or (),
     )  # fmt: skip
     recorded = header.get("rows") or {}
     now = records.hashes()

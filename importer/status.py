@@ -86,6 +86,7 @@ class RecordStatus(StrEnum):
     VALID = "valid"  #: dry run only: the record would be sent
     #: its batch was sent, then its campaign was deleted by ``wolkvox-import undo``
     DELETED = "deleted"
+    EXCLUDED = "excluded"  #: left out on the page by the person; never sent
 
 
 #: Records certainly not added, hence safe to send again: they go to the records' retry file.
@@ -93,7 +94,9 @@ RECORD_RETRY_STATUSES = frozenset(
     {RecordStatus.FAILED, RecordStatus.INVALID, RecordStatus.NOT_SENT}
 )
 #: Records that need nothing more.
-RECORD_SUCCESS_STATUSES = frozenset({RecordStatus.ADDED, RecordStatus.VALID, RecordStatus.DELETED})
+RECORD_SUCCESS_STATUSES = frozenset(
+    {RecordStatus.ADDED, RecordStatus.VALID, RecordStatus.DELETED, RecordStatus.EXCLUDED}
+)
 
 #: Words of their own: a record is not a row of campaigns (and, in Spanish, not feminine).
 _RECORD_LABELS = {
@@ -104,6 +107,7 @@ _RECORD_LABELS = {
     RecordStatus.NOT_SENT: N_("record not sent"),
     RecordStatus.VALID: N_("record valid"),
     RecordStatus.DELETED: N_("record deleted with its campaign (undone)"),
+    RecordStatus.EXCLUDED: N_("record left out"),
 }
 
 
@@ -127,6 +131,7 @@ def counted_records(status: RecordStatus | str, n: int) -> str:
         RecordStatus.INVALID: ngettext("{n} record invalid", "{n} records invalid", n),
         RecordStatus.NOT_SENT: ngettext("{n} record not sent", "{n} records not sent", n),
         RecordStatus.VALID: ngettext("{n} record valid", "{n} records valid", n),
+        RecordStatus.EXCLUDED: ngettext("{n} record left out", "{n} records left out", n),
     }
     return words[RecordStatus(status)].format(n=n)
 

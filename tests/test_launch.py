@@ -616,3 +616,32 @@ def test_a_records_retry_file_names_each_record_by_its_first_row_and_its_retry_r
     assert rows[0][:7] == ("row", "status", "campaign_id", "message", "batch", "status_label",
                            "retry_row")  # fmt: skip
     assert (rows[1][0], rows[1][6]) == (3, 2)
+
+
+def test_records_left_out_are_never_sent_end_excluded_and_stay_so_in_a_rebuild(tmp_path, sandbox):
+    from importer import job
+    from importer.record.record_results import records_retry_path
+
+    people = [*_people("A", 1, 4), ["A", "Otra", "2", "3009999999"], ["Nadie", "x", "99", "1"]]
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], people)
+    # row 6 repeats row 3's customer_id: left out, row 3 is no duplicate and is sent
+    left_out = frozenset({4, 6})
+    dry = job.run(job.Settings(input=src, dry_run=True, records_excluded=left_out))
+    assert {r.row: r.status for r in dry.records or []}[3] == "valid"
+    settings = job.Settings(input=src, base_url=sandbox.url, timeout=5, records_excluded=left_out)
+    report = job.run(settings, token=DEFAULT_TOKEN)
+    statuses = {r.row: str(r.status) for r in report.records or []}
+    assert statuses == {2: "added", 3: "added", 4: "excluded", 5: "added", 6: "excluded",
+                        7: "invalid"}  # fmt: skip
+    _once(sandbox, {"A": [1, 2, 4]})
+    seen = read_records(settings.results_path)
+    assert seen[4]["status"] == "excluded" and "left out" in str(seen[4]["message"])
+    # the retry file holds the record with a problem, not those left out
+    retry = load_workbook(records_retry_path(settings.results_path), read_only=True).active
+    names = {str(v) for r in retry.iter_rows(values_only=True) for v in r}
+    assert "x" in names and "Persona 3" not in names and "Otra" not in names
+    # the journal keeps them: the results written again from it say the same
+    state = read(journal_path(settings.results_path))
+    assert state.records["excluded"] == [4, 6]
+    again = job.rebuild(settings.results_path)
+    assert {r.row: str(r.status) for r in again.records or []} == statuses

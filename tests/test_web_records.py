@@ -41,7 +41,13 @@ def _full(ws) -> set[tuple[int, str, str, str]]:
     _campaigns, invalid = records._campaigns_of(ws)
     with page_words():
         checked = launch.check(
-            records.table, records.path, records.sheet, list(_pairs(ws)), invalid, None
+            records.table,
+            records.path,
+            records.sheet,
+            list(_pairs(ws)),
+            invalid,
+            None,
+            excluded=records.excluded,
         )
     return {(p.row, p.column, str(p.rule), p.message) for p in checked.checked.problems}
 
@@ -280,3 +286,184 @@ def test_a_launch_stopped_on_the_page_resumes_with_its_records_and_start(tmp_pat
         assert state["records"]["done"] == 8
         run = page.ctx.runs.current
         assert len(run.report.starts) == 2
+
+
+def _change(page, path: str, body: dict) -> dict:
+    response = page.client.post(path, json=body, headers={"X-CSRF-Token": page.ctx.secrets.csrf})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_records_search_finds_records_by_any_cell_in_any_case(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        tab = page.get("/records", params={"q": "MEDELL"}).text
+        assert "3 records found" in tab
+        shown = {int(r) for r in __import__("re").findall(r'<tr data-row="(\d+)"', tab)}
+        assert shown == {6, 7, 8}
+        # with the problems alone: the one record of those with a problem
+        tab = page.get("/records", params={"q": "medell", "only": "1"}).text
+        assert "1 record found" in tab and 'data-row="8"' in tab
+        assert "No record holds that text." in page.get("/records?q=zzz").text
+
+
+def test_a_record_column_is_set_replaced_and_undone_in_one_step_each(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        ws = page.ctx.workspace
+        records = ws.records
+        # only its cells with a problem: the e-mail without its domain
+        answer = _change(page, "/records/column", {
+            "column": "email", "action": "replace", "find": "@example", "value": "@example.com",
+            "scope": "problems", "rows": [2, 5],
+        })  # fmt: skip
+        assert answer["said"] == "1 cell changed"
+        assert answer["cells"]["5:email"]["value"] == "jorge@example.com"
+        assert answer["rows"]["5"] == {"invalid": False, "excluded": False}
+        assert records.table.frame.at[2, "email"] == "ana@example.com"
+        # every cell of a column, a column the sheet lacks included
+        answer = _change(page, "/records/column", {"column": "tel3", "value": "3001112233"})
+        assert answer["said"] == "11 cells changed"
+        assert _shown(records) == _full(ws)
+        assert answer["undo"] == "Undo the last change of a whole column"
+        answer = _change(page, "/records/undo", {"rows": [2]})
+        assert answer["said"] == "Undone." and answer["cells"]["2:tel3"]["value"] == ""
+        answer = _change(page, "/records/undo", {"rows": [5]})
+        assert answer["cells"]["5:email"]["value"] == "jorge@example"
+        assert answer["rows"]["5"]["invalid"] is True and answer["undo"] == ""
+        assert _change(page, "/records/undo", {})["said"] == "Nothing to undo."
+        assert records.edits == {} and _shown(records) == _full(ws)
+        assert page.post("/records/column", {"column": "nope", "value": "x"}).status_code == 400
+
+
+def test_a_record_left_out_takes_no_part_in_the_duplicate_rule_and_comes_back(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        ws = page.ctx.workspace
+        records = ws.records
+        _edit(page, 3, "customer_id", "1010")  # the same customer as record 2
+        assert {2, 3} <= set(records.by_row)
+        answer = _change(page, "/records/exclude", {"row": 3, "rows": [2, 3]})
+        assert answer["said"] == "Record 3 is left out: it will not be loaded."
+        assert answer["rows"]["2"] == {"invalid": False, "excluded": False}
+        assert answer["rows"]["3"]["excluded"] is True
+        assert answer["cells"]["2:customer_id"]["problems"] == []
+        assert "1 record left out" in answer["summary"]
+        assert _shown(records) == _full(ws)
+        assert records.sendable() == 7  # 8 valid, record 3 left out (and 2 sent once)
+        tab = page.get("/records").text
+        assert 'data-testid="leave-out-3" checked' in tab and 'class="excluded"' in tab
+        # a whole column set leaves the record left out as it is
+        _change(page, "/records/column", {"column": "city", "value": "Cali"})
+        assert records.table.frame.at[3, "city"] == "Bogotá"
+        # taken back in: both duplicates again; Undo of that leaves it out again
+        answer = _change(page, "/records/exclude", {"row": 3, "out": False, "rows": [2, 3]})
+        assert answer["rows"]["2"]["invalid"] is True
+        assert answer["undo"] == "Undo the last record left out or taken back"
+        answer = _change(page, "/records/undo", {"rows": [2, 3]})
+        assert answer["rows"]["3"]["excluded"] is True and answer["rows"]["2"]["invalid"] is False
+        assert _shown(records) == _full(ws)
+        assert page.post("/records/exclude", {"row": 99}).status_code == 400
+
+
+def test_records_left_out_on_the_page_are_not_loaded_and_end_excluded(tmp_path):
+    from importer import job
+
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        _change(page, "/records/exclude", {"row": 3})
+        _change(page, "/records/exclude", {"row": 5})  # with a problem, and left out
+        send = page.get("/send").text
+        assert "7 records are loaded" in send and "2 records left out: not loaded." in send
+        page.post("/send")
+        state = page.wait_run()
+        assert state["state"] == "finished" and state["records"]["done"] == 7
+        run = page.ctx.runs.current
+        statuses = {r.row: str(r.status) for r in run.report.records}
+        assert statuses[3] == "excluded" and statuses[5] == "excluded"
+        assert statuses[8] == "invalid" and statuses[2] == "added"
+        out = run.out
+    # the journal says which: the results written again from it say the same
+    again = job.rebuild(out)
+    assert {r.row: str(r.status) for r in again.records} == statuses
+
+
+def test_the_read_back_check_knows_the_records_left_out(tmp_path):
+    import pytest
+
+    from importer.errors import UsageError
+    from importer.web.workspace import check_reads_back
+
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        ws = page.ctx.workspace
+        ws.records.exclude(4)
+        path = tmp_path / "run.csv"
+        reviewed = ws.write_run_input(path)
+        settings = page.ctx.launch.settings(path, tmp_path / "o.xlsx", "http://x", resume=False)
+        settings.records = path.with_name(RUN_RECORDS)
+        with pytest.raises(UsageError, match="records 4 differ"):
+            check_reads_back(reviewed, settings)  # the run would load record 4
+        settings.records_excluded = frozenset({4})
+        check_reads_back(reviewed, settings)
+
+
+def test_the_records_tab_speaks_spanish_about_its_tools(tmp_path):
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(SAMPLE)
+        answer = _change(page, "/records/exclude", {"row": 3})
+        assert answer["said"] == "El registro 3 queda fuera: no se cargará."
+        assert "1 registro dejado fuera" in answer["summary"]
+        tab = page.get("/records", params={"q": "cali"}).text
+        assert "3 registros encontrados" in tab and "Cambiar una columna entera" in tab
+
+
+def _cells(book, sheet: str) -> dict[str, object]:
+    return {c.coordinate: c.value for r in book[sheet].iter_rows() for c in r if c.value}
+
+
+def test_the_corrected_workbook_carries_the_changes_of_both_sheets(tmp_path):
+    from openpyxl import load_workbook
+
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        page.edit(2, "skill_id", "102")
+        _edit(page, 8, "tel1", "3205550107")
+        _change(page, "/records/column", {"column": "city", "action": "replace",
+                                          "find": "Soacha", "value": "Bogotá"})  # fmt: skip
+        tab = page.get("/records").text
+        assert 'data-testid="download-edited"' in tab and "both sheets" in tab
+        for what in ("edited", "corrected"):
+            if what == "corrected":
+                page.post("/send")
+                page.wait_run()
+            download = page.get(f"/download/{what}")
+            assert download.status_code == 200, download.text
+            book = load_workbook(io.BytesIO(download.content))
+            records = book["registros"]
+            changed = {c.value for r in records.iter_rows() for c in r if c.comment is not None}
+            assert changed == {"3205550107", "Bogotá"}, what
+            assert "12345" not in _cells(book, "registros").values()
+            campaigns = [c.value for r in book[book.sheetnames[0]].iter_rows() for c in r
+                         if c.comment is not None]  # fmt: skip
+            assert campaigns == ["102"], what
+
+
+def test_a_records_file_of_its_own_comes_back_corrected_in_its_own_layout(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    lines = ["Campaña;Cédula;Teléfono 1", "Uno;1;3001234567", "Uno;2;123"]
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        data = ("\n".join(lines) + "\n").encode("cp1252")
+        page.post("/records/upload", files={"file": ("registros.csv", data)})
+        _edit(page, 3, "tel1", "3007654321")
+        tab = page.get("/records").text
+        assert 'data-testid="download-records-edited"' in tab
+        download = page.get("/download/records-edited")
+        assert download.status_code == 200, download.text
+        assert "registros.corrected.csv" in download.headers["content-disposition"]
+        assert download.content.decode("cp1252").splitlines() == [
+            "Campaña;Cédula;Teléfono 1", "Uno;1;3001234567", "Uno;2;3007654321"
+        ]  # fmt: skip
+        marked = page.get("/download/records-edited-xlsx")
+        assert marked.status_code == 200

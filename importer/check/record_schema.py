@@ -20,7 +20,7 @@ not there is empty in every record (a million empty cells are not made for it).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -329,16 +329,23 @@ def _storable(value: str) -> bool:
 
 
 def validate_records(
-    frame: pd.DataFrame, options: RecordOptions | None = None, extra: Iterable[Problem] = ()
+    frame: pd.DataFrame,
+    options: RecordOptions | None = None,
+    extra: Iterable[Problem] = (),
+    excluded: Collection[int] = (),
 ) -> CheckedRecords:
     """Check every record of a loaded frame; return the records to send and all problems.
 
     ``frame`` holds text cells under :data:`~importer.check.record_fields.FIELDS` names (any
     of them), indexed by sheet row number. ``extra`` are problems found while reading the
     file: their rows are invalid too, and they are listed with the others in sheet order.
+    ``excluded``: rows left out by the person (the web page), checked but never among the
+    records to send, and taking no part in the duplicate customer_id rule.
     """
     options = options or RecordOptions()
     prepared = _prepare(frame, options)
+    if excluded:
+        _leave_out(frame, prepared, excluded)
     data = frame.assign(**prepared.derived)
     schema = _schema(frame, prepared, options)
     try:
@@ -350,7 +357,22 @@ def validate_records(
     explain = _Explainer(frame, prepared, options)
     found = _problems(cases, frame, explain) if cases is not None else []
     problems, invalid = in_sheet_order(extra, found, FIELDS)
-    return CheckedRecords(_records(frame, prepared, invalid), problems, invalid)
+    not_sent = {**invalid, **{r: [] for r in excluded}} if excluded else invalid
+    return CheckedRecords(_records(frame, prepared, not_sent), problems, invalid)
+
+
+def _leave_out(frame: pd.DataFrame, prepared: _Prepared, excluded: Collection[int]) -> None:
+    """The duplicate rule again without the rows left out (only the rows it marked can
+    change: the pairs are compared among them alone)."""
+    same = prepared.derived["_duplicate"]
+    out = frame.index.isin(list(excluded))
+    if not (same & out).any():
+        return
+    kept = np.flatnonzero(same & ~out)
+    pairs = prepared.derived["_campaign"][kept] + "\x1f" + _text(frame, "customer_id")[kept]
+    again = np.zeros(len(frame), dtype=bool)
+    again[kept] = pd.Series(pairs).duplicated(keep=False).to_numpy()
+    prepared.derived["_duplicate"] = again
 
 
 #: Where a check on a derived column is reported: the spreadsheet column it is about.

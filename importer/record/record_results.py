@@ -52,6 +52,7 @@ COLOURS = {
     RecordStatus.UNKNOWN: "FFEB9C",
     RecordStatus.NOT_SENT: "EDEDED",
     RecordStatus.DELETED: "D9D9D9",  # as a campaign row deleted by undo
+    RecordStatus.EXCLUDED: "EDEDED",  # as a campaign row left out
 }
 
 
@@ -61,9 +62,10 @@ def records_retry_path(out: Path) -> Path:
 
 
 def counts(results: Iterable[RecordResult]) -> dict[str, int]:
-    """Records per status, every status listed."""
+    """Records per status, every status listed (``excluded``, which only the web page
+    gives, when some record has it)."""
     tally = Counter(r.status for r in results)
-    return {s: tally.get(s, 0) for s in RecordStatus}
+    return {s: tally.get(s, 0) for s in RecordStatus if s != RecordStatus.EXCLUDED or tally.get(s)}
 
 
 def per_campaign(results: Iterable[RecordResult]) -> dict[str, Counter[str]]:

@@ -35,7 +35,7 @@ from importer.send.client import WolkvoxClient
 from importer.send.journal import CallRecord, Journal, JournalState, row_hash
 from importer.send.policy import DEFAULT_BATCH, MAX_BATCH, Policy
 from importer.send.sender import Clock, Sender, StopFlag, read_list
-from importer.status import Ended, RecordStatus, Status
+from importer.status import EXCLUDED_REASON, Ended, RecordStatus, Status
 
 
 @dataclass
@@ -50,6 +50,8 @@ class RecordsLoaded:
     known: dict[str, str]
     #: campaign key -> {"id", "type", "records"} of the listed campaigns the records name
     listed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: records the person left out (the web page): never sent, ``excluded`` in the results
+    excluded: frozenset[int] = frozenset()
 
     def hashes(self) -> dict[str, str]:
         """Each record's fingerprint, to notice a records sheet edited between runs."""
@@ -62,7 +64,7 @@ class RecordsLoaded:
         return {
             "input": str(self.path), "sheet": self.sheet, "source": self.table.source,
             "rows": self.hashes(), "known": self.known, "listed": self.listed,
-            "options": dict(options),
+            "options": dict(options), "excluded": sorted(self.excluded),
         }  # fmt: skip
 
 
@@ -122,13 +124,14 @@ def check(
     table: record_table.RecordTable, path: Path, sheet: str | None,
     campaigns: Sequence[tuple[str, str]], invalid: Mapping[str, int],
     listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool = True,
-    simulated: bool = False,
+    simulated: bool = False, excluded: Iterable[int] = (),
 ) -> RecordsLoaded:  # fmt: skip
     """Check every record against the campaigns it may go into: the campaigns sheet's and,
     when the list was read (``listed``), the operation's. A dry run has no list: a record
     naming its campaign by ``campaign_id`` is then taken as naming one that exists, and so
     is one naming it by name when there is no campaigns sheet (``sheet_given`` False).
-    ``simulated``: the list is a new sandbox's, which holds no campaign of another run."""
+    ``simulated``: the list is a new sandbox's, which holds no campaign of another run.
+    ``excluded``: the records the person left out (never sent)."""
     known = record_schema.known_campaigns(campaigns)
     if listed is None:
         frame = table.frame
@@ -144,19 +147,21 @@ def check(
     else:
         for key, info in listed.items():
             known.setdefault(key, str(info.get("type") or ""))
-    return checked_with(table, path, sheet, known, invalid, dict(listed or {}), simulated)
+    return checked_with(table, path, sheet, known, invalid, dict(listed or {}), simulated, excluded)
 
 
 def checked_with(
     table: record_table.RecordTable, path: Path, sheet: str | None, known: Mapping[str, str],
     invalid: Mapping[str, int], listed: Mapping[str, Any], simulated: bool = False,
+    excluded: Iterable[int] = (),
 ) -> RecordsLoaded:  # fmt: skip
     """The check of :func:`check` from what a journal kept of it (resume, ``report``)."""
     options = record_schema.RecordOptions(
         campaigns=dict(known), invalid_campaigns=dict(invalid), simulated=simulated
     )
-    checked = record_schema.validate_records(table.frame, options, table.problems)
-    return RecordsLoaded(table, checked, path, sheet, dict(known), dict(listed))
+    left_out = frozenset(int(r) for r in excluded)
+    checked = record_schema.validate_records(table.frame, options, table.problems, left_out)
+    return RecordsLoaded(table, checked, path, sheet, dict(known), dict(listed), left_out)
 
 
 # --- where each campaign's records go --------------------------------------------------------
@@ -622,6 +627,7 @@ def derive(
     deleted = {o.id_campaign for o in state.outcomes.values()
                if o.status == Status.DELETED} - {""} if state is not None else set()  # fmt: skip
     gone = _("its campaign was deleted by undo")
+    left_out = _(EXCLUDED_REASON)
     out = []
     for index in frame.index.tolist():
         row = int(index)
@@ -629,7 +635,9 @@ def derive(
         call = sent.get(row)
         problems = checked.invalid.get(row)
         ident = ids.get(key, "")
-        if call is not None and call.status != RecordStatus.NOT_SENT:
+        if row in loaded.excluded and call is None:
+            result = RecordResult(row, RecordStatus.EXCLUDED, ident, left_out, None, key)
+        elif call is not None and call.status != RecordStatus.NOT_SENT:
             status = call.status or RecordStatus.UNKNOWN
             message = call.message if call.status else unanswered
             if call.campaign_id in deleted and status != RecordStatus.FAILED:

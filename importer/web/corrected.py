@@ -29,6 +29,7 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
+from importer.check.cells import clean_cell
 from importer.check.columns import ID_COLUMNS
 from importer.i18n import _
 from importer.read.csvfile import decode
@@ -78,6 +79,9 @@ class Corrections:
     keep: list[int] | None = None
     #: (row, field, what is wrong) of the kept rows, a note on each such cell
     problems: list[tuple[int, str, str]] = field(default_factory=list)
+    #: the changes of other sheets of the same workbook (a launch workbook's records
+    #: sheet), set in place with these
+    others: list[Corrections] = field(default_factory=list)
 
     @property
     def part(self) -> str:
@@ -98,6 +102,8 @@ class Corrections:
         """Keep the record beside a run (JSON), for its download after a restart."""
         data = asdict(self)
         data["source"] = str(self.source)
+        for other, kept in zip(self.others, data["others"], strict=True):
+            kept["source"] = str(other.source)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
@@ -105,9 +111,13 @@ class Corrections:
     @classmethod
     def load(cls, path: Path) -> Corrections:
         """The record :meth:`save` kept."""
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls._of(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def _of(cls, data: dict[str, Any]) -> Corrections:
         data["source"] = Path(data["source"])
         data["edits"] = [Edit(**e) for e in data["edits"]]
+        data["others"] = [cls._of(o) for o in data.get("others", [])]
         return cls(**data)
 
     def columns(self) -> dict[str, int]:
@@ -143,7 +153,29 @@ def write_corrected(path: Path, corrections: Corrections, *, marked: bool = Fals
     _apply(ws, corrections)
     if corrections.keep is not None:
         _keep_only(book, ws, corrections)
+    else:
+        for other in corrections.others:
+            if other.sheet in book.sheetnames:
+                _apply(book[other.sheet], other)
     _save_book(book, path)
+
+
+def changed_cells(
+    body: Any, edits: dict[tuple[int, str], str], positions: dict[str, int], header_row: int
+) -> list[Edit]:
+    """The cells of ``edits`` ((row, field) -> value now) whose value is not the one the
+    sheet read (``body``: its cells below the header, by column place) holds."""
+    out = []
+    for (row, column), value in sorted(edits.items()):
+        place = positions.get(column)
+        at = row - header_row - 1
+        before = ""
+        if place is not None and place in body.columns and 0 <= at < len(body):
+            raw = body.at[at, place]
+            before = raw if isinstance(raw, str) else ""
+        if clean_cell(before) != value:
+            out.append(Edit(row, column, before, value))
+    return out
 
 
 def _apply(ws: Any, corrections: Corrections) -> None:

@@ -308,15 +308,20 @@ def _extra_columns(ws: Any, rows: list[int]) -> list[tuple[str, dict[int, str]]]
 
 def _undo_label(ws: Any) -> str:
     """What Undo would take back, in words ("" when nothing)."""
-    if not ws.undo:
-        return ""
-    kinds = {
+    return undo_label(ws, {
         "cell": _("Undo the last cell change"),
         "column": _("Undo the last change of a whole column"),
         "values": _("Undo the last values mapped"),
         "exclude": _("Undo the last row left out or taken back"),
-    }
-    return kinds.get(ws.undo[-1].kind, _("Undo"))
+    })  # fmt: skip
+
+
+def undo_label(grid: Any, kinds: dict[str, str]) -> str:
+    """What Undo would take back in ``grid``, in the words ``kinds`` gives each kind of
+    step ("" when nothing)."""
+    if not grid.undo:
+        return ""
+    return kinds.get(grid.undo[-1].kind, _("Undo"))
 
 
 def _row_level(ws: Any, fields: list[str], rows: list[int]) -> dict[int, list[str]]:
@@ -383,18 +388,29 @@ def _after_change(ctx: Any) -> dict[str, Any]:
 
 
 async def _change(request: Request, data: Data, act: Any, said: Any) -> Response:
-    """Run a change of several cells or rows: JSON for the page's script (the shown cells
-    whose value or state changed), or back to the review for a plain form."""
+    """Run a change of several cells or rows of the campaigns (see :func:`grid_change`)."""
+    ws = context(request).workspace
+    return await grid_change(request, data, act, said, grid=ws, after=_after_change)
+
+
+async def grid_change(
+    request: Request, data: Data, act: Any, said: Any, *, grid: Any, after: Any,
+    home: str = "/review", missing: str = "",
+) -> Response:  # fmt: skip
+    """Run a change of several cells or rows of ``grid`` (the campaigns, or the records):
+    JSON for the page's script (the shown cells whose value or state changed, and what
+    ``after`` adds), or back to ``home`` for a plain form."""
     ctx = context(request)
     ws = ctx.workspace
     wants_json = request.headers.get("content-type", "").startswith("application/json")
-    if ws.table is None:
+    if grid.table is None:
         if wants_json:
-            return JSONResponse({"error": _("Upload a spreadsheet first.")}, status_code=409)
+            error = missing or _("Upload a spreadsheet first.")
+            return JSONResponse({"error": error}, status_code=409)
         return _see("/")
     try:
         visible = _visible(data)
-        done, cells, rows = await run_in_threadpool(ws.locked, ws.answer, visible, act)
+        done, cells, rows = await run_in_threadpool(ws.locked, grid.answer, visible, act)
     except (TypeError, ValueError):
         return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
     except InputError as exc:
@@ -402,12 +418,13 @@ async def _change(request: Request, data: Data, act: Any, said: Any) -> Response
             return error_page_for(request, str(exc))
         return JSONResponse({"error": str(exc)}, status_code=400)
     if not wants_json:
-        return _see(str(data.get("back", "/review")) if _safe(data.get("back")) else "/review")
-    return JSONResponse({"cells": cells, "rows": rows, "said": said(done), **_after_change(ctx)})
+        back = data.get("back")
+        return _see(str(back) if _safe(back, home) else home)
+    return JSONResponse({"cells": cells, "rows": rows, "said": said(done), **after(ctx)})
 
 
-def _safe(target: Any) -> bool:
-    return isinstance(target, str) and target.startswith("/review") and "//" not in target
+def _safe(target: Any, home: str = "/review") -> bool:
+    return isinstance(target, str) and target.startswith(home) and "//" not in target
 
 
 def error_page_for(request: Request, message: str) -> Response:
@@ -418,7 +435,13 @@ def error_page_for(request: Request, message: str) -> Response:
 
 async def column_set(request: Request, data: Data) -> Response:
     """Set, or find and replace, one column: every row, or only its cells with a problem."""
-    ws = context(request).workspace
+    act, said = column_change(context(request).workspace, data)
+    return await _change(request, data, act, said)
+
+
+def column_change(grid: Any, data: Data) -> tuple[Any, Any]:
+    """The change the whole-column form asks of ``grid`` (campaigns or records), and
+    what the page says of it."""
     column = str(data.get("column", ""))
     value = str(data.get("value", ""))
     find = str(data["find"]) if data.get("action") == "replace" else None
@@ -427,9 +450,7 @@ async def column_set(request: Request, data: Data) -> Response:
     def said(n: int) -> str:
         return ngettext("{n} cell changed", "{n} cells changed", n).format(n=n)
 
-    return await _change(
-        request, data, lambda: ws.set_column(column, value, find=find, only_problems=only), said
-    )
+    return lambda: grid.set_column(column, value, find=find, only_problems=only), said
 
 
 async def values(request: Request, data: Data) -> Response:
@@ -460,28 +481,35 @@ async def values(request: Request, data: Data) -> Response:
 async def exclude(request: Request, data: Data) -> Response:
     """Leave a row out of the run, or take it back in."""
     ws = context(request).workspace
+    left = _("Row {row} is left out: it will not be sent.")
+    back_in = _("Row {row} is taken back in.")
     try:
-        row = int(data.get("row", 0))
+        act, said = exclude_change(ws, data, left, back_in)
     except (TypeError, ValueError):
         return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
+    return await _change(request, data, act, said)
+
+
+def exclude_change(grid: Any, data: Data, left: str, back_in: str) -> tuple[Any, Any]:
+    """The row ``grid`` is asked to leave out (or take back in), and what the page says
+    of it (``left``, ``back_in``: words with ``{row}``); raise ValueError for no row."""
+    row = int(data.get("row", 0))
     out = data.get("out", True) not in (False, "0", "false", "")
 
     def said(_done: Any) -> str:
-        if out:
-            return _("Row {row} is left out: it will not be sent.").format(row=row)
-        return _("Row {row} is taken back in.").format(row=row)
+        return (left if out else back_in).format(row=row)
 
-    return await _change(request, data, lambda: ws.exclude(row, out=out), said)
+    return lambda: grid.exclude(row, out=out), said
 
 
 async def undo(request: Request, data: Data) -> Response:
     """Take back the last change."""
-    ws = context(request).workspace
+    return await _change(request, data, context(request).workspace.undo_last, undo_said)
 
-    def said(done: Any) -> str:
-        return _("Undone.") if done and done[0] else _("Nothing to undo.")
 
-    return await _change(request, data, ws.undo_last, said)
+def undo_said(done: Any) -> str:
+    """What the page says after Undo."""
+    return _("Undone.") if done and done[0] else _("Nothing to undo.")
 
 
 async def language(request: Request, data: Data) -> Response:

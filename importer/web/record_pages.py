@@ -18,6 +18,14 @@ from importer import i18n
 from importer.errors import InputError
 from importer.i18n import _
 from importer.web.app import Data, context, post, render
+from importer.web.pages import (
+    column_change,
+    exclude_change,
+    grid_change,
+    pager_url,
+    undo_label,
+    undo_said,
+)
 from importer.web.runs import cannot_write
 from importer.web.uploads import store
 
@@ -30,6 +38,9 @@ def routes() -> list[BaseRoute]:
         Route("/records", records_page),
         post("/records/upload", records_upload, on_error=records_error),
         post("/records/cell", record_cell),
+        post("/records/column", record_column),
+        post("/records/exclude", record_exclude),
+        post("/records/undo", record_undo),
     ]
 
 
@@ -45,10 +56,11 @@ async def records_page(request: Request, error: str = "", status: int = 200) -> 
     records = ws.records
     query = request.query_params
     only = query.get("only") == "1"
+    search = query.get("q", "").strip()[:200]
     with ws.lock:
         values: dict[str, Any] = {"error": error or records.error, "records": records}
         if records.table is not None:
-            rows = records.rows(only_problems=only)
+            rows = records.rows(only_problems=only, search=search)
             pages = max(1, -(-len(rows) // PAGE_SIZE))
             try:
                 page = min(max(1, int(query.get("page", "1"))), pages)
@@ -62,9 +74,12 @@ async def records_page(request: Request, error: str = "", status: int = 200) -> 
                 rows=[(r, [str(frame.at[r, f]) if f in frame else "" for f in fields])
                       for r in shown],
                 problems=records.cell_problems, invalid=set(records.by_row),
-                edited=records.edits, summary=records.summary(), only=only, page=page,
-                pages=pages, pager_url="/records?only=1&" if only else "/records?",
+                excluded=records.excluded, edited=records.edits, summary=records.summary(),
+                only=only, search=search, matches=len(rows), page=page, pages=pages,
+                pager_url=pager_url("/records", {"only": "1" if only else "", "q": search}),
                 source=records.table.source, version=records.version,
+                undo_label=_undo_label(records), headers={},
+                corrected_kind=records.path.suffix[1:].lower() if records.path else "",
             )  # fmt: skip
         return render(request, "records.html", status=status, **values)
 
@@ -116,15 +131,61 @@ async def record_cell(request: Request, data: Data) -> Response:
         )
     except InputError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
-    with ws.lock:
-        # what a Send page shown before this edit showed is not what would be sent
-        ws.version += 1
-        summary_html = ctx.templates.get_template("_record_summary.html").render(
-            summary=records.summary(), lang=i18n.current()
-        )
-        version = ws.version
     return JSONResponse({
         "value": cleaned, "cells": cells, "invalid": invalid,
-        "problems": cells[f"{row}:{column}"]["problems"], "summary": summary_html,
-        "version": version,
+        "problems": cells[f"{row}:{column}"]["problems"], **_after_change(ctx),
     })  # fmt: skip
+
+
+def _undo_label(records: Any) -> str:
+    """What Undo would take back on the records tab, in words ("" when nothing)."""
+    return undo_label(records, {
+        "cell": _("Undo the last cell change"),
+        "column": _("Undo the last change of a whole column"),
+        "exclude": _("Undo the last record left out or taken back"),
+    })  # fmt: skip
+
+
+def _after_change(ctx: Any) -> dict[str, Any]:
+    """What every answer to a change of the records carries: the counts, the version,
+    what Undo does."""
+    ws = ctx.workspace
+    with ws.lock:
+        # what a Send page shown before this change showed is not what would be sent
+        ws.version += 1
+        summary_html = ctx.templates.get_template("_record_summary.html").render(
+            summary=ws.records.summary(), lang=i18n.current()
+        )
+        return {"summary": summary_html, "version": ws.version, "undo": _undo_label(ws.records)}
+
+
+async def _change(request: Request, data: Data, act: Any, said: Any) -> Response:
+    records = context(request).workspace.records
+    return await grid_change(
+        request, data, act, said, grid=records, after=_after_change, home="/records",
+        missing=_("There are no records to change."),
+    )  # fmt: skip
+
+
+async def record_column(request: Request, data: Data) -> Response:
+    """Set, or find and replace, one column of the records (every record, or only its
+    cells with a problem)."""
+    act, said = column_change(context(request).workspace.records, data)
+    return await _change(request, data, act, said)
+
+
+async def record_exclude(request: Request, data: Data) -> Response:
+    """Leave a record out of the run, or take it back in."""
+    records = context(request).workspace.records
+    left = _("Record {row} is left out: it will not be loaded.")
+    back_in = _("Record {row} is taken back in.")
+    try:
+        act, said = exclude_change(records, data, left, back_in)
+    except (TypeError, ValueError):
+        return JSONResponse({"error": _("The change could not be read.")}, status_code=400)
+    return await _change(request, data, act, said)
+
+
+async def record_undo(request: Request, data: Data) -> Response:
+    """Take back the last change of the records."""
+    return await _change(request, data, context(request).workspace.records.undo_last, undo_said)

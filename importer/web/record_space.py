@@ -32,14 +32,17 @@ import pandas as pd
 
 from importer.check import record_schema
 from importer.check.cells import by_value, clean_cell
-from importer.check.problems import Problem, describe
-from importer.check.record_fields import FIELDS
+from importer.check.problems import Problem
+from importer.check.record_fields import FIELDS, record_header_score
 from importer.check.words import campaign_type
 from importer.errors import InputError
-from importer.i18n import _
 from importer.read import record_table
+from importer.read.files import read_sheet
 from importer.read.record_table import RecordTable
 from importer.send import launch
+from importer.send.policy import MAX_RECORD_CELLS
+from importer.web.corrected import Corrections, changed_cells
+from importer.web.grid import Grid, matching
 
 if TYPE_CHECKING:
     from importer.check import schema
@@ -57,18 +60,15 @@ class Workspace(Protocol):
 
 #: The records file the run reads, in its folder.
 RUN_RECORDS = "records.csv"
-#: Before a rule's id in the tally of problems (a problem without a rule: its message).
-RULE = "\x00rule:"
+#: The columns that make a record's (campaign, customer_id): the duplicate rule's.
+_PAIRED = frozenset({"campaign_name", "campaign_id", "customer_id"})
 
 
-def _tally_key(p: Problem) -> str:
-    return RULE + str(p.rule) if p.rule else p.message
-
-
-class RecordSpace:
+class RecordSpace(Grid):
     """The records being prepared beside the campaigns (one per start of the page)."""
 
     def __init__(self) -> None:
+        self._grid_init()
         self.path: Path | None = None
         #: the file's name as the person knows it
         self.name = ""
@@ -78,11 +78,6 @@ class RecordSpace:
         self.table: RecordTable | None = None
         #: why the records cannot be read ("" when they can, or when there are none)
         self.error = ""
-        self.edits: dict[tuple[int, str], str] = {}
-        self.by_row: dict[int, list[Problem]] = {}
-        self.cell_problems: dict[tuple[int, str], list[Problem]] = {}
-        self.tally: Counter[str] = Counter()
-        self.version = 0
         #: campaign key -> type, of the campaigns sheet's valid rows (as the run sees them)
         self._sheet: dict[str, str] = {}
         #: campaign key -> row, of the campaigns sheet's invalid rows
@@ -173,7 +168,9 @@ class RecordSpace:
         self._keys = self._key_column(frame)
         self._index_pairs()
         self.by_row, self.cell_problems, self.tally = {}, {}, Counter()
-        checked = record_schema.validate_records(frame, self._options(frame), self.table.problems)
+        checked = record_schema.validate_records(
+            frame, self._options(frame), self.table.problems, excluded=self.excluded
+        )
         self._take(checked.problems)
         self.version += 1
 
@@ -219,38 +216,32 @@ class RecordSpace:
             return
         self._codes[at] = self._code_of.setdefault(pair, len(self._code_of))
 
-    def _take(self, problems: list[Problem]) -> None:
-        for p in problems:
-            self.by_row.setdefault(p.row, []).append(p)
-            self.cell_problems.setdefault((p.row, p.column), []).append(p)
-            self.tally[_tally_key(p)] += 1
-
     def _recheck(self, rows: set[int]) -> None:
-        """Check ``rows`` again (nothing else can have changed for them)."""
+        """Check ``rows`` again, with the records sharing their (campaign, customer_id):
+        nothing else can have changed for them (the duplicate rule is the one that looks
+        across records, and a record left out takes no part in it)."""
         assert self.table is not None
         if not rows:
             return
         frame = self.table.frame
-        for row in rows:
-            for p in self.by_row.pop(row, []):
-                self.cell_problems.pop((p.row, p.column), None)
-                key = _tally_key(p)
-                self.tally[key] -= 1
-                if self.tally[key] <= 0:
-                    del self.tally[key]
+        rows = rows | self._sharing_rows(frame.index.get_indexer(pd.Index(sorted(rows))))
+        self._drop(rows)
         order = sorted(rows)
         part = frame.loc[order]
         extra = [p for r in order for p in self._extra.get(r, [])]
-        self._take(record_schema.validate_records(part, self._options(part), extra).problems)
+        out = self.excluded.intersection(order)
+        checked = record_schema.validate_records(part, self._options(part), extra, excluded=out)
+        self._take(checked.problems)
 
-    def _sharing(self, at: int) -> set[int]:
-        """The records in the same campaign with the same customer_id as the record at
-        position ``at`` (the duplicate rule's other records)."""
+    def _sharing_rows(self, positions: np.ndarray) -> set[int]:
+        """The records sharing a (campaign, customer_id) with those at ``positions``
+        (compared as numbers: a whole column changed is looked at in one pass)."""
         assert self.table is not None
-        code = self._codes[at]
-        if code < 0:
+        codes = self._codes[positions]
+        codes = codes[codes >= 0]
+        if not len(codes):
             return set()
-        return {int(r) for r in self.table.frame.index[self._codes == code]}
+        return {int(r) for r in self.table.frame.index[np.isin(self._codes, codes)]}
 
     def campaigns_changed(self, campaigns: Workspace) -> None:
         """The campaigns sheet changed: check again the records of each campaign whose
@@ -274,29 +265,30 @@ class RecordSpace:
 
     # --- edits ---------------------------------------------------------------------------
 
-    def edit(self, row: int, column: str, value: str) -> tuple[str, set[int]]:
-        """Change one cell, clean it as loaded text is cleaned, check again what it can
-        change; return the cleaned value and the records checked again."""
+    def frame(self) -> pd.DataFrame:
+        """The records' cells (edits included)."""
         assert self.table is not None
-        frame = self.table.frame
-        if column not in FIELDS or row not in frame.index:
-            raise InputError(_("There is no cell {column} in row {row}.").format(
-                column=column, row=row))  # fmt: skip
-        cleaned = clean_cell(value)
-        if column not in frame.columns:
-            frame[column] = ""
-        at = int(frame.index.get_loc(row))  # type: ignore[arg-type]
-        rows = {row} | self._sharing(at)
-        frame.at[row, column] = cleaned
-        self.edits[(row, column)] = cleaned
+        return self.table.frame
+
+    def column_names(self) -> tuple[str, ...]:
+        """The record fields a cell may be changed in (a field the sheet lacks included)."""
+        return FIELDS
+
+    def _writing(self, column: str, changed: list[tuple[int, str]]) -> None:
+        if column in _PAIRED:  # the records it shared its customer_id with before
+            at = self.frame().index.get_indexer(pd.Index([r for r, _before in changed]))
+            self._also |= self._sharing_rows(at)
+
+    def _written(self, column: str, rows: list[int]) -> None:
+        if column not in _PAIRED:
+            return
+        frame = self.frame()
+        at = frame.index.get_indexer(pd.Index(rows))
         if column in ("campaign_name", "campaign_id"):
-            self._keys[at] = self._key_column(frame.iloc[at : at + 1])[0]
-        if column in ("campaign_name", "campaign_id", "customer_id"):
-            self._recode(at)
-        rows |= self._sharing(at)
-        self._recheck(rows)
-        self.version += 1
-        return cleaned, rows
+            self._keys[at] = self._key_column(frame.iloc[at])
+        for position in at.tolist():
+            self._recode(position)
+        self._also |= self._sharing_rows(at)  # and those it shares it with now
 
     def edit_shown(
         self, row: int, column: str, value: str, shown: list[int]
@@ -304,7 +296,9 @@ class RecordSpace:
         """:meth:`edit`; the states of the cells of the ``shown`` rows checked again
         (``"row:column"`` -> problems and notes), the edited cell always among them; and
         whether each of those rows is invalid now."""
-        cleaned, rows = self.edit(row, column, value)
+        self._cell(row, column)
+        cleaned = clean_cell(value)
+        rows = self._change("cell", lambda: self._set_cells({(row, column): cleaned}))
         visible = (set(shown) & rows) | {row}
         fields = self.fields
         cells: dict[str, dict[str, list[str]]] = {}
@@ -316,40 +310,59 @@ class RecordSpace:
 
     # --- what the page shows -------------------------------------------------------------
 
-    def rows(self, *, only_problems: bool) -> list[int]:
-        """The records' row numbers, or those of the records with problems."""
+    def rows(self, *, only_problems: bool, search: str = "") -> list[int]:
+        """The records' row numbers, or those of the records with problems; with
+        ``search``, those where some cell holds that text (any case)."""
         assert self.table is not None
+        frame = self.table.frame
+        if search:
+            rows = matching((frame[c] for c in frame.columns), frame.index, search)
+        else:
+            rows = [int(r) for r in frame.index]
         if only_problems:
-            return sorted(self.by_row)
-        return [int(r) for r in self.table.frame.index]
-
-    def counts_by_rule(self) -> list[tuple[str, int]]:
-        """(what the rule says, how many cells break it), most frequent first."""
-        shown: Counter[str] = Counter()
-        for key, n in self.tally.items():
-            shown[describe(key[len(RULE) :]) if key.startswith(RULE) else key] += n
-        return shown.most_common()
+            rows = [r for r in rows if r in self.by_row]
+        return rows
 
     def summary(self) -> dict[str, Any]:
-        """The counts shown above the records grid."""
+        """The counts shown above the records grid (the records left out counted apart)."""
         assert self.table is not None
-        total = len(self.table.frame)
         return {
-            "cells": len(self.cell_problems), "rows_invalid": len(self.by_row),
-            "rows_valid": total - len(self.by_row), "rows_excluded": 0, "rows": total,
-            "by_rule": self.counts_by_rule(),
+            "cells": self.problem_cells(),
+            "rows_invalid": sum(1 for r in self.by_row if r not in self.excluded),
+            "rows_valid": self.sendable(), "rows_excluded": len(self.excluded),
+            "rows": len(self.table.frame), "by_rule": self.counts_by_rule(),
         }  # fmt: skip
 
     def sendable(self) -> int:
-        """How many records a run would load at most (the valid ones)."""
-        return len(self.table.frame) - len(self.by_row) if self.table is not None else 0
+        """How many records a run would load at most (the valid ones not left out)."""
+        if self.table is None:
+            return 0
+        valid_out = sum(1 for r in self.excluded if r not in self.by_row)
+        return len(self.table.frame) - len(self.by_row) - valid_out
 
     def batches_of(self, size: int) -> int:
         """How many batches of ``size`` the valid records make, campaign by campaign."""
         assert self.table is not None
-        valid = ~np.isin(self.table.frame.index.to_numpy(), list(self.by_row))
+        not_sent = [*self.by_row, *self.excluded]
+        valid = ~np.isin(self.table.frame.index.to_numpy(), not_sent)
         counts = Counter(self._keys[valid].tolist())
         return sum(-(-n // size) for key, n in counts.items() if key)
+
+    def corrections(self) -> Corrections:
+        """The records' own file (or sheet) and the cells changed in it, for the
+        corrected download (:mod:`importer.web.corrected`)."""
+        assert self.table is not None and self.path is not None
+        t = self.table
+        read = read_sheet(self.path, sheet=self.sheet, score=record_header_score,
+                          max_cells=MAX_RECORD_CELLS)  # fmt: skip
+        positions = {c.field: c.position for c in t.layout.columns if c.field in FIELDS}
+        return Corrections(
+            source=self.path, name=self.name, kind=self.path.suffix[1:].lower(),
+            sheet=self.sheet, encoding=read.encoding, delimiter=read.delimiter,
+            header_row=t.header_row, positions=positions,
+            edits=changed_cells(read.body, self.edits, positions, t.header_row),
+            width=max(len(t.header), len(read.body.columns)),
+        )  # fmt: skip
 
     # --- the run's input -----------------------------------------------------------------
 
@@ -385,6 +398,7 @@ class RecordSpace:
             frame=frame.copy(),
             problems=frozenset((p.row, p.column, str(p.rule)) for p in problems),
             invalid=frozenset(self.by_row),
+            excluded=frozenset(self.excluded),
         )
 
 
@@ -395,6 +409,8 @@ class ReviewedRecords:
     frame: pd.DataFrame
     problems: frozenset[tuple[int, str, str]]
     invalid: frozenset[int]
+    #: records left out on the page: the run must leave out exactly these
+    excluded: frozenset[int] = frozenset()
 
 
 def records_differ(reviewed: ReviewedRecords, loaded: launch.RecordsLoaded) -> set[int]:
@@ -411,4 +427,5 @@ def records_differ(reviewed: ReviewedRecords, loaded: launch.RecordsLoaded) -> s
     found = frozenset((p.row, p.column, str(p.rule)) for p in loaded.checked.problems)
     differ |= {key[0] for key in found ^ reviewed.problems}
     differ |= set(loaded.checked.invalid) ^ reviewed.invalid
+    differ |= set(loaded.excluded) ^ reviewed.excluded
     return differ

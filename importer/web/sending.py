@@ -173,7 +173,9 @@ def _records_plan(ctx: Context) -> dict[str, int] | None:
         return None
     with ctx.workspace.lock:
         valid = records.batches_of(DEFAULT_BATCH)
-        return {"valid": records.sendable(), "invalid": len(records.by_row), "batches": valid}
+        invalid = sum(1 for r in records.by_row if r not in records.excluded)
+        return {"valid": records.sendable(), "invalid": invalid, "batches": valid,
+                "left_out": len(records.excluded)}  # fmt: skip
 
 
 def _refusal(exc: Any) -> dict[str, str]:
@@ -245,6 +247,7 @@ async def send(request: Request, data: Data) -> Response:
             settings.records = run.input.with_name(RUN_RECORDS)
             settings.into_existing = False
             settings.start = data.get("start") in ("1", "on", True)
+            settings.records_excluded = reviewed.records.excluded
             run.records = ws.records.sendable()
         if ws.upload is not None:
             settings.origin = (ws.upload.name, ws.table.source)
@@ -603,7 +606,8 @@ async def download(request: Request) -> Response:
 
 #: The corrected spreadsheet's downloads: before a run (``edited``: the edits so far) and
 #: after it (``corrected``: the edits the run was sent with); ``-xlsx``: as a workbook.
-CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx", "problems", "problems-xlsx")
+CORRECTED = ("edited", "edited-xlsx", "corrected", "corrected-xlsx", "problems", "problems-xlsx",
+             "records-edited", "records-edited-xlsx")  # fmt: skip
 
 
 async def _template(ctx: Context) -> Response:
@@ -629,7 +633,14 @@ async def _corrected(ctx: Context, what: str) -> Response:
     """The person's own spreadsheet with the cells changed on the page."""
     ws = ctx.workspace
     record: corrected.Corrections | None = None
-    if what.startswith(("edited", "problems")):
+    if what.startswith("records-"):
+        # records of a file of their own; a launch workbook's records sheet has its
+        # changes in the campaigns' corrected workbook
+        records = ws.records
+        if records.table is not None and records.own_file:
+            record = await run_in_threadpool(ws.locked, records.corrections)
+        folder = ctx.launch.workdir
+    elif what.startswith(("edited", "problems")):
         if ws.table is not None and ws.upload is not None:
             only = what.startswith("problems")
             record = await run_in_threadpool(ws.locked, lambda: ws.corrections(problems_only=only))

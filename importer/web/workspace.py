@@ -38,7 +38,8 @@ from importer.read.files import read_sheet
 from importer.read.layout import readable_headers
 from importer.read.sheet import Sheet
 from importer.read.table import header_scorer
-from importer.web.corrected import Corrections, Edit
+from importer.web.corrected import Corrections, changed_cells
+from importer.web.grid import Grid, matching
 from importer.web.mappings import Remembered
 from importer.web.record_space import (
     RUN_RECORDS,
@@ -91,8 +92,12 @@ class Reading:
     warnings: list[str]
 
 
-class Workspace:
-    """The one spreadsheet being prepared in this launch (shared by every tab)."""
+class Workspace(Grid):
+    """The one spreadsheet being prepared in this launch (shared by every tab).
+
+    Its :attr:`version` goes up with every change, so that a tab showing an older state
+    can tell; :attr:`by_row` holds row -> its problems, for the rows a run would not send.
+    """
 
     def __init__(self, folder: Path, remembered: Remembered, options: schema.Options) -> None:
         self.lock = threading.RLock()
@@ -109,23 +114,12 @@ class Workspace:
         self.upload: Upload | None = None
         self.sheet: str | None = None
         self.mapping: Mapping_ = {}
-        self.edits: dict[tuple[int, str], str] = {}
+        self._grid_init()
         self.table: load.Table | None = None
         self.checked: Review | None = None
         #: why the file cannot be used with the current column choices ("" when it can)
         self.error = ""
         self._raw: Sheet | None = None
-        self.cell_problems: dict[tuple[int, str], list[Any]] = {}
-        self.cell_notes: dict[tuple[int, str], list[Any]] = {}
-        #: row -> its problems, for the rows with any (the rows a run would not send)
-        self.by_row: dict[int, list[Problem]] = {}
-        #: each rule (a problem without one: its message) -> how many cells break it; the
-        #: rule is put in words when shown, in the language of whoever looks
-        self.tally: Counter[str] = Counter()
-        #: rows the person left out: not sent, ``excluded`` in the results
-        self.excluded: set[int] = set()
-        #: the person's changes, last last, for Undo
-        self.undo: list[Step] = []
         #: field -> {value found: value it becomes}, as chosen on the columns step
         self.values: dict[str, dict[str, str]] = {}
         #: cells changed by the values remembered for this header, on reading it (the
@@ -135,14 +129,8 @@ class Workspace:
         #: (its corrected download), so a new upload loses nothing, and it is not offered
         #: for sending again
         self.sent_version: int | None = None
-        #: goes up with every change, so that a tab showing an older state can tell
-        self.version = 0
         self._extra: dict[int, list[Problem]] = {}
         self._names: dict[str, set[int]] = {}
-        self._pending: list[CellBefore] = []
-        self._also: set[int] = set()
-        #: the cells whose value the change being made changed (for the page's answer)
-        self._touched: set[tuple[int, str]] = set()
         #: the launch's records: the workbook's records sheet, or a second file
         self.records = RecordSpace()
 
@@ -353,13 +341,6 @@ class Workspace:
             if (n.row, n.column) not in self.edits:  # a note on a value since replaced
                 self.cell_notes.setdefault((n.row, n.column), []).append(n)
 
-    def _take(self, problems: list[Problem]) -> None:
-        """Add ``problems`` (of rows just checked) to what the page shows and counts."""
-        for p in problems:
-            self.by_row.setdefault(p.row, []).append(p)
-            self.cell_problems.setdefault((p.row, p.column), []).append(p)
-            self.tally[_tally_key(p)] += 1
-
     def _recheck(self, rows: set[int]) -> None:
         """Check again only ``rows`` (their names' other rows included: duplicates).
 
@@ -376,13 +357,7 @@ class Workspace:
                 same = self._names.setdefault(key, set())
                 same.add(row)
                 affected |= same
-        for row in affected:
-            for p in self.by_row.pop(row, []):
-                self.cell_problems.pop((p.row, p.column), None)
-                key = _tally_key(p)
-                self.tally[key] -= 1
-                if self.tally[key] <= 0:
-                    del self.tally[key]
+        self._drop(affected)
         order = sorted(affected)
         extra = [p for r in order for p in self._extra.get(r, [])]
         out = self.excluded.intersection(order)
@@ -391,34 +366,24 @@ class Workspace:
         # the records of a campaign whose name or validity this changed
         self.records.campaigns_changed(self)
 
-    def _set_cells(self, changes: dict[tuple[int, str], str]) -> set[int]:
-        """Put ``changes`` in the frame (recorded for undo and the corrected download);
-        return the rows to check again."""
+    def frame(self) -> pd.DataFrame:
+        """The campaigns' cells (edits included)."""
         assert self.table is not None
-        frame = self.table.frame
-        by_column: dict[str, dict[int, str]] = {}
-        for (row, column), value in changes.items():
-            by_column.setdefault(column, {})[row] = value
-        step: list[CellBefore] = []
-        names_before: dict[int, str] = {}
-        for column, wanted in by_column.items():
-            rows = list(wanted)
-            befores = frame.loc[rows, column].tolist()  # one look for a whole column
-            changed = [(r, str(b)) for r, b in zip(rows, befores, strict=True) if b != wanted[r]]
-            if not changed:
-                continue
-            for row, before in changed:
-                step.append(CellBefore(row, column, before, self.edits.get((row, column))))
-                self._touched.add((row, column))
-                self.edits[(row, column)] = wanted[row]
-                self.cell_notes.pop((row, column), None)
-            if column == "campaign_name":
-                names_before.update(changed)
-            at = [r for r, _b in changed]
-            frame.loc[at, column] = [wanted[r] for r in at]
-        self._pending.extend(step)
-        self._forget_names(names_before)
-        return {c.row for c in step}
+        return self.table.frame
+
+    def column_names(self) -> tuple[str, ...]:
+        """The fields a cell may be changed in."""
+        return FIELDS
+
+    def _cell_edited(self, row: int, column: str) -> None:
+        self.cell_notes.pop((row, column), None)
+
+    def _writing(self, column: str, changed: list[tuple[int, str]]) -> None:
+        if column == "campaign_name":
+            self._forget_names(dict(changed))
+
+    def _restored(self, rows: set[int]) -> None:
+        self._notes_again(rows)
 
     def _forget_names(self, names_before: dict[int, str]) -> None:
         """Take rows out of the name index under their old names; the rows that shared
@@ -431,66 +396,6 @@ class Workspace:
                 self._also.update(rows)
                 if not rows:
                     del self._names[key]
-
-    def _change(self, kind: str, apply: Callable[[], set[int]]) -> set[int]:
-        """Run one change of the person's (one step of the undo stack), check what it
-        touched again, and return the rows it changed."""
-        self._pending, self._also = [], set()
-        excluded = frozenset(self.excluded)
-        rows = apply()
-        if not self._pending and excluded == self.excluded:
-            return set()
-        self.undo.append(Step(kind, self._pending, excluded))
-        del self.undo[:-UNDO_KEEP]
-        if rows or self._also:
-            self._recheck(rows | self._also)
-        self.version += 1
-        return rows | self._also
-
-    def edit(self, row: int, column: str, value: str) -> str:
-        """Change one cell, clean it as loaded text is cleaned, check again; return it."""
-        assert self.table is not None
-        self._cell(row, column)
-        cleaned = clean_cell(value)
-        self._change("cell", lambda: self._set_cells({(row, column): cleaned}))
-        return cleaned
-
-    def _cell(self, row: int, column: str) -> None:
-        assert self.table is not None
-        if column not in FIELDS or row not in self.table.frame.index:
-            raise InputError(_("There is no cell {column} in row {row}.").format(
-                column=column, row=row))  # fmt: skip
-
-    def set_column(
-        self, column: str, value: str, *, find: str | None = None, only_problems: bool = False
-    ) -> int:
-        """Set ``column`` to ``value`` in every row (or only where that cell has a
-        problem); with ``find``, replace that text in it instead (``find`` empty: the
-        empty cells). Rows left out are left as they are. Return how many cells changed."""
-        import pandas as pd
-
-        assert self.table is not None
-        if column not in FIELDS:
-            raise InputError(_("There is no column {column}.").format(column=column))
-        frame = self.table.frame
-        cells = frame[column]
-        wanted = ~frame.index.isin(list(self.excluded))
-        if only_problems:
-            bad = [r for (r, c) in self.cell_problems if c == column]
-            wanted &= frame.index.isin(bad)
-        value = clean_cell(value)
-        if find is None:
-            new = pd.Series(value, index=cells.index, dtype=object)
-        elif find == "":
-            wanted &= cells.eq("").to_numpy()
-            new = pd.Series(value, index=cells.index, dtype=object)
-        else:
-            wanted &= cells.str.contains(find, regex=False).to_numpy()
-            new = cells.str.replace(find, value, regex=False).map(clean_cell)
-        wanted &= (new != cells).to_numpy()
-        rows = frame.index[wanted].tolist()
-        changes = dict(zip(((int(r), column) for r in rows), new[wanted].tolist(), strict=True))
-        return len(self._change("column", lambda: self._set_cells(changes)) & set(map(int, rows)))
 
     def map_values(self, column: str, chosen: Mapping[str, str]) -> int:
         """Replace each value found in ``column`` (as the page lists them, see
@@ -571,58 +476,6 @@ class Workspace:
         self.values.setdefault(column, {}).update(chosen)
         self.remembered.put_values(self.header, self.values)
 
-    def exclude(self, row: int, *, out: bool = True) -> None:
-        """Leave ``row`` out of the run (or take it back in)."""
-        assert self.table is not None
-        if row not in self.table.frame.index:
-            raise InputError(_("There is no row {row}.").format(row=row))
-
-        def apply() -> set[int]:
-            was_out = row in self.excluded
-            if out:
-                self.excluded.add(row)
-            else:
-                self.excluded.discard(row)
-            # checked again with the rows sharing its name: a row left out takes no
-            # part in the duplicate-name rule
-            return {row} if was_out != out else set()
-
-        self._change("exclude", apply)
-
-    def undo_last(self) -> tuple[str, set[int]]:
-        """Undo the last change (cells back as they were, rows left out as they were);
-        return its kind ("" when there was none) and the rows it touched."""
-        assert self.table is not None
-        if not self.undo:
-            return "", set()
-        step = self.undo.pop()
-        frame = self.table.frame
-        self._also = set()
-        names_before: dict[int, str] = {}
-        back: dict[str, dict[int, str]] = {}
-        for c in reversed(step.cells):
-            back.setdefault(c.column, {})[c.row] = c.before
-            self._touched.add((c.row, c.column))
-            if c.edit is None:
-                self.edits.pop((c.row, c.column), None)
-            else:
-                self.edits[(c.row, c.column)] = c.edit
-        for column, values in back.items():
-            at = list(values)
-            if column == "campaign_name":
-                names_before.update(zip(at, map(str, frame.loc[at, column].tolist()), strict=True))
-            frame.loc[at, column] = [values[r] for r in at]
-        self._forget_names(names_before)
-        touched = {c.row for c in step.cells} | set(self.excluded ^ step.excluded)
-        excluded_before = frozenset(self.excluded)
-        self.excluded = set(step.excluded)
-        moved = set(step.excluded ^ excluded_before)
-        if step.cells or moved:
-            self._recheck({c.row for c in step.cells} | self._also | moved)
-            self._notes_again({c.row for c in step.cells})
-        self.version += 1
-        return step.kind, touched | self._also
-
     def _notes_again(self, rows: set[int]) -> None:
         """The loader's notes on cells put back as they were read."""
         assert self.table is not None
@@ -630,62 +483,6 @@ class Workspace:
             key = (n.row, n.column)
             if n.row in rows and key not in self.edits and key not in self.cell_notes:
                 self.cell_notes.setdefault(key, []).append(n)
-
-    def answer(
-        self, shown: list[int], act: Callable[[], Any]
-    ) -> tuple[Any, dict[str, dict[str, Any]], dict[str, dict[str, bool]]]:
-        """``act()``; and for the ``shown`` rows, the cells whose value or state it changed
-        (``"row:column"`` -> value, problems and notes) and each row's state now
-        (invalid, left out)."""
-        assert self.table is not None
-        rows = set(shown)
-        frame = self.table.frame
-
-        def state() -> dict[tuple[int, str], tuple[list[str], list[str]]]:
-            problems, notes = self.cell_problems, self.cell_notes
-            keys = {k for k in (*problems, *notes) if k[0] in rows}
-            return {
-                k: (
-                    [p.message for p in problems[k]] if k in problems else [],
-                    [n.message for n in notes[k]] if k in notes else [],
-                )
-                for k in keys
-            }
-
-        before = state()
-        self._touched = set()
-        done = act()
-        after = state()
-        empty: tuple[list[str], list[str]] = ([], [])
-        changed = {k for k in {*before, *after} if before.get(k) != after.get(k)}
-        changed |= {k for k in self._touched if k[0] in rows}
-        cells = {}
-        for r, c in changed:
-            problems, notes = after.get((r, c), empty)
-            cells[f"{r}:{c}"] = {
-                "value": str(frame.at[r, c]), "problems": problems, "notes": notes,
-                "edited": (r, c) in self.edits,
-            }  # fmt: skip
-        flags = {
-            str(r): {"invalid": r in self.by_row, "excluded": r in self.excluded} for r in rows
-        }
-        return done, cells, flags
-
-    def edit_shown(
-        self, row: int, column: str, value: str, shown: list[int]
-    ) -> tuple[str, dict[str, dict[str, list[str]]], dict[str, bool]]:
-        """:meth:`edit`; the cells of the ``shown`` rows whose state it changed
-        (``"row:column"`` -> problems and notes), the edited cell always among them; and
-        whether each shown row is invalid now."""
-        self._cell(row, column)
-        cleaned, cells, flags = self.answer([*shown, row], lambda: self.edit(row, column, value))
-        # one cell's value changed, and the page has it: the states of the cells
-        state = {k: {"problems": v["problems"], "notes": v["notes"]} for k, v in cells.items()}
-        state.setdefault(f"{row}:{column}", {
-            "problems": [p.message for p in self.cell_problems.get((row, column), [])],
-            "notes": [n.message for n in self.cell_notes.get((row, column), [])],
-        })  # fmt: skip
-        return cleaned, state, {r: f["invalid"] for r, f in flags.items()}
 
     def rows(self, *, only_problems: bool, search: str = "") -> list[int]:
         """The sheet's row numbers, or those of the rows with problems; with ``search``,
@@ -697,29 +494,13 @@ class Workspace:
             extra = self.table.layout.extra
             columns = [frame[c] for c in frame.columns if frame[c].dtype == object]
             columns += [extra[c].reindex(frame.index, fill_value="") for c in extra.columns]
-            hit = None
-            for cells in columns:
-                found = cells.astype(str).str.contains(search, case=False, regex=False)
-                hit = found if hit is None else hit | found
-            frame = frame[hit.to_numpy()] if hit is not None else frame.iloc[:0]
-        rows = [int(r) for r in frame.index]
+            rows = matching(columns, frame.index, search)
+        else:
+            rows = [int(r) for r in frame.index]
         if only_problems:
             bad = self.by_row
             rows = [r for r in rows if r in bad]
         return rows
-
-    def counts_by_rule(self) -> list[tuple[str, int]]:
-        """(what the rule says, how many cells break it), most frequent first; the
-        rows left out are not counted (they are not sent, whatever they hold)."""
-        shown: Counter[str] = Counter()
-        tally = self.tally.copy()
-        for p in self._left_out_problems():
-            tally[_tally_key(p)] -= 1
-        for key, n in tally.items():
-            if n <= 0:
-                continue
-            shown[schema.describe(key[len(RULE) :]) if key.startswith(RULE) else key] += n
-        return shown.most_common()
 
     def connect(self, operation: Operation | None) -> None:
         """Check the rows against what wolkvox listed (``None``: without it again).
@@ -756,15 +537,6 @@ class Workspace:
                 found[int(row)] = ids[0]
         return found
 
-    def _left_out_problems(self) -> list[Problem]:
-        # rows left out are few: looked at one by one, not the whole sheet's problems
-        return [p for r in self.excluded for p in self.by_row.get(r, [])]
-
-    def problem_cells(self) -> int:
-        """How many cells have a problem, the rows left out not counted."""
-        out = {(p.row, p.column) for p in self._left_out_problems()}
-        return len(self.cell_problems) - len(out & self.cell_problems.keys())
-
     def was_sent(self) -> bool:
         """Whether a run was started with the sheet as it is now."""
         return self.sent_version == self.version
@@ -784,16 +556,13 @@ class Workspace:
             self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping)
         )
         positions = {c.field: c.position for c in t.layout.columns if c.field in FIELDS}
-        edits = []
-        for (row, column), value in sorted(self.edits.items()):
-            place = positions.get(column)
-            at = row - t.header_row - 1
-            before = ""
-            if place is not None and place in read.body.columns and 0 <= at < len(read.body):
-                raw = read.body.at[at, place]
-                before = raw if isinstance(raw, str) else ""
-            if clean_cell(before) != value:
-                edits.append(Edit(row, column, before, value))
+        edits = changed_cells(read.body, self.edits, positions, t.header_row)
+        records = self.records
+        # a launch workbook's records sheet: its changes in the same corrected workbook
+        others = [records.corrections()] if (
+            records.table is not None and not records.own_file and not problems_only
+            and records.edits
+        ) else []  # fmt: skip
         return Corrections(
             source=self.upload.path, name=self.upload.name, kind=self.upload.path.suffix[1:],
             sheet=t.sheet, encoding=t.encoding, delimiter=t.delimiter, header_row=t.header_row,
@@ -802,6 +571,7 @@ class Workspace:
             problems=[
                 (p.row, p.column, p.message) for p in self.checked.problems
             ] if problems_only and self.checked is not None else [],
+            others=others,
         )  # fmt: skip
 
     def write_run_input(self, path: Path) -> Reviewed:
@@ -846,14 +616,6 @@ class Workspace:
         return out
 
 
-#: Before a rule's id in the tally of problems (a problem without a rule: its message).
-RULE = "\x00rule:"
-
-
-def _tally_key(p: Problem) -> str:
-    return RULE + str(p.rule) if p.rule else p.message
-
-
 #: Fields with a fixed set of values: the values a cell may hold, and how the check
 #: reads a cell (what a value found becomes by default on the columns step).
 FIXED_VALUES: dict[str, tuple[str, ...]] = {
@@ -877,29 +639,6 @@ def _suggested(value: str, allowed: tuple[str, ...], valid: bool) -> str:
 
 #: The most distinct values the columns step lists for one field.
 MAX_DISTINCT = 30
-#: How many changes Undo can take back.
-UNDO_KEEP = 200
-
-
-@dataclass(frozen=True)
-class CellBefore:
-    """A cell as it was before a change: its value, and its edit (None: not edited)."""
-
-    row: int
-    column: str
-    before: str
-    edit: str | None
-
-
-@dataclass(frozen=True)
-class Step:
-    """One change of the person's, as Undo takes it back."""
-
-    #: cell, column, values or exclude
-    kind: str
-    cells: list[CellBefore]
-    #: the rows left out before it
-    excluded: frozenset[int]
 
 
 class Review:
@@ -1055,7 +794,9 @@ def check_reads_back(reviewed: Reviewed, settings: job.Settings) -> None:
         raise UsageError(_not_as_reviewed(_("the records are not the ones reviewed")))
     if reviewed.records is not None:
         # checked as a dry run checks them: what the review showed
-        records = job._check_records(loaded, None, sheet_given=settings.campaigns)
+        records = job._check_records(
+            loaded, None, sheet_given=settings.campaigns, excluded=settings.records_excluded
+        )
         lines = records_differ(reviewed.records, records)
         if lines:
             shown = ", ".join(map(str, sorted(lines)[:10])) + (" ..." if len(lines) > 10 else "")

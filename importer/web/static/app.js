@@ -190,10 +190,7 @@
     input.dataset.busy = "1";
     const cell = where(input);
     const sent = input.value;
-    // the records tab's grid answers at its own address
-    const table = input.closest("table[data-review]");
-    const url = table && table.dataset.cells === "records" ? "/records/cell" : "/cell";
-    post(url, { row: cell.row, column: cell.col, value: sent, rows: visibleRows() })
+    post(base() + "/cell", { row: cell.row, column: cell.col, value: sent, rows: visibleRows() })
       .then(answerOf)
       .then(function (answer) {
         const data = answer.data;
@@ -218,10 +215,16 @@
       });
   }
 
+  // The records tab's grid answers at its own addresses (/records/cell, ...).
+  function base() {
+    const table = document.querySelector("table[data-review]");
+    return table && table.dataset.cells === "records" ? "/records" : "";
+  }
+
   // A change of several cells or rows (a column, a row left out, Undo).
   function change(url, body) {
     body.rows = visibleRows();
-    return post(url, body).then(answerOf).then(function (answer) {
+    return post(base() + url, body).then(answerOf).then(function (answer) {
       const data = answer.data;
       if (!answer.ok) {
         say(data.error);
