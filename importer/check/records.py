@@ -59,7 +59,7 @@ def batch_body(records: Sequence[Record]) -> list[dict[str, str]]:
 
 
 #: The C function :func:`json.dumps` encodes a string with (``ensure_ascii=False``).
-_encode = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode = json.encoder.encode_basestring
 
 
 def _template(fields: Sequence[str]) -> str:
