@@ -55,6 +55,10 @@ class RecordTable:
     header: list[str] = field(default_factory=list)
     #: The sheet's own columns (header texts, columns not read), for the files written.
     layout: Layout = field(default_factory=Layout)
+    #: A CSV's delimiter (None for a workbook's sheet), and its records wider than the
+    #: header: row -> the fields beyond it, so that a copy written as wide reads the same.
+    delimiter: str | None = None
+    overflow: dict[int, list[str]] = field(default_factory=dict)
 
 
 #: Sheet names that say "the records are here" (compared ignoring case and spaces).
@@ -132,6 +136,7 @@ def build_record_table(
         problems=overflow_problems(read, match, header_row, len(header), FIELDS),
         notes=notes, header_row=header_row, header=header,
         layout=sheet_layout(header, match, read.body, frame.index, header_row),
+        delimiter=read.delimiter, overflow=read.overflow_fields(len(header), header_row),
     )  # fmt: skip
 
 

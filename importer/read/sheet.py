@@ -60,6 +60,17 @@ class Sheet:
     #: CSV records wider than the header
     overflow: list[Overflow] = field(default_factory=list)
 
+    def overflow_fields(self, width: int, header_row: int) -> dict[int, list[str]]:
+        """Row number -> the fields a CSV record has beyond the header's ``width``, as
+        the file holds them: a copy written as wide reads back with the same problem."""
+        delimiter = self.delimiter or ","
+        out = {}
+        for o in self.overflow:
+            values = o.extra.split(delimiter) if o.extra else []
+            values += [""] * max(0, o.fields - width - len(values))
+            out[header_row + 1 + o.position] = values
+        return out
+
 
 def header_index(rows: Sequence[list[str]], score: Score) -> int:
     """The first of the early rows that names the most known columns."""

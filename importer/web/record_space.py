@@ -367,28 +367,32 @@ class RecordSpace(Grid):
     # --- the run's input -----------------------------------------------------------------
 
     def write_run_input(self, path: Path) -> ReviewedRecords:
-        """Write the records as reviewed for the run (its ``--records`` file): a CSV with
-        the header at its own row and every record at its own row number, so that the
-        engine's reading gives back the same rows; return what the review checked."""
+        """Write the records as reviewed for the run (its ``--records`` file): a CSV laid
+        out as the person's sheet (their headers, the columns the importer does not read,
+        a record wider than its header as wide as it was), with the header at its own
+        row and every record at its own row number, so that the engine's reading gives
+        back the same records and problems, and the results and retry files the person's
+        columns; return what the review checked."""
         assert self.table is not None
         table = self.table
         frame = table.frame
-        columns = list(frame.columns)
+        header, keys = self._run_layout()
+        values = [table.layout.values(frame, k) if k is not None else None for k in keys]
         tmp = path.with_name(f".{path.name}.tmp")
         try:
             # UTF-8 with a BOM: what Excel opens correctly, and the engine detects.
             with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
-                writer = csv.writer(fh, lineterminator="\r\n")
+                writer = csv.writer(fh, delimiter=table.delimiter or ",", lineterminator="\r\n")
                 for _blank in range(table.header_row - 1):
                     writer.writerow([])
-                writer.writerow(columns)
+                writer.writerow(header)
                 at = table.header_row + 1
-                values = [frame[c].tolist() for c in columns]
                 for i, row in enumerate(frame.index.tolist()):
                     while at < row:  # the blank rows the reading skipped keep their place
                         writer.writerow([])
                         at += 1
-                    writer.writerow([str(v[i]) for v in values])
+                    line = ["" if v is None else v[i] for v in values]
+                    writer.writerow(line + table.overflow.get(row, []))
                     at += 1
             os.replace(tmp, path)
         finally:
@@ -400,6 +404,22 @@ class RecordSpace(Grid):
             invalid=frozenset(self.by_row),
             excluded=frozenset(self.excluded),
         )
+
+    def _run_layout(self) -> tuple[list[str], list[str | None]]:
+        """The run's header cells, and the column under each (a field, or the key of a
+        column the importer does not read; None: empty): the sheet's own, in its order,
+        with a field the page filled in that the sheet lacked added before its last field
+        (where a record wider than the header is reported)."""
+        assert self.table is not None
+        table = self.table
+        at = {c.position: c for c in table.layout.columns}
+        header = list(table.header)
+        keys: list[str | None] = [at[p].key if p in at else None for p in range(len(header))]
+        added = [f for f in table.frame.columns if f not in keys]
+        last = max((p for p, k in enumerate(keys) if k in FIELDS), default=len(keys) - 1)
+        header[last:last] = added
+        keys[last:last] = added
+        return header, keys
 
 
 @dataclass(frozen=True)

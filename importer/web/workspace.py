@@ -606,14 +606,7 @@ class Workspace(Grid):
         sheet = read_sheet(
             self.upload.path, sheet=self.sheet, score=header_scorer(self.mapping or None)
         )
-        width = len(self.table.header)
-        delimiter = self.table.delimiter or ","
-        out = {}
-        for o in sheet.overflow:
-            values = o.extra.split(delimiter) if o.extra else []
-            values += [""] * max(0, o.fields - width - len(values))
-            out[self.table.header_row + 1 + o.position] = values
-        return out
+        return sheet.overflow_fields(len(self.table.header), self.table.header_row)
 
 
 #: Fields with a fixed set of values: the values a cell may hold, and how the check
