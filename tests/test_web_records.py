@@ -504,3 +504,19 @@ def test_a_records_file_is_sent_in_its_own_layout_a_row_wider_than_its_header_in
         assert {"Nombre", "Celular", "Notas"} <= set(header)
         cells = [r for r in book["records"].iter_rows(min_row=2, values_only=True)]
         assert any("llamar tarde" in r for r in cells)
+
+
+def test_next_problem_on_the_records_tab_goes_to_the_next_record_with_one(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        records = page.ctx.workspace.records
+        bad = sorted(records.by_row)
+        assert len(bad) >= 2
+        first, second = bad[0], bad[1]
+        column = records.by_row[second][0].column
+        tab = page.get(f"/records?next={first}").text
+        assert f'data-focus="c-{second}-{column}"' in tab
+        # past the last one, from the top again
+        again = page.get(f"/records?next={bad[-1]}").text
+        assert f'data-focus="c-{first}-{records.by_row[first][0].column}"' in again
+        assert 'data-testid="next-problem"' in tab

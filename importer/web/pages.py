@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -210,21 +211,7 @@ async def review_page(request: Request) -> Response:
             page = min(max(1, int(query.get("page", "1"))), pages)
         except ValueError:
             page = 1
-        focus = ""
-        if "next" in query:  # the next row with a problem after that one, on its page
-            try:
-                after = int(query["next"])
-            except ValueError:
-                after = 0
-            found = next((r for r in rows if r > after and r in ws.by_row), None)
-            if found is None:  # from the top again
-                found = next((r for r in rows if r in ws.by_row), None)
-            if found is not None:
-                page = rows.index(found) // PAGE_SIZE + 1
-                column = next(
-                    (p.column for p in ws.by_row[found] if p.column in FIELDS), "campaign_name"
-                )
-                focus = f"c-{found}-{column}"
+        page, focus = next_problem(query, rows, ws.by_row, FIELDS, page)
         shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         frame = ws.table.frame
         fields = ws.shown_fields()
@@ -277,6 +264,28 @@ def _operation_values(ws: Any) -> dict[str, Any]:
         "op_campaigns": sum(len(ids) for ids in op.existing.values()) if op is not None else 0,
         "existing": ws.existing_rows(),
     }
+
+
+def next_problem(
+    query: Mapping[str, str], rows: list[int], by_row: Mapping[int, list[Any]],
+    fields: Sequence[str], page: int,
+) -> tuple[int, str]:  # fmt: skip
+    """Alt+N past the last problem of a page (``?next=ROW``): the page of the next row
+    with a problem after that one (from the top again past the last), and the id of its
+    first problem cell to focus; ``page`` and no focus without ``next`` or a problem."""
+    if "next" not in query:
+        return page, ""
+    try:
+        after = int(query["next"])
+    except ValueError:
+        after = 0
+    found = next((r for r in rows if r > after and r in by_row), None)
+    if found is None:  # from the top again
+        found = next((r for r in rows if r in by_row), None)
+    if found is None:
+        return page, ""
+    column = next((p.column for p in by_row[found] if p.column in fields), fields[0])
+    return rows.index(found) // PAGE_SIZE + 1, f"c-{found}-{column}"
 
 
 def pager_url(path: str, filters: dict[str, str]) -> str:

@@ -19,17 +19,17 @@ from importer.errors import InputError
 from importer.i18n import _
 from importer.web.app import Data, context, post, render
 from importer.web.pages import (
+    PAGE_SIZE,
     column_change,
     exclude_change,
     grid_change,
+    next_problem,
     pager_url,
     undo_label,
     undo_said,
 )
 from importer.web.runs import cannot_write
 from importer.web.uploads import store
-
-PAGE_SIZE = 100
 
 
 def routes() -> list[BaseRoute]:
@@ -66,9 +66,10 @@ async def records_page(request: Request, error: str = "", status: int = 200) -> 
                 page = min(max(1, int(query.get("page", "1"))), pages)
             except ValueError:
                 page = 1
+            fields = records.fields
+            page, focus = next_problem(query, rows, records.by_row, fields, page)
             shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
             frame = records.table.frame
-            fields = records.fields
             values.update(
                 fields=fields,
                 rows=[(r, [str(frame.at[r, f]) if f in frame else "" for f in fields])
@@ -76,6 +77,7 @@ async def records_page(request: Request, error: str = "", status: int = 200) -> 
                 problems=records.cell_problems, invalid=set(records.by_row),
                 excluded=records.excluded, edited=records.edits, summary=records.summary(),
                 only=only, search=search, matches=len(rows), page=page, pages=pages,
+                focus=focus,
                 pager_url=pager_url("/records", {"only": "1" if only else "", "q": search}),
                 source=records.table.source, version=records.version,
                 undo_label=_undo_label(records), headers={},

@@ -24,6 +24,9 @@ def test_a_launch_journey_in_spanish_fix_a_record_send_with_start_and_see_the_re
     pages.upload(page, SAMPLE)
     find(page, "tab-records").click()
     expect(find(page, "record-counts")).to_contain_text("11 registros leídos")
+    # Alt+N: to the records' own problems, not the campaigns'
+    page.keyboard.press("Alt+N")
+    expect(page.locator("td.bad input:focus")).to_have_count(1)
     cell = find(page, "rcell-8-tel1")
     expect(cell).to_have_attribute("aria-invalid", "true")
     editor = cell.locator("input").first

@@ -288,7 +288,7 @@
     const params = new URLSearchParams(window.location.search);
     params.delete("page");
     params.set("next", String(last));
-    window.location.assign(root + "/review?" + params.toString());
+    window.location.assign(root + (base() || "/review") + "?" + params.toString());
   }
 
   function undoLast() {
