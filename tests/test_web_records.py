@@ -520,3 +520,14 @@ def test_next_problem_on_the_records_tab_goes_to_the_next_record_with_one(tmp_pa
         again = page.get(f"/records?next={bad[-1]}").text
         assert f'data-focus="c-{first}-{records.by_row[first][0].column}"' in again
         assert 'data-testid="next-problem"' in tab
+
+
+def test_the_records_grid_shows_the_persons_headers_over_the_fields(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        tab = page.get("/records").text
+        layout = page.ctx.workspace.records.table.layout
+        own = {c.field: c.header for c in layout.columns if c.field and c.header != c.field}
+        assert own, "the sample names its record columns in Spanish"
+        for field, header in own.items():
+            assert f'<span class="own">{header}</span><span class="field">{field}</span>' in tab

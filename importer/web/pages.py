@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +17,7 @@ from importer import i18n
 from importer.check.columns import FIELDS
 from importer.errors import ImporterError, InputError
 from importer.i18n import _, ngettext
-from importer.read.layout import original_rows
+from importer.read.layout import Layout, original_rows
 from importer.web.app import Data, context, post, render
 from importer.web.live import read_for_review, where_for_review
 from importer.web.runs import cannot_write
@@ -225,7 +225,7 @@ async def review_page(request: Request) -> Response:
             recalled=ws.recalled if ws.undo else 0,
             summary=summary(ws),
             fields=fields,
-            headers=_own_headers(ws),
+            headers=own_headers(ws.table.layout),
             rows=[(r, [str(frame.at[r, f]) for f in fields]) for r in shown],
             extras=extras,
             problems=ws.cell_problems,
@@ -294,12 +294,12 @@ def pager_url(path: str, filters: dict[str, str]) -> str:
     return f"{path}?{kept}&" if kept else f"{path}?"
 
 
-def _own_headers(ws: Any) -> dict[str, str]:
+def own_headers(layout: Layout, fields: Collection[str] = FIELDS) -> dict[str, str]:
     """field -> the person's own header text over it, where it is not the field's name."""
     return {
         c.field: c.header
-        for c in ws.table.layout.columns
-        if c.field in FIELDS and c.header and c.header != c.field
+        for c in layout.columns
+        if c.field in fields and c.header and c.header != c.field
     }
 
 

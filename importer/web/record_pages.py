@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from importer import i18n
+from importer.check.record_fields import FIELDS as RECORD_FIELDS
 from importer.errors import InputError
 from importer.i18n import _
 from importer.web.app import Data, context, post, render
@@ -24,6 +25,7 @@ from importer.web.pages import (
     exclude_change,
     grid_change,
     next_problem,
+    own_headers,
     pager_url,
     undo_label,
     undo_said,
@@ -80,7 +82,8 @@ async def records_page(request: Request, error: str = "", status: int = 200) -> 
                 focus=focus,
                 pager_url=pager_url("/records", {"only": "1" if only else "", "q": search}),
                 source=records.table.source, version=records.version,
-                undo_label=_undo_label(records), headers={},
+                undo_label=_undo_label(records),
+                headers=own_headers(records.table.layout, RECORD_FIELDS),
                 corrected_kind=records.path.suffix[1:].lower() if records.path else "",
             )  # fmt: skip
         return render(request, "records.html", status=status, **values)

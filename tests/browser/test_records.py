@@ -84,3 +84,23 @@ def test_the_records_tools_search_set_a_column_leave_out_undo_and_send(start_web
     expect(find(page, "records-results")).to_be_visible(timeout=60_000)
     expect(find(page, "records-status-added")).to_have_attribute("data-count", "9")
     expect(find(page, "records-status-excluded")).to_have_attribute("data-count", "1")
+
+
+@pytest.mark.parametrize("lang", ("es", "en"))
+def test_the_records_tab_passes_axe_and_is_pictured(browser, start_web, shots, lang):
+    """At 1366x768, the records tab of the sample launch with its tools, checked with axe."""
+    locale = "es-CO" if lang == "es" else "en-US"
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)
+    page = context.new_page()
+    try:
+        server = start_web()
+        pages.open_page(page, server.url, lang)
+        pages.upload(page, SAMPLE)
+        find(page, "tab-records").click()
+        expect(find(page, "record-counts")).to_be_visible()
+        find(page, "bulk").locator("summary").click()
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"07-records-{lang}.png"))
+        assert pages.run_axe(page) == []
+    finally:
+        context.close()
