@@ -299,7 +299,7 @@ def own_headers(layout: Layout, fields: Collection[str] = FIELDS) -> dict[str, s
     return {
         c.field: c.header
         for c in layout.columns
-        if c.field in fields and c.header and c.header != c.field
+        if c.field is not None and c.field in fields and c.header and c.header != c.field
     }
 
 
