@@ -73,6 +73,12 @@ def _see(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+#: The sending step right after Send or Resume: it goes on to the results when the run
+#: ends, even when the run ended before the step was shown (a short run on a busy
+#: machine); shown later, a finished run's step stays where it is.
+JUST_STARTED = "/send?run=new"
+
+
 def _destination(ctx: Context) -> str:
     if ctx.launch.simulate:
         return _("simulation (a local stand-in server; nothing real is created)")
@@ -162,6 +168,7 @@ async def send_page(
         version=ws.version,
         records=_records_plan(ctx),
         quota=quota_lines,
+        just_started=request.query_params.get("run") == "new",
     )
 
 
@@ -267,7 +274,7 @@ async def send(request: Request, data: Data) -> Response:
         # day's quota, a token busy past --retry-for): the Results page says why, with
         # the retry file; the Send page would only show the form again.
         return _see("/results")
-    return _see("/send")
+    return _see(JUST_STARTED)
 
 
 async def quota(request: Request, data: Data) -> Response:
@@ -394,7 +401,7 @@ async def resume(request: Request, data: Data) -> Response:
     except ImporterError as exc:
         return await upload_error(request, 400, str(exc))
     await run_in_threadpool(_first_call, run)
-    return _see("/send")
+    return _see(JUST_STARTED)
 
 
 def _records_as_run(ctx: Context, run: Run, settings: Any) -> None:

@@ -419,7 +419,8 @@
     if (!box) return;
     const every = Number(box.dataset.poll) || 250;
     let since = 0;
-    const started = box.dataset.state;
+    // seen running, or shown right after Send: the end of the run leads on to the results
+    const started = "justStarted" in box.dataset ? "running" : box.dataset.state;
     function text(id, value) {
       const el = document.getElementById(id);
       if (el) el.textContent = value;
