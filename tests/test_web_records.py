@@ -375,6 +375,7 @@ def test_records_left_out_on_the_page_are_not_loaded_and_end_excluded(tmp_path):
         _change(page, "/records/exclude", {"row": 5})  # with a problem, and left out
         send = page.get("/send").text
         assert "7 records are loaded" in send and "2 records left out: not loaded." in send
+        assert '</a> <span data-testid="records-left-out">' in send  # two sentences, apart
         page.post("/send")
         state = page.wait_run()
         assert state["state"] == "finished" and state["records"]["done"] == 7
