@@ -164,6 +164,28 @@ def test_the_summary_names_a_campaign_that_existed_as_its_records_write_it(
     assert not any("cobranza antigua" in k for k in lines)
 
 
+def test_one_customer_named_by_campaign_id_and_by_name_is_a_repeated_customer(
+    tmp_path, make_sandbox, monkeypatch
+):
+    box = make_sandbox(existing=["Ventas Sur"])
+    ident = box.state.campaigns[0]["campaign_id"]
+    records = tmp_path / "r.csv"
+    lines = [
+        "campaign_id,campaign_name,customer_id,tel1",
+        f"{ident},,555,3001234567",
+        ",Ventas Sur,555,3001234567",
+        ",Ventas Sur,556,3007654321",
+    ]
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    done = run_cli("run", "--records", records, "--base-url", box.url, *FAST, "--into-existing")
+    assert done.code == 1, done.out + done.err
+    assert "records: 1 added, 2 invalid" in done.out
+    assert [r["customer_id"] for r in box.state.records_of(ident)] == ["556"]
+    seen = read_records(tmp_path / "r.results.xlsx")
+    assert "same customer_id as row 3" in str(seen[2]["message"])
+
+
 def test_an_unclear_batch_is_settled_by_the_campaigns_record_count_never_resent(
     tmp_path, make_sandbox, monkeypatch
 ):

@@ -102,6 +102,10 @@ class RecordOptions:
     invalid_campaigns: Mapping[str, int] = field(default_factory=dict)
     #: The campaign list is a simulation's new, empty sandbox's (``--simulate``).
     simulated: bool = False
+    #: campaign key by name -> its key by id, for the listed campaigns records name by
+    #: name: a record naming a campaign by name and another naming it by its id go into
+    #: the same campaign, so the same customer_id on both is the same person twice.
+    same_campaign: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -211,6 +215,9 @@ class _Prepared:
     recall_errors: dict[str, str]
     recall_wire: np.ndarray
     phones: Phones
+    #: each record's campaign as one key however the record names it (see
+    #: :attr:`RecordOptions.same_campaign`): the repeated customer_id rule's campaign
+    pair_keys: np.ndarray
 
 
 def _prepare(frame: pd.DataFrame, options: RecordOptions) -> _Prepared:
@@ -237,7 +244,10 @@ def _prepare(frame: pd.DataFrame, options: RecordOptions) -> _Prepared:
     customer = _text(frame, "customer_id")
     # The pair (campaign, customer_id) as one number: duplicated() over integers is a
     # fraction of its cost over a million joined strings.
-    key_codes = pd.factorize(keys)[0]
+    pair_keys = keys
+    if options.same_campaign:
+        pair_keys = pd.Series(keys).replace(dict(options.same_campaign)).to_numpy(dtype=object)
+    key_codes = pd.factorize(pair_keys)[0]
     customer_codes = pd.factorize(customer)[0].astype(np.int64)
     pairs = key_codes.astype(np.int64) * (int(customer_codes.max(initial=0)) + 1) + customer_codes
     same = pd.Series(pairs).duplicated(keep=False).to_numpy()
@@ -247,7 +257,7 @@ def _prepare(frame: pd.DataFrame, options: RecordOptions) -> _Prepared:
         "_dial": dial,
         "_duplicate": same & (customer != "") & (keys != ""),
     }
-    return _Prepared(derived, bad, wires, recall_errors, recall_wire, phones)
+    return _Prepared(derived, bad, wires, recall_errors, recall_wire, phones, pair_keys)
 
 
 # --- the schema ---------------------------------------------------------------------------
@@ -369,7 +379,7 @@ def _leave_out(frame: pd.DataFrame, prepared: _Prepared, excluded: Collection[in
     if not (same & out).any():
         return
     kept = np.flatnonzero(same & ~out)
-    pairs = prepared.derived["_campaign"][kept] + "\x1f" + _text(frame, "customer_id")[kept]
+    pairs = prepared.pair_keys[kept] + "\x1f" + _text(frame, "customer_id")[kept]
     again = np.zeros(len(frame), dtype=bool)
     again[kept] = pd.Series(pairs).duplicated(keep=False).to_numpy()
     prepared.derived["_duplicate"] = again
@@ -502,13 +512,13 @@ class _Explainer:
 
 def _duplicate_key(frame: pd.DataFrame, prepared: _Prepared, row: int) -> str:
     at = frame.index.get_loc(row)
-    return f"{prepared.derived['_campaign'][at]}\x1f{_text(frame, 'customer_id')[at]}"
+    return f"{prepared.pair_keys[at]}\x1f{_text(frame, 'customer_id')[at]}"
 
 
 def _rows_by_duplicate(frame: pd.DataFrame, prepared: _Prepared) -> dict[str, list[int]]:
     """Each repeated (campaign, customer_id) -> the rows it is on, in sheet order."""
     repeated = prepared.derived["_duplicate"]
-    keys = prepared.derived["_campaign"][repeated] + "\x1f" + _text(frame, "customer_id")[repeated]
+    keys = prepared.pair_keys[repeated] + "\x1f" + _text(frame, "customer_id")[repeated]
     rows: dict[str, list[int]] = {}
     for row, key in zip(frame.index[repeated].tolist(), keys.tolist(), strict=True):
         rows.setdefault(key, []).append(int(row))

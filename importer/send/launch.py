@@ -156,9 +156,16 @@ def checked_with(
     excluded: Iterable[int] = (),
 ) -> RecordsLoaded:  # fmt: skip
     """The check of :func:`check` from what a journal kept of it (resume, ``report``)."""
+    # a listed campaign named by name is the campaign of its id
+    same = {
+        key: record_schema.campaign_key(campaign_id=str(info.get("id") or ""))
+        for key, info in listed.items()
+        if key.startswith("name:") and info.get("id")
+    }
     options = record_schema.RecordOptions(
-        campaigns=dict(known), invalid_campaigns=dict(invalid), simulated=simulated
-    )
+        campaigns=dict(known), invalid_campaigns=dict(invalid), simulated=simulated,
+        same_campaign=same,
+    )  # fmt: skip
     left_out = frozenset(int(r) for r in excluded)
     checked = record_schema.validate_records(table.frame, options, table.problems, left_out)
     return RecordsLoaded(table, checked, path, sheet, dict(known), dict(listed), left_out)
