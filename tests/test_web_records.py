@@ -531,3 +531,30 @@ def test_the_records_grid_shows_the_persons_headers_over_the_fields(tmp_path):
         assert own, "the sample names its record columns in Spanish"
         for field, header in own.items():
             assert f'<span class="own">{header}</span><span class="field">{field}</span>' in tab
+
+
+def _statuses_after_send(page) -> dict[int, str]:
+    answer = page.post("/send")
+    assert answer.status_code == 200, answer.text
+    assert page.wait_run()["state"] == "finished"
+    return {r.row: str(r.status) for r in page.ctx.runs.current.report.records}
+
+
+def test_a_phone_column_the_file_lacks_typed_in_on_the_page_is_sent(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    lines = ["campaign_name,customer_id,tel2", "Uno,1,3001234567", "Uno,2,"]
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", ("\n".join(lines) + "\n").encode())})
+        assert 3 in page.ctx.workspace.records.by_row  # no phone at all
+        _edit(page, 3, "tel1", "3001234568")
+        assert _statuses_after_send(page) == {2: "added", 3: "added"}
+
+
+def test_a_whole_column_the_sheet_lacks_set_and_undone_leaves_the_records_sendable(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        _change(page, "/records/column", {"column": "tel3", "value": "3001112233"})
+        _change(page, "/records/undo", {})
+        statuses = _statuses_after_send(page)
+        assert statuses[2] == "added" and statuses[8] == "invalid"

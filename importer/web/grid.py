@@ -170,7 +170,11 @@ class Grid:
         frame = self.frame()
         at = list(values)
         if column not in frame.columns:  # a column the sheet lacks, typed in on the page
-            frame[column] = ""
+            # text cells as the loaders make them (not pandas' own string type, which
+            # the run's copy, read back, would not equal)
+            import pandas as pd
+
+            frame[column] = pd.Series("", index=frame.index, dtype=object)
         else:
             self._writing(
                 column, [(r, str(b)) for r, b in zip(at, frame.loc[at, column], strict=True)]
