@@ -558,3 +558,37 @@ def test_a_whole_column_the_sheet_lacks_set_and_undone_leaves_the_records_sendab
         _change(page, "/records/undo", {})
         statuses = _statuses_after_send(page)
         assert statuses[2] == "added" and statuses[8] == "invalid"
+
+
+def test_a_records_row_wider_than_its_header_keeps_its_problem_and_the_others_are_sent(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    # the header's last column is not the last field: the problem is told on customer_id
+    lines = ["tel1,campaign_name,customer_id", "3001234567,Uno,1", "3001234568,Uno,2,x",
+             "3001234569,Uno,3"]  # fmt: skip
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", ("\n".join(lines) + "\n").encode())})
+        records = page.ctx.workspace.records
+        assert [p.column for p in records.by_row[3]] == ["customer_id"]
+        assert _statuses_after_send(page) == {2: "added", 3: "invalid", 4: "added"}
+    with page_for(tmp_path / "again") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", ("\n".join(lines) + "\n").encode())})
+        _change(page, "/records/exclude", {"row": 3})
+        assert _statuses_after_send(page) == {2: "added", 3: "excluded", 4: "added"}
+
+
+def test_a_replace_keeps_the_spaces_of_the_text_put_in(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        records = page.ctx.workspace.records
+        answer = _change(page, "/records/column", {
+            "column": "customer_name", "action": "replace", "find": "rí", "value": " - ",
+        })  # fmt: skip
+        assert answer["said"] == "1 cell changed"
+        assert records.table.frame.at[4, "customer_name"] == "Ma - a"
+        # the cell as a whole is still cleaned: no space left at either end
+        _change(page, "/records/column", {
+            "column": "customer_name", "action": "replace", "find": "Ana", "value": " Ana María ",
+        })  # fmt: skip
+        assert records.table.frame.at[2, "customer_name"] == "Ana María"
