@@ -267,6 +267,20 @@ def test_a_send_page_shown_before_a_record_edit_in_another_tab_is_not_sent(tmp_p
         assert page.ctx.runs.current is None
 
 
+def test_a_send_page_shown_before_a_records_file_came_in_another_tab_is_not_sent(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    first = b"campaign_name,customer_id,tel1\nUno,1,3001234567\n"
+    other = b"campaign_name,customer_id,tel1\nUno,2,3001234568\nUno,3,3001234569\n"
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", first)})
+        version = page.ctx.workspace.version
+        page.post("/records/upload", files={"file": ("otros.csv", other)})
+        answer = page.post("/send", {"version": str(version)})
+        assert answer.status_code == 409
+        assert page.ctx.runs.current is None
+
+
 def test_a_launch_stopped_on_the_page_resumes_with_its_records_and_start(tmp_path):
     from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 
