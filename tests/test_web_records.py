@@ -606,3 +606,17 @@ def test_a_replace_keeps_the_spaces_of_the_text_put_in(tmp_path):
             "column": "customer_name", "action": "replace", "find": "Ana", "value": " Ana María ",
         })  # fmt: skip
         assert records.table.frame.at[2, "customer_name"] == "Ana María"
+
+
+def test_the_results_name_each_records_campaign_as_written_with_its_start_in_words(tmp_path):
+    import re
+
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(SAMPLE)
+        page.post("/send", {"start": "1"})
+        assert page.wait_run()["state"] == "finished"
+        results = page.get("/results").text
+        table = results[results.index("Registros por campaña") :]
+        rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+        assert ("Ventas Cali", "3 agregados", "iniciada") in rows, rows
+        assert ("Retención Medellín", "2 agregados, 1 no válido", "\u2013") in rows  # none started
