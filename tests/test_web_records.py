@@ -620,3 +620,13 @@ def test_the_results_name_each_records_campaign_as_written_with_its_start_in_wor
         rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
         assert ("Ventas Cali", "3 agregados", "iniciada") in rows, rows
         assert ("Retención Medellín", "2 agregados, 1 no válido", "\u2013") in rows  # none started
+
+
+def test_in_spanish_a_record_left_out_is_said_to_be_left_out_and_not_loaded(tmp_path):
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(SAMPLE)
+        _change(page, "/records/exclude", {"row": 3})
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        messages = {r.row: r.message for r in page.ctx.runs.current.report.records}
+        assert messages[3] == "dejado fuera en la página: no se cargó"
