@@ -267,6 +267,19 @@ def test_a_send_page_shown_before_a_record_edit_in_another_tab_is_not_sent(tmp_p
         assert page.ctx.runs.current is None
 
 
+def test_a_send_page_shown_before_a_records_change_made_without_script_is_not_sent(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        version = page.ctx.workspace.version
+        # the whole-column form posted as a plain form, as without the page's script
+        form = {"column": "city", "value": "Cali", "back": "/records"}
+        answer = page.post("/records/column", form)
+        assert answer.url.path == "/records"
+        answer = page.post("/send", {"version": str(version)})
+        assert answer.status_code == 409
+        assert page.ctx.runs.current is None
+
+
 def test_a_send_page_shown_before_a_records_file_came_in_another_tab_is_not_sent(tmp_path):
     campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
     first = b"campaign_name,customer_id,tel1\nUno,1,3001234567\n"
