@@ -47,6 +47,8 @@ _LABELS = {
 
 #: Why an excluded row was not sent, as its results say.
 EXCLUDED_REASON = N_("left out on the page: not sent")
+#: The same for a record, which is loaded rather than sent (and masculine in Spanish).
+RECORD_EXCLUDED_REASON = N_("left out on the page: not loaded")
 
 
 def label(status: Status | str) -> str:

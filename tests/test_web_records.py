@@ -267,6 +267,33 @@ def test_a_send_page_shown_before_a_record_edit_in_another_tab_is_not_sent(tmp_p
         assert page.ctx.runs.current is None
 
 
+def test_a_send_page_shown_before_a_records_change_made_without_script_is_not_sent(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        version = page.ctx.workspace.version
+        # the whole-column form posted as a plain form, as without the page's script
+        form = {"column": "city", "value": "Cali", "back": "/records"}
+        answer = page.post("/records/column", form)
+        assert answer.url.path == "/records"
+        answer = page.post("/send", {"version": str(version)})
+        assert answer.status_code == 409
+        assert page.ctx.runs.current is None
+
+
+def test_a_send_page_shown_before_a_records_file_came_in_another_tab_is_not_sent(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    first = b"campaign_name,customer_id,tel1\nUno,1,3001234567\n"
+    other = b"campaign_name,customer_id,tel1\nUno,2,3001234568\nUno,3,3001234569\n"
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", first)})
+        version = page.ctx.workspace.version
+        page.post("/records/upload", files={"file": ("otros.csv", other)})
+        answer = page.post("/send", {"version": str(version)})
+        assert answer.status_code == 409
+        assert page.ctx.runs.current is None
+
+
 def test_a_launch_stopped_on_the_page_resumes_with_its_records_and_start(tmp_path):
     from importer.sandbox.server import DEMO_SKILLS, Config, Sandbox
 
@@ -532,3 +559,88 @@ def test_the_records_grid_shows_the_persons_headers_over_the_fields(tmp_path):
         assert own, "the sample names its record columns in Spanish"
         for field, header in own.items():
             assert f'<span class="own">{header}</span><span class="field">{field}</span>' in tab
+
+
+def _statuses_after_send(page) -> dict[int, str]:
+    answer = page.post("/send")
+    assert answer.status_code == 200, answer.text
+    assert page.wait_run()["state"] == "finished"
+    return {r.row: str(r.status) for r in page.ctx.runs.current.report.records}
+
+
+def test_a_phone_column_the_file_lacks_typed_in_on_the_page_is_sent(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    lines = ["campaign_name,customer_id,tel2", "Uno,1,3001234567", "Uno,2,"]
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", ("\n".join(lines) + "\n").encode())})
+        assert 3 in page.ctx.workspace.records.by_row  # no phone at all
+        _edit(page, 3, "tel1", "3001234568")
+        assert _statuses_after_send(page) == {2: "added", 3: "added"}
+
+
+def test_a_whole_column_the_sheet_lacks_set_and_undone_leaves_the_records_sendable(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        _change(page, "/records/column", {"column": "tel3", "value": "3001112233"})
+        _change(page, "/records/undo", {})
+        statuses = _statuses_after_send(page)
+        assert statuses[2] == "added" and statuses[8] == "invalid"
+
+
+def test_a_records_row_wider_than_its_header_keeps_its_problem_and_the_others_are_sent(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno")])
+    # the header's last column is not the last field: the problem is told on customer_id
+    lines = ["tel1,campaign_name,customer_id", "3001234567,Uno,1", "3001234568,Uno,2,x",
+             "3001234569,Uno,3"]  # fmt: skip
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", ("\n".join(lines) + "\n").encode())})
+        records = page.ctx.workspace.records
+        assert [p.column for p in records.by_row[3]] == ["customer_id"]
+        assert _statuses_after_send(page) == {2: "added", 3: "invalid", 4: "added"}
+    with page_for(tmp_path / "again") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", ("\n".join(lines) + "\n").encode())})
+        _change(page, "/records/exclude", {"row": 3})
+        assert _statuses_after_send(page) == {2: "added", 3: "excluded", 4: "added"}
+
+
+def test_a_replace_keeps_the_spaces_of_the_text_put_in(tmp_path):
+    with page_for(tmp_path / "work") as page:
+        page.upload(SAMPLE)
+        records = page.ctx.workspace.records
+        answer = _change(page, "/records/column", {
+            "column": "customer_name", "action": "replace", "find": "rí", "value": " - ",
+        })  # fmt: skip
+        assert answer["said"] == "1 cell changed"
+        assert records.table.frame.at[4, "customer_name"] == "Ma - a"
+        # the cell as a whole is still cleaned: no space left at either end
+        _change(page, "/records/column", {
+            "column": "customer_name", "action": "replace", "find": "Ana", "value": " Ana María ",
+        })  # fmt: skip
+        assert records.table.frame.at[2, "customer_name"] == "Ana María"
+
+
+def test_the_results_name_each_records_campaign_as_written_with_its_start_in_words(tmp_path):
+    import re
+
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(SAMPLE)
+        page.post("/send", {"start": "1"})
+        assert page.wait_run()["state"] == "finished"
+        results = page.get("/results").text
+        table = results[results.index("Registros por campaña") :]
+        rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+        assert ("Ventas Cali", "3 agregados", "iniciada") in rows, rows
+        assert ("Retención Medellín", "2 agregados, 1 no válido", "\u2013") in rows  # none started
+
+
+def test_in_spanish_a_record_left_out_is_said_to_be_left_out_and_not_loaded(tmp_path):
+    with page_for(tmp_path / "work", language="es") as page:
+        page.upload(SAMPLE)
+        _change(page, "/records/exclude", {"row": 3})
+        page.post("/send")
+        assert page.wait_run()["state"] == "finished"
+        messages = {r.row: r.message for r in page.ctx.runs.current.report.records}
+        assert messages[3] == "dejado fuera en la página: no se cargó"

@@ -75,6 +75,8 @@ class Report:
     records_retry_rows: int = 0
     #: campaign name -> what its start came to (``--start``)
     starts: dict[str, str] = field(default_factory=dict)
+    #: the records' campaign key -> the campaign's name as the person wrote it
+    record_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def record_counts(self) -> dict[str, int]:
@@ -170,6 +172,7 @@ def finish(
     launched = more = None
     starts = starts or {}
     by_name: dict[str, str] = {}
+    names: dict[str, str] = {}
     records = loaded.records
     if recorded is not None and records is not None:
         launched, names, by_name = _launched(loaded, recorded, starts)
@@ -219,5 +222,5 @@ def finish(
         records=recorded, record_problems=records.checked.problems if records else [],
         records_source=records.table.source if records else "",
         records_retry=records_retry if records_retry_rows else None,
-        records_retry_rows=records_retry_rows, starts=by_name,
+        records_retry_rows=records_retry_rows, starts=by_name, record_names=names,
     )  # fmt: skip

@@ -35,7 +35,7 @@ from importer.send.client import WolkvoxClient
 from importer.send.journal import CallRecord, Journal, JournalState, row_hash
 from importer.send.policy import DEFAULT_BATCH, MAX_BATCH, Policy
 from importer.send.sender import Clock, Sender, StopFlag, read_list
-from importer.status import EXCLUDED_REASON, Ended, RecordStatus, Status
+from importer.status import RECORD_EXCLUDED_REASON, Ended, RecordStatus, Status
 
 
 @dataclass
@@ -634,7 +634,7 @@ def derive(
     deleted = {o.id_campaign for o in state.outcomes.values()
                if o.status == Status.DELETED} - {""} if state is not None else set()  # fmt: skip
     gone = _("its campaign was deleted by undo")
-    left_out = _(EXCLUDED_REASON)
+    left_out = _(RECORD_EXCLUDED_REASON)
     out = []
     for index in frame.index.tolist():
         row = int(index)

@@ -170,7 +170,11 @@ class Grid:
         frame = self.frame()
         at = list(values)
         if column not in frame.columns:  # a column the sheet lacks, typed in on the page
-            frame[column] = ""
+            # text cells as the loaders make them (not pandas' own string type, which
+            # the run's copy, read back, would not equal)
+            import pandas as pd
+
+            frame[column] = pd.Series("", index=frame.index, dtype=object)
         else:
             self._writing(
                 column, [(r, str(b)) for r, b in zip(at, frame.loc[at, column], strict=True)]
@@ -245,14 +249,15 @@ class Grid:
         if only_problems:
             bad = [r for (r, c) in self.cell_problems if c == column]
             wanted &= frame.index.isin(bad)
-        value = clean_cell(value)
         if find is None:
-            new = pd.Series(value, index=cells.index, dtype=object)
+            new = pd.Series(clean_cell(value), index=cells.index, dtype=object)
         elif find == "":
             wanted &= cells.eq("").to_numpy()
-            new = pd.Series(value, index=cells.index, dtype=object)
+            new = pd.Series(clean_cell(value), index=cells.index, dtype=object)
         else:
             wanted &= cells.str.contains(find, regex=False).to_numpy()
+            # the text put in is kept whole ("_" by " " makes two words); each cell is
+            # cleaned once replaced
             new = cells.str.replace(find, value, regex=False).map(clean_cell)
         wanted &= (new != cells).to_numpy()
         rows = frame.index[wanted].tolist()

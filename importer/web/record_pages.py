@@ -165,9 +165,17 @@ def _after_change(ctx: Any) -> dict[str, Any]:
 
 
 async def _change(request: Request, data: Data, act: Any, said: Any) -> Response:
-    records = context(request).workspace.records
+    ws = context(request).workspace
+
+    def changed() -> Any:
+        done = act()
+        # with the change, also when a plain form (no script) made it: a Send page
+        # shown before it is not what would be sent
+        ws.version += 1
+        return done
+
     return await grid_change(
-        request, data, act, said, grid=records, after=_after_change, home="/records",
+        request, data, changed, said, grid=ws.records, after=_after_change, home="/records",
         missing=_("There are no records to change."),
     )  # fmt: skip
 

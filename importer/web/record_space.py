@@ -32,6 +32,7 @@ import pandas as pd
 
 from importer.check import record_schema
 from importer.check.cells import by_value, clean_cell
+from importer.check.columns import RETRY_COLUMNS
 from importer.check.problems import Problem
 from importer.check.record_fields import FIELDS, record_header_score
 from importer.check.words import campaign_type
@@ -398,8 +399,12 @@ class RecordSpace(Grid):
         finally:
             tmp.unlink(missing_ok=True)
         problems = [p for r in sorted(self.by_row) for p in self.by_row[r]]
+        # The engine's reading gives the fields in their own order, whatever the sheet's:
+        # so do the reviewed ones (a field typed in on the page is last in the frame).
+        order = [c for c in (*FIELDS, *RETRY_COLUMNS) if c in frame.columns]
+        order += [c for c in frame.columns if c not in order]
         return ReviewedRecords(
-            frame=frame.copy(),
+            frame=frame[order].copy(),
             problems=frozenset((p.row, p.column, str(p.rule)) for p in problems),
             invalid=frozenset(self.by_row),
             excluded=frozenset(self.excluded),

@@ -556,16 +556,18 @@ def _records_outcome(report: Any) -> dict[str, Any] | None:
     """The records' outcome for the results page: counts by status (in words), and per
     campaign with its start; None when the run had no records."""
     from importer.record.record_results import counts, per_campaign
-    from importer.status import record_label
+    from importer.status import counted_records, record_label, start_label
 
     if report is None or report.records is None:
         return None
     by_status = [(s, record_label(s), n) for s, n in counts(report.records).items() if n]
     campaigns = []
     for key, tally in per_campaign(report.records).items():
-        name = key.split(":", 1)[-1] or _("(no campaign)")
-        told = ", ".join(f"{n} {record_label(s)}" for s, n in tally.items())
-        campaigns.append((name, told, report.starts.get(key, "")))
+        # named as the person wrote it, as the summary sheet names it (the starts too)
+        name = report.record_names.get(key) or key.split(":", 1)[-1] or _("(no campaign)")
+        told = ", ".join(counted_records(s, n) for s, n in tally.items())
+        start = report.starts.get(name, "")
+        campaigns.append((name, told, start_label(start) if start else ""))
     retry = report.records_retry
     return {
         "total": len(report.records), "by_status": by_status, "campaigns": campaigns,

@@ -221,6 +221,8 @@ class Workspace(Grid):
     def open_records(self, upload: Upload) -> None:
         """Read a second file as the launch's records; raise :class:`InputError` if it
         cannot be read."""
+        # what a Send page shown before showed is not what would be sent (another tab)
+        self.version += 1
         self.records.open(upload.path, upload.name, None, self, own_file=True)
 
     def _load(self) -> load.Table:
