@@ -164,7 +164,7 @@ def test_the_summary_names_a_campaign_that_existed_as_its_records_write_it(
     assert not any("cobranza antigua" in k for k in lines)
 
 
-def test_one_customer_named_by_campaign_id_and_by_name_is_a_repeated_customer(
+def test_a_campaign_named_by_id_and_by_name_in_one_file_is_refused_and_its_customer_once(
     tmp_path, make_sandbox, monkeypatch
 ):
     box = make_sandbox(existing=["Ventas Sur"])
@@ -180,10 +180,18 @@ def test_one_customer_named_by_campaign_id_and_by_name_is_a_repeated_customer(
     monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
     done = run_cli("run", "--records", records, "--base-url", box.url, *FAST, "--into-existing")
     assert done.code == 1, done.out + done.err
-    assert "records: 1 added, 2 invalid" in done.out
-    assert [r["customer_id"] for r in box.state.records_of(ident)] == ["556"]
+    assert "records: 3 invalid" in done.out
+    assert box.state.records_of(ident) == []
     seen = read_records(tmp_path / "r.results.xlsx")
     assert "same customer_id as row 3" in str(seen[2]["message"])
+    # one campaign under two names would be batched and settled as two: named one way
+    assert "name it one way in every record" in str(seen[4]["message"])
+    fixed = records.read_text(encoding="utf-8").replace(",Ventas Sur,556", f"{ident},,556")
+    records.write_text(fixed.replace(",Ventas Sur,555", f"{ident},,557"), encoding="utf-8")
+    again = run_cli("run", "--records", records, "--base-url", box.url, *FAST, "--into-existing",
+                    "--out", tmp_path / "again.results.xlsx")  # fmt: skip
+    assert again.code == 0, again.out + again.err
+    assert sorted(r["customer_id"] for r in box.state.records_of(ident)) == ["555", "556", "557"]
 
 
 def test_an_unclear_batch_is_settled_by_the_campaigns_record_count_never_resent(

@@ -252,6 +252,7 @@ def test_messages_and_rule_descriptions_are_in_spanish_too():
 _RECORD_RULES = {
     "campaign_required", "campaign_unknown", "phone_number", "phone_required", "opt_too_long",
     "recall_date_format", "email_format", "age_digits", "agent_not_preview", "duplicate_customer",
+    "campaign_two_ways",
 }  # fmt: skip
 
 

@@ -67,6 +67,7 @@ class Rule(StrEnum):
     AGE_DIGITS = "age_digits"
     AGENT_NOT_PREVIEW = "agent_not_preview"
     DUPLICATE_CUSTOMER = "duplicate_customer"
+    CAMPAIGN_TWO_WAYS = "campaign_two_ways"
     # notes: worth a look, the row is still sent
     SKILL_ZERO_PADDED = "skill_zero_padded"
     HEADER_ALIAS = "header_alias"
@@ -77,7 +78,7 @@ class Rule(StrEnum):
 RECORD_RULES = frozenset({
     Rule.CAMPAIGN_REQUIRED, Rule.CAMPAIGN_UNKNOWN, Rule.PHONE_NUMBER, Rule.PHONE_REQUIRED,
     Rule.OPT_TOO_LONG, Rule.RECALL_DATE_FORMAT, Rule.EMAIL_FORMAT, Rule.AGE_DIGITS,
-    Rule.AGENT_NOT_PREVIEW, Rule.DUPLICATE_CUSTOMER,
+    Rule.AGENT_NOT_PREVIEW, Rule.DUPLICATE_CUSTOMER, Rule.CAMPAIGN_TWO_WAYS,
 })  # fmt: skip
 
 DESCRIPTIONS: dict[str, str] = {
@@ -111,6 +112,9 @@ DESCRIPTIONS: dict[str, str] = {
     Rule.AGE_DIGITS: N_("age must be digits only"),
     Rule.AGENT_NOT_PREVIEW: N_("agent_id is filled in on a record for a predictive campaign"),
     Rule.DUPLICATE_CUSTOMER: N_("customer_id appears more than once in a campaign"),
+    Rule.CAMPAIGN_TWO_WAYS: N_(
+        "a campaign is named by its id on some records, by its name on others"
+    ),
     Rule.SKILL_ZERO_PADDED: N_("skill_id lost its leading zeros to a number format"),
     Rule.HEADER_ALIAS: N_("column header matched to a field"),
 }

@@ -138,6 +138,11 @@ MESSAGES: dict[str, str] = {
     Rule.RECALL_DATE_FORMAT: N_(
         "recall_date needs a date and a time, e.g. 2026-12-01 10:00 or 01/12/2026 10:00"
     ),
+    Rule.CAMPAIGN_TWO_WAYS: N_(
+        "other records of this file name the campaign {value} by its campaign_id: name it "
+        "one way in every record (its campaign_id, or its name), so that its records are "
+        "counted together"
+    ),
 }
 
 #: A simple e-mail check, on purpose: one ``@``; before it, no spaces nor the characters
@@ -251,8 +256,17 @@ def _prepare(frame: pd.DataFrame, options: RecordOptions) -> _Prepared:
     customer_codes = pd.factorize(customer)[0].astype(np.int64)
     pairs = key_codes.astype(np.int64) * (int(customer_codes.max(initial=0)) + 1) + customer_codes
     same = pd.Series(pairs).duplicated(keep=False).to_numpy()
+    # A listed campaign named by name here and by its id there: one campaign under two
+    # keys would be batched, counted and settled as two, so the named ones are refused.
+    two_ways = np.zeros(len(frame), dtype=bool)
+    if options.same_campaign:
+        by_id = set(keys[ids != ""].tolist())
+        two_ways = (ids == "") & pd.Series(keys).map(dict(options.same_campaign)).isin(
+            by_id
+        ).to_numpy()
     derived = {
         "_campaign": keys,
+        "_two_ways": two_ways,
         "_type": kinds,
         "_dial": dial,
         "_duplicate": same & (customer != "") & (keys != ""),
@@ -307,6 +321,7 @@ def _schema(frame: pd.DataFrame, prepared: _Prepared, options: RecordOptions) ->
     ]
     columns["_dial"] = [_check(Rule.PHONE_REQUIRED, lambda s: s)]
     columns["_duplicate"] = [_check(Rule.DUPLICATE_CUSTOMER, lambda s: ~s)]
+    columns["_two_ways"] = [_check(Rule.CAMPAIGN_TWO_WAYS, lambda s: ~s)]
     for name, bad in prepared.bad_phones.items():
         columns[name].append(_check(Rule.PHONE_NUMBER, _mask(~bad)))
     for name, limit in OPT_LIMITS.items():
@@ -386,7 +401,7 @@ def _leave_out(frame: pd.DataFrame, prepared: _Prepared, excluded: Collection[in
 
 
 #: Where a check on a derived column is reported: the spreadsheet column it is about.
-_REPORTED_ON = {"_dial": "tel1", "_duplicate": "customer_id"}
+_REPORTED_ON = {"_dial": "tel1", "_duplicate": "customer_id", "_two_ways": "campaign_name"}
 _RULE_IDS = frozenset(Rule)
 
 
