@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, Self
@@ -177,7 +178,7 @@ def lock_name(token: str) -> str:
     return f"{digest.hex()}.lock"
 
 
-class LockFile:
+class LockFile(ABC):
     """A lock file held open under the system's lock (see :func:`hold`) for as long as
     it is held, with what its holder wrote after byte 0 (the byte Windows locks and
     hides from other processes), for the process it refuses to name the holder."""
@@ -187,10 +188,10 @@ class LockFile:
         self._fd: int | None = None
         self._hold: Hold | None = None
 
+    @abstractmethod
     def acquire(self) -> Self:
         """Take the lock, or raise an :class:`~importer.errors.ImporterError` saying who
         holds it."""
-        raise NotImplementedError
 
     def _take(self, fd: int) -> list[str] | None:
         """Lock the open file ``fd``, and keep it until :meth:`release`: None. Held by

@@ -11,6 +11,7 @@ hundreds of thousands of rows.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ def matching(columns: Iterable[pd.Series], index: pd.Index, search: str) -> list
     return [int(r) for r in index[hit.to_numpy()]] if hit is not None else []
 
 
-class Grid:
+class Grid(ABC):
     """A table the person changes in place: edits, rows left out, Undo.
 
     Subclasses give :meth:`frame`, :attr:`fields`, :meth:`_recheck` and the hooks
@@ -94,28 +95,30 @@ class Grid:
 
     # --- what a grid says of itself ------------------------------------------------------
 
+    @abstractmethod
     def frame(self) -> pd.DataFrame:
         """The table's cells (edits included)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def column_names(self) -> Collection[str]:
         """The columns a cell may be changed in."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _recheck(self, rows: set[int]) -> None:
         """Check ``rows`` again (and whatever rows a cross-row rule links them to)."""
-        raise NotImplementedError
 
-    def _writing(self, column: str, changed: list[tuple[int, str]]) -> None:
+    # Hooks a grid may leave alone: they do nothing unless it has something to keep up.
+
+    def _writing(self, column: str, changed: list[tuple[int, str]]) -> None:  # noqa: B027
         """``column``'s cells of ``changed`` (row, value before) are about to change."""
 
-    def _written(self, column: str, rows: list[int]) -> None:
+    def _written(self, column: str, rows: list[int]) -> None:  # noqa: B027
         """``column``'s cells of ``rows`` have changed."""
 
-    def _cell_edited(self, row: int, column: str) -> None:
+    def _cell_edited(self, row: int, column: str) -> None:  # noqa: B027
         """The person changed this cell (a note on the value read is gone)."""
 
-    def _restored(self, rows: set[int]) -> None:
+    def _restored(self, rows: set[int]) -> None:  # noqa: B027
         """Undo put these rows' cells back."""
 
     # --- problems -----------------------------------------------------------------------
