@@ -68,6 +68,12 @@ def counts(results: Iterable[RecordResult]) -> dict[str, int]:
     return {s: tally.get(s, 0) for s in RecordStatus if s != RecordStatus.EXCLUDED or tally.get(s)}
 
 
+def campaign_shown(key: str, names: Mapping[str, str]) -> str:
+    """A records campaign as the files and the page name it: as the person wrote it
+    (``names``: key -> name), else by its key's id or name."""
+    return names.get(key) or key.split(":", 1)[-1] or _("(no campaign)")
+
+
 def per_campaign(results: Iterable[RecordResult]) -> dict[str, Counter[str]]:
     """campaign key -> records per status."""
     found: dict[str, Counter[str]] = {}
@@ -225,7 +231,7 @@ def summary_lines(
         if n:
             lines.append((f"{_('records')} {status} ({record_label(status)})", str(n)))
     for key, tally in per_campaign(results).items():
-        name = names.get(key) or key.split(":", 1)[-1] or _("(no campaign)")
+        name = campaign_shown(key, names)
         told = ", ".join(counted_records(s, n) for s, n in tally.items())
         if key in starts:
             told += "; " + _("start: {status}").format(status=start_label(starts[key]))

@@ -133,6 +133,7 @@ def _launched(
 ) -> tuple[dict[int, tuple[str, str]], dict[str, str], dict[str, str]]:
     """Each campaign row's records added and start; the campaigns' names by key; and
     the starts by campaign name."""
+    from importer.record import record_results
     from importer.send.launch import sheet_rows
     from importer.status import RecordStatus
 
@@ -152,7 +153,7 @@ def _launched(
         for r in recorded:
             if r.campaign.startswith("name:") and r.campaign not in names and written is not None:
                 names[r.campaign] = str(written.get(r.row, "")) or r.campaign
-    by_name = {names.get(k) or k.split(":", 1)[-1]: v for k, v in starts.items()}
+    by_name = {record_results.campaign_shown(k, names): v for k, v in starts.items()}
     return launched, names, by_name
 
 

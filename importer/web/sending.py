@@ -555,7 +555,7 @@ async def results_page(request: Request) -> Response:
 def _records_outcome(report: Any) -> dict[str, Any] | None:
     """The records' outcome for the results page: counts by status (in words), and per
     campaign with its start; None when the run had no records."""
-    from importer.record.record_results import counts, per_campaign
+    from importer.record.record_results import campaign_shown, counts, per_campaign
     from importer.status import counted_records, record_label, start_label
 
     if report is None or report.records is None:
@@ -564,7 +564,7 @@ def _records_outcome(report: Any) -> dict[str, Any] | None:
     campaigns = []
     for key, tally in per_campaign(report.records).items():
         # named as the person wrote it, as the summary sheet names it (the starts too)
-        name = report.record_names.get(key) or key.split(":", 1)[-1] or _("(no campaign)")
+        name = campaign_shown(key, report.record_names)
         told = ", ".join(counted_records(s, n) for s, n in tally.items())
         start = report.starts.get(name, "")
         campaigns.append((name, told, start_label(start) if start else ""))
