@@ -232,7 +232,9 @@ def _prepare(frame: pd.DataFrame, options: RecordOptions) -> _Prepared:
     name_keys = by_value(names, lambda n: campaign_key(name=n) if type(n) is str else "")
     id_keys = by_value(ids, lambda i: campaign_key(campaign_id=i) if type(i) is str else "")
     keys = np.where(ids != "", id_keys, name_keys).astype(object)
-    kinds = pd.Series(keys).map(dict(options.campaigns)).fillna("").to_numpy(dtype=object)
+    # a key of no listed campaign has no kind: "" (text even when every campaign is unknown)
+    known = dict(options.campaigns)
+    kinds = by_value(keys, lambda key: known.get(key, ""))
     wires: dict[str, np.ndarray] = {}
     bad: dict[str, np.ndarray] = {}
     dial = np.zeros(len(frame), dtype=bool)

@@ -45,6 +45,17 @@ def open_page(page: Any, url: str, lang: str | None = None) -> None:
         choose_language(page, lang)
 
 
+def open_tab(page: Any, name: str) -> None:
+    """Follow a review tab's link and wait until the new page's scripts listen.
+
+    The page shows its cells before its script has attached the keys, so a key pressed
+    as soon as a cell is seen can go unheard.
+    """
+    with page.expect_navigation():
+        find(page, f"tab-{name}").click()
+    expect(page.locator("html[data-ready]")).to_be_attached()
+
+
 def choose_language(page: Any, lang: str) -> None:
     """Switch the page's language, unless it already speaks ``lang``.
 
@@ -71,6 +82,8 @@ def after_upload(page: Any) -> None:
     if find(page, "columns-continue").is_visible():
         find(page, "columns-continue").click()
     expect(find(page, "problem-count")).to_be_visible()
+    # the review page's own mark: the upload page had it too, but not the problem count
+    expect(page.locator("html[data-ready]")).to_be_attached()
 
 
 def to_send(page: Any) -> None:

@@ -22,7 +22,7 @@ def test_a_launch_journey_in_spanish_fix_a_record_send_with_start_and_see_the_re
     server = start_web()
     pages.open_page(page, server.url, "es")
     pages.upload(page, SAMPLE)
-    find(page, "tab-records").click()
+    pages.open_tab(page, "records")
     expect(find(page, "record-counts")).to_contain_text("11 registros leídos")
     # Alt+N: to the records' own problems, not the campaigns'
     page.keyboard.press("Alt+N")
@@ -56,7 +56,7 @@ def test_the_records_tools_search_set_a_column_leave_out_undo_and_send(start_web
     server = start_web()
     pages.open_page(page, server.url, "en")
     pages.upload(page, SAMPLE)
-    find(page, "tab-records").click()
+    pages.open_tab(page, "records")
     rows = page.locator("table[data-review] tbody tr")
     # search: the records of Medellín alone, then all again
     find(page, "search").fill("medell")
@@ -105,7 +105,7 @@ def test_the_records_tab_passes_axe_and_is_pictured(browser, start_web, shots, l
         server = start_web()
         pages.open_page(page, server.url, lang)
         pages.upload(page, SAMPLE)
-        find(page, "tab-records").click()
+        pages.open_tab(page, "records")
         expect(find(page, "record-counts")).to_be_visible()
         find(page, "bulk").locator("summary").click()
         shots.mkdir(parents=True, exist_ok=True)

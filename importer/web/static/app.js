@@ -525,5 +525,7 @@
     setupReview();
     setupValues();
     setupProgress();
+    // every handler is attached: keys pressed from now on are heard (tests wait on this)
+    document.documentElement.dataset.ready = "true";
   });
 })();
