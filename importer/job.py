@@ -240,9 +240,7 @@ def run(
         listing = _connected_check(settings, token, session, say) if settings.base_url else None
         loaded = _load(settings)
         if loaded.records_table is not None:
-            loaded.records = _check_records(
-                loaded, None, sheet_given=settings.campaigns, excluded=settings.records_excluded
-            )
+            loaded.records = dry_check_records(loaded, settings)
         derived = results.derive(
             loaded.table.frame, loaded.checked, None, dry_run=True, excluded=settings.excluded
         )
@@ -274,18 +272,44 @@ def run(
     return finish(settings, loaded, derived, started, ended, message, recorded, starts)
 
 
+def calls_planned(settings: Settings) -> tuple[int, int]:
+    """What a run of ``settings`` would send, read and checked as a dry run does: its
+    rows to send, and the calls of its records (their batches and the starts asked for).
+    Rows or records found in wolkvox already may make the run send fewer."""
+    loaded = _load(settings)
+    rows = sum(1 for c in loaded.checked.campaigns if c.row not in settings.excluded)
+    if loaded.records_table is None:
+        return rows, 0
+    records = dry_check_records(loaded, settings)
+    return rows, launch.calls_needed(records, None, settings.batch_size, settings.start)
+
+
+def dry_check_records(loaded: Loaded, settings: Settings) -> launch.RecordsLoaded:
+    """The records checked as a dry run checks them (no campaign list): what the page's
+    review shows, and what its read-back check compares with."""
+    return _check_records(
+        loaded, None, sheet_given=settings.campaigns, excluded=settings.records_excluded,
+        campaigns_left_out=settings.excluded,
+    )  # fmt: skip
+
+
 def _check_records(
     loaded: Loaded, listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool,
     simulated: bool = False, excluded: frozenset[int] = frozenset(),
+    campaigns_left_out: frozenset[int] = frozenset(),
 ) -> launch.RecordsLoaded:  # fmt: skip
     """Check the records against the campaigns sheet and (``listed``) the campaign list;
-    ``excluded``: the records left out (never sent)."""
+    ``excluded``: the records left out (never sent); ``campaigns_left_out``: the campaigns
+    sheet's rows left out (not created, so no record goes into them)."""
     table = loaded.records_table
     assert table is not None and loaded.records_path is not None
-    campaigns, invalid = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
+    campaigns, invalid, left_out = launch.campaigns_in_sheet(
+        loaded.table.frame, loaded.checked, campaigns_left_out
+    )
     return launch.check(
         table, loaded.records_path, loaded.records_sheet, campaigns, invalid, listed,
         sheet_given=sheet_given, simulated=simulated, excluded=excluded,
+        left_out_campaigns=left_out,
     )  # fmt: skip
 
 
@@ -626,6 +650,7 @@ class _Importer:
                 sheet_given=settings.campaigns,
                 simulated=settings.sandbox_ends,
                 excluded=settings.records_excluded,
+                campaigns_left_out=settings.excluded,
             )
         info = {
             "input": str(settings.input),
@@ -841,10 +866,11 @@ def _records_from_journal(loaded: Loaded, header: Mapping[str, Any]) -> launch.R
     """The records checked as the journal's ``records`` line says, their sheet unchanged."""
     table = loaded.records_table
     assert table is not None and loaded.records_path is not None
-    _campaigns, invalid = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
+    _campaigns, invalid, _left_out = launch.campaigns_in_sheet(loaded.table.frame, loaded.checked)
     records = launch.checked_with(
         table, loaded.records_path, loaded.records_sheet, header.get("known") or {},
         invalid, header.get("listed") or {}, excluded=header.get("excluded") or (),
+        left_out_campaigns=header.get("left_out_campaigns") or {},
     )  # fmt: skip
     recorded = header.get("rows") or {}
     now = records.hashes()

@@ -648,6 +648,34 @@ def test_a_records_retry_file_names_each_record_by_its_first_row_and_its_retry_r
     assert (rows[1][0], rows[1][6]) == (3, 2)
 
 
+def test_the_records_of_a_campaign_row_left_out_are_told_so_and_never_loaded(tmp_path, sandbox):
+    from importer import job
+
+    people = [*_people("A", 1, 2), *_people("B", 3, 2)]
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A"), _campaign("B")], people)
+    said = (
+        "campaign_name: the campaign B is on row 3 of the campaigns sheet, which is left out "
+        "of this run: take that row back in, or leave this record out too"
+    )
+    dry = job.run(job.Settings(input=src, dry_run=True, excluded=frozenset({3})))
+    assert {r.row: str(r.status) for r in dry.records or []} == {
+        2: "valid", 3: "valid", 4: "invalid", 5: "invalid",
+    }  # fmt: skip
+    assert {r.row: r.message for r in dry.records or []}[4] == said
+    settings = job.Settings(input=src, base_url=sandbox.url, timeout=5, excluded=frozenset({3}))
+    report = job.run(settings, token=DEFAULT_TOKEN)
+    assert {r.row: str(r.status) for r in report.records or []} == {
+        2: "added", 3: "added", 4: "invalid", 5: "invalid",
+    }  # fmt: skip
+    _once(sandbox, {"A": [1, 2]})
+    assert read_records(settings.results_path)[4]["message"] == said
+    # the journal keeps which campaigns were left out: written again, the same
+    state = read(journal_path(settings.results_path))
+    assert state.records["left_out_campaigns"] == {"name:b": 3}
+    again = job.rebuild(settings.results_path)
+    assert {r.row: r.message for r in again.records or []}[5] == said
+
+
 def test_records_left_out_are_never_sent_end_excluded_and_stay_so_in_a_rebuild(tmp_path, sandbox):
     from importer import job
     from importer.record.record_results import records_retry_path

@@ -46,3 +46,21 @@ def test_check_quota_with_a_wrong_token_says_so(tmp_path, make_sandbox, monkeypa
     assert done.code == 3
     assert "the token's use could not be read: wolkvox did not accept the token" in done.err
     assert "not-it" not in done.err + done.out
+
+
+def test_check_quota_counts_the_records_batches_and_starts(tmp_path, make_sandbox, monkeypatch):
+    from .test_launch import _campaign, _people, write_launch
+
+    monkeypatch.setenv("WOLKVOX_TOKEN", "sandbox-token")
+    box = make_sandbox(quota=1000)
+    people = [*_people("A", 1, 5), *_people("B", 6, 2)]
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A"), _campaign("B", "preview")], people)
+    args = ("run", src, "--base-url", box.url, "--check-quota", "--lang", "en")
+    done = run_cli(*args, "--batch-size", "2", "--start")
+    assert done.code == 0, done.err
+    # A: 3 batches of 2 and a start (predictive); B: 1 batch, no start (preview)
+    assert (
+        "this run needs 9 calls: 2 rows to send, 5 for the records (their batches, and the "
+        "starts asked for) and the skills list and the campaign list, read once each"
+    ) in done.out, done.out
+    assert sum(box.state.calls.values()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import pytest
 
@@ -52,6 +53,23 @@ def test_the_quota_button_shows_the_calls_left_against_the_runs_needs_with_one_c
         assert box.state.calls[Call.TOKEN_INFO] == before + 1
         assert box.state.create_calls == 0
         assert 'data-testid="send"' in text  # still on Send, ready to send
+
+
+def test_the_quota_button_counts_the_batches_of_records_and_the_starts(tmp_path):
+    sample = Path(__file__).parent.parent / "sample_data" / "lanzamiento.xlsx"
+    with (
+        Sandbox(Config(tokens=frozenset({TOKEN}), skills=DEMO_SKILLS, quota=8)) as box,
+        page_for(tmp_path / "work", simulate=False, base_url=box.url) as page,
+    ):
+        page.upload(sample)
+        text = html.unescape(page.post("/quota", {"token": TOKEN}).text)
+        # 3 campaigns, 3 batches (8 valid records in 3 campaigns), 2 starts, the list
+        assert (
+            "this run needs 9 calls: 3 rows to send, 5 for the records (their batches, and "
+            "the starts asked for) and the campaign list, read once"
+        ) in text, text
+        assert "not enough for today: 2 calls short." in text
+        assert box.state.create_calls == 0
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])

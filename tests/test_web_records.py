@@ -9,6 +9,7 @@ import random
 import shutil
 from pathlib import Path
 
+from importer.check import schema
 from importer.check.record_schema import RecordOptions, validate_records
 from importer.read import record_table
 from importer.send import launch
@@ -36,27 +37,25 @@ def _shown(records) -> set[tuple[int, str, str, str]]:
 
 
 def _full(ws) -> set[tuple[int, str, str, str]]:
-    """What the command line's dry run finds in the records as they are now."""
+    """What the command line's dry run finds in the records as they are now: the
+    campaigns checked whole again, then the records against them, as the run does."""
     records = ws.records
-    _campaigns, invalid = records._campaigns_of(ws)
+    frame = ws.table.frame
+    out = frozenset(ws.excluded)
     with page_words():
+        campaigns = schema.validate(frame, ws.options, extra=ws.table.problems, excluded=out)
+        known, invalid, left_out = launch.campaigns_in_sheet(frame, campaigns, out)
         checked = launch.check(
             records.table,
             records.path,
             records.sheet,
-            list(_pairs(ws)),
+            known,
             invalid,
             None,
             excluded=records.excluded,
+            left_out_campaigns=left_out,
         )
     return {(p.row, p.column, str(p.rule), p.message) for p in checked.checked.problems}
-
-
-def _pairs(ws):
-    frame = ws.table.frame
-    for r in frame.index:
-        if r not in ws.by_row:
-            yield str(frame.at[r, "campaign_name"]), str(frame.at[r, "type_campaign"])
 
 
 def test_a_launch_workbook_shows_its_records_in_their_own_tab_with_the_cli_messages(tmp_path):
@@ -161,6 +160,9 @@ def test_send_loads_the_reviewed_records_and_starts_dialling(tmp_path):
         send = page.get("/send").text
         assert 'data-testid="records-plan"' in send and "9 records are loaded" in send
         assert "--into-existing" in send
+        # the calls: the list, 3 campaigns, 3 batches and the starts of its 2 predictive ones
+        assert "This run makes up to 9 calls to wolkvox" in send
+        assert "Among them: 3 batches of records and up to 2 starts of dialling" in send
         assert page.post("/send", {"start": "1"}).url.path == "/send"
         state = page.wait_run()
         assert state["state"] == "finished"
@@ -414,6 +416,29 @@ def test_records_left_out_on_the_page_are_not_loaded_and_end_excluded(tmp_path):
     # the journal says which: the results written again from it say the same
     again = job.rebuild(out)
     assert {r.row: str(r.status) for r in again.records} == statuses
+
+
+def test_leaving_out_a_campaign_row_tells_its_records_they_are_not_loaded(tmp_path):
+    campaigns = write_csv(tmp_path / "c.csv", [row("Uno"), row("Dos")])
+    lines = ["campaign_name,customer_id,tel1", "Uno,1,3001234567", "Dos,2,3001234568"]
+    with page_for(tmp_path / "work") as page:
+        page.upload(campaigns)
+        page.post("/records/upload", files={"file": ("r.csv", ("\n".join(lines) + "\n").encode())})
+        records = page.ctx.workspace.records
+        assert records.sendable() == 2
+        _change(page, "/exclude", {"row": 3})  # the campaigns sheet's row of Dos
+        assert records.sendable() == 1
+        assert [p.message for p in records.by_row[3]] == [
+            "the campaign Dos is on row 3 of the campaigns sheet, which is left out of this "
+            "run: take that row back in, or leave this record out too"
+        ]
+        assert _shown(records) == _full(page.ctx.workspace)
+        assert "1 record is loaded into" in page.get("/send").text
+        # taken back in, the record is valid again
+        _change(page, "/exclude", {"row": 3, "out": False})
+        assert records.sendable() == 2 and not records.by_row
+        _change(page, "/exclude", {"row": 3})
+        assert _statuses_after_send(page) == {2: "added", 3: "invalid"}
 
 
 def test_the_read_back_check_knows_the_records_left_out(tmp_path):

@@ -100,6 +100,9 @@ class RecordOptions:
     #: campaign key -> its row in the campaigns sheet, for campaigns whose row is invalid:
     #: the message then points at that row rather than saying no such campaign exists.
     invalid_campaigns: Mapping[str, int] = field(default_factory=dict)
+    #: campaign key -> its row in the campaigns sheet, for campaigns whose row the person
+    #: left out (the web page): this run does not create them.
+    left_out_campaigns: Mapping[str, int] = field(default_factory=dict)
     #: The campaign list is a simulation's new, empty sandbox's (``--simulate``).
     simulated: bool = False
     #: campaign key by name -> its key by id, for the listed campaigns records name by
@@ -503,6 +506,12 @@ class _Explainer:
                 "no campaign named {value} in the campaigns sheet or in wolkvox; write the "
                 "name as the campaign has it, or its campaign_id"
             )
+        row = self._options.left_out_campaigns.get(key)
+        if row is not None:
+            return _(
+                "the campaign {value} is on row {row} of the campaigns sheet, which is left "
+                "out of this run: take that row back in, or leave this record out too"
+            ).format(value=shown(value), row=row)
         row = self._options.invalid_campaigns.get(key)
         if row is not None:
             return _(

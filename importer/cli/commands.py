@@ -317,16 +317,18 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _check_quota(settings: Settings, token: str | None, simulate: bool, out: TextIO) -> int:
+    from importer import job
     from importer.send.quota import check_quota
 
+    rows, records_calls = job.calls_planned(settings)
     if simulate:
         from importer.sandbox.server import DEFAULT_TOKEN, DEMO_SKILLS, Config, Sandbox
 
         with Sandbox(Config(skills=DEMO_SKILLS)) as box:
             settings.base_url = box.url
-            quota = check_quota(settings, DEFAULT_TOKEN)
+            quota = check_quota(settings, DEFAULT_TOKEN, rows=rows, records_calls=records_calls)
     else:
-        quota = check_quota(settings, token)
+        quota = check_quota(settings, token, rows=rows, records_calls=records_calls)
     for line in quota.lines():
         print(line, file=out)
     return ExitCode.ROWS_NOT_CREATED if quota.enough is False else ExitCode.OK

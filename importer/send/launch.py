@@ -19,7 +19,7 @@ With ``--start`` a predictive campaign whose records are all in is started.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,8 @@ class RecordsLoaded:
     listed: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: records the person left out (the web page): never sent, ``excluded`` in the results
     excluded: frozenset[int] = frozenset()
+    #: campaign key -> row, of the campaigns sheet's rows the person left out
+    left_out_campaigns: dict[str, int] = field(default_factory=dict)
 
     def hashes(self) -> dict[str, str]:
         """Each record's fingerprint, to notice a records sheet edited between runs."""
@@ -65,23 +67,30 @@ class RecordsLoaded:
             "input": str(self.path), "sheet": self.sheet, "source": self.table.source,
             "rows": self.hashes(), "known": self.known, "listed": self.listed,
             "options": dict(options), "excluded": sorted(self.excluded),
+            **({"left_out_campaigns": self.left_out_campaigns} if self.left_out_campaigns else {}),
         }  # fmt: skip
 
 
 def campaigns_in_sheet(
-    frame: pd.DataFrame, checked: Any
-) -> tuple[list[tuple[str, str]], dict[str, int]]:
-    """(name, type) of the campaigns sheet's valid rows, and the key -> row of its invalid
-    ones (a record naming one is told to fix that row first)."""
-    valid = [(c.name, c.type_campaign) for c in checked.campaigns]
-    invalid: dict[str, int] = {}
+    frame: pd.DataFrame, checked: Any, left_out: Collection[int] = ()
+) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
+    """(name, type) of the campaigns sheet's valid rows not ``left_out``, and the key ->
+    row of its invalid ones (a record naming one is told to fix that row first) and of
+    those left out (a record naming one is told so)."""
+    valid = [(c.name, c.type_campaign) for c in checked.campaigns if c.row not in left_out]
+    return valid, rows_by_campaign(frame, checked.invalid), rows_by_campaign(frame, left_out)
+
+
+def rows_by_campaign(frame: pd.DataFrame, rows: Iterable[int]) -> dict[str, int]:
+    """The campaign key of each of ``rows`` of the campaigns sheet -> its first such row."""
+    found: dict[str, int] = {}
     if "campaign_name" in frame.columns:
-        for row in checked.invalid:
+        for row in sorted(rows):
             name = str(frame.at[row, "campaign_name"]) if row in frame.index else ""
             key = record_schema.campaign_key(name=name)
             if key:
-                invalid.setdefault(key, int(row))
-    return valid, invalid
+                found.setdefault(key, int(row))
+    return found
 
 
 def listed_for(
@@ -125,13 +134,15 @@ def check(
     campaigns: Sequence[tuple[str, str]], invalid: Mapping[str, int],
     listed: Mapping[str, Mapping[str, Any]] | None, *, sheet_given: bool = True,
     simulated: bool = False, excluded: Iterable[int] = (),
+    left_out_campaigns: Mapping[str, int] | None = None,
 ) -> RecordsLoaded:  # fmt: skip
     """Check every record against the campaigns it may go into: the campaigns sheet's and,
     when the list was read (``listed``), the operation's. A dry run has no list: a record
     naming its campaign by ``campaign_id`` is then taken as naming one that exists, and so
     is one naming it by name when there is no campaigns sheet (``sheet_given`` False).
     ``simulated``: the list is a new sandbox's, which holds no campaign of another run.
-    ``excluded``: the records the person left out (never sent)."""
+    ``excluded``: the records the person left out (never sent); ``left_out_campaigns``:
+    the campaigns sheet's rows the person left out, by campaign key."""
     known = record_schema.known_campaigns(campaigns)
     if listed is None:
         frame = table.frame
@@ -147,13 +158,16 @@ def check(
     else:
         for key, info in listed.items():
             known.setdefault(key, str(info.get("type") or ""))
-    return checked_with(table, path, sheet, known, invalid, dict(listed or {}), simulated, excluded)
+    return checked_with(
+        table, path, sheet, known, invalid, dict(listed or {}), simulated, excluded,
+        left_out_campaigns,
+    )  # fmt: skip
 
 
 def checked_with(
     table: record_table.RecordTable, path: Path, sheet: str | None, known: Mapping[str, str],
     invalid: Mapping[str, int], listed: Mapping[str, Any], simulated: bool = False,
-    excluded: Iterable[int] = (),
+    excluded: Iterable[int] = (), left_out_campaigns: Mapping[str, int] | None = None,
 ) -> RecordsLoaded:  # fmt: skip
     """The check of :func:`check` from what a journal kept of it (resume, ``report``)."""
     # a listed campaign named by name is the campaign of its id
@@ -164,11 +178,14 @@ def checked_with(
     }
     options = record_schema.RecordOptions(
         campaigns=dict(known), invalid_campaigns=dict(invalid), simulated=simulated,
-        same_campaign=same,
+        same_campaign=same, left_out_campaigns=dict(left_out_campaigns or {}),
     )  # fmt: skip
     left_out = frozenset(int(r) for r in excluded)
     checked = record_schema.validate_records(table.frame, options, table.problems, left_out)
-    return RecordsLoaded(table, checked, path, sheet, dict(known), dict(listed), left_out)
+    return RecordsLoaded(
+        table, checked, path, sheet, dict(known), dict(listed), left_out,
+        dict(left_out_campaigns or {}),
+    )  # fmt: skip
 
 
 # --- where each campaign's records go --------------------------------------------------------
@@ -258,9 +275,12 @@ def _existing(name: str) -> str:
 # --- sending -------------------------------------------------------------------------------
 
 
-def calls_needed(loaded: RecordsLoaded, state: JournalState, batch_size: int, start: bool) -> int:
-    """The calls the records still need: their batches, and the starts asked for."""
-    sent = last_calls(state)
+def calls_needed(
+    loaded: RecordsLoaded, state: JournalState | None, batch_size: int, start: bool
+) -> int:
+    """The calls the records still need (all of them before a run, ``state`` None):
+    their batches, and the starts asked for."""
+    sent = last_calls(state) if state is not None else {}
     waiting: dict[str, int] = {}
     items = loaded.checked.records
     for campaign, positions in items.by_campaign().items():

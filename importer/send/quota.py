@@ -2,7 +2,9 @@
 
 wolkvox allows a licence 1,000 calls a day and tells how many are used through
 ``information.php?api=token_info``, which itself uses one of them: the check is made
-only when a person asks, and says so. Nothing is created; no file is written.
+only when a person asks, and says so. Nothing is created; no file is written. What a run
+needs (its rows, its batches of records and starts) is counted by the caller:
+:func:`importer.job.calls_planned` for the command line, the review for the page.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from importer.check import schema
 from importer.errors import UsageError
 from importer.i18n import _, ngettext
-from importer.read import load
 from importer.send.client import WolkvoxClient
 from importer.send.lock import TokenLock
 from importer.send.policy import check_policy
@@ -36,6 +36,8 @@ class Quota:
     needed: int
     #: whether the skills list is read before the run (one call)
     reads_skills: bool
+    #: the calls of the records: their batches, and the starts asked for
+    records_calls: int = 0
 
     @property
     def left(self) -> int | None:
@@ -66,13 +68,27 @@ class Quota:
             if self.reads_skills
             else _("the campaign list, read once")
         )
-        need = ngettext(
-            "this run needs {needed} calls: {rows} row to send and {reads} (one more read of "
-            "the campaign list if an answer is unclear)",
-            "this run needs {needed} calls: {rows} rows to send and {reads} (one more read of "
-            "the campaign list if an answer is unclear)",
-            self.rows,
-        ).format(needed=self.needed, rows=self.rows, reads=reads)
+        if self.records_calls:
+            need = ngettext(
+                "this run needs {needed} calls: {rows} row to send, {records} for the records "
+                "(their batches, and the starts asked for) and {reads} (one more read of the "
+                "campaign list if an answer is unclear)",
+                "this run needs {needed} calls: {rows} rows to send, {records} for the records "
+                "(their batches, and the starts asked for) and {reads} (one more read of the "
+                "campaign list if an answer is unclear)",
+                self.rows,
+            )
+        else:
+            need = ngettext(
+                "this run needs {needed} calls: {rows} row to send and {reads} (one more read "
+                "of the campaign list if an answer is unclear)",
+                "this run needs {needed} calls: {rows} rows to send and {reads} (one more read "
+                "of the campaign list if an answer is unclear)",
+                self.rows,
+            )
+        need = need.format(
+            needed=self.needed, rows=self.rows, records=self.records_calls, reads=reads
+        )
         lines = [first, need]
         if self.enough is True:
             lines.append(_("enough for today; nothing was sent."))
@@ -95,33 +111,27 @@ def _number(value: Any) -> int | None:
 
 
 def check_quota(
-    settings: Settings, token: str | None, *, session: requests.Session | None = None
-) -> Quota:
-    """Read the sheet (to count the rows it would send) and ``token_info`` (one call);
-    nothing is sent and nothing written."""
+    settings: Settings, token: str | None, *, rows: int, records_calls: int = 0,
+    session: requests.Session | None = None,
+) -> Quota:  # fmt: skip
+    """Read ``token_info`` (one call) and set it against a run of ``rows`` rows and
+    ``records_calls`` calls for its records; nothing is sent and nothing written."""
     if not token:
         raise UsageError(_("no token: set WOLKVOX_TOKEN or pass --token-file PATH."))
     if not settings.base_url:
         raise UsageError(_("no server: pass --server (e.g. --server 0032) or --base-url."))
     check_policy(settings.base_url, settings.timeout, settings.policy)
-    table = load.load_table(
-        settings.input, sheet=settings.sheet, encoding=settings.encoding,
-        delimiter=settings.delimiter,
-    )  # fmt: skip
-    checked = schema.validate(
-        table.frame, settings.validation, extra=table.problems, excluded=settings.excluded
-    )
-    rows = len(table.frame) - len(checked.invalid)
     reads_skills = bool(settings.live_skills and settings.validation.skills is None)
     return read_quota(
-        settings.base_url, token, rows=rows, needed=rows + 1 + int(reads_skills),
-        reads_skills=reads_skills, timeout=settings.timeout, session=session,
+        settings.base_url, token, rows=rows, needed=rows + records_calls + 1 + int(reads_skills),
+        reads_skills=reads_skills, records_calls=records_calls, timeout=settings.timeout,
+        session=session,
     )  # fmt: skip
 
 
 def read_quota(
     base_url: str, token: str, *, rows: int, needed: int, reads_skills: bool = False,
-    timeout: float, session: requests.Session | None = None,
+    records_calls: int = 0, timeout: float, session: requests.Session | None = None,
 ) -> Quota:  # fmt: skip
     """Read ``token_info`` once (one call, on the token lock) and set it against the
     ``needed`` calls of a run of ``rows`` rows. Raises :class:`ListRefused` when wolkvox
@@ -134,5 +144,5 @@ def read_quota(
             client.session.close()
     return Quota(
         limit=_number(info.get("token_limit")), used=_number(info.get("token_use_today")),
-        rows=rows, needed=needed, reads_skills=reads_skills,
+        rows=rows, needed=needed, reads_skills=reads_skills, records_calls=records_calls,
     )  # fmt: skip

@@ -23,9 +23,10 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -52,10 +53,12 @@ if TYPE_CHECKING:
 
 class Workspace(Protocol):
     """What the records need of the campaigns' workspace (:mod:`importer.web.workspace`,
-    which holds this one): its table, its problems by row and its options."""
+    which holds this one): its table, its problems by row, its rows left out and its
+    options."""
 
     table: load.Table | None
     by_row: dict[int, list[Problem]]
+    excluded: set[int]
     options: schema.Options
 
 
@@ -63,6 +66,17 @@ class Workspace(Protocol):
 RUN_RECORDS = "records.csv"
 #: The columns that make a record's (campaign, customer_id): the duplicate rule's.
 _PAIRED = frozenset({"campaign_name", "campaign_id", "customer_id"})
+
+
+class _SheetCampaigns(NamedTuple):
+    """What the records' check needs of the campaigns being reviewed."""
+
+    #: campaign key -> type, of the valid rows not left out
+    known: dict[str, str]
+    #: campaign key -> row, of the rows with problems
+    invalid: dict[str, int]
+    #: campaign key -> row, of the rows left out
+    left_out: dict[str, int]
 
 
 class RecordSpace(Grid):
@@ -79,10 +93,8 @@ class RecordSpace(Grid):
         self.table: RecordTable | None = None
         #: why the records cannot be read ("" when they can, or when there are none)
         self.error = ""
-        #: campaign key -> type, of the campaigns sheet's valid rows (as the run sees them)
-        self._sheet: dict[str, str] = {}
-        #: campaign key -> row, of the campaigns sheet's invalid rows
-        self._invalid: dict[str, int] = {}
+        #: the campaigns sheet's campaigns, as the run sees them
+        self._sheet = _SheetCampaigns({}, {}, {})
         self._keys: np.ndarray = np.array([], dtype=object)
         self._extra: dict[int, list[Problem]] = {}
         self._codes: np.ndarray = np.array([], dtype=np.int64)
@@ -126,42 +138,45 @@ class RecordSpace(Grid):
 
     # --- checking ------------------------------------------------------------------------
 
-    def _campaigns_of(self, ws: Workspace) -> tuple[dict[str, str], dict[str, int]]:
-        """The campaigns records may go into, from the campaigns being reviewed: what
+    def _campaigns_of(self, ws: Workspace) -> _SheetCampaigns:
+        """The campaigns records may go into, from the campaigns being reviewed (their
+        rows with problems and those left out apart): what
         :func:`importer.send.launch.campaigns_in_sheet` makes of the run's own check."""
         if ws.table is None:
-            return {}, {}
+            return _SheetCampaigns({}, {}, {})
         frame = ws.table.frame
-        bad = ws.by_row
+        bad, out = ws.by_row, ws.excluded
         default = ws.options.default_type or ""
         valid = []
         names = frame["campaign_name"].tolist()
         kinds = frame["type_campaign"].tolist() if "type_campaign" in frame else [""] * len(names)
         for row, name, kind in zip(frame.index.tolist(), names, kinds, strict=True):
-            if row not in bad:
+            if row not in bad and row not in out:
                 valid.append((str(name), campaign_type(str(kind)) or default))
-        invalid: dict[str, int] = {}
-        for row in sorted(bad):
-            key = record_schema.campaign_key(name=str(frame.at[row, "campaign_name"]))
-            if key:
-                invalid.setdefault(key, int(row))
-        return record_schema.known_campaigns(valid), invalid
+        return _SheetCampaigns(
+            record_schema.known_campaigns(valid),
+            launch.rows_by_campaign(frame, bad),
+            launch.rows_by_campaign(frame, out),
+        )
 
     def _options(self, frame: pd.DataFrame) -> record_schema.RecordOptions:
         """The check's options for ``frame``'s records: a record naming its campaign by
         ``campaign_id`` is taken as naming one that exists, as a dry run takes it."""
-        known = dict(self._sheet)
+        known = dict(self._sheet.known)
         if "campaign_id" in frame.columns:
             for value in dict.fromkeys(frame["campaign_id"].tolist()):
                 key = record_schema.campaign_key(campaign_id=str(value))
                 if key:
                     known.setdefault(key, "")
-        return record_schema.RecordOptions(campaigns=known, invalid_campaigns=dict(self._invalid))
+        return record_schema.RecordOptions(
+            campaigns=known, invalid_campaigns=dict(self._sheet.invalid),
+            left_out_campaigns=dict(self._sheet.left_out),
+        )  # fmt: skip
 
     def validate(self, campaigns: Workspace) -> None:
         """Check every record again (a new upload, or a new campaigns table)."""
         assert self.table is not None
-        self._sheet, self._invalid = self._campaigns_of(campaigns)
+        self._sheet = self._campaigns_of(campaigns)
         frame = self.table.frame
         self._extra = {}
         for p in self.table.problems:
@@ -249,14 +264,13 @@ class RecordSpace(Grid):
         name, type or validity changed (all of them after a new campaigns table)."""
         if self.table is None:
             return
-        before_known, before_invalid = self._sheet, self._invalid
-        self._sheet, self._invalid = self._campaigns_of(campaigns)
-        changed = {
-            k for k in {*before_known, *self._sheet} if before_known.get(k) != self._sheet.get(k)
-        } | {
-            k for k in {*before_invalid, *self._invalid}
-            if before_invalid.get(k) != self._invalid.get(k)
-        }  # fmt: skip
+        before, self._sheet = self._sheet, self._campaigns_of(campaigns)
+        pairs: list[tuple[Mapping[str, object], Mapping[str, object]]] = [
+            (before.known, self._sheet.known),
+            (before.invalid, self._sheet.invalid),
+            (before.left_out, self._sheet.left_out),
+        ]
+        changed = {k for old, new in pairs for k in {*old, *new} if old.get(k) != new.get(k)}
         if not changed:
             return
         hit = np.isin(self._keys, list(changed))
@@ -341,13 +355,27 @@ class RecordSpace(Grid):
         valid_out = sum(1 for r in self.excluded if r not in self.by_row)
         return len(self.table.frame) - len(self.by_row) - valid_out
 
-    def batches_of(self, size: int) -> int:
-        """How many batches of ``size`` the valid records make, campaign by campaign."""
+    def _loaded_by_campaign(self) -> Counter[str]:
+        """Campaign key -> how many of its records a run would load at most."""
         assert self.table is not None
         not_sent = [*self.by_row, *self.excluded]
         valid = ~np.isin(self.table.frame.index.to_numpy(), not_sent)
         counts = Counter(self._keys[valid].tolist())
-        return sum(-(-n // size) for key, n in counts.items() if key)
+        counts.pop("", None)
+        return counts
+
+    def batches_of(self, size: int) -> int:
+        """How many batches of ``size`` the valid records make, campaign by campaign."""
+        return sum(-(-n // size) for n in self._loaded_by_campaign().values())
+
+    def starts_at_most(self) -> int:
+        """How many campaigns a run asked to start dialling would start at most: those
+        with records to load that are predictive, or whose type the review cannot tell
+        (named by ``campaign_id``: the run reads it from the campaign list)."""
+        known = self._sheet.known
+        return sum(
+            1 for key in self._loaded_by_campaign() if known.get(key, "") in ("predictive", "")
+        )
 
     def corrections(self) -> Corrections:
         """The records' own file (or sheet) and the cells changed in it, for the

@@ -93,11 +93,15 @@ class Plan:
     rows: int
     #: seconds per call the estimate assumes
     per_call: float
+    #: the records' batches, and the starts of dialling the run may make
+    batches: int = 0
+    starts: int = 0
 
     @property
     def calls(self) -> int:
-        """One read of the campaign list, then one call per row."""
-        return 1 + self.rows
+        """One read of the campaign list, then one call per row, per batch of records and
+        per start."""
+        return 1 + self.rows + self.batches + self.starts
 
     @property
     def days(self) -> int:
@@ -110,6 +114,19 @@ class Plan:
     @property
     def time(self) -> str:
         return human_seconds(self.seconds)
+
+
+def _plan(ctx: Context) -> Plan:
+    """The calls of a run of the review as it is now (starts counted as if asked for)."""
+    ws = ctx.workspace
+    with ws.lock:
+        records = ws.records
+        if records.table is None:
+            return Plan(ws.sendable(), _per_call(ctx))
+        return Plan(
+            ws.sendable(), _per_call(ctx), records.batches_of(DEFAULT_BATCH),
+            records.starts_at_most(),
+        )  # fmt: skip
 
 
 def _per_call(ctx: Context) -> float:
@@ -151,7 +168,7 @@ async def send_page(
         run=shown,
         running=ctx.runs.active,
         tally=shown.tally() if shown is not None else tally,
-        plan=Plan(tally.to_send, _per_call(ctx)) if tally is not None else None,
+        plan=_plan(ctx) if tally is not None else None,
         daily=DAILY_CALLS,
         valid=tally.to_send if tally is not None else 0,
         # the review's numbers: rows with problems and rows left out, apart
@@ -291,12 +308,19 @@ async def quota(request: Request, data: Data) -> Response:
         return _see("/")
     if ctx.runs.active:  # the run holds the token lock: its own progress says enough
         return _see("/send")
-    plan = Plan(ws.sendable(), _per_call(ctx))
+    plan = _plan(ctx)
     try:
         token, base_url = _where(ctx, data)
         timeout = float(getattr(ctx.launch.args, "timeout", None) or DEFAULT_TIMEOUT)
         told = await run_in_threadpool(
-            lambda: read_quota(base_url, token, rows=plan.rows, needed=plan.calls, timeout=timeout)
+            lambda: read_quota(
+                base_url,
+                token,
+                rows=plan.rows,
+                needed=plan.calls,
+                timeout=timeout,
+                records_calls=plan.batches + plan.starts,
+            )
         )
     except ListRefused as exc:
         if exc.answer.reason in REFUSED_AT_START:  # a wrong token or address: said as at Send

@@ -789,9 +789,7 @@ def check_reads_back(reviewed: Reviewed, settings: job.Settings) -> None:
         raise UsageError(_not_as_reviewed(_("the records are not the ones reviewed")))
     if reviewed.records is not None:
         # checked as a dry run checks them: what the review showed
-        records = job._check_records(
-            loaded, None, sheet_given=settings.campaigns, excluded=settings.records_excluded
-        )
+        records = job.dry_check_records(loaded, settings)
         lines = records_differ(reviewed.records, records)
         if lines:
             shown = ", ".join(map(str, sorted(lines)[:10])) + (" ..." if len(lines) > 10 else "")
