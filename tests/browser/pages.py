@@ -53,6 +53,12 @@ def open_tab(page: Any, name: str) -> None:
     """
     with page.expect_navigation():
         find(page, f"tab-{name}").click()
+    wait_ready(page)
+
+
+def wait_ready(page: Any) -> None:
+    """Wait until the page's script listens (call it once the new page is seen: the page
+    before had the mark too)."""
     expect(page.locator("html[data-ready]")).to_be_attached()
 
 
@@ -82,8 +88,8 @@ def after_upload(page: Any) -> None:
     if find(page, "columns-continue").is_visible():
         find(page, "columns-continue").click()
     expect(find(page, "problem-count")).to_be_visible()
-    # the review page's own mark: the upload page had it too, but not the problem count
-    expect(page.locator("html[data-ready]")).to_be_attached()
+    # the upload page was ready too, but had no problem count
+    wait_ready(page)
 
 
 def to_send(page: Any) -> None:

@@ -345,11 +345,13 @@ def test_upload_review_and_send_work_with_the_keyboard_alone(start_web, page, tm
         pages.tab_to(page, "columns-continue")
         page.keyboard.press("Enter")
     pages.expect_problem_count(page, 1)
+    pages.wait_ready(page)
 
     pages.tab_to(page, "only-problems")
     page.keyboard.press("Space")
     expect(pages.cell(page, 2, "campaign_name")).to_be_hidden()
     expect(pages.cell(page, 4, "skill_id")).to_be_visible()
+    pages.wait_ready(page)
     pages.tab_to(page, "cell-4-skill_id")
     page.keyboard.press("Control+A")
     page.keyboard.type("104")
