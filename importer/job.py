@@ -260,6 +260,9 @@ def run(
         client = WolkvoxClient(base_url, token, session=session, timeout=settings.timeout)
         try:
             read_live_skills(settings, client, say, clock)
+            if settings.resume:
+                # checked with the rows the run it resumes left out, as that run was
+                settings.excluded = settings.excluded | _journal_left_out(settings)
             loaded = _load_as_recorded(settings) if settings.resume else _load(settings)
             importer = _Importer(settings, client, clock, stop, progress, say, known,
                                  records_progress)  # fmt: skip
@@ -281,7 +284,9 @@ def calls_planned(settings: Settings) -> tuple[int, int]:
     if loaded.records_table is None:
         return rows, 0
     records = dry_check_records(loaded, settings)
-    return rows, launch.calls_needed(records, None, settings.batch_size, settings.start)
+    return rows, launch.calls_needed(
+        records, None, settings.batch_size, settings.start, untyped_start=True
+    )
 
 
 def dry_check_records(loaded: Loaded, settings: Settings) -> launch.RecordsLoaded:
@@ -318,9 +323,11 @@ def _records_results(
 ) -> list[launch.RecordResult] | None:
     if loaded.records is None:
         return None
-    rows = launch.sheet_rows(loaded.table.frame)
-    ids = launch.campaign_ids(rows, state, loaded.records.listed)
-    return launch.derive(loaded.records, state, ids, dry_run=dry_run)
+    rows = launch.sheet_rows(loaded.table.frame, loaded.left_out)
+    listed = loaded.records.listed
+    ids = launch.campaign_ids(rows, state, listed)
+    existed = launch.kept_from_existing(rows, state, listed)
+    return launch.derive(loaded.records, state, ids, dry_run=dry_run, existed=existed)
 
 
 def _check_out(settings: Settings) -> None:
@@ -498,6 +505,47 @@ def _check_can_send(settings: Settings, token: str | None) -> tuple[str, str]:
     return token, settings.base_url
 
 
+def _refuse_loading_again(settings: Settings, loaded: Loaded) -> None:
+    """Refuse a run into existing campaigns (records only, or ``--into-existing``) whose
+    ``--out`` holds a finished run that added some of these very records: wolkvox cannot
+    tell a record loaded twice, and the same command run twice is the usual way to do it.
+    Only against the same server: the run before may have been another operation's."""
+    table = loaded.records_table
+    path = journal_path(settings.results_path)
+    if table is None or not settings.loads_into_existing or not path.exists():
+        return
+    try:
+        before = read(path)
+    except (JournalError, OSError):
+        return  # an unreadable journal is refused or set aside where the run opens it
+    if (before.header.get("options") or {}).get("base_url") != settings.base_url:
+        return  # another operation's server: these records are not in it
+    again = launch.added_before(table.frame, before)
+    if not again:
+        return
+    shown = ", ".join(map(str, again[:10])) + (" ..." if len(again) > 10 else "")
+    message = ngettext(
+        "{n} of these records (row {rows}) was added already by the run whose results are "
+        "{out}: run again, it would be added twice. To load the records that run did not add, "
+        "run its records retry file {retry}; to load these again on purpose, give another "
+        "--out.",
+        "{n} of these records (rows {rows}) were added already by the run whose results are "
+        "{out}: run again, they would be added twice. To load the records that run did not "
+        "add, run its records retry file {retry}; to load these again on purpose, give "
+        "another --out.",
+        len(again),
+    )
+    out = settings.results_path
+    retry = record_results.records_retry_path(out)
+    raise UsageError(message.format(n=len(again), rows=shown, out=out.name, retry=retry.name))
+
+
+def _journal_left_out(settings: Settings) -> frozenset[int]:
+    """The rows the journal of the run ``settings`` resumes says were left out."""
+    path = journal_path(settings.results_path)
+    return results.excluded_rows(read(path)) if path.exists() else frozenset()
+
+
 def _load(settings: Settings) -> Loaded:
     """Read the campaigns and the records (not checked yet: a real run checks them
     against the campaign list, which it reads first)."""
@@ -512,7 +560,7 @@ def _load(settings: Settings) -> Loaded:
     checked = schema.validate(
         table.frame, settings.validation, extra=table.problems, excluded=settings.excluded
     )
-    loaded = Loaded(table, checked)
+    loaded = Loaded(table, checked, left_out=settings.excluded)
     if settings.records is not None:
         if not settings.records.exists():
             message = _("--records {path}: no such file. Check the path and try again.")
@@ -635,6 +683,7 @@ class _Importer:
                 journal.close()
                 raise
             return journal, None, None
+        _refuse_loading_again(settings, loaded)
         # The list as it is before the run: an unclear row is later confirmed only by a
         # campaign that was not in it.
         listing, why, raw = _read_listing(self, names.values())
@@ -781,7 +830,9 @@ class _Importer:
         assert self._loaded is not None  # set by run()
         frame = self._loaded.table.frame
         plan = launch.targets(
-            records.checked.records.by_campaign(), launch.sheet_rows(frame), journal.state,
+            records.checked.records.by_campaign(),
+            launch.sheet_rows(frame, self._loaded.left_out | results.excluded_rows(journal.state)),
+            journal.state,
             records.listed, into_existing=settings.loads_into_existing, known=records.known,
         )  # fmt: skip
         sender = self._sender or Sender(
@@ -964,6 +1015,7 @@ def rebuild(target: Path) -> Report:
             default_type=recorded.get("default_type"),
             time_format=recorded.get("time_format") or "hhmmss",
         ),
+        excluded=results.excluded_rows(state),
     )  # fmt: skip
     if isinstance(recorded.get("skills_list"), dict):  # the list wolkvox gave the run
         settings.skills_list = settings.validation.skills = dict(recorded["skills_list"])

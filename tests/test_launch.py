@@ -145,6 +145,20 @@ def test_records_alone_go_into_existing_campaigns_by_id_and_validate_lists_every
     assert [r["customer_name"] for r in box.state.records_of(ident)] == ["Ana", "Eva"]
     retry = tmp_path / "contactos.results.records.retry.xlsx"
     assert retry.exists()
+    # the same command again would load Ana and Eva twice: refused, and said why
+    twice = run_cli("run", "--records", records, "--base-url", box.url, *FAST)
+    assert twice.code == 2, twice.out + twice.err
+    assert (
+        "2 of these records (rows 2, 4) were added already by the run whose results are "
+        "contactos.results.xlsx: run again, they would be added twice. To load the records "
+        "that run did not add, run its records retry file contactos.results.records.retry.xlsx"
+    ) in twice.err
+    assert [r["customer_name"] for r in box.state.records_of(ident)] == ["Ana", "Eva"]
+    assert retry.exists()  # the first run's files stay as they were
+    # the retry file itself holds only Luis, still invalid: nothing is added
+    fixed = run_cli("run", "--records", retry, "--base-url", box.url, *FAST)
+    assert fixed.code == 1, fixed.out + fixed.err
+    assert [r["customer_name"] for r in box.state.records_of(ident)] == ["Ana", "Eva"]
 
 
 def test_the_summary_names_a_campaign_that_existed_as_its_records_write_it(
@@ -402,11 +416,10 @@ def test_into_existing_loads_records_into_a_campaign_that_was_there_before(
     seen = read_records(tmp_path / "l.results.xlsx")
     assert [seen[r]["status"] for r in (2, 3, 4)] == ["not_sent", "not_sent", "added"]
     assert "--into-existing" in str(seen[2]["message"])
-    # The retry file names Vieja by its id: that asks for it; Nueva's record is not in it.
-    retry = tmp_path / "l.results.records.retry.xlsx"
-    again = run_cli("run", "--records", retry, "--base-url", box.url, *FAST)
-    assert again.code == 0, again.out + again.err
-    _once(box, {"Vieja": range(1, 3), "Nueva": range(10, 11)})
+    # No retry file: run as a records-only run, it would load Vieja's records into the
+    # campaign this run chose not to load (a workbook run twice would load them twice).
+    assert not (tmp_path / "l.results.records.retry.xlsx").exists()
+    assert "they are not in the retry file" in str(seen[2]["message"])
 
     other = make_sandbox(existing=["Vieja"])
     asked = run_cli("run", src, "--base-url", other.url, *FAST, "--into-existing")
@@ -676,6 +689,77 @@ def test_the_records_of_a_campaign_row_left_out_are_told_so_and_never_loaded(tmp
     assert {r.row: r.message for r in again.records or []}[5] == said
 
 
+def test_a_workbook_run_twice_then_its_retry_file_run_loads_nothing_twice(
+    tmp_path, make_sandbox, monkeypatch
+):
+    """The second run finds the campaigns, loads none of their records, and keeps those
+    records out of its retry file, which a records-only run would load into them."""
+    from importer.record.record_results import records_retry_path
+
+    monkeypatch.setenv("WOLKVOX_TOKEN", DEFAULT_TOKEN)
+    box = make_sandbox()
+    people = [*_people("A", 1, 2), ["A", "Sin teléfono", "9", ""]]
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], people)
+    out = tmp_path / "l.results.xlsx"
+    base = ["run", src, "--base-url", box.url, *FAST]
+    assert run_cli(*base).code == 1  # one record with no phone
+    retry = records_retry_path(out)
+    assert len(list(load_workbook(retry, read_only=True).active.iter_rows())) == 2
+    again = run_cli(*base)
+    assert again.code == 1, again.out + again.err
+    seen = read_records(out)
+    assert seen[2]["status"] == "not_sent" and "existed before this run" in str(seen[2]["message"])
+    assert "they are not in the retry file" in str(seen[2]["message"])
+    rows = list(load_workbook(retry, read_only=True).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and "Sin teléfono" in rows[1]  # only the record with a problem
+    fed = run_cli("run", "--records", retry, "--base-url", box.url, *FAST,
+                  "--out", tmp_path / "r.results.xlsx")  # fmt: skip
+    assert fed.code == 1, fed.out + fed.err  # the record still has no phone
+    _once(box, {"A": [1, 2]})
+
+
+def test_a_name_left_out_on_one_row_and_sent_from_another_gets_its_records(tmp_path, sandbox):
+    from importer import job
+
+    from .conftest import statuses
+
+    people = _people("Dos", 1, 2)
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("Uno"), _campaign("Dos"),
+                                             _campaign("Dos")], people)  # fmt: skip
+    settings = job.Settings(input=src, base_url=sandbox.url, timeout=5, excluded=frozenset({3}))
+    report = job.run(settings, token=DEFAULT_TOKEN)
+    assert statuses(report.out) == {2: "created", 3: "excluded", 4: "created"}
+    assert {r.row: str(r.status) for r in report.records or []} == {2: "added", 3: "added"}
+    _once(sandbox, {"Dos": [1, 2]})
+    rows = list(load_workbook(report.out, read_only=True)["results"].iter_rows(values_only=True))
+    added = {r[0]: r[rows[0].index("records_added")] for r in rows[1:]}
+    assert added[4] == "2" and added[3] in (None, "")
+
+
+def test_a_resume_and_a_report_check_the_sheet_with_the_rows_the_run_left_out(tmp_path, sandbox):
+    """Row 2 is left out on the page; row 4 has the same name: sendable. Stopped before
+    row 4, the run resumed from the command line (which knows nothing of the page) sends
+    it, and a report says the same."""
+    from importer import job
+    from importer.send.sender import StopFlag
+
+    from .conftest import row, statuses, write_csv
+
+    src = write_csv(tmp_path / "c.csv", [row("Dos"), row("Uno"), row("Dos")])
+    stop = StopFlag()
+    first = job.run(
+        job.Settings(input=src, base_url=sandbox.url, excluded=frozenset({2})),
+        token=DEFAULT_TOKEN, stop=stop, known=lambda rows: stop.set(),
+    )  # fmt: skip
+    assert first.ended == "interrupted"
+    resumed = job.run(job.Settings(input=src, base_url=sandbox.url, resume=True),
+                      token=DEFAULT_TOKEN)  # fmt: skip
+    assert statuses(resumed.out) == {2: "excluded", 3: "created", 4: "created"}
+    assert not resumed.problems
+    assert sorted(sandbox.state.created_names()) == ["Dos", "Uno"]
+    assert statuses(job.rebuild(resumed.out).out) == {2: "excluded", 3: "created", 4: "created"}
+
+
 def test_records_left_out_are_never_sent_end_excluded_and_stay_so_in_a_rebuild(tmp_path, sandbox):
     from importer import job
     from importer.record.record_results import records_retry_path
@@ -703,3 +787,18 @@ def test_records_left_out_are_never_sent_end_excluded_and_stay_so_in_a_rebuild(t
     assert state.records["excluded"] == [4, 6]
     again = job.rebuild(settings.results_path)
     assert {r.row: str(r.status) for r in again.records or []} == statuses
+
+
+def test_a_workbook_with_two_sheets_of_records_is_refused_saying_which(tmp_path):
+    src = write_launch(tmp_path / "l.xlsx", [_campaign("A")], _people("A", 1, 1))
+    book = load_workbook(src)
+    other = book.create_sheet("Contactos")
+    other.append(["campaign_name", "customer_name", "customer_id", "tel1"])
+    other.append(["A", "Otra", "7", "3001234567"])
+    book.save(src)
+    done = run_cli("validate", src)
+    assert done.code == 2, done.out + done.err
+    assert (
+        'the workbook has 2 sheets of records ("registros", "Contactos"); put the records in '
+        "one sheet, or rename the others, and try again."
+    ) in done.err

@@ -64,3 +64,22 @@ def test_check_quota_counts_the_records_batches_and_starts(tmp_path, make_sandbo
         "starts asked for) and the skills list and the campaign list, read once each"
     ) in done.out, done.out
     assert sum(box.state.calls.values()) == 1
+
+
+def test_check_quota_of_records_only_counts_a_start_for_each_campaign_it_may_start(
+    tmp_path, make_sandbox, monkeypatch
+):
+    """Without the campaign list the type of a campaign named by id is not known: the
+    estimate counts its start, so that it never says enough when it is not."""
+    monkeypatch.setenv("WOLKVOX_TOKEN", "sandbox-token")
+    box = make_sandbox(quota=1000, existing=["P1", "P2"])
+    ids = [c["campaign_id"] for c in box.state.campaigns]
+    lines = ["campaign_id,customer_name,tel1"]
+    lines += [f"{ids[n % 2]},Persona {n},300123456{n}" for n in range(4)]
+    records = tmp_path / "r.csv"
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ("run", "--records", records, "--base-url", box.url, "--check-quota", "--lang", "en")
+    done = run_cli(*args, "--batch-size", "1", "--start")
+    assert done.code == 0, done.err
+    # 4 batches of 1, and up to 2 starts
+    assert "this run needs 8 calls: 0 rows to send, 6 for the records" in done.out, done.out

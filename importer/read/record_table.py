@@ -66,9 +66,18 @@ RECORD_SHEETS = ("records", "registros", "contactos", "record", "registro", "con
 
 
 def records_sheet(sheets: Iterable[str]) -> str | None:
-    """The workbook's records sheet, by its name; None when it has none."""
+    """The workbook's records sheet, by its name; None when it has none. Two sheets
+    named like records are refused: the records of the one not read would have no
+    status anywhere."""
     by_fold = {s.strip().casefold(): s for s in sheets}
-    return next((by_fold[n] for n in RECORD_SHEETS if n in by_fold), None)
+    found = [by_fold[n] for n in RECORD_SHEETS if n in by_fold]
+    if len(found) > 1:
+        message = _(
+            "the workbook has {n} sheets of records ({sheets}); put the records in one sheet, "
+            "or rename the others, and try again."
+        )
+        raise InputError(message.format(n=len(found), sheets=", ".join(f'"{s}"' for s in found)))
+    return found[0] if found else None
 
 
 def load_records(

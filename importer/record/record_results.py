@@ -183,7 +183,7 @@ def write_records_retry(
     ``last_message``: the file is accepted unchanged by ``--records``. Removes a stale
     one when there is none.
     """
-    chosen = [r for r in results if r.status in RECORD_RETRY_STATUSES]
+    chosen = [r for r in results if r.status in RECORD_RETRY_STATUSES and r.retry]
     if not chosen:
         if path.exists():
             path.unlink()

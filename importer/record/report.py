@@ -50,6 +50,8 @@ class Loaded:
     records_path: Path | None = None
     records_sheet: str | None = None
     records: Any = None
+    #: The campaigns sheet's rows the person left out (the web page): never created.
+    left_out: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -137,7 +139,7 @@ def _launched(
     from importer.send.launch import sheet_rows
     from importer.status import RecordStatus
 
-    rows = sheet_rows(loaded.table.frame)
+    rows = sheet_rows(loaded.table.frame, loaded.left_out)
     added: dict[str, int] = {}
     for r in recorded:
         if r.status == RecordStatus.ADDED:

@@ -57,9 +57,7 @@ class RecordsLoaded:
 
     def hashes(self) -> dict[str, str]:
         """Each record's fingerprint, to notice a records sheet edited between runs."""
-        frame = self.table.frame
-        rows = zip(frame.index, frame.itertuples(index=False), strict=True)
-        return {str(int(row)): row_hash(values) for row, values in rows}
+        return record_hashes(self.table.frame)
 
     def header(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """The journal's ``records`` line: enough to check them again without the network."""
@@ -69,6 +67,22 @@ class RecordsLoaded:
             "options": dict(options), "excluded": sorted(self.excluded),
             **({"left_out_campaigns": self.left_out_campaigns} if self.left_out_campaigns else {}),
         }  # fmt: skip
+
+
+def record_hashes(frame: pd.DataFrame) -> dict[str, str]:
+    """Each record's fingerprint by its row (as text, as the journal keeps them)."""
+    rows = zip(frame.index, frame.itertuples(index=False), strict=True)
+    return {str(int(row)): row_hash(values) for row, values in rows}
+
+
+def added_before(frame: pd.DataFrame, state: JournalState) -> list[int]:
+    """The records of ``frame`` that the run of ``state`` added, unchanged since: the
+    same row with the same cells."""
+    recorded = (state.records or {}).get("rows") or {}
+    added = {row for row, call in last_calls(state).items() if call.status == RecordStatus.ADDED}
+    now = record_hashes(frame)
+    return sorted(r for r in added if recorded.get(str(r)) is not None
+                  and recorded.get(str(r)) == now.get(str(r)))  # fmt: skip
 
 
 def campaigns_in_sheet(
@@ -268,7 +282,7 @@ def _existing(name: str) -> str:
     return _(
         "not sent: the campaign {name} existed before this run, and records go only into "
         "campaigns the run creates (so that a workbook run again loads nothing twice); run "
-        "with --into-existing to load them into it"
+        "with --into-existing to load them into it (they are not in the retry file)"
     ).format(name=name)
 
 
@@ -276,10 +290,13 @@ def _existing(name: str) -> str:
 
 
 def calls_needed(
-    loaded: RecordsLoaded, state: JournalState | None, batch_size: int, start: bool
-) -> int:
+    loaded: RecordsLoaded, state: JournalState | None, batch_size: int, start: bool,
+    *, untyped_start: bool = False,
+) -> int:  # fmt: skip
     """The calls the records still need (all of them before a run, ``state`` None):
-    their batches, and the starts asked for."""
+    their batches, and the starts asked for. ``untyped_start``: count a start for a
+    campaign whose type is not known (checked without the campaign list: only the list
+    tells whether a campaign named by id is predictive), for an estimate at most."""
     sent = last_calls(state) if state is not None else {}
     waiting: dict[str, int] = {}
     items = loaded.checked.records
@@ -289,7 +306,8 @@ def calls_needed(
         if left:
             waiting[campaign] = left
     batches = sum(math.ceil(n / batch_size) for n in waiting.values())
-    starts = sum(1 for c in waiting if start and loaded.known.get(c) == "predictive")
+    dialled = ("predictive", "") if untyped_start else ("predictive",)
+    starts = sum(1 for c in waiting if start and loaded.known.get(c, "") in dialled)
     return batches + starts
 
 
@@ -623,6 +641,10 @@ class RecordResult:
     #: its campaign's key, for counting per campaign
     campaign: str = ""
     original: int | None = None
+    #: whether the records retry file carries it (not those kept out of a campaign that
+    #: existed before the run: a retry file runs as a records-only run, which loads into
+    #: existing campaigns, so a workbook run twice would load them twice)
+    retry: bool = True
 
     @property
     def shown_row(self) -> int:
@@ -631,13 +653,16 @@ class RecordResult:
 
 
 def derive(
-    loaded: RecordsLoaded, state: JournalState | None, ids: Mapping[str, str], *, dry_run: bool
-) -> list[RecordResult]:
+    loaded: RecordsLoaded, state: JournalState | None, ids: Mapping[str, str], *, dry_run: bool,
+    existed: Collection[str] = (),
+) -> list[RecordResult]:  # fmt: skip
     """Each record's status, from its check and (for a real run) the journal's batches.
 
     What the journal says of a record wins over its check, as for campaigns. ``ids``:
     campaign key -> id where the campaign now exists, for records never sent (the retry
-    file then names their campaign by id).
+    file then names their campaign by id). ``existed``: the keys of campaigns from before
+    the run that it did not load into (see :func:`kept_from_existing`): their records
+    are not sent and not in the retry file.
     """
     frame = loaded.table.frame
     checked = loaded.checked
@@ -684,7 +709,8 @@ def derive(
                 or _("not sent")
             )
             batch = call.batch if call is not None else None
-            result = RecordResult(row, RecordStatus.NOT_SENT, ident, message, batch, key)
+            result = RecordResult(row, RecordStatus.NOT_SENT, ident, message, batch, key,
+                                  retry=key not in existed)  # fmt: skip
         out.append(_with_original(result, originals.get(row)))
     return out
 
@@ -725,28 +751,56 @@ def campaign_ids(
     sheet_rows: Mapping[str, tuple[int, str]], state: JournalState | None,
     listed: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, str]:  # fmt: skip
-    """campaign key -> its id where the campaign now exists (created, or listed)."""
-    ids = {k: str(v.get("id", "")) for k, v in listed.items() if len(v.get("ids", [])) <= 1}
+    """campaign key -> its id where the campaign now exists (created, or listed).
+
+    A campaign that existed before a run that did not load into existing campaigns is
+    left out: the retry file names a record's campaign by this id, and a campaign named
+    by id counts as asked for, so a workbook run twice would have its records loaded
+    twice through the second run's retry file."""
+    options = (state.records.get("options") or {}) if state is not None and state.records else {}
+    ids = {}
+    if options.get("into_existing"):
+        ids = {k: str(v.get("id", "")) for k, v in listed.items() if len(v.get("ids", [])) <= 1}
     if state is not None:
         for key, (row, _name) in sheet_rows.items():
             done = state.outcomes.get(row)
-            if done is not None and done.id_campaign and done.status in (
-                Status.CREATED, Status.EXISTS
-            ):  # fmt: skip
+            # a row found in wolkvox already (exists) is a campaign from before the run
+            mine = (Status.CREATED, Status.EXISTS) if options.get("into_existing") else (
+                Status.CREATED,
+            )  # fmt: skip
+            if done is not None and done.id_campaign and done.status in mine:
                 ids[key] = done.id_campaign
     return {k: v for k, v in ids.items() if v}
 
 
-def sheet_rows(
-    frame: pd.DataFrame, rows: Iterable[int] | None = None
-) -> dict[str, tuple[int, str]]:
-    """name key -> (row, name) of the campaigns sheet's rows (the first row of a name)."""
+def kept_from_existing(
+    sheet_rows: Mapping[str, tuple[int, str]], state: JournalState | None,
+    listed: Mapping[str, Mapping[str, Any]],
+) -> set[str]:  # fmt: skip
+    """The keys of the campaigns that existed before the run and that it did not load
+    into (no ``--into-existing``): listed before sending, or a sheet row found in
+    wolkvox already. A campaign named by id counts as asked for, so it is not one."""
+    if state is None or not state.records:
+        return set()
+    if (state.records.get("options") or {}).get("into_existing"):
+        return set()
+    found = {k for k in listed if not k.startswith("id:")}
+    for key, (row, _name) in sheet_rows.items():
+        done = state.outcomes.get(row)
+        if done is not None and done.status == Status.EXISTS:
+            found.add(key)
+    return found
+
+
+def sheet_rows(frame: pd.DataFrame, left_out: Collection[int] = ()) -> dict[str, tuple[int, str]]:
+    """name key -> (row, name) of the campaigns sheet's rows (the first row of a name not
+    ``left_out``: a name left out on one row may be sent from another)."""
     out: dict[str, tuple[int, str]] = {}
     if "campaign_name" not in frame.columns:
         return out
     for row, name in zip(frame.index.tolist(), frame["campaign_name"].tolist(), strict=True):
         key = record_schema.campaign_key(name=str(name))
-        if key and key not in out:
+        if key and key not in out and row not in left_out:
             out[key] = (int(row), str(name).strip())
     return out
 

@@ -214,7 +214,12 @@ class Workspace(Grid):
             return
         if records.error or self.table is None or self.upload is None:
             return
-        sheet = record_table.records_sheet(self.table.sheets)
+        try:
+            sheet = record_table.records_sheet(self.table.sheets)
+        except InputError as exc:  # kept as the records' error, as one unreadable is
+            records.clear()
+            records.error = str(exc)
+            return
         if sheet is not None:
             records.open(self.upload.path, self.upload.name, sheet, self, own_file=False)
 
