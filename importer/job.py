@@ -525,14 +525,14 @@ def _refuse_loading_again(settings: Settings, loaded: Loaded) -> None:
         return
     shown = ", ".join(map(str, again[:10])) + (" ..." if len(again) > 10 else "")
     message = ngettext(
-        "{n} of these records (row {rows}) was added already by the run whose results are "
-        "{out}: run again, it would be added twice. To load the records that run did not add, "
-        "run its records retry file {retry}; to load these again on purpose, give another "
-        "--out.",
-        "{n} of these records (rows {rows}) were added already by the run whose results are "
-        "{out}: run again, they would be added twice. To load the records that run did not "
-        "add, run its records retry file {retry}; to load these again on purpose, give "
-        "another --out.",
+        "{n} of these records (row {rows}) was added already (or may have been) by the run "
+        "whose results are {out}: run again, it would be added twice. To load the records "
+        "that run did not add, run its records retry file {retry}; to load these again on "
+        "purpose, give another --out.",
+        "{n} of these records (rows {rows}) were added already (or may have been) by the run "
+        "whose results are {out}: run again, they would be added twice. To load the records "
+        "that run did not add, run its records retry file {retry}; to load these again on "
+        "purpose, give another --out.",
         len(again),
     )
     out = settings.results_path

@@ -387,7 +387,7 @@ CLI_ONLY = {
     "records retry file:": "records",
     # a run of the page has a folder of its own, and loads into existing campaigns only
     # records named by id: a run before in the same folder is one it resumes
-    "{n} of these records (row {rows}) was added already": "a run's own folder",
+    "{n} of these records (row {rows}) was added already (or": "a run's own folder",
     "sent, but the run ended before the answer was recorded; run again with --resume to "
     "check it against the campaign's record count": "records",
     "the records changed since the run": "records",

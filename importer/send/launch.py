@@ -76,10 +76,11 @@ def record_hashes(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def added_before(frame: pd.DataFrame, state: JournalState) -> list[int]:
-    """The records of ``frame`` that the run of ``state`` added, unchanged since: the
-    same row with the same cells."""
+    """The records of ``frame`` that the run of ``state`` added, or may have added (an
+    unclear batch), unchanged since: the same row with the same cells."""
     recorded = (state.records or {}).get("rows") or {}
-    added = {row for row, call in last_calls(state).items() if call.status == RecordStatus.ADDED}
+    maybe = (RecordStatus.ADDED, RecordStatus.UNKNOWN, "")
+    added = {row for row, call in last_calls(state).items() if call.status in maybe}
     now = record_hashes(frame)
     return sorted(r for r in added if recorded.get(str(r)) is not None
                   and recorded.get(str(r)) == now.get(str(r)))  # fmt: skip
