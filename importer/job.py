@@ -262,8 +262,12 @@ def run(
             read_live_skills(settings, client, say, clock)
             if settings.resume:
                 # checked with the rows the run it resumes left out, as that run was
-                settings.excluded = settings.excluded | _journal_left_out(settings)
-            loaded = _load_as_recorded(settings) if settings.resume else _load(settings)
+                before = _journal_before(settings)
+                if before is not None:
+                    settings.excluded = settings.excluded | results.excluded_rows(before)
+                loaded = _load_as_recorded(settings, before.hashes if before else None)
+            else:
+                loaded = _load(settings)
             importer = _Importer(settings, client, clock, stop, progress, say, known,
                                  records_progress)  # fmt: skip
             ended, message, state = importer.run(loaded)
@@ -540,10 +544,11 @@ def _refuse_loading_again(settings: Settings, loaded: Loaded) -> None:
     raise UsageError(message.format(n=len(again), rows=shown, out=out.name, retry=retry.name))
 
 
-def _journal_left_out(settings: Settings) -> frozenset[int]:
-    """The rows the journal of the run ``settings`` resumes says were left out."""
+def _journal_before(settings: Settings) -> JournalState | None:
+    """The journal of the run ``settings`` resumes, read once; None if there is none
+    (the resume then says so where it opens it)."""
     path = journal_path(settings.results_path)
-    return results.excluded_rows(read(path)) if path.exists() else frozenset()
+    return read(path) if path.exists() else None
 
 
 def _load(settings: Settings) -> Loaded:
@@ -831,7 +836,8 @@ class _Importer:
         frame = self._loaded.table.frame
         plan = launch.targets(
             records.checked.records.by_campaign(),
-            launch.sheet_rows(frame, self._loaded.left_out | results.excluded_rows(journal.state)),
+            # a resume's rows left out are its journal's too (see run)
+            launch.sheet_rows(frame, self._loaded.left_out),
             journal.state,
             records.listed, into_existing=settings.loads_into_existing, known=records.known,
         )  # fmt: skip

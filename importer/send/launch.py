@@ -306,10 +306,23 @@ def calls_needed(
         left = sum(1 for r in rows if _sendable(sent.get(r)))
         if left:
             waiting[campaign] = left
+    batches, starts = calls_for(
+        waiting, loaded.known, batch_size, start, untyped_start=untyped_start
+    )
+    return batches + starts
+
+
+def calls_for(
+    waiting: Mapping[str, int], known: Mapping[str, str], batch_size: int, start: bool,
+    *, untyped_start: bool = False,
+) -> tuple[int, int]:  # fmt: skip
+    """The batches and the starts of records waiting to be loaded (campaign key -> how
+    many), their campaigns' types in ``known``; ``untyped_start`` as for
+    :func:`calls_needed`."""
     batches = sum(math.ceil(n / batch_size) for n in waiting.values())
     dialled = ("predictive", "") if untyped_start else ("predictive",)
-    starts = sum(1 for c in waiting if start and loaded.known.get(c, "") in dialled)
-    return batches + starts
+    starts = sum(1 for c in waiting if start and known.get(c, "") in dialled)
+    return batches, starts
 
 
 def last_calls(state: JournalState) -> dict[int, CallRecord]:

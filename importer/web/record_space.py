@@ -364,17 +364,12 @@ class RecordSpace(Grid):
         counts.pop("", None)
         return counts
 
-    def batches_of(self, size: int) -> int:
-        """How many batches of ``size`` the valid records make, campaign by campaign."""
-        return sum(-(-n // size) for n in self._loaded_by_campaign().values())
-
-    def starts_at_most(self) -> int:
-        """How many campaigns a run asked to start dialling would start at most: those
-        with records to load that are predictive, or whose type the review cannot tell
-        (named by ``campaign_id``: the run reads it from the campaign list)."""
-        known = self._sheet.known
-        return sum(
-            1 for key in self._loaded_by_campaign() if known.get(key, "") in ("predictive", "")
+    def calls(self, size: int) -> tuple[int, int]:
+        """The batches of ``size`` the valid records make, campaign by campaign, and the
+        starts a run asked to start dialling would make at most (a campaign named by
+        ``campaign_id`` counted: only the campaign list tells its type)."""
+        return launch.calls_for(
+            self._loaded_by_campaign(), self._sheet.known, size, True, untyped_start=True
         )
 
     def corrections(self) -> Corrections:

@@ -123,10 +123,8 @@ def _plan(ctx: Context) -> Plan:
         records = ws.records
         if records.table is None:
             return Plan(ws.sendable(), _per_call(ctx))
-        return Plan(
-            ws.sendable(), _per_call(ctx), records.batches_of(DEFAULT_BATCH),
-            records.starts_at_most(),
-        )  # fmt: skip
+        batches, starts = records.calls(DEFAULT_BATCH)
+        return Plan(ws.sendable(), _per_call(ctx), batches, starts)
 
 
 def _per_call(ctx: Context) -> float:
@@ -196,9 +194,9 @@ def _records_plan(ctx: Context) -> dict[str, int] | None:
     if records.table is None:
         return None
     with ctx.workspace.lock:
-        valid = records.batches_of(DEFAULT_BATCH)
+        batches, _starts = records.calls(DEFAULT_BATCH)
         invalid = sum(1 for r in records.by_row if r not in records.excluded)
-        return {"valid": records.sendable(), "invalid": invalid, "batches": valid,
+        return {"valid": records.sendable(), "invalid": invalid, "batches": batches,
                 "left_out": len(records.excluded)}  # fmt: skip
 
 
